@@ -1,0 +1,40 @@
+//! The JSON REST API under `/api/v1`. Each handler: extract and validate, call one RPC as the
+//! caller, convert the answer into the envelope. No logic lives here.
+
+mod audit;
+mod service_tokens;
+mod settings;
+mod whoami;
+
+use axum::Router;
+use axum::routing::{delete, get};
+
+use crate::GatewayState;
+
+pub fn router() -> Router<GatewayState> {
+    Router::new()
+        .route("/api/v1/whoami", get(whoami::get))
+        .route(
+            "/api/v1/service-tokens",
+            get(service_tokens::list).post(service_tokens::create),
+        )
+        .route(
+            "/api/v1/service-tokens/{id}",
+            delete(service_tokens::revoke),
+        )
+        .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/fleet/policy", get(settings::fleet_policy))
+        .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
+        .route("/api/v1/config/settings", get(settings::config_settings))
+        .route("/api/v1/memory/settings", get(settings::memory_settings))
+}
+
+/// Converts a protobuf timestamp to RFC 3339 for JSON.
+pub(crate) fn rfc3339(ts: Option<&prost_types::Timestamp>) -> serde_json::Value {
+    match ts.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)) {
+        Some(dt) => {
+            serde_json::Value::String(dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        }
+        None => serde_json::Value::Null,
+    }
+}

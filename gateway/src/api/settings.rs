@@ -1,0 +1,94 @@
+//! Read-only policy documents of each service.
+
+use axum::extract::State;
+use axum::response::Response;
+use codex_central_proto::config::v1::GetConfigSettingsRequest;
+use codex_central_proto::fleet::v1::{GetFleetPolicyRequest, HostContentPush};
+use codex_central_proto::memory::v1::GetMemorySettingsRequest;
+use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
+use serde_json::{Value, json};
+
+use crate::caller::Caller;
+use crate::error::ok;
+use crate::{ApiError, GatewayState};
+
+pub async fn fleet_policy(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let res = state
+        .clients()
+        .fleet()
+        .get_fleet_policy(caller.request(&state, GetFleetPolicyRequest {}))
+        .await?
+        .into_inner();
+    let Some(p) = res.policy else {
+        return Ok(ok(Value::Null));
+    };
+    let push = match p.host_content_push() {
+        HostContentPush::Off => "off",
+        HostContentPush::Review => "review",
+        HostContentPush::On => "on",
+        HostContentPush::Unspecified => "",
+    };
+    let version = p.codex_version.unwrap_or_default();
+    Ok(ok(json!({
+        "api_enabled": p.api_enabled,
+        "silent_mode": p.silent_mode,
+        "prune_inactive_days": p.prune_inactive_days,
+        "host_content_push": push,
+        "codex_version": { "pinned": version.pinned, "version": version.version },
+    })))
+}
+
+pub async fn quota_policy(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let res = state
+        .clients()
+        .usage()
+        .get_quota_policy(caller.request(&state, GetQuotaPolicyRequest {}))
+        .await?
+        .into_inner();
+    let p = res.policy.unwrap_or_default();
+    Ok(ok(json!({
+        "hard_fail": p.hard_fail,
+        "limit_percent": p.limit_percent,
+        "week_partition_days": p.week_partition_days,
+    })))
+}
+
+pub async fn config_settings(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let res = state
+        .clients()
+        .config()
+        .get_config_settings(caller.request(&state, GetConfigSettingsRequest {}))
+        .await?
+        .into_inner();
+    let s = res.settings.unwrap_or_default();
+    Ok(ok(json!({
+        "managed_mcp_enabled": s.managed_mcp_enabled,
+        "default_profile": s.default_profile,
+    })))
+}
+
+pub async fn memory_settings(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let res = state
+        .clients()
+        .memory()
+        .get_memory_settings(caller.request(&state, GetMemorySettingsRequest {}))
+        .await?
+        .into_inner();
+    let s = res.settings.unwrap_or_default();
+    Ok(ok(json!({
+        "max_content_bytes": s.max_content_bytes,
+        "workspace_quota_bytes": s.workspace_quota_bytes,
+    })))
+}

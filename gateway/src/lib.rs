@@ -1,0 +1,78 @@
+//! The gateway: turns the gRPC services into the REST API, the ops endpoints and (later) the
+//! OpenAI-compatible API, MCP and the dashboard. It reaches the services only through the
+//! generated tonic clients ([`clients::ServiceClients`]), never the store.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+mod api;
+pub mod caller;
+pub mod clients;
+mod error;
+pub mod observe;
+mod ops;
+
+use std::sync::Arc;
+
+use axum::Router;
+use codex_central_common::net::TrustedProxies;
+
+pub use error::ApiError;
+
+/// What every handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct GatewayState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    clients: clients::ServiceClients,
+    auth_mode_on: bool,
+    trusted_proxies: TrustedProxies,
+}
+
+impl GatewayState {
+    pub fn new(
+        clients: clients::ServiceClients,
+        auth_mode_on: bool,
+        trusted_proxies: TrustedProxies,
+    ) -> Self {
+        GatewayState {
+            inner: Arc::new(Inner {
+                clients,
+                auth_mode_on,
+                trusted_proxies,
+            }),
+        }
+    }
+
+    pub fn clients(&self) -> &clients::ServiceClients {
+        &self.inner.clients
+    }
+
+    pub fn auth_mode_on(&self) -> bool {
+        self.inner.auth_mode_on
+    }
+
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.inner.trusted_proxies
+    }
+}
+
+/// Largest accepted request body on the REST API (413 above it).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The REST API (`/api/v1/...`, later the peer-compatible host and admin routes).
+pub fn rest_router(state: GatewayState) -> Router {
+    api::router()
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// `/healthz`, `/readyz` and `/metrics`; served in every role.
+pub fn ops_router(state: GatewayState) -> Router {
+    ops::router().with_state(state)
+}
+
+/// JSON 404 for everything no router claimed.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}

@@ -1,0 +1,20 @@
+//! Schema migrations for codex-central, one immutable file per change, valid on SQLite,
+//! PostgreSQL and MySQL/MariaDB.
+//!
+//! Times are stored as `BIGINT` Unix milliseconds (UTC): comparisons such as lease expiry are
+//! plain integer comparisons on every backend, and no column type differs in time-zone handling
+//! between the three engines.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_principals_and_audit;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_principals_and_audit::Migration)]
+    }
+}

@@ -1,0 +1,4 @@
+//! The auth service's domain logic, free of tonic and axum so the CLI and tests can call it.
+
+pub mod authenticator;
+pub mod service_tokens;

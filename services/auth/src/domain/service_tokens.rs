@@ -1,0 +1,165 @@
+//! Service tokens for tooling: `cct_<64 hex>`, shown once, stored as SHA-256.
+
+use std::time::Duration;
+
+use codex_central_common::crypto::{
+    Secret, TokenKind, generate_token, token_digest, token_display_prefix,
+};
+use codex_central_common::{Principal, Role};
+use codex_central_store::audit::{self, NewAuditEvent};
+use codex_central_store::entities::service_tokens::Model;
+use codex_central_store::{Store, now_ms, service_tokens};
+use serde_json::json;
+
+use crate::{Error, Result};
+
+/// The longest expiry accepted (ten years); longer is almost certainly a unit mistake.
+const MAX_EXPIRY: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Read,
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "read" => Ok(Scope::Read),
+            "admin" => Ok(Scope::Admin),
+            other => Err(Error::InvalidArgument(format!(
+                "scope must be \"admin\" or \"read\", not {other:?}"
+            ))),
+        }
+    }
+
+    pub fn role(self) -> Role {
+        match self {
+            Scope::Read => Role::ReadOnly,
+            Scope::Admin => Role::Admin,
+        }
+    }
+}
+
+/// Who asked, for the audit row.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub principal: Principal,
+    pub client_ip: String,
+}
+
+pub struct CreatedToken {
+    pub token: Model,
+    pub secret: Secret<String>,
+}
+
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    scope: Scope,
+    expires_in: Option<Duration>,
+) -> Result<CreatedToken> {
+    let name = validate_name(name)?;
+    if let Some(ttl) = expires_in {
+        if ttl.is_zero() || ttl > MAX_EXPIRY {
+            return Err(Error::InvalidArgument(
+                "expires_in must be between 1 second and 10 years".into(),
+            ));
+        }
+    }
+    let secret = generate_token(TokenKind::Service)?;
+    let now = now_ms();
+    let expires_at = expires_in.map(|d| now + i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2));
+    let model = Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: name.clone(),
+        scope: scope.as_str().into(),
+        token_digest: token_digest(secret.expose()),
+        prefix: token_display_prefix(secret.expose()),
+        created_by: actor.principal.audit_actor(),
+        created_at: now,
+        expires_at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let token = service_tokens::insert(store, model).await?;
+    audit::append(
+        store,
+        NewAuditEvent {
+            actor_kind: actor.principal.kind_name().into(),
+            actor: actor.principal.audit_actor(),
+            action: "service_token.create".into(),
+            target: format!("service_token:{}", token.id),
+            client_ip: actor.client_ip.clone(),
+            details: json!({ "name": name, "scope": scope.as_str(), "prefix": token.prefix, "expires_at": expires_at }),
+        },
+    )
+    .await?;
+    Ok(CreatedToken { token, secret })
+}
+
+pub async fn revoke(store: &Store, actor: &Actor, id: &str) -> Result<Model> {
+    if id.trim().is_empty() {
+        return Err(Error::InvalidArgument("id is required".into()));
+    }
+    let token = service_tokens::revoke(store, id, now_ms()).await?;
+    audit::append(
+        store,
+        NewAuditEvent {
+            actor_kind: actor.principal.kind_name().into(),
+            actor: actor.principal.audit_actor(),
+            action: "service_token.revoke".into(),
+            target: format!("service_token:{}", token.id),
+            client_ip: actor.client_ip.clone(),
+            details: json!({ "name": token.name, "prefix": token.prefix }),
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+pub async fn list(
+    store: &Store,
+    include_revoked: bool,
+    before_id: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Model>> {
+    Ok(service_tokens::list(store, include_revoked, before_id, limit).await?)
+}
+
+fn validate_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::InvalidArgument("name is required".into()));
+    }
+    if name.chars().count() > 128 {
+        return Err(Error::InvalidArgument(
+            "name must be at most 128 characters".into(),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::InvalidArgument(
+            "name must not contain control characters".into(),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Human status of a token at `now`: "active", "expired" or "revoked".
+pub fn status(token: &Model, now: i64) -> &'static str {
+    if token.revoked_at.is_some() {
+        "revoked"
+    } else if token.expires_at.is_some_and(|e| e <= now) {
+        "expired"
+    } else {
+        "active"
+    }
+}

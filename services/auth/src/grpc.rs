@@ -1,0 +1,208 @@
+//! `codexcentral.auth.v1.AuthService`: validate, authorize, call the domain, convert.
+
+use std::time::Duration;
+
+use codex_central_common::paging::{decode_token, encode_token, page_limit};
+use codex_central_common::time::ms_to_timestamp;
+use codex_central_common::{CallContext, pending_rpcs};
+use codex_central_proto::auth::v1::auth_service_server::AuthService;
+use codex_central_proto::auth::v1::*;
+use codex_central_store::entities::service_tokens::Model as ServiceTokenRow;
+use tonic::{Request, Response, Status};
+
+use crate::domain::authenticator::Authenticator;
+use crate::domain::service_tokens::{self, Actor, Scope};
+
+pub struct AuthGrpc {
+    authenticator: Authenticator,
+    auth_mode_on: bool,
+}
+
+impl AuthGrpc {
+    pub fn new(authenticator: Authenticator, auth_mode_on: bool) -> Self {
+        AuthGrpc {
+            authenticator,
+            auth_mode_on,
+        }
+    }
+}
+
+fn actor(ctx: &CallContext) -> Result<Actor, Status> {
+    Ok(Actor {
+        principal: ctx.require_admin()?.clone(),
+        client_ip: ctx.client_ip_text(),
+    })
+}
+
+fn token_to_proto(t: ServiceTokenRow) -> ServiceToken {
+    let scope = match Scope::parse(&t.scope) {
+        Ok(Scope::Admin) => ServiceTokenScope::Admin,
+        Ok(Scope::Read) => ServiceTokenScope::Read,
+        Err(_) => ServiceTokenScope::Unspecified,
+    };
+    ServiceToken {
+        id: t.id,
+        name: t.name,
+        scope: scope as i32,
+        prefix: t.prefix,
+        created_at: Some(ms_to_timestamp(t.created_at)),
+        expires_at: t.expires_at.map(ms_to_timestamp),
+        last_used_at: t.last_used_at.map(ms_to_timestamp),
+        revoked_at: t.revoked_at.map(ms_to_timestamp),
+        created_by: t.created_by,
+    }
+}
+
+#[tonic::async_trait]
+impl AuthService for AuthGrpc {
+    async fn who_am_i(
+        &self,
+        request: Request<WhoAmIRequest>,
+    ) -> Result<Response<WhoAmIResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let principal = ctx.principal()?;
+        Ok(Response::new(WhoAmIResponse {
+            principal: Some(principal.to_proto()),
+            client_ip: ctx.client_ip_text(),
+            auth_mode: if self.auth_mode_on { "on" } else { "off" }.into(),
+        }))
+    }
+
+    async fn authenticate(
+        &self,
+        request: Request<AuthenticateRequest>,
+    ) -> Result<Response<AuthenticateResponse>, Status> {
+        CallContext::of(&request).require_internal()?;
+        let credential = request.into_inner().credential;
+        let principal = self.authenticator.authenticate(&credential).await?;
+        Ok(Response::new(AuthenticateResponse {
+            principal: Some(principal.to_proto()),
+        }))
+    }
+
+    async fn create_service_token(
+        &self,
+        request: Request<CreateServiceTokenRequest>,
+    ) -> Result<Response<CreateServiceTokenResponse>, Status> {
+        let actor = actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let scope = match req.scope() {
+            ServiceTokenScope::Admin => Scope::Admin,
+            ServiceTokenScope::Read => Scope::Read,
+            ServiceTokenScope::Unspecified => {
+                return Err(Status::invalid_argument(
+                    "scope is required (admin or read)",
+                ));
+            }
+        };
+        let expires_in = match req.expires_in_seconds {
+            None => None,
+            Some(secs) if secs > 0 => Some(Duration::from_secs(secs.unsigned_abs())),
+            Some(_) => {
+                return Err(Status::invalid_argument(
+                    "expires_in_seconds must be positive",
+                ));
+            }
+        };
+        let created = service_tokens::create(
+            self.authenticator.store(),
+            &actor,
+            &req.name,
+            scope,
+            expires_in,
+        )
+        .await?;
+        Ok(Response::new(CreateServiceTokenResponse {
+            token: Some(token_to_proto(created.token)),
+            secret: created.secret.expose().clone(),
+        }))
+    }
+
+    async fn list_service_tokens(
+        &self,
+        request: Request<ListServiceTokensRequest>,
+    ) -> Result<Response<ListServiceTokensResponse>, Status> {
+        CallContext::of(&request).require_admin_read()?;
+        let req = request.into_inner();
+        let page = req.page.unwrap_or_default();
+        let limit = page_limit(page.page_size);
+        let before = decode_token(&page.page_token)?;
+        let rows = service_tokens::list(
+            self.authenticator.store(),
+            req.include_revoked,
+            before.as_deref(),
+            limit,
+        )
+        .await?;
+        let next_page_token = match rows.last() {
+            Some(last) if rows.len() as u64 == limit => encode_token(&last.id),
+            _ => String::new(),
+        };
+        Ok(Response::new(ListServiceTokensResponse {
+            tokens: rows.into_iter().map(token_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn revoke_service_token(
+        &self,
+        request: Request<RevokeServiceTokenRequest>,
+    ) -> Result<Response<RevokeServiceTokenResponse>, Status> {
+        let actor = actor(&CallContext::of(&request))?;
+        let token =
+            service_tokens::revoke(self.authenticator.store(), &actor, &request.into_inner().id)
+                .await?;
+        Ok(Response::new(RevokeServiceTokenResponse {
+            token: Some(token_to_proto(token)),
+        }))
+    }
+
+    pending_rpcs! {
+        resolve_session(ResolveSessionRequest) -> ResolveSessionResponse;
+        resolve_personal_token(ResolvePersonalTokenRequest) -> ResolvePersonalTokenResponse;
+        get_setup_status(GetSetupStatusRequest) -> GetSetupStatusResponse;
+        complete_setup(CompleteSetupRequest) -> CompleteSetupResponse;
+        list_users(ListUsersRequest) -> ListUsersResponse;
+        get_user(GetUserRequest) -> GetUserResponse;
+        create_user(CreateUserRequest) -> CreateUserResponse;
+        update_user(UpdateUserRequest) -> UpdateUserResponse;
+        set_user_role(SetUserRoleRequest) -> SetUserRoleResponse;
+        set_user_enabled(SetUserEnabledRequest) -> SetUserEnabledResponse;
+        reset_user_password(ResetUserPasswordRequest) -> ResetUserPasswordResponse;
+        change_password(ChangePasswordRequest) -> ChangePasswordResponse;
+        get_registration_policy(GetRegistrationPolicyRequest) -> GetRegistrationPolicyResponse;
+        set_registration_policy(SetRegistrationPolicyRequest) -> SetRegistrationPolicyResponse;
+        register(RegisterRequest) -> RegisterResponse;
+        login(LoginRequest) -> LoginResponse;
+        logout(LogoutRequest) -> LogoutResponse;
+        list_sessions(ListSessionsRequest) -> ListSessionsResponse;
+        revoke_session(RevokeSessionRequest) -> RevokeSessionResponse;
+        create_personal_token(CreatePersonalTokenRequest) -> CreatePersonalTokenResponse;
+        list_personal_tokens(ListPersonalTokensRequest) -> ListPersonalTokensResponse;
+        update_personal_token_policy(UpdatePersonalTokenPolicyRequest) -> UpdatePersonalTokenPolicyResponse;
+        revoke_personal_token(RevokePersonalTokenRequest) -> RevokePersonalTokenResponse;
+        list_login_providers(ListLoginProvidersRequest) -> ListLoginProvidersResponse;
+        list_o_auth_providers(ListOAuthProvidersRequest) -> ListOAuthProvidersResponse;
+        get_o_auth_provider(GetOAuthProviderRequest) -> GetOAuthProviderResponse;
+        create_o_auth_provider(CreateOAuthProviderRequest) -> CreateOAuthProviderResponse;
+        update_o_auth_provider(UpdateOAuthProviderRequest) -> UpdateOAuthProviderResponse;
+        delete_o_auth_provider(DeleteOAuthProviderRequest) -> DeleteOAuthProviderResponse;
+        begin_o_auth_login(BeginOAuthLoginRequest) -> BeginOAuthLoginResponse;
+        complete_o_auth_login(CompleteOAuthLoginRequest) -> CompleteOAuthLoginResponse;
+        list_linked_identities(ListLinkedIdentitiesRequest) -> ListLinkedIdentitiesResponse;
+        unlink_identity(UnlinkIdentityRequest) -> UnlinkIdentityResponse;
+        list_byok_keys(ListByokKeysRequest) -> ListByokKeysResponse;
+        set_byok_key(SetByokKeyRequest) -> SetByokKeyResponse;
+        delete_byok_key(DeleteByokKeyRequest) -> DeleteByokKeyResponse;
+        resolve_byok_key(ResolveByokKeyRequest) -> ResolveByokKeyResponse;
+        retrieve_codex_auth(RetrieveCodexAuthRequest) -> RetrieveCodexAuthResponse;
+        store_codex_auth(StoreCodexAuthRequest) -> StoreCodexAuthResponse;
+        delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
+        refresh_codex_auth(RefreshCodexAuthRequest) -> RefreshCodexAuthResponse;
+        validate_codex_auth(ValidateCodexAuthRequest) -> ValidateCodexAuthResponse;
+        upload_codex_auth(UploadCodexAuthRequest) -> UploadCodexAuthResponse;
+        reveal_codex_auth(RevealCodexAuthRequest) -> RevealCodexAuthResponse;
+        get_codex_auth_status(GetCodexAuthStatusRequest) -> GetCodexAuthStatusResponse;
+        list_host_auth_states(ListHostAuthStatesRequest) -> ListHostAuthStatesResponse;
+    }
+}

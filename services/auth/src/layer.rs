@@ -1,0 +1,195 @@
+//! The authentication layer in front of every gRPC service: it decides who is calling and from
+//! where, and attaches a [`CallContext`] to the request. Services then only authorize.
+//!
+//! Two ways in:
+//! - from the gateway (REST, `/v1`, MCP), which already authenticated the caller: the request
+//!   carries the gateway's internal credential, the principal and the client IP in metadata;
+//! - straight from a gRPC or grpc-web client: the layer authenticates the `authorization`
+//!   bearer itself and takes the client IP from the connection, and any internal metadata the
+//!   client sent is discarded.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use codex_central_common::crypto::{Secret, constant_time_eq};
+use codex_central_common::net::{PeerInfo, TrustedProxies};
+use codex_central_common::{CallContext, Principal};
+use codex_central_proto::common::v1 as pb;
+use futures::future::BoxFuture;
+use http::{HeaderMap, Request, Response};
+use prost::Message;
+use tonic::Status;
+use tonic::body::Body;
+use tonic::metadata::MetadataMap;
+
+use crate::domain::authenticator::Authenticator;
+
+pub const INTERNAL_HEADER: &str = "x-cc-internal";
+pub const PRINCIPAL_HEADER: &str = "x-cc-principal-bin";
+pub const CLIENT_IP_HEADER: &str = "x-cc-client-ip";
+
+/// RPCs anyone may call, even in auth mode `on`: probes and API discovery.
+const PUBLIC_PREFIXES: &[&str] = &[
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+];
+
+#[derive(Clone)]
+pub struct AuthnConfig {
+    pub auth_mode_on: bool,
+    /// Shared by gateway and services; in one process it is random per start.
+    pub internal_secret: Secret<String>,
+    pub trusted_proxies: TrustedProxies,
+}
+
+#[derive(Clone)]
+pub struct AuthnLayer {
+    state: Arc<State>,
+}
+
+struct State {
+    authenticator: Authenticator,
+    config: AuthnConfig,
+}
+
+impl AuthnLayer {
+    pub fn new(authenticator: Authenticator, config: AuthnConfig) -> Self {
+        AuthnLayer {
+            state: Arc::new(State {
+                authenticator,
+                config,
+            }),
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for AuthnLayer {
+    type Service = AuthnService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthnService {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AuthnService<S> {
+    inner: S,
+    state: Arc<State>,
+}
+
+impl<S, B> tower::Service<Request<B>> for AuthnService<S>
+where
+    S: tower::Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // Take the service that was polled ready and leave a fresh clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        Box::pin(async move {
+            match state.context_for(&mut req).await {
+                Ok(ctx) => {
+                    req.extensions_mut().insert(ctx);
+                    inner.call(req).await
+                }
+                Err(status) => Ok(status.into_http()),
+            }
+        })
+    }
+}
+
+impl State {
+    async fn context_for<B>(&self, req: &mut Request<B>) -> Result<CallContext, Status> {
+        let internal = req
+            .headers()
+            .get(INTERNAL_HEADER)
+            .map(|v| v.as_bytes().to_vec());
+        if let Some(presented) = internal {
+            if !constant_time_eq(&presented, self.config.internal_secret.expose().as_bytes()) {
+                return Err(Status::unauthenticated("invalid gateway credential"));
+            }
+            return internal_context(req.headers());
+        }
+        strip_internal_headers(req.headers_mut());
+        let public = PUBLIC_PREFIXES
+            .iter()
+            .any(|p| req.uri().path().starts_with(p));
+        let client_ip = req.extensions().get::<PeerInfo>().map(|peer| {
+            self.config
+                .trusted_proxies
+                .client_ip(peer.remote.ip(), req.headers())
+        });
+        let credential = bearer(req.headers());
+        let principal = match credential {
+            Some(token) => match self.authenticator.authenticate(&token).await {
+                Ok(p) => Some(p),
+                Err(_) if public => None,
+                Err(err) => return Err(err.into()),
+            },
+            None if !self.config.auth_mode_on => Some(Principal::local_admin()),
+            None if public => None,
+            None => return Err(Status::unauthenticated("authentication required")),
+        };
+        Ok(CallContext {
+            principal,
+            client_ip,
+            internal: false,
+        })
+    }
+}
+
+fn internal_context(headers: &HeaderMap) -> Result<CallContext, Status> {
+    let metadata = MetadataMap::from_headers(headers.clone());
+    let principal = match metadata.get_bin(PRINCIPAL_HEADER) {
+        None => None,
+        Some(value) => {
+            let bytes = value
+                .to_bytes()
+                .map_err(|_| Status::invalid_argument("malformed principal metadata"))?;
+            let proto = pb::Principal::decode(bytes)
+                .map_err(|_| Status::invalid_argument("malformed principal metadata"))?;
+            Some(Principal::from_proto(&proto).map_err(Status::from)?)
+        }
+    };
+    let client_ip = headers
+        .get(CLIENT_IP_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse::<IpAddr>().ok());
+    Ok(CallContext {
+        principal,
+        client_ip,
+        internal: true,
+    })
+}
+
+fn strip_internal_headers(headers: &mut HeaderMap) {
+    headers.remove(INTERNAL_HEADER);
+    headers.remove(PRINCIPAL_HEADER);
+    headers.remove(CLIENT_IP_HEADER);
+}
+
+/// The token of an `authorization: Bearer <token>` header (scheme case-insensitive).
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
+    (!token.is_empty()).then(|| token.to_string())
+}

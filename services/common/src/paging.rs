@@ -1,0 +1,54 @@
+//! Keyset pagination: bounded page sizes and opaque page tokens.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::{Error, Result};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// 0 means "the default"; anything above the maximum is clamped rather than refused.
+pub fn page_limit(page_size: u32) -> u64 {
+    let size = if page_size == 0 {
+        DEFAULT_PAGE_SIZE
+    } else {
+        page_size.min(MAX_PAGE_SIZE)
+    };
+    u64::from(size)
+}
+
+/// Encodes the last key of a page as an opaque token.
+pub fn encode_token(last_key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(last_key.as_bytes())
+}
+
+/// Decodes a page token; an empty token means "first page".
+pub fn decode_token(token: &str) -> Result<Option<String>> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token.as_bytes())
+        .map_err(|_| Error::InvalidArgument("page_token is not a valid page token".into()))?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Error::InvalidArgument("page_token is not a valid page token".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_tokens() {
+        assert_eq!(page_limit(0), 50);
+        assert_eq!(page_limit(10_000), 500);
+        assert_eq!(
+            decode_token(&encode_token("abc")).unwrap().as_deref(),
+            Some("abc")
+        );
+        assert_eq!(decode_token("").unwrap(), None);
+        assert!(decode_token("!!").is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! The config service's domain logic (no tonic or axum here).
+
+pub mod settings;

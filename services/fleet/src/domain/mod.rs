@@ -1,0 +1,4 @@
+//! The fleet service's domain logic (no tonic or axum here).
+
+pub mod audit;
+pub mod policy;

@@ -1,0 +1,161 @@
+use std::time::Duration;
+
+use codex_central_migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+
+use crate::{Error, Result};
+
+/// Which engine a [`Store`] talks to; shown in the start-up banner and used where SQL differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            "mysql" | "mariadb" => Ok(Backend::MySql),
+            _ => Err(Error::InvalidUrl(
+                "expected a URL starting with sqlite://, postgres:// or mysql://".into(),
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
+        }
+    }
+}
+
+/// A handle to the database. Cheap to clone (the pool is shared).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects without migrating. SQLite files are created when missing and opened in WAL mode
+    /// with foreign keys on and a busy timeout, so concurrent writers wait instead of failing.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let backend = Backend::from_url(url)?;
+        // sqlx spells MariaDB as mysql.
+        let url = match url.strip_prefix("mariadb:") {
+            Some(rest) => format!("mysql:{rest}"),
+            None => url.to_string(),
+        };
+        let mut opts = ConnectOptions::new(url);
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5));
+        match backend {
+            Backend::Sqlite => {
+                opts.max_connections(8).min_connections(1);
+                opts.map_sqlx_sqlite_opts(|o| {
+                    o.create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(10))
+                });
+            }
+            Backend::Postgres | Backend::MySql => {
+                opts.max_connections(16).min_connections(1);
+            }
+        }
+        let db = Database::connect(opts).await.map_err(|err| match err {
+            sea_orm::DbErr::Conn(e) => Error::Unavailable(redact_url_error(&e.to_string())),
+            other => Error::Db(other),
+        })?;
+        Ok(Store { db, backend })
+    }
+
+    /// Connects and applies every pending migration (what `serve` and `migrate` do).
+    pub async fn connect_and_migrate(url: &str) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Names of migrations the database has not applied yet (empty when current).
+    pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        let pending = Migrator::get_pending_migrations_read_only(&self.db).await?;
+        Ok(pending.iter().map(|m| m.name().to_string()).collect())
+    }
+
+    /// One round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
+        self.db
+            .ping()
+            .await
+            .map_err(|e| Error::Unavailable(e.to_string()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn db_backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Pool sizes for the metrics endpoint: (open connections, idle connections).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        // The pool getters panic on a backend mismatch; `backend` was derived from the same URL.
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+            Backend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+            Backend::MySql => {
+                let pool = self.db.get_mysql_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+        }
+    }
+
+    /// Closes the pool; other clones of this store see a closed pool afterwards.
+    pub async fn close(&self) -> Result<()> {
+        self.db.close_by_ref().await?;
+        Ok(())
+    }
+}
+
+/// sqlx connection errors can echo the URL, password included; keep only the part after the
+/// last colon-separated cause and strip anything that looks like credentials.
+fn redact_url_error(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for word in message.split(' ') {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if word.contains("://") && word.contains('@') {
+            out.push_str("<database-url>");
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}

@@ -1,0 +1,16 @@
+//! Storage for codex-central: one sea-orm connection to SQLite, PostgreSQL or MySQL/MariaDB,
+//! the entities, and the small query modules each service owns.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+pub mod audit;
+mod connect;
+pub mod entities;
+mod error;
+pub mod leases;
+pub mod service_tokens;
+pub mod settings;
+mod time;
+
+pub use connect::{Backend, Store};
+pub use error::{Error, Result};
+pub use time::now_ms;

@@ -1,0 +1,77 @@
+//! Key/value settings (JSON documents), the backing of every policy-style read.
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::entities::settings::{ActiveModel, Column, Entity, Model};
+use crate::{Error, Result, Store, now_ms};
+
+pub async fn get(store: &Store, key: &str) -> Result<Option<Model>> {
+    Ok(Entity::find_by_id(key.to_string()).one(store.db()).await?)
+}
+
+/// Reads a plain (unencrypted) JSON setting, or `T::default()` when it was never written.
+pub async fn get_json<T: DeserializeOwned + Default>(store: &Store, key: &str) -> Result<T> {
+    match get(store, key).await? {
+        None => Ok(T::default()),
+        Some(row) if row.encrypted => Err(Error::Corrupt(format!(
+            "setting {key} is encrypted and cannot be read as plain JSON"
+        ))),
+        Some(row) => serde_json::from_str(&row.value)
+            .map_err(|e| Error::Corrupt(format!("setting {key}: {e}"))),
+    }
+}
+
+/// Inserts or replaces a setting (one statement; last writer wins).
+pub async fn put(store: &Store, key: &str, value: String, encrypted: bool, by: &str) -> Result<()> {
+    let row = ActiveModel {
+        key: Set(key.to_string()),
+        value: Set(value),
+        encrypted: Set(encrypted),
+        updated_at: Set(now_ms()),
+        updated_by: Set(by.to_string()),
+    };
+    Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(Column::Key)
+                .update_columns([
+                    Column::Value,
+                    Column::Encrypted,
+                    Column::UpdatedAt,
+                    Column::UpdatedBy,
+                ])
+                .to_owned(),
+        )
+        .exec(store.db())
+        .await?;
+    Ok(())
+}
+
+pub async fn put_json<T: Serialize>(store: &Store, key: &str, value: &T, by: &str) -> Result<()> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| Error::Corrupt(format!("setting {key} does not serialize: {e}")))?;
+    put(store, key, text, false, by).await
+}
+
+/// Every encrypted setting, for master-key rotation.
+pub async fn list_encrypted(store: &Store) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Encrypted.eq(true))
+        .order_by_asc(Column::Key)
+        .all(store.db())
+        .await?)
+}
+
+/// Replaces an encrypted value only if it still holds `old` (so a concurrent write is not lost
+/// by a rotation). Returns whether the row changed.
+pub async fn swap_encrypted(store: &Store, key: &str, old: &str, new: String) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::Value, sea_orm::sea_query::Expr::value(new))
+        .filter(Column::Key.eq(key))
+        .filter(Column::Value.eq(old))
+        .exec(store.db())
+        .await?;
+    Ok(res.rows_affected == 1)
+}

@@ -1,0 +1,3 @@
+//! The usage service's domain logic (no tonic or axum here).
+
+pub mod quota;

@@ -1,0 +1,224 @@
+//! Wires one server process for a [`Config`]: store, keyring, services, gateway, listener.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use codex_central_auth::layer::AuthnConfig;
+use codex_central_common::crypto::{TokenKind, generate_token};
+use codex_central_common::net::TrustedProxies;
+use codex_central_gateway::clients::{GrpcChannel, ServiceClients};
+use codex_central_gateway::{GatewayState, observe};
+use codex_central_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+use crate::config::{Config, Role};
+use crate::{keys, listener, services};
+
+/// A started server: its address and a handle to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, closes the database.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server stops by itself (it only does on a signal).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+
+    /// Sends the stop signal without waiting.
+    pub fn trigger_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Opens the database, creating the data dir and migrating, as every subcommand does.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+    let store = Store::connect_and_migrate(config.database_url.expose())
+        .await
+        .context("cannot open the database")?;
+    Ok(store)
+}
+
+/// Binds `config.bind` and starts serving.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    start_on(config, listener).await
+}
+
+/// Starts serving on an already bound listener (tests bind port 0).
+pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Running> {
+    observe::install_metrics();
+    let addr = tcp.local_addr()?;
+    let tls = config
+        .tls
+        .as_ref()
+        .map(listener::tls_acceptor)
+        .transpose()?;
+    let internal_secret = match &config.internal_secret {
+        Some(s) => s.clone(),
+        None => generate_token(TokenKind::Session)?,
+    };
+    let trusted = TrustedProxies::new(config.trusted_proxies.clone());
+
+    let mut store_for_shutdown = None;
+    let mut background = Vec::new();
+    let (channel, database_kind) = match config.role {
+        Role::All | Role::Services => {
+            let store = open_store(&config).await?;
+            keys::open_keyring(&config, &store).await?;
+            let built = services::build(
+                store.clone(),
+                AuthnConfig {
+                    auth_mode_on: config.auth_mode_on,
+                    internal_secret: internal_secret.clone(),
+                    trusted_proxies: trusted.clone(),
+                },
+            )?;
+            background.push(services::spawn_health_monitor(store.clone(), built.health));
+            let kind = store.backend().name();
+            store_for_shutdown = Some(store);
+            (built.channel, kind)
+        }
+        Role::Gateway => {
+            let url = config.services_url.clone().unwrap_or_default();
+            (remote_channel(&url)?, "remote services")
+        }
+    };
+
+    let clients = ServiceClients::new(channel.clone(), internal_secret);
+    let state = GatewayState::new(clients, config.auth_mode_on, trusted);
+    let grpc = services::external(channel, &config.cors_origins);
+    let mut app = codex_central_gateway::ops_router(state.clone());
+    if config.role != Role::Services {
+        app = app.merge(codex_central_gateway::rest_router(state));
+    }
+    let app = observe::layers(app.fallback_service(dispatch(grpc)));
+
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{addr}");
+    let role = match config.role {
+        Role::All => "all",
+        Role::Services => "services",
+        Role::Gateway => "gateway",
+    };
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        url = %url,
+        public_url = %config.public_url,
+        database = database_kind,
+        auth_mode = if config.auth_mode_on { "on" } else { "off" },
+        role,
+        "codex-central {} listening on {url} (database: {database_kind}, auth mode: {}, role: {role})",
+        env!("CARGO_PKG_VERSION"),
+        if config.auth_mode_on { "on" } else { "off" },
+    );
+
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let grace = Duration::from_secs(config.shutdown_timeout_secs);
+    let task = tokio::spawn(async move {
+        listener::serve(
+            tcp,
+            app,
+            tls,
+            async {
+                let _ = stop_rx.await;
+            },
+            grace,
+        )
+        .await;
+        for job in background {
+            job.abort();
+        }
+        if let Some(store) = store_for_shutdown {
+            if let Err(err) = store.close().await {
+                tracing::warn!(error = %err, "closing the database failed");
+            }
+        }
+        tracing::info!("stopped");
+    });
+    Ok(Running {
+        addr,
+        url,
+        stop: Some(stop_tx),
+        task,
+    })
+}
+
+/// gRPC and grpc-web requests (by path or content type) go to the services; anything else
+/// that no REST route claimed is a JSON 404.
+fn dispatch(grpc: GrpcChannel) -> Router {
+    let svc = tower::service_fn(move |req: http::Request<axum::body::Body>| {
+        let grpc = grpc.clone();
+        async move {
+            let path = req.uri().path();
+            let is_grpc = path.starts_with("/codexcentral.")
+                || path.starts_with("/grpc.")
+                || req
+                    .headers()
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|ct| ct.starts_with("application/grpc"));
+            if !is_grpc {
+                return Ok::<_, std::convert::Infallible>(
+                    axum::response::IntoResponse::into_response(
+                        codex_central_gateway::not_found().await,
+                    ),
+                );
+            }
+            let response = match grpc.oneshot(req.map(tonic::body::Body::new)).await {
+                Ok(res) => res,
+                Err(never) => match never {},
+            };
+            Ok(response.map(axum::body::Body::new))
+        }
+    });
+    Router::new().fallback_service(svc)
+}
+
+/// A lazily connecting channel to a `--role services` process.
+fn remote_channel(url: &str) -> anyhow::Result<GrpcChannel> {
+    let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())
+        .map_err(|_| anyhow::anyhow!("config key `services_url`: {url:?} is not a valid URL"))?
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true);
+    let channel = endpoint.connect_lazy();
+    let svc = tower::service_fn(move |req: http::Request<tonic::body::Body>| {
+        let channel = channel.clone();
+        async move {
+            Ok::<_, std::convert::Infallible>(match channel.oneshot(req).await {
+                Ok(res) => res,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot reach the services");
+                    tonic::Status::unavailable("services unavailable").into_http()
+                }
+            })
+        }
+    });
+    Ok(GrpcChannel::new(svc))
+}

@@ -1,0 +1,148 @@
+//! Builds the gRPC side: the five services, health, reflection, the authentication layer, and
+//! the grpc-web + CORS wrapping for browsers.
+
+use std::time::Duration;
+
+use codex_central_auth::layer::{AuthnConfig, AuthnLayer};
+use codex_central_auth::{AuthGrpc, Authenticator};
+use codex_central_config::ConfigGrpc;
+use codex_central_fleet::FleetGrpc;
+use codex_central_gateway::clients::GrpcChannel;
+use codex_central_memory::MemoryGrpc;
+use codex_central_proto::auth::v1::auth_service_server::AuthServiceServer;
+use codex_central_proto::config::v1::config_service_server::ConfigServiceServer;
+use codex_central_proto::fleet::v1::fleet_service_server::FleetServiceServer;
+use codex_central_proto::memory::v1::memory_service_server::MemoryServiceServer;
+use codex_central_proto::usage::v1::usage_service_server::UsageServiceServer;
+use codex_central_store::Store;
+use codex_central_usage::UsageGrpc;
+use http::HeaderValue;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// Fully-qualified names of the five services, as health and reflection report them.
+pub const SERVICE_NAMES: [&str; 5] = [
+    "codexcentral.auth.v1.AuthService",
+    "codexcentral.fleet.v1.FleetService",
+    "codexcentral.usage.v1.UsageService",
+    "codexcentral.config.v1.ConfigService",
+    "codexcentral.memory.v1.MemoryService",
+];
+
+pub struct Services {
+    /// The services behind the authentication layer, callable in-process (no socket).
+    pub channel: GrpcChannel,
+    pub health: HealthReporter,
+}
+
+pub fn build(store: Store, authn: AuthnConfig) -> anyhow::Result<Services> {
+    let authenticator = Authenticator::new(store.clone());
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(codex_central_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(codex_central_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    let auth_mode_on = authn.auth_mode_on;
+    let routes = Routes::new(AuthServiceServer::new(AuthGrpc::new(
+        authenticator.clone(),
+        auth_mode_on,
+    )))
+    .add_service(FleetServiceServer::new(FleetGrpc::new(store.clone())))
+    .add_service(UsageServiceServer::new(UsageGrpc::new(store.clone())))
+    .add_service(ConfigServiceServer::new(ConfigGrpc::new(store.clone())))
+    .add_service(MemoryServiceServer::new(MemoryGrpc::new(store)))
+    .add_service(health_service)
+    .add_service(reflection_v1)
+    .add_service(reflection_v1alpha);
+    let svc = ServiceBuilder::new()
+        .layer(AuthnLayer::new(authenticator, authn))
+        .service(routes);
+    Ok(Services {
+        channel: GrpcChannel::new(svc),
+        health,
+    })
+}
+
+/// What the listener exposes for gRPC: grpc-web translation and CORS in front of `channel`
+/// (native gRPC passes through grpc-web untouched).
+pub fn external(channel: GrpcChannel, cors_origins: &[String]) -> GrpcChannel {
+    let origins: Vec<HeaderValue> = cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([http::Method::POST, http::Method::OPTIONS])
+        .allow_headers([
+            http::header::CONTENT_TYPE,
+            http::header::AUTHORIZATION,
+            "x-grpc-web".parse().unwrap_or(http::header::ACCEPT),
+            "x-user-agent".parse().unwrap_or(http::header::ACCEPT),
+            "x-csrf-token".parse().unwrap_or(http::header::ACCEPT),
+            "grpc-timeout".parse().unwrap_or(http::header::ACCEPT),
+        ])
+        .expose_headers([
+            "grpc-status".parse().unwrap_or(http::header::ACCEPT),
+            "grpc-message".parse().unwrap_or(http::header::ACCEPT),
+            "grpc-status-details-bin"
+                .parse()
+                .unwrap_or(http::header::ACCEPT),
+        ])
+        .max_age(Duration::from_secs(600));
+    let svc = ServiceBuilder::new()
+        .map_request(|req: http::Request<tonic::body::Body>| req)
+        .layer(cors)
+        .layer(tonic_web::GrpcWebLayer::new())
+        .service(channel)
+        .map_response(|res: http::Response<tonic::body::Body>| res.map(tonic::body::Body::new));
+    GrpcChannel::new(svc)
+}
+
+/// Keeps the health status in step with the database: SERVING while it answers and every
+/// migration is applied, NOT_SERVING otherwise, so `/readyz` and gRPC health say the same.
+pub fn spawn_health_monitor(store: Store, health: HealthReporter) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last: Option<bool> = None;
+        loop {
+            let ready = match store.ping().await {
+                Ok(()) => store
+                    .pending_migrations()
+                    .await
+                    .map(|p| p.is_empty())
+                    .unwrap_or(false),
+                Err(_) => false,
+            };
+            if last != Some(ready) {
+                let status = if ready {
+                    ServingStatus::Serving
+                } else {
+                    ServingStatus::NotServing
+                };
+                if !ready {
+                    tracing::warn!(
+                        "database unreachable or migrations pending: reporting NOT_SERVING"
+                    );
+                } else if last.is_some() {
+                    tracing::info!("database reachable again: reporting SERVING");
+                }
+                health.set_service_status("", status).await;
+                for name in SERVICE_NAMES {
+                    health.set_service_status(name, status).await;
+                }
+                last = Some(ready);
+            }
+            let (open, idle) = store.pool_stats();
+            metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(open));
+            metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+}
