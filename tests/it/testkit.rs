@@ -1,0 +1,205 @@
+//! Starts the real stack (the same `app::start_on` that `serve` uses) on port 0 against SQLite
+//! in a temp dir, or a fresh, uniquely named PostgreSQL or MariaDB database that is dropped
+//! afterwards. With `CI=true` an unreachable database server fails the test; locally the test
+//! is skipped with a printed reason.
+
+use std::net::SocketAddr;
+
+use codex_central::app::{self, Running};
+use codex_central::config::{Config, Layer};
+use codex_central_proto::auth::v1::auth_service_client::AuthServiceClient;
+use sea_orm::{ConnectionTrait, Database};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const MYSQL_ADMIN_URL: &str = "mysql://root@127.0.0.1:3306/mysql";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A database for one test. Server databases are dropped when this is dropped.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    name: Option<String>,
+    _dir: Option<TempDir>,
+}
+
+impl TestDb {
+    /// `None` means "skip": the server is unreachable and we are not in CI.
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        let name = format!("cc_test_{}", uuid::Uuid::now_v7().simple());
+        let (admin_url, url) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                return Some(TestDb { backend, url, name: None, _dir: Some(dir) });
+            }
+            Backend::Postgres => (PG_ADMIN_URL, format!("postgres://postgres@127.0.0.1:5432/{name}")),
+            Backend::MySql => (MYSQL_ADMIN_URL, format!("mysql://root@127.0.0.1:3306/{name}")),
+        };
+        let admin = match Database::connect(admin_url).await {
+            Ok(db) => db,
+            Err(err) => {
+                if in_ci() {
+                    panic!("{backend:?} at {admin_url} is unreachable in CI: {err}");
+                }
+                eprintln!("SKIP: {backend:?} at {admin_url} is unreachable: {err}");
+                return None;
+            }
+        };
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        let _ = admin.close().await;
+        Some(TestDb { backend, url, name: Some(name), _dir: None })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.name.take() else { return };
+        let (admin_url, sql) = match self.backend {
+            Backend::Postgres => (PG_ADMIN_URL, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
+            Backend::MySql => (MYSQL_ADMIN_URL, format!("DROP DATABASE IF EXISTS {name}")),
+            Backend::Sqlite => return,
+        };
+        // Drop runs inside a runtime; do the async cleanup on a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                if let Ok(admin) = Database::connect(admin_url).await {
+                    let _ = admin.execute_unprepared(&sql).await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Options for [`spawn`]: tweak the config layer before the server starts.
+#[derive(Default, Clone)]
+pub struct Opts {
+    pub layer: Layer,
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub db: Option<TestDb>,
+    running: Option<Running>,
+    _data: TempDir,
+}
+
+impl TestServer {
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.endpoint()).expect("uri").connect().await.expect("connect gRPC")
+    }
+
+    pub async fn auth(&self) -> AuthServiceClient<Channel> {
+        AuthServiceClient::new(self.channel().await)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(format!("{}{path}", self.url))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.url))
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.delete(format!("{}{path}", self.url))
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
+
+/// Starts a full server (role `all`) on `backend`. `None` = skipped (see [`TestDb::create`]).
+pub async fn spawn(backend: Backend, opts: Opts) -> Option<TestServer> {
+    let db = TestDb::create(backend).await?;
+    let mut layer = opts.layer;
+    layer.database_url = Some(db.url.clone());
+    Some(spawn_with(layer, Some(db)).await)
+}
+
+/// Starts a server from a config layer as given (bind is forced to port 0).
+pub async fn spawn_with(mut layer: Layer, db: Option<TestDb>) -> TestServer {
+    codex_central::listener::install_crypto_provider();
+    let data = tempfile::tempdir().expect("temp dir");
+    if layer.data_dir.is_none() {
+        layer.data_dir = Some(data.path().to_path_buf());
+    }
+    layer.bind = Some("127.0.0.1:0".into());
+    let config = Config::resolve(layer).expect("valid test config");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let running = app::start_on(config, listener).await.expect("server starts");
+    let addr = running.addr;
+    TestServer {
+        addr,
+        url: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        db,
+        running: Some(running),
+        _data: data,
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend from `async fn $name(backend: Backend)`.
+#[macro_export]
+macro_rules! on_all_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() { super::$name($crate::testkit::Backend::Sqlite).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() { super::$name($crate::testkit::Backend::Postgres).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() { super::$name($crate::testkit::Backend::MySql).await }
+            }
+        )+
+    };
+}
+
+/// An authorization header value for a bearer token.
+pub fn bearer(token: &str) -> tonic::metadata::MetadataValue<tonic::metadata::Ascii> {
+    format!("Bearer {token}").parse().expect("ascii token")
+}
+
+/// Creates an admin service token straight in the store, as `codex-central admin create-token`
+/// does for an operator.
+pub async fn admin_token(srv: &TestServer) -> String {
+    let db = codex_central_store::Store::connect(&srv.db.as_ref().unwrap().url).await.unwrap();
+    let actor = codex_central_auth::domain::service_tokens::Actor {
+        principal: codex_central_common::Principal::local_admin(),
+        client_ip: String::new(),
+    };
+    let t = codex_central_auth::domain::service_tokens::create(&db, &actor, "bootstrap", codex_central_auth::domain::service_tokens::Scope::Admin, None)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    t.secret.expose().clone()
+}
+
