@@ -155,10 +155,10 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
         for job in background {
             job.abort();
         }
-        if let Some(store) = store_for_shutdown {
-            if let Err(err) = store.close().await {
-                tracing::warn!(error = %err, "closing the database failed");
-            }
+        if let Some(store) = store_for_shutdown
+            && let Err(err) = store.close().await
+        {
+            tracing::warn!(error = %err, "closing the database failed");
         }
         tracing::info!("stopped");
     });

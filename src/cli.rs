@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Start the server (gRPC, grpc-web, REST and ops on one port).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(StoreArgs),
     /// Exit 0 when the server at URL is ready (`/readyz` answers 200).

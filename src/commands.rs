@@ -15,7 +15,7 @@ use crate::{app, keys, listener, telemetry};
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Migrate(store) => {
             let config = store.config()?;
             let _log = telemetry::init(config.log_format, &config.log_level);

@@ -456,13 +456,13 @@ impl Config {
             (None, Some(file)) => Some(read_secret_file("internal_secret_file", &file)?),
             (None, None) => None,
         };
-        if let Some(s) = &internal_secret {
-            if s.len() < 32 || !s.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(invalid(
-                    "internal_secret",
-                    "must be at least 32 printable ASCII characters",
-                ));
-            }
+        if let Some(s) = &internal_secret
+            && (s.len() < 32 || !s.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(invalid(
+                "internal_secret",
+                "must be at least 32 printable ASCII characters",
+            ));
         }
         if role != Role::All && internal_secret.is_none() {
             return Err(invalid(
@@ -683,6 +683,33 @@ mod tests {
         let err =
             Layer::from_env(env(&[("CODEX_CENTRAL_ALLOW_OPEN_NETWORK", "maybe")])).unwrap_err();
         assert!(err.to_string().contains("allow_open_network"));
+    }
+
+    #[test]
+    fn readme_reference_matches_the_code() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("<!-- config-reference:start -->\n")
+            .expect("start marker");
+        let end = readme
+            .find("<!-- config-reference:end -->")
+            .expect("end marker");
+        let table = &readme[start + "<!-- config-reference:start -->\n".len()..end];
+        if table != reference_markdown() && std::env::var_os("CODEX_CENTRAL_BLESS").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+            let head = &readme[..start + "<!-- config-reference:start -->\n".len()];
+            std::fs::write(
+                path,
+                format!("{head}{}{}", reference_markdown(), &readme[end..]),
+            )
+            .unwrap();
+            return;
+        }
+        assert_eq!(
+            table,
+            reference_markdown(),
+            "the README's configuration table is stale: run CODEX_CENTRAL_BLESS=1 cargo test -p codex-central readme"
+        );
     }
 
     #[test]

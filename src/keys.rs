@@ -22,14 +22,13 @@ const KEY_CHECK_PLAINTEXT: &str = "codex-central master key check v1";
 pub async fn open_keyring(config: &Config, store: &Store) -> anyhow::Result<Keyring> {
     let check = settings::get(store, KEY_CHECK_SETTING).await?;
     if let (MasterKeyConfig::File { path, create: true }, Some(row)) = (&config.master_key, &check)
+        && !path.exists()
     {
-        if !path.exists() {
-            bail!(
-                "the master key file {} is missing, but this database holds secrets encrypted with master key id {}; restore the file or set CODEX_CENTRAL_MASTER_KEY",
-                path.display(),
-                stored_key_id(&row.value)
-            );
-        }
+        bail!(
+            "the master key file {} is missing, but this database holds secrets encrypted with master key id {}; restore the file or set CODEX_CENTRAL_MASTER_KEY",
+            path.display(),
+            stored_key_id(&row.value)
+        );
     }
     let keyring = load(config)?;
     match check {
@@ -120,11 +119,9 @@ pub async fn rotate(
     if remaining > 0 {
         bail!("{remaining} secrets are still encrypted under an old key; run `keys rotate` again");
     }
-    if drop_previous {
-        if let MasterKeyConfig::File { path, .. } = &config.master_key {
-            keyring = Keyring::new(keyring.current().clone(), Vec::new());
-            write_keyring_file(path, &keyring)?;
-        }
+    if drop_previous && let MasterKeyConfig::File { path, .. } = &config.master_key {
+        keyring = Keyring::new(keyring.current().clone(), Vec::new());
+        write_keyring_file(path, &keyring)?;
     }
     let actor = Principal {
         kind: PrincipalKind::LocalAdmin,

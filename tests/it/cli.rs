@@ -32,7 +32,11 @@ fn stderr(o: &Output) -> String {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Served {
@@ -67,10 +71,13 @@ fn serve_with(c: &mut Command, extra: &[&str]) -> Served {
     });
     let deadline = started + Duration::from_secs(30);
     loop {
-        if let Ok(res) = reqwest::blocking_get(&format!("http://127.0.0.1:{port}/readyz")) {
-            if res == 200 {
-                return Served { child, port, ready_after: started.elapsed(), log };
-            }
+        if let Ok(200) = reqwest::blocking_get(&format!("http://127.0.0.1:{port}/readyz")) {
+            return Served {
+                child,
+                port,
+                ready_after: started.elapsed(),
+                log,
+            };
         }
         assert!(Instant::now() < deadline, "server did not become ready");
         std::thread::sleep(Duration::from_millis(20));
@@ -100,7 +107,10 @@ mod reqwest {
         let (host, path) = rest.split_once('/').unwrap();
         let mut s = std::net::TcpStream::connect(host)?;
         s.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
-        write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        write!(
+            s,
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )?;
         let mut buf = String::new();
         s.read_to_string(&mut buf)?;
         Ok(buf.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0))
@@ -118,13 +128,19 @@ fn serve_starts_fast_with_a_banner_and_stops_gracefully() {
     assert!(log.contains("listening on http://127.0.0.1:"), "{log}");
     assert!(log.contains("database: sqlite"), "{log}");
     assert!(log.contains("auth mode: off"), "{log}");
-    assert!(log.contains("created a new master key file") && log.contains("master.key"), "{log}");
+    assert!(
+        log.contains("created a new master key file") && log.contains("master.key"),
+        "{log}"
+    );
     assert!(log.contains("stopped"), "{log}");
     assert!(data.join("codex-central.db").exists());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join("master.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(data.join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -133,24 +149,49 @@ fn serve_starts_fast_with_a_banner_and_stops_gracefully() {
 fn admin_token_commands_work_on_an_empty_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("empty");
-    let out = run(cmd(&data).args(["admin", "create-token", "--name", "ci bot", "--scope", "admin", "--expires-in", "30d"]));
+    let out = run(cmd(&data).args([
+        "admin",
+        "create-token",
+        "--name",
+        "ci bot",
+        "--scope",
+        "admin",
+        "--expires-in",
+        "30d",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert_eq!(text.lines().count(), 1, "exactly one line: {text:?}");
     let token = text.trim();
-    assert!(token.starts_with("cct_") && token.len() == 68 && token[4..].bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(
+        token.starts_with("cct_")
+            && token.len() == 68
+            && token[4..].bytes().all(|b| b.is_ascii_hexdigit())
+    );
 
     let out = run(cmd(&data).args(["admin", "list-tokens", "--json"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let listed = stdout(&out);
-    assert!(listed.contains("\"ci bot\"") && listed.contains("\"active\"") && listed.contains("\"admin\""), "{listed}");
+    assert!(
+        listed.contains("\"ci bot\"")
+            && listed.contains("\"active\"")
+            && listed.contains("\"admin\""),
+        "{listed}"
+    );
     assert!(!listed.contains(token));
-    let id = serde_json::from_str::<serde_json::Value>(listed.lines().next().unwrap()).unwrap()["id"].as_str().unwrap().to_string();
+    let id =
+        serde_json::from_str::<serde_json::Value>(listed.lines().next().unwrap()).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
 
     let out = run(cmd(&data).args(["admin", "revoke-token", &id]));
     assert!(out.status.success(), "{}", stderr(&out));
     let out = run(cmd(&data).args(["admin", "list-tokens"]));
-    assert!(!stdout(&out).contains("ci bot"), "revoked tokens are hidden by default");
+    assert!(
+        !stdout(&out).contains("ci bot"),
+        "revoked tokens are hidden by default"
+    );
     let out = run(cmd(&data).args(["admin", "list-tokens", "--all"]));
     assert!(stdout(&out).contains("revoked"));
     let out = run(cmd(&data).args(["admin", "revoke-token", "no-such-id"]));
@@ -163,7 +204,9 @@ fn admin_token_commands_work_on_an_empty_data_dir() {
     assert!(out.status.success(), "{}", stderr(&out));
     // Explicit --data-dir wins over the environment.
     let other = dir.path().join("other");
-    let out = run(cmd(&data).args(["admin", "list-tokens", "--data-dir"]).arg(&other));
+    let out = run(cmd(&data)
+        .args(["admin", "list-tokens", "--data-dir"])
+        .arg(&other));
     assert!(out.status.success());
     assert!(other.join("codex-central.db").exists());
 }
@@ -193,7 +236,9 @@ fn bad_configuration_fails_fast_naming_the_key() {
     let out = run(cmd(dir.path()).args(["serve", "--config"]).arg(&cfg));
     assert!(!out.status.success());
     assert!(stderr(&out).contains("databse_url"), "{}", stderr(&out));
-    let out = run(cmd(dir.path()).env("CODEX_CENTRAL_TRUSTED_PROXIES", "10.0.0.0/77").args(["serve"]));
+    let out = run(cmd(dir.path())
+        .env("CODEX_CENTRAL_TRUSTED_PROXIES", "10.0.0.0/77")
+        .args(["serve"]));
     assert!(stderr(&out).contains("trusted_proxies"), "{}", stderr(&out));
 }
 
@@ -202,12 +247,19 @@ fn wrong_or_missing_master_key_stops_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let k1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     let k2 = "HxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=";
-    let out = run(cmd(dir.path()).env("CODEX_CENTRAL_MASTER_KEY", k1).args(["migrate"]));
+    let out = run(cmd(dir.path())
+        .env("CODEX_CENTRAL_MASTER_KEY", k1)
+        .args(["migrate"]));
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(cmd(dir.path()).env("CODEX_CENTRAL_MASTER_KEY", k2).args(["migrate"]));
+    let out = run(cmd(dir.path())
+        .env("CODEX_CENTRAL_MASTER_KEY", k2)
+        .args(["migrate"]));
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("master key") && err.contains("cannot decrypt"), "{err}");
+    assert!(
+        err.contains("master key") && err.contains("cannot decrypt"),
+        "{err}"
+    );
     assert!(!err.contains(k1) && !err.contains(k2));
     // Without any key, the default key file is not silently created for existing data.
     let out = run(cmd(dir.path()).args(["migrate"]));
@@ -224,7 +276,11 @@ async fn keys_rotate_reencrypts_and_keeps_old_values_readable_until_dropped() {
     let key_file = dir.path().join("master.key");
     let url = format!("sqlite://{}", dir.path().join("codex-central.db").display());
     let check = |store: Store| async move {
-        let v = settings::get(&store, "crypto.key_check").await.unwrap().unwrap().value;
+        let v = settings::get(&store, "crypto.key_check")
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
         store.close().await.unwrap();
         v
     };
@@ -234,7 +290,11 @@ async fn keys_rotate_reencrypts_and_keeps_old_values_readable_until_dropped() {
 
     let out = run(cmd(dir.path()).args(["keys", "rotate"]));
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("re-encrypted 1 secrets"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("re-encrypted 1 secrets"),
+        "{}",
+        stdout(&out)
+    );
     let k2 = load_keyring_file(&key_file).unwrap();
     assert_ne!(k2.current_key_id(), k1.current_key_id());
     assert_eq!(k2.previous().len(), 1);
@@ -255,8 +315,17 @@ async fn keys_rotate_reencrypts_and_keeps_old_values_readable_until_dropped() {
     assert!(out.status.success(), "{}", stderr(&out));
 
     let store = Store::connect(&url).await.unwrap();
-    let filter = codex_central_store::audit::AuditFilter { action: "master_key.rotate".into(), ..Default::default() };
-    assert_eq!(codex_central_store::audit::list(&store, &filter, None, 10).await.unwrap().len(), 2);
+    let filter = codex_central_store::audit::AuditFilter {
+        action: "master_key.rotate".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        codex_central_store::audit::list(&store, &filter, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     store.close().await.unwrap();
 }
 
@@ -267,14 +336,28 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
     let master = "c2VjcmV0LW1hc3Rlci1rZXktZm9yLWxvZy10ZXN0ISE=";
     let mut base = cmd(dir.path());
     base.env("CODEX_CENTRAL_MASTER_KEY", master);
-    let out = run(cmd(dir.path()).env("CODEX_CENTRAL_MASTER_KEY", master).args(["admin", "create-token", "--name", "log-test", "--scope", "admin"]));
+    let out = run(cmd(dir.path())
+        .env("CODEX_CENTRAL_MASTER_KEY", master)
+        .args([
+            "admin",
+            "create-token",
+            "--name",
+            "log-test",
+            "--scope",
+            "admin",
+        ]));
     assert!(out.status.success(), "{}", stderr(&out));
     let token = stdout(&out).trim().to_string();
 
     let served = serve_with(base.env("RUST_LOG", "trace"), &["--auth-mode", "on"]);
     let url = format!("http://127.0.0.1:{}", served.port);
     let http = ::reqwest::Client::new();
-    let res = http.get(format!("{url}/api/v1/whoami")).bearer_auth(&token).send().await.unwrap();
+    let res = http
+        .get(format!("{url}/api/v1/whoami"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let created: serde_json::Value = http
         .post(format!("{url}/api/v1/service-tokens"))
@@ -287,17 +370,37 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
         .await
         .unwrap();
     let minted = created["data"]["secret"].as_str().unwrap().to_string();
-    let res = http.get(format!("{url}/api/v1/audit")).header("x-api-key", &minted).bearer_auth(&minted).send().await.unwrap();
+    let res = http
+        .get(format!("{url}/api/v1/audit"))
+        .header("x-api-key", &minted)
+        .bearer_auth(&minted)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    let mut grpc = codex_central_proto::auth::v1::auth_service_client::AuthServiceClient::connect(url.clone()).await.unwrap();
+    let mut grpc =
+        codex_central_proto::auth::v1::auth_service_client::AuthServiceClient::connect(url.clone())
+            .await
+            .unwrap();
     let mut req = tonic::Request::new(codex_central_proto::auth::v1::WhoAmIRequest {});
-    req.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    req.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
     grpc.who_am_i(req).await.unwrap();
     let (code, log) = stop(served);
     assert_eq!(code, 0);
-    assert!(log.contains("TRACE") && log.len() > 10_000, "trace logging was on: {} bytes", log.len());
+    assert!(
+        log.contains("TRACE") && log.len() > 10_000,
+        "trace logging was on: {} bytes",
+        log.len()
+    );
     assert!(log.contains("request_id"), "request spans carry ids");
-    for secret in [token.as_str(), minted.as_str(), &token[4..], &minted[4..], master] {
+    for secret in [
+        token.as_str(),
+        minted.as_str(),
+        &token[4..],
+        &minted[4..],
+        master,
+    ] {
         assert!(!log.contains(secret), "a secret leaked into the logs");
     }
 }

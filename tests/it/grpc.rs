@@ -2,15 +2,17 @@
 
 use bytes::{Buf, BufMut, BytesMut};
 use codex_central::config::Layer;
-use codex_central_proto::auth::v1::{CreateServiceTokenRequest, ServiceTokenScope, WhoAmIRequest, WhoAmIResponse};
+use codex_central_proto::auth::v1::{
+    CreateServiceTokenRequest, ServiceTokenScope, WhoAmIRequest, WhoAmIResponse,
+};
+use codex_central_proto::config::v1::GetConfigSettingsRequest;
+use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
 use codex_central_proto::fleet::v1::{GetFleetPolicyRequest, ListHostsRequest};
 use codex_central_proto::memory::v1::GetMemorySettingsRequest;
 use codex_central_proto::memory::v1::memory_service_client::MemoryServiceClient;
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use codex_central_proto::usage::v1::usage_service_client::UsageServiceClient;
-use codex_central_proto::config::v1::GetConfigSettingsRequest;
-use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::Code;
@@ -19,44 +21,89 @@ use crate::on_all_backends;
 use crate::testkit::{Backend, Opts, bearer, spawn};
 
 async fn grpc_services_answer_with_principals(backend: Backend) {
-    let opts = Opts { layer: Layer { auth_mode: Some("on".into()), ..Default::default() } };
-    let Some(srv) = spawn(backend, opts).await else { return };
+    let opts = Opts {
+        layer: Layer {
+            auth_mode: Some("on".into()),
+            ..Default::default()
+        },
+    };
+    let Some(srv) = spawn(backend, opts).await else {
+        return;
+    };
     let mut auth = srv.auth().await;
     let err = auth.who_am_i(WhoAmIRequest {}).await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     let mut req = tonic::Request::new(WhoAmIRequest {});
-    req.metadata_mut().insert("authorization", bearer("cct_not-a-token"));
-    assert_eq!(auth.who_am_i(req).await.unwrap_err().code(), Code::Unauthenticated);
+    req.metadata_mut()
+        .insert("authorization", bearer("cct_not-a-token"));
+    assert_eq!(
+        auth.who_am_i(req).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
     // Internal metadata from an outside client is not trusted.
     let mut req = tonic::Request::new(WhoAmIRequest {});
-    req.metadata_mut().insert("x-cc-internal", "guess".parse().unwrap());
-    assert_eq!(auth.who_am_i(req).await.unwrap_err().code(), Code::Unauthenticated);
+    req.metadata_mut()
+        .insert("x-cc-internal", "guess".parse().unwrap());
+    assert_eq!(
+        auth.who_am_i(req).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
 
     let token = crate::testkit::admin_token(&srv).await;
-    let me = auth.who_am_i(with(&token, WhoAmIRequest {})).await.unwrap().into_inner();
+    let me = auth
+        .who_am_i(with(&token, WhoAmIRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
     let p = me.principal.unwrap();
     assert_eq!(p.name, "bootstrap");
     assert_eq!(me.auth_mode, "on");
     assert_eq!(me.client_ip, "127.0.0.1");
 
     let created = auth
-        .create_service_token(with(&token, CreateServiceTokenRequest { name: "grpc".into(), scope: ServiceTokenScope::Read as i32, expires_in_seconds: None }))
+        .create_service_token(with(
+            &token,
+            CreateServiceTokenRequest {
+                name: "grpc".into(),
+                scope: ServiceTokenScope::Read as i32,
+                expires_in_seconds: None,
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
     assert!(created.secret.starts_with("cct_"));
 
     let ch = srv.channel().await;
-    let policy = FleetServiceClient::new(ch.clone()).get_fleet_policy(with(&token, GetFleetPolicyRequest {})).await.unwrap().into_inner();
+    let policy = FleetServiceClient::new(ch.clone())
+        .get_fleet_policy(with(&token, GetFleetPolicyRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(policy.policy.unwrap().api_enabled);
-    let quota = UsageServiceClient::new(ch.clone()).get_quota_policy(with(&token, GetQuotaPolicyRequest {})).await.unwrap().into_inner();
+    let quota = UsageServiceClient::new(ch.clone())
+        .get_quota_policy(with(&token, GetQuotaPolicyRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(quota.policy.unwrap().limit_percent, 100);
-    let cfg = ConfigServiceClient::new(ch.clone()).get_config_settings(with(&token, GetConfigSettingsRequest {})).await.unwrap().into_inner();
+    let cfg = ConfigServiceClient::new(ch.clone())
+        .get_config_settings(with(&token, GetConfigSettingsRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(cfg.settings.unwrap().managed_mcp_enabled);
-    let mem = MemoryServiceClient::new(ch.clone()).get_memory_settings(with(&token, GetMemorySettingsRequest {})).await.unwrap().into_inner();
+    let mem = MemoryServiceClient::new(ch.clone())
+        .get_memory_settings(with(&token, GetMemorySettingsRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(mem.settings.unwrap().max_content_bytes, 65536);
     // Contracted RPCs that land later say so instead of pretending.
-    let err = FleetServiceClient::new(ch).list_hosts(with(&token, ListHostsRequest::default())).await.unwrap_err();
+    let err = FleetServiceClient::new(ch)
+        .list_hosts(with(&token, ListHostsRequest::default()))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);
     srv.stop().await;
 }
@@ -79,43 +126,95 @@ const SERVICES: [&str; 5] = [
 
 #[tokio::test]
 async fn reflection_lists_every_service_v1_and_v1alpha() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1alpha;
 
     // Auth mode on: reflection and health stay open, like any gRPC server's discovery.
-    let opts = Opts { layer: Layer { auth_mode: Some("on".into()), ..Default::default() } };
+    let opts = Opts {
+        layer: Layer {
+            auth_mode: Some("on".into()),
+            ..Default::default()
+        },
+    };
     let srv = spawn(Backend::Sqlite, opts).await.unwrap();
     let ch = srv.channel().await;
     let mut client = ServerReflectionClient::new(ch.clone());
-    let req = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut stream = client.server_reflection_info(tokio_stream::iter([req])).await.unwrap().into_inner();
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter([req]))
+        .await
+        .unwrap()
+        .into_inner();
     let res = stream.next().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = res.message_response else { panic!("unexpected {res:?}") };
+    let Some(MessageResponse::ListServicesResponse(list)) = res.message_response else {
+        panic!("unexpected {res:?}")
+    };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     for s in SERVICES.iter().chain(&["grpc.health.v1.Health"]) {
         assert!(names.iter().any(|n| n == s), "{s} missing from {names:?}");
     }
     // A client can fetch the descriptor of a service to build calls from it.
-    let req = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::FileContainingSymbol("codexcentral.auth.v1.AuthService".into())) };
-    let mut stream = client.server_reflection_info(tokio_stream::iter([req])).await.unwrap().into_inner();
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(
+            "codexcentral.auth.v1.AuthService".into(),
+        )),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter([req]))
+        .await
+        .unwrap()
+        .into_inner();
     let res = stream.next().await.unwrap().unwrap();
-    assert!(matches!(res.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty()));
+    assert!(
+        matches!(res.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty())
+    );
 
     let mut alpha = v1alpha::server_reflection_client::ServerReflectionClient::new(ch.clone());
-    let req = v1alpha::ServerReflectionRequest { host: String::new(), message_request: Some(v1alpha::server_reflection_request::MessageRequest::ListServices(String::new())) };
-    let mut stream = alpha.server_reflection_info(tokio_stream::iter([req])).await.unwrap().into_inner();
+    let req = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut stream = alpha
+        .server_reflection_info(tokio_stream::iter([req]))
+        .await
+        .unwrap()
+        .into_inner();
     let res = stream.next().await.unwrap().unwrap();
-    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) = res.message_response else { panic!() };
-    assert!(list.service.iter().any(|s| s.name == "codexcentral.memory.v1.MemoryService"));
+    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        res.message_response
+    else {
+        panic!()
+    };
+    assert!(
+        list.service
+            .iter()
+            .any(|s| s.name == "codexcentral.memory.v1.MemoryService")
+    );
 
     // Health per service.
     let mut health = tonic_health::pb::health_client::HealthClient::new(ch);
     for s in SERVICES.iter().chain(&[""]) {
-        let res = health.check(tonic_health::pb::HealthCheckRequest { service: s.to_string() }).await.unwrap().into_inner();
-        assert_eq!(res.status(), tonic_health::pb::health_check_response::ServingStatus::Serving, "{s}");
+        let res = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: s.to_string(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            res.status(),
+            tonic_health::pb::health_check_response::ServingStatus::Serving,
+            "{s}"
+        );
     }
     srv.stop().await;
 }
@@ -131,11 +230,19 @@ fn grpc_web_frame(msg: &impl Message) -> Vec<u8> {
 
 #[tokio::test]
 async fn grpc_web_over_http1_on_the_rest_port() {
-    let opts = Opts { layer: Layer { cors_origins: Some(vec!["http://dash.example".into()]), ..Default::default() } };
+    let opts = Opts {
+        layer: Layer {
+            cors_origins: Some(vec!["http://dash.example".into()]),
+            ..Default::default()
+        },
+    };
     let srv = spawn(Backend::Sqlite, opts).await.unwrap();
     let http1 = reqwest::Client::builder().http1_only().build().unwrap();
     let res = http1
-        .post(format!("{}/codexcentral.auth.v1.AuthService/WhoAmI", srv.url))
+        .post(format!(
+            "{}/codexcentral.auth.v1.AuthService/WhoAmI",
+            srv.url
+        ))
         .header("content-type", "application/grpc-web+proto")
         .header("x-grpc-web", "1")
         .body(grpc_web_frame(&WhoAmIRequest {}))
@@ -144,24 +251,43 @@ async fn grpc_web_over_http1_on_the_rest_port() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.version(), reqwest::Version::HTTP_11);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/grpc-web"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/grpc-web")
+    );
     let mut body = res.bytes().await.unwrap();
     // Data frame, then the trailer frame carrying grpc-status.
     assert_eq!(body.get_u8(), 0);
     let len = body.get_u32() as usize;
     let me = WhoAmIResponse::decode(body.split_to(len)).unwrap();
-    assert_eq!(me.principal.unwrap().kind, codex_central_proto::common::v1::PrincipalKind::LocalAdmin as i32);
+    assert_eq!(
+        me.principal.unwrap().kind,
+        codex_central_proto::common::v1::PrincipalKind::LocalAdmin as i32
+    );
     assert_eq!(body.get_u8(), 0x80);
     let len = body.get_u32() as usize;
     let trailers = String::from_utf8(body.split_to(len).to_vec()).unwrap();
     assert!(trailers.contains("grpc-status:0"), "{trailers}");
 
     // REST on the same port, same connection type.
-    assert_eq!(http1.get(format!("{}/healthz", srv.url)).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http1
+            .get(format!("{}/healthz", srv.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     // CORS preflight for the configured origin, none for others.
     let pre = http1
-        .request(reqwest::Method::OPTIONS, format!("{}/codexcentral.auth.v1.AuthService/WhoAmI", srv.url))
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/codexcentral.auth.v1.AuthService/WhoAmI", srv.url),
+        )
         .header("origin", "http://dash.example")
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "content-type,x-grpc-web")
@@ -169,9 +295,15 @@ async fn grpc_web_over_http1_on_the_rest_port() {
         .await
         .unwrap();
     assert!(pre.status().is_success());
-    assert_eq!(pre.headers()["access-control-allow-origin"], "http://dash.example");
+    assert_eq!(
+        pre.headers()["access-control-allow-origin"],
+        "http://dash.example"
+    );
     let pre = http1
-        .request(reqwest::Method::OPTIONS, format!("{}/codexcentral.auth.v1.AuthService/WhoAmI", srv.url))
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/codexcentral.auth.v1.AuthService/WhoAmI", srv.url),
+        )
         .header("origin", "http://evil.example")
         .header("access-control-request-method", "POST")
         .send()

@@ -1,4 +1,6 @@
 //! One integration test binary for the whole workspace (it links once).
+// Test helpers outside #[test] fns: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod testkit;
 

@@ -8,7 +8,12 @@ use crate::on_all_backends;
 use crate::testkit::{Backend, Opts, spawn};
 
 fn auth_on() -> Opts {
-    Opts { layer: Layer { auth_mode: Some("on".into()), ..Default::default() } }
+    Opts {
+        layer: Layer {
+            auth_mode: Some("on".into()),
+            ..Default::default()
+        },
+    }
 }
 
 async fn json(res: reqwest::Response) -> (u16, Value) {
@@ -18,7 +23,9 @@ async fn json(res: reqwest::Response) -> (u16, Value) {
 }
 
 async fn local_mode_is_an_implicit_admin(backend: Backend) {
-    let Some(srv) = spawn(backend, Opts::default()).await else { return };
+    let Some(srv) = spawn(backend, Opts::default()).await else {
+        return;
+    };
     let (status, body) = json(srv.get("/healthz").send().await.unwrap()).await;
     assert_eq!((status, &body["status"]), (200, &json!("ok")));
     let (status, body) = json(srv.get("/readyz").send().await.unwrap()).await;
@@ -28,7 +35,12 @@ async fn local_mode_is_an_implicit_admin(backend: Backend) {
     assert_eq!(body["data"]["principal"]["kind"], "local");
     assert_eq!(body["data"]["auth_mode"], "off");
     assert_eq!(body["data"]["client_ip"], "127.0.0.1");
-    for path in ["/api/v1/fleet/policy", "/api/v1/usage/quota-policy", "/api/v1/config/settings", "/api/v1/memory/settings"] {
+    for path in [
+        "/api/v1/fleet/policy",
+        "/api/v1/usage/quota-policy",
+        "/api/v1/config/settings",
+        "/api/v1/memory/settings",
+    ] {
         let (status, body) = json(srv.get(path).send().await.unwrap()).await;
         assert_eq!(status, 200, "{path}: {body}");
     }
@@ -37,32 +49,62 @@ async fn local_mode_is_an_implicit_admin(backend: Backend) {
     assert_eq!(body["data"]["prune_inactive_days"], 30);
     assert_eq!(body["data"]["host_content_push"], "review");
     let (_, body) = json(srv.get("/api/v1/usage/quota-policy").send().await.unwrap()).await;
-    assert_eq!(body["data"], json!({"hard_fail": true, "limit_percent": 100, "week_partition_days": 0}));
+    assert_eq!(
+        body["data"],
+        json!({"hard_fail": true, "limit_percent": 100, "week_partition_days": 0})
+    );
     let (status, body) = json(srv.get("/no/such/route").send().await.unwrap()).await;
-    assert_eq!((status, body["status"].as_str(), body["code"].as_str()), (404, Some("error"), Some("not_found")));
+    assert_eq!(
+        (status, body["status"].as_str(), body["code"].as_str()),
+        (404, Some("error"), Some("not_found"))
+    );
     srv.stop().await;
 }
 
 async fn service_tokens_gate_everything_in_auth_mode_on(backend: Backend) {
-    let Some(srv) = spawn(backend, auth_on()).await else { return };
+    let Some(srv) = spawn(backend, auth_on()).await else {
+        return;
+    };
     // Nothing but probes without a credential.
     let (status, body) = json(srv.get("/api/v1/whoami").send().await.unwrap()).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
     assert_eq!(srv.get("/readyz").send().await.unwrap().status(), 200);
-    let (status, _) = json(srv.get("/api/v1/whoami").bearer_auth("cct_0000").send().await.unwrap()).await;
+    let (status, _) = json(
+        srv.get("/api/v1/whoami")
+            .bearer_auth("cct_0000")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
 
     let admin_token = crate::testkit::admin_token(&srv).await;
 
-    let (status, body) = json(srv.get("/api/v1/whoami").bearer_auth(&admin_token).send().await.unwrap()).await;
+    let (status, body) = json(
+        srv.get("/api/v1/whoami")
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["principal"]["kind"], "service_token");
     assert_eq!(body["data"]["principal"]["role"], "admin");
     assert_eq!(body["data"]["auth_mode"], "on");
 
     // Create a read-only token through REST; the secret is shown once.
-    let res = srv.post("/api/v1/service-tokens").bearer_auth(&admin_token)
-        .json(&json!({"name": "dashboards", "scope": "read", "expires_in": 3600})).send().await.unwrap();
+    let res = srv
+        .post("/api/v1/service-tokens")
+        .bearer_auth(&admin_token)
+        .json(&json!({"name": "dashboards", "scope": "read", "expires_in": 3600}))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = json(res).await;
     assert_eq!(status, 201, "{body}");
     let read_token = body["data"]["secret"].as_str().unwrap().to_string();
@@ -71,32 +113,90 @@ async fn service_tokens_gate_everything_in_auth_mode_on(backend: Backend) {
     assert!(body["data"]["expires_at"].is_string());
 
     // A read token reads but cannot administer.
-    let (status, _) = json(srv.get("/api/v1/service-tokens").bearer_auth(&read_token).send().await.unwrap()).await;
+    let (status, _) = json(
+        srv.get("/api/v1/service-tokens")
+            .bearer_auth(&read_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
-    let res = srv.post("/api/v1/service-tokens").bearer_auth(&read_token).json(&json!({"name": "x", "scope": "admin"})).send().await.unwrap();
+    let res = srv
+        .post("/api/v1/service-tokens")
+        .bearer_auth(&read_token)
+        .json(&json!({"name": "x", "scope": "admin"}))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = json(res).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("permission_denied")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("permission_denied"))
+    );
 
     // Listing never includes secrets.
-    let (_, body) = json(srv.get("/api/v1/service-tokens").bearer_auth(&admin_token).send().await.unwrap()).await;
+    let (_, body) = json(
+        srv.get("/api/v1/service-tokens")
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let listed = body.to_string();
     assert!(!listed.contains(&read_token) && !listed.contains(&admin_token));
     assert_eq!(body["data"]["tokens"].as_array().unwrap().len(), 2);
 
     // Revoke: the token stops working at once.
-    let (status, body) = json(srv.delete(&format!("/api/v1/service-tokens/{read_id}")).bearer_auth(&admin_token).send().await.unwrap()).await;
+    let (status, body) = json(
+        srv.delete(&format!("/api/v1/service-tokens/{read_id}"))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert!(body["data"]["revoked_at"].is_string());
-    let (status, _) = json(srv.get("/api/v1/whoami").bearer_auth(&read_token).send().await.unwrap()).await;
+    let (status, _) = json(
+        srv.get("/api/v1/whoami")
+            .bearer_auth(&read_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
-    let (status, _) = json(srv.delete("/api/v1/service-tokens/nope").bearer_auth(&admin_token).send().await.unwrap()).await;
+    let (status, _) = json(
+        srv.delete("/api/v1/service-tokens/nope")
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 404);
 
     // Audit rows for create and revoke, queryable by admins, filterable by action.
-    let (status, body) = json(srv.get("/api/v1/audit?action=service_token.create").bearer_auth(&admin_token).send().await.unwrap()).await;
+    let (status, body) = json(
+        srv.get("/api/v1/audit?action=service_token.create")
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["events"].as_array().unwrap().len(), 2);
-    let (_, body) = json(srv.get("/api/v1/audit?action=service_token.revoke").bearer_auth(&admin_token).send().await.unwrap()).await;
+    let (_, body) = json(
+        srv.get("/api/v1/audit?action=service_token.revoke")
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let ev = &body["data"]["events"][0];
     assert_eq!(ev["target"], format!("service_token:{read_id}"));
     assert_eq!(ev["client_ip"], "127.0.0.1");
@@ -105,16 +205,47 @@ async fn service_tokens_gate_everything_in_auth_mode_on(backend: Backend) {
 }
 
 async fn bad_input_is_4xx_never_5xx(backend: Backend) {
-    let Some(srv) = spawn(backend, Opts::default()).await else { return };
+    let Some(srv) = spawn(backend, Opts::default()).await else {
+        return;
+    };
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
-        (srv.post("/api/v1/service-tokens").header("content-type", "application/json").body("{not json"), 400),
-        (srv.post("/api/v1/service-tokens").json(&json!({"name": 5})), 422),
-        (srv.post("/api/v1/service-tokens").json(&json!({"name": "", "scope": "read"})), 422),
-        (srv.post("/api/v1/service-tokens").json(&json!({"name": "a", "scope": "root"})), 422),
-        (srv.post("/api/v1/service-tokens").json(&json!({"name": "a", "expires_in": -5})), 422),
-        (srv.post("/api/v1/service-tokens").json(&json!({"name": "a\u{0007}"})), 422),
+        (
+            srv.post("/api/v1/service-tokens")
+                .header("content-type", "application/json")
+                .body("{not json"),
+            400,
+        ),
+        (
+            srv.post("/api/v1/service-tokens").json(&json!({"name": 5})),
+            422,
+        ),
+        (
+            srv.post("/api/v1/service-tokens")
+                .json(&json!({"name": "", "scope": "read"})),
+            422,
+        ),
+        (
+            srv.post("/api/v1/service-tokens")
+                .json(&json!({"name": "a", "scope": "root"})),
+            422,
+        ),
+        (
+            srv.post("/api/v1/service-tokens")
+                .json(&json!({"name": "a", "expires_in": -5})),
+            422,
+        ),
+        (
+            srv.post("/api/v1/service-tokens")
+                .json(&json!({"name": "a\u{0007}"})),
+            422,
+        ),
         (srv.post("/api/v1/service-tokens").body("name=a"), 415),
-        (srv.post("/api/v1/service-tokens").header("content-type", "application/json").body(vec![b' '; 3 * 1024 * 1024]), 413),
+        (
+            srv.post("/api/v1/service-tokens")
+                .header("content-type", "application/json")
+                .body(vec![b' '; 3 * 1024 * 1024]),
+            413,
+        ),
         (srv.get("/api/v1/audit?page_token=%%%"), 422),
         (srv.get("/api/v1/audit?page_size=abc"), 422),
         (srv.get("/api/v1/service-tokens?page_token=bm9wZQ"), 200),
@@ -126,22 +257,52 @@ async fn bad_input_is_4xx_never_5xx(backend: Backend) {
         assert_eq!(status, want, "{body}");
         if want >= 400 {
             assert_eq!(body["status"], "error", "{body}");
-            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+            assert!(
+                body["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{body}"
+            );
         }
     }
-    let (_, body) = json(srv.post("/api/v1/service-tokens").json(&json!({"name": "", "scope": "read"})).send().await.unwrap()).await;
-    assert!(body["errors"].is_object(), "422 carries field errors: {body}");
+    let (_, body) = json(
+        srv.post("/api/v1/service-tokens")
+            .json(&json!({"name": "", "scope": "read"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        body["errors"].is_object(),
+        "422 carries field errors: {body}"
+    );
     srv.stop().await;
 }
 
 async fn metrics_count_requests_and_pool(backend: Backend) {
-    let Some(srv) = spawn(backend, Opts::default()).await else { return };
+    let Some(srv) = spawn(backend, Opts::default()).await else {
+        return;
+    };
     for _ in 0..3 {
         srv.get("/api/v1/whoami").send().await.unwrap();
     }
-    let text = srv.get("/metrics").send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("http_requests_total{route=\"/api/v1/whoami\",method=\"GET\",status=\"200\"}"), "{text}");
-    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
+    let text = srv
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "http_requests_total{route=\"/api/v1/whoami\",method=\"GET\",status=\"200\"}"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("db_pool_connections"), "{text}");
     srv.stop().await;
 }

@@ -33,8 +33,23 @@ async fn gateway_reaches_services_over_a_socket() {
     .await;
 
     // REST lives on the gateway only.
-    assert_eq!(services.get("/api/v1/whoami").send().await.unwrap().status(), 404);
-    let res: Value = gateway.get("/api/v1/whoami").send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        services
+            .get("/api/v1/whoami")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let res: Value = gateway
+        .get("/api/v1/whoami")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(res["data"]["principal"]["kind"], "local", "{res}");
     assert_eq!(res["data"]["client_ip"], "127.0.0.1");
     let res = gateway.get("/api/v1/fleet/policy").send().await.unwrap();
@@ -43,7 +58,13 @@ async fn gateway_reaches_services_over_a_socket() {
     assert_eq!(gateway.get("/readyz").send().await.unwrap().status(), 200);
     assert_eq!(services.get("/readyz").send().await.unwrap().status(), 200);
     // gRPC sent to the gateway is forwarded to the services.
-    let me = gateway.auth().await.who_am_i(WhoAmIRequest {}).await.unwrap().into_inner();
+    let me = gateway
+        .auth()
+        .await
+        .who_am_i(WhoAmIRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(me.auth_mode, "off");
 
     // A gateway with the wrong internal secret is refused by the services.

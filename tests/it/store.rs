@@ -11,12 +11,16 @@ use crate::testkit::{Backend, TestDb};
 
 async fn open(backend: Backend) -> Option<(TestDb, Store)> {
     let db = TestDb::create(backend).await?;
-    let store = Store::connect_and_migrate(&db.url).await.expect("connect and migrate");
+    let store = Store::connect_and_migrate(&db.url)
+        .await
+        .expect("connect and migrate");
     Some((db, store))
 }
 
 async fn migrations_are_idempotent_and_current(backend: Backend) {
-    let Some((_db, store)) = open(backend).await else { return };
+    let Some((_db, store)) = open(backend).await else {
+        return;
+    };
     assert!(store.pending_migrations().await.unwrap().is_empty());
     store.migrate().await.expect("second migrate is a no-op");
     store.ping().await.unwrap();
@@ -24,7 +28,9 @@ async fn migrations_are_idempotent_and_current(backend: Backend) {
 }
 
 async fn settings_round_trip(backend: Backend) {
-    let Some((_db, store)) = open(backend).await else { return };
+    let Some((_db, store)) = open(backend).await else {
+        return;
+    };
     #[derive(serde::Serialize, serde::Deserialize, Default, PartialEq, Debug)]
     struct Doc {
         a: u32,
@@ -32,28 +38,76 @@ async fn settings_round_trip(backend: Backend) {
     }
     let missing: Doc = settings::get_json(&store, "t.doc").await.unwrap();
     assert_eq!(missing, Doc::default());
-    settings::put_json(&store, "t.doc", &Doc { a: 1, b: "x".into() }, "test").await.unwrap();
-    settings::put_json(&store, "t.doc", &Doc { a: 2, b: "é/ü".into() }, "test").await.unwrap();
+    settings::put_json(
+        &store,
+        "t.doc",
+        &Doc {
+            a: 1,
+            b: "x".into(),
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    settings::put_json(
+        &store,
+        "t.doc",
+        &Doc {
+            a: 2,
+            b: "é/ü".into(),
+        },
+        "test",
+    )
+    .await
+    .unwrap();
     let doc: Doc = settings::get_json(&store, "t.doc").await.unwrap();
-    assert_eq!(doc, Doc { a: 2, b: "é/ü".into() });
-    settings::put(&store, "t.secret", "cc1:abc:zzz".into(), true, "test").await.unwrap();
-    assert!(settings::get_json::<Doc>(&store, "t.secret").await.is_err(), "encrypted values are not plain JSON");
-    assert!(settings::swap_encrypted(&store, "t.secret", "cc1:abc:zzz", "cc1:def:yyy".into()).await.unwrap());
-    assert!(!settings::swap_encrypted(&store, "t.secret", "cc1:abc:zzz", "cc1:x:y".into()).await.unwrap());
+    assert_eq!(
+        doc,
+        Doc {
+            a: 2,
+            b: "é/ü".into()
+        }
+    );
+    settings::put(&store, "t.secret", "cc1:abc:zzz".into(), true, "test")
+        .await
+        .unwrap();
+    assert!(
+        settings::get_json::<Doc>(&store, "t.secret").await.is_err(),
+        "encrypted values are not plain JSON"
+    );
+    assert!(
+        settings::swap_encrypted(&store, "t.secret", "cc1:abc:zzz", "cc1:def:yyy".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !settings::swap_encrypted(&store, "t.secret", "cc1:abc:zzz", "cc1:x:y".into())
+            .await
+            .unwrap()
+    );
     let enc = settings::list_encrypted(&store).await.unwrap();
     assert_eq!(enc.len(), 1);
     assert_eq!(enc[0].value, "cc1:def:yyy");
 }
 
 async fn leases_are_exclusive(backend: Backend) {
-    let Some((_db, store)) = open(backend).await else { return };
+    let Some((_db, store)) = open(backend).await else {
+        return;
+    };
     let store = Arc::new(store);
     // Twenty replicas race for a free lease: exactly one wins.
     let mut tasks = Vec::new();
     for i in 0..20 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            leases::acquire(&store, "job.race", &format!("holder-{i}"), Duration::from_secs(30)).await.unwrap()
+            leases::acquire(
+                &store,
+                "job.race",
+                &format!("holder-{i}"),
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap()
         }));
     }
     let mut winners = 0;
@@ -63,31 +117,73 @@ async fn leases_are_exclusive(backend: Backend) {
         }
     }
     assert_eq!(winners, 1, "exactly one holder acquires a free lease");
-    let holder = leases::current(&store, "job.race").await.unwrap().unwrap().holder;
+    let holder = leases::current(&store, "job.race")
+        .await
+        .unwrap()
+        .unwrap()
+        .holder;
     // The holder re-acquires (extends); another is refused while it is valid.
-    assert!(leases::acquire(&store, "job.race", &holder, Duration::from_secs(30)).await.unwrap());
-    assert!(!leases::acquire(&store, "job.race", "intruder", Duration::from_secs(30)).await.unwrap());
-    assert!(leases::renew(&store, "job.race", &holder, Duration::from_secs(30)).await.unwrap());
-    assert!(!leases::renew(&store, "job.race", "intruder", Duration::from_secs(30)).await.unwrap());
+    assert!(
+        leases::acquire(&store, "job.race", &holder, Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !leases::acquire(&store, "job.race", "intruder", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        leases::renew(&store, "job.race", &holder, Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !leases::renew(&store, "job.race", "intruder", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
     // Expired leases can be taken over, and the old holder then cannot renew.
-    assert!(leases::acquire(&store, "job.short", "a", Duration::from_millis(50)).await.unwrap());
+    assert!(
+        leases::acquire(&store, "job.short", "a", Duration::from_millis(50))
+            .await
+            .unwrap()
+    );
     tokio::time::sleep(Duration::from_millis(120)).await;
-    assert!(leases::acquire(&store, "job.short", "b", Duration::from_secs(30)).await.unwrap());
-    assert!(!leases::renew(&store, "job.short", "a", Duration::from_secs(30)).await.unwrap());
+    assert!(
+        leases::acquire(&store, "job.short", "b", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !leases::renew(&store, "job.short", "a", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
     assert!(!leases::release(&store, "job.short", "a").await.unwrap());
     assert!(leases::release(&store, "job.short", "b").await.unwrap());
-    assert!(leases::acquire(&store, "job.short", "a", Duration::from_secs(30)).await.unwrap());
+    assert!(
+        leases::acquire(&store, "job.short", "a", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
 }
 
 async fn audit_is_paginated_newest_first(backend: Backend) {
-    let Some((_db, store)) = open(backend).await else { return };
+    let Some((_db, store)) = open(backend).await else {
+        return;
+    };
     for i in 0..5 {
         audit::append(
             &store,
             NewAuditEvent {
                 actor_kind: "test".into(),
                 actor: "test:1".into(),
-                action: if i % 2 == 0 { "even".into() } else { "odd".into() },
+                action: if i % 2 == 0 {
+                    "even".into()
+                } else {
+                    "odd".into()
+                },
                 target: format!("t:{i}"),
                 client_ip: "127.0.0.1".into(),
                 details: serde_json::json!({ "i": i, "long": "x".repeat(300) }),
@@ -98,10 +194,18 @@ async fn audit_is_paginated_newest_first(backend: Backend) {
     }
     let all = AuditFilter::default();
     let page1 = audit::list(&store, &all, None, 2).await.unwrap();
-    assert_eq!(page1.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(), ["t:4", "t:3"]);
-    let page2 = audit::list(&store, &all, Some(page1[1].id), 10).await.unwrap();
+    assert_eq!(
+        page1.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
+        ["t:4", "t:3"]
+    );
+    let page2 = audit::list(&store, &all, Some(page1[1].id), 10)
+        .await
+        .unwrap();
     assert_eq!(page2.len(), 3);
-    let even = AuditFilter { action: "even".into(), ..Default::default() };
+    let even = AuditFilter {
+        action: "even".into(),
+        ..Default::default()
+    };
     assert_eq!(audit::list(&store, &even, None, 10).await.unwrap().len(), 3);
 }
 

@@ -43,10 +43,21 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                return Some(TestDb { backend, url, name: None, _dir: Some(dir) });
+                return Some(TestDb {
+                    backend,
+                    url,
+                    name: None,
+                    _dir: Some(dir),
+                });
             }
-            Backend::Postgres => (PG_ADMIN_URL, format!("postgres://postgres@127.0.0.1:5432/{name}")),
-            Backend::MySql => (MYSQL_ADMIN_URL, format!("mysql://root@127.0.0.1:3306/{name}")),
+            Backend::Postgres => (
+                PG_ADMIN_URL,
+                format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            ),
+            Backend::MySql => (
+                MYSQL_ADMIN_URL,
+                format!("mysql://root@127.0.0.1:3306/{name}"),
+            ),
         };
         let admin = match Database::connect(admin_url).await {
             Ok(db) => db,
@@ -63,7 +74,12 @@ impl TestDb {
             .await
             .expect("create test database");
         let _ = admin.close().await;
-        Some(TestDb { backend, url, name: Some(name), _dir: None })
+        Some(TestDb {
+            backend,
+            url,
+            name: Some(name),
+            _dir: None,
+        })
     }
 }
 
@@ -71,13 +87,19 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let Some(name) = self.name.take() else { return };
         let (admin_url, sql) = match self.backend {
-            Backend::Postgres => (PG_ADMIN_URL, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
+            Backend::Postgres => (
+                PG_ADMIN_URL,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            ),
             Backend::MySql => (MYSQL_ADMIN_URL, format!("DROP DATABASE IF EXISTS {name}")),
             Backend::Sqlite => return,
         };
         // Drop runs inside a runtime; do the async cleanup on a thread with its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 if let Ok(admin) = Database::connect(admin_url).await {
                     let _ = admin.execute_unprepared(&sql).await;
@@ -110,7 +132,11 @@ impl TestServer {
     }
 
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.endpoint()).expect("uri").connect().await.expect("connect gRPC")
+        Channel::from_shared(self.endpoint())
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect gRPC")
     }
 
     pub async fn auth(&self) -> AuthServiceClient<Channel> {
@@ -154,7 +180,9 @@ pub async fn spawn_with(mut layer: Layer, db: Option<TestDb>) -> TestServer {
     layer.bind = Some("127.0.0.1:0".into());
     let config = Config::resolve(layer).expect("valid test config");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let running = app::start_on(config, listener).await.expect("server starts");
+    let running = app::start_on(config, listener)
+        .await
+        .expect("server starts");
     let addr = running.addr;
     TestServer {
         addr,
@@ -191,15 +219,22 @@ pub fn bearer(token: &str) -> tonic::metadata::MetadataValue<tonic::metadata::As
 /// Creates an admin service token straight in the store, as `codex-central admin create-token`
 /// does for an operator.
 pub async fn admin_token(srv: &TestServer) -> String {
-    let db = codex_central_store::Store::connect(&srv.db.as_ref().unwrap().url).await.unwrap();
+    let db = codex_central_store::Store::connect(&srv.db.as_ref().unwrap().url)
+        .await
+        .unwrap();
     let actor = codex_central_auth::domain::service_tokens::Actor {
         principal: codex_central_common::Principal::local_admin(),
         client_ip: String::new(),
     };
-    let t = codex_central_auth::domain::service_tokens::create(&db, &actor, "bootstrap", codex_central_auth::domain::service_tokens::Scope::Admin, None)
-        .await
-        .unwrap();
+    let t = codex_central_auth::domain::service_tokens::create(
+        &db,
+        &actor,
+        "bootstrap",
+        codex_central_auth::domain::service_tokens::Scope::Admin,
+        None,
+    )
+    .await
+    .unwrap();
     db.close().await.unwrap();
     t.secret.expose().clone()
 }
-

@@ -20,9 +20,15 @@ fn pki() -> Pki {
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca_params, &ca_key);
     let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&server_key, &issuer).unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
     let client_key = KeyPair::generate().unwrap();
-    let client = CertificateParams::new(vec!["ops-laptop".to_string()]).unwrap().signed_by(&client_key, &issuer).unwrap();
+    let client = CertificateParams::new(vec!["ops-laptop".to_string()])
+        .unwrap()
+        .signed_by(&client_key, &issuer)
+        .unwrap();
     Pki {
         ca_pem: ca.pem(),
         server_cert: server.pem(),
@@ -61,8 +67,16 @@ async fn https_with_optional_client_certificates() {
         .unwrap();
     let res = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.version(), reqwest::Version::HTTP_2, "ALPN negotiates h2");
-    let res = client.get(format!("{url}/api/v1/whoami")).send().await.unwrap();
+    assert_eq!(
+        res.version(),
+        reqwest::Version::HTTP_2,
+        "ALPN negotiates h2"
+    );
+    let res = client
+        .get(format!("{url}/api/v1/whoami"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
 
     // A client presenting a certificate from the CA is accepted too.
@@ -73,9 +87,21 @@ async fn https_with_optional_client_certificates() {
         .resolve("localhost", srv.addr)
         .build()
         .unwrap();
-    assert_eq!(with_cert.get(format!("{url}/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        with_cert
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     // Plain HTTP on a TLS port gets nowhere.
-    assert!(reqwest::get(format!("http://{}/healthz", srv.addr)).await.is_err());
+    assert!(
+        reqwest::get(format!("http://{}/healthz", srv.addr))
+            .await
+            .is_err()
+    );
     srv.stop().await;
 }

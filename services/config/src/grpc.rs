@@ -30,7 +30,6 @@ impl ConfigService for ConfigGrpc {
             settings: Some(ConfigSettings {
                 managed_mcp_enabled: s.managed_mcp_enabled,
                 default_profile: s.default_profile,
-                ..Default::default()
             }),
         }))
     }

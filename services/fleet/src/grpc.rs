@@ -36,7 +36,6 @@ fn policy_to_proto(p: policy::FleetPolicy) -> FleetPolicy {
             pinned: p.codex_version.pinned,
             version: p.codex_version.version,
         }),
-        ..Default::default()
     }
 }
 
@@ -86,7 +85,6 @@ impl FleetService for FleetGrpc {
                     target: r.target,
                     client_ip: r.client_ip,
                     details_json: r.details,
-                    ..Default::default()
                 })
                 .collect(),
             next_page_token,

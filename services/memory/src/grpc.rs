@@ -30,7 +30,6 @@ impl MemoryService for MemoryGrpc {
             settings: Some(MemorySettings {
                 max_content_bytes: s.max_content_bytes,
                 workspace_quota_bytes: s.workspace_quota_bytes,
-                ..Default::default()
             }),
         }))
     }

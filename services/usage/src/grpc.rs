@@ -35,7 +35,6 @@ impl UsageService for UsageGrpc {
                 hard_fail: p.hard_fail,
                 limit_percent: p.limit_percent,
                 week_partition_days: p.week_partition_days,
-                ..Default::default()
             }),
         }))
     }

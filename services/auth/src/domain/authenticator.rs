@@ -27,10 +27,11 @@ impl Authenticator {
     pub async fn authenticate(&self, credential: &str) -> Result<Principal> {
         let credential = credential.trim();
         let service_prefix = format!("{}_", TokenKind::Service.prefix());
-        if let Some(rest) = credential.strip_prefix(&service_prefix) {
-            if rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return self.service_token(credential).await;
-            }
+        if let Some(rest) = credential.strip_prefix(&service_prefix)
+            && rest.len() == 64
+            && rest.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return self.service_token(credential).await;
         }
         Err(invalid())
     }

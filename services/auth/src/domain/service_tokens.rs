@@ -68,12 +68,12 @@ pub async fn create(
     expires_in: Option<Duration>,
 ) -> Result<CreatedToken> {
     let name = validate_name(name)?;
-    if let Some(ttl) = expires_in {
-        if ttl.is_zero() || ttl > MAX_EXPIRY {
-            return Err(Error::InvalidArgument(
-                "expires_in must be between 1 second and 10 years".into(),
-            ));
-        }
+    if let Some(ttl) = expires_in
+        && (ttl.is_zero() || ttl > MAX_EXPIRY)
+    {
+        return Err(Error::InvalidArgument(
+            "expires_in must be between 1 second and 10 years".into(),
+        ));
     }
     let secret = generate_token(TokenKind::Service)?;
     let now = now_ms();

@@ -15,21 +15,12 @@ pub enum HostContentPush {
     On,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CodexVersionPolicy {
     /// false: hosts follow the latest known Codex version.
     pub pinned: bool,
     pub version: String,
-}
-
-impl Default for CodexVersionPolicy {
-    fn default() -> Self {
-        CodexVersionPolicy {
-            pinned: false,
-            version: String::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
