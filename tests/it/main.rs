@@ -6,6 +6,7 @@ mod testkit;
 
 mod cli;
 mod grpc;
+mod otlp;
 mod rest;
 mod split;
 mod store;

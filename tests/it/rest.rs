@@ -313,3 +313,128 @@ on_all_backends!(
     bad_input_is_4xx_never_5xx,
     metrics_count_requests_and_pool,
 );
+
+#[tokio::test]
+async fn forwarded_headers_count_only_from_trusted_proxies() {
+    let untrusted = spawn(Backend::Sqlite, Opts::default()).await.unwrap();
+    let (_, body) = json(
+        untrusted
+            .get("/api/v1/whoami")
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["client_ip"], "127.0.0.1",
+        "a client cannot pick its own IP"
+    );
+    untrusted.stop().await;
+
+    let opts = Opts {
+        layer: Layer {
+            trusted_proxies: Some(vec!["127.0.0.1/32".into()]),
+            ..Default::default()
+        },
+    };
+    let behind_proxy = spawn(Backend::Sqlite, opts).await.unwrap();
+    let (_, body) = json(
+        behind_proxy
+            .get("/api/v1/whoami")
+            .header("x-forwarded-for", "198.51.100.1, 203.0.113.9")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["client_ip"], "203.0.113.9",
+        "right-most untrusted hop"
+    );
+    let (_, body) = json(
+        behind_proxy
+            .get("/api/v1/whoami")
+            .header("forwarded", "for=\"[2001:db8::7]:443\"")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["client_ip"], "2001:db8::7");
+    // The same rule for native gRPC.
+    let mut req = tonic::Request::new(codex_central_proto::auth::v1::WhoAmIRequest {});
+    req.metadata_mut()
+        .insert("x-real-ip", "192.0.2.44".parse().unwrap());
+    let me = behind_proxy
+        .auth()
+        .await
+        .who_am_i(req)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(me.client_ip, "192.0.2.44");
+    behind_proxy.stop().await;
+}
+
+#[tokio::test]
+async fn request_ids_are_returned_and_kept() {
+    let srv = spawn(Backend::Sqlite, Opts::default()).await.unwrap();
+    let res = srv.get("/healthz").send().await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 32);
+    let res = srv
+        .get("/healthz")
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-me-123");
+    srv.stop().await;
+}
+
+/// `/readyz` follows the database: 503 while it is gone or behind on migrations, 200 again
+/// once it is back and migrated, without restarting the server. PostgreSQL only: dropping a
+/// database there terminates its connections like a server outage does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database() {
+    let backend = Backend::Postgres;
+    let Some(srv) = spawn(backend, Opts::default()).await else {
+        return;
+    };
+    let url = srv.db.as_ref().unwrap().url.clone();
+    let (_, name) = url.rsplit_once('/').unwrap();
+    let admin = sea_orm::Database::connect(crate::testkit::PG_ADMIN_URL)
+        .await
+        .unwrap();
+    use sea_orm::ConnectionTrait;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    wait_for_ready(&srv, 503).await;
+    // Back, but empty: migrations are not current, so still not ready.
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(srv.get("/readyz").send().await.unwrap().status(), 503);
+    let store = codex_central_store::Store::connect_and_migrate(&url)
+        .await
+        .unwrap();
+    store.close().await.unwrap();
+    wait_for_ready(&srv, 200).await;
+    admin.close().await.unwrap();
+    srv.stop().await;
+}
+
+async fn wait_for_ready(srv: &crate::testkit::TestServer, want: u16) {
+    for _ in 0..100 {
+        if srv.get("/readyz").send().await.unwrap().status().as_u16() == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("/readyz never answered {want}");
+}
