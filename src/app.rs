@@ -7,7 +7,7 @@ use anyhow::Context;
 use axum::Router;
 use codex_central_auth::layer::AuthnConfig;
 use codex_central_common::crypto::{TokenKind, generate_token};
-use codex_central_common::net::TrustedProxies;
+use codex_central_common::net::{PeerInfo, TrustedProxies};
 use codex_central_gateway::clients::{GrpcChannel, ServiceClients};
 use codex_central_gateway::{GatewayState, observe};
 use codex_central_store::Store;
@@ -108,8 +108,11 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     };
 
     let clients = ServiceClients::new(channel.clone(), internal_secret);
-    let state = GatewayState::new(clients, config.auth_mode_on, trusted);
-    let grpc = services::external(channel, &config.cors_origins);
+    let state = GatewayState::new(clients, config.auth_mode_on, trusted.clone());
+    let mut grpc = services::external(channel, &config.cors_origins);
+    if config.role == Role::Gateway {
+        grpc = forward_client_ip(grpc, trusted.clone());
+    }
     let mut app = codex_central_gateway::ops_router(state.clone());
     if config.role != Role::Services {
         app = app.merge(codex_central_gateway::rest_router(state));
@@ -199,6 +202,30 @@ fn dispatch(grpc: GrpcChannel) -> Router {
         }
     });
     Router::new().fallback_service(svc)
+}
+
+/// In role `gateway`, gRPC calls are forwarded to the services, which see the gateway as the
+/// socket peer: pass the client IP the gateway resolved as `X-Forwarded-For` (replacing what the
+/// client sent). The services believe it only when the gateway is in their `trusted_proxies`.
+fn forward_client_ip(grpc: GrpcChannel, trusted: TrustedProxies) -> GrpcChannel {
+    let svc = tower::ServiceBuilder::new()
+        .map_request(move |mut req: http::Request<tonic::body::Body>| {
+            let ip = req
+                .extensions()
+                .get::<PeerInfo>()
+                .map(|peer| trusted.client_ip(peer.remote.ip(), req.headers()));
+            let headers = req.headers_mut();
+            headers.remove(http::header::FORWARDED);
+            headers.remove("x-real-ip");
+            headers.remove("x-forwarded-for");
+            if let Some(value) = ip.and_then(|ip| http::HeaderValue::from_str(&ip.to_string()).ok())
+            {
+                headers.insert("x-forwarded-for", value);
+            }
+            req
+        })
+        .service(grpc);
+    GrpcChannel::new(svc)
 }
 
 /// A lazily connecting channel to a `--role services` process.

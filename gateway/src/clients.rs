@@ -32,10 +32,6 @@ impl ServiceClients {
         }
     }
 
-    pub fn channel(&self) -> GrpcChannel {
-        self.channel.clone()
-    }
-
     pub(crate) fn internal_secret(&self) -> &Secret<String> {
         &self.internal_secret
     }

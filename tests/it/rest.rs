@@ -438,3 +438,56 @@ async fn wait_for_ready(srv: &crate::testkit::TestServer, want: u16) {
     }
     panic!("/readyz never answered {want}");
 }
+
+/// Another replica (here: the CLI's domain call on its own connection) revokes a token; this
+/// server notices within the documented cache bound of one second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_elsewhere_is_seen_within_a_second() {
+    let opts = Opts {
+        layer: Layer {
+            auth_mode: Some("on".into()),
+            ..Default::default()
+        },
+    };
+    let srv = spawn(Backend::Sqlite, opts).await.unwrap();
+    let token = crate::testkit::admin_token(&srv).await;
+    let (status, body) = json(
+        srv.get("/api/v1/whoami")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let id = body["data"]["principal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db = codex_central_store::Store::connect(&srv.db.as_ref().unwrap().url)
+        .await
+        .unwrap();
+    let actor = codex_central_auth::domain::service_tokens::Actor {
+        principal: codex_central_common::Principal::local_admin(),
+        client_ip: String::new(),
+    };
+    codex_central_auth::domain::service_tokens::revoke(&db, &actor, &id)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    tokio::time::sleep(
+        codex_central_auth::domain::authenticator::CACHE_TTL
+            + std::time::Duration::from_millis(100),
+    )
+    .await;
+    let (status, _) = json(
+        srv.get("/api/v1/whoami")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    srv.stop().await;
+}

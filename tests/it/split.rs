@@ -16,6 +16,7 @@ async fn gateway_reaches_services_over_a_socket() {
             role: Some("services".into()),
             database_url: Some(db.url.clone()),
             internal_secret: Some(SECRET.into()),
+            trusted_proxies: Some(vec!["127.0.0.1/32".into()]),
             ..Default::default()
         },
         Some(db),
@@ -26,6 +27,7 @@ async fn gateway_reaches_services_over_a_socket() {
             role: Some("gateway".into()),
             services_url: Some(services.endpoint()),
             internal_secret: Some(SECRET.into()),
+            trusted_proxies: Some(vec!["127.0.0.1/32".into()]),
             ..Default::default()
         },
         None,

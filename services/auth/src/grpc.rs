@@ -152,6 +152,7 @@ impl AuthService for AuthGrpc {
         let token =
             service_tokens::revoke(self.authenticator.store(), &actor, &request.into_inner().id)
                 .await?;
+        self.authenticator.forget(&token.id);
         Ok(Response::new(RevokeServiceTokenResponse {
             token: Some(token_to_proto(token)),
         }))

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use codex_central_migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::{Error, Result};
 
@@ -111,10 +111,6 @@ impl Store {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
-    }
-
-    pub fn db_backend(&self) -> DbBackend {
-        self.db.get_database_backend()
     }
 
     /// Pool sizes for the metrics endpoint: (open connections, idle connections).

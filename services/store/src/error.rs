@@ -23,18 +23,6 @@ pub enum Error {
     Db(#[from] DbErr),
 }
 
-impl Error {
-    /// True when the error means "the database is not reachable right now", which the edges
-    /// report as 503 / UNAVAILABLE instead of 500.
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            Error::Unavailable(_) => true,
-            Error::Db(err) => is_connection_error(err),
-            _ => false,
-        }
-    }
-}
-
 fn is_connection_error(err: &DbErr) -> bool {
     matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
 }

@@ -1,5 +1,13 @@
 //! Turns a presented credential into a principal. The one place every surface (gRPC, grpc-web,
 //! REST via the gateway) resolves credentials, so they can never disagree.
+//!
+//! Resolved credentials are cached for at most [`CACHE_TTL`], so a busy client costs one
+//! database lookup per second rather than one per request. Revocation through this process
+//! takes effect at once; through another replica (or the CLI) within [`CACHE_TTL`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use codex_central_common::crypto::{TokenKind, constant_time_eq, token_digest};
 use codex_central_common::{Principal, PrincipalKind};
@@ -8,14 +16,31 @@ use codex_central_store::{Store, now_ms, service_tokens};
 use super::service_tokens::{Scope, status};
 use crate::{Error, Result};
 
+/// Longest time a revoked or expired credential can keep working on another replica.
+pub const CACHE_TTL: Duration = Duration::from_secs(1);
+/// Bound on cached credentials; the cache is emptied when full (entries live a second anyway).
+const CACHE_CAPACITY: usize = 10_000;
+
 #[derive(Clone, Debug)]
 pub struct Authenticator {
     store: Store,
+    cache: Arc<Mutex<HashMap<String, Cached>>>,
+}
+
+#[derive(Clone, Debug)]
+struct Cached {
+    principal: Principal,
+    /// Token expiry (Unix ms), re-checked on every hit.
+    expires_at: Option<i64>,
+    cached_at: Instant,
 }
 
 impl Authenticator {
     pub fn new(store: Store) -> Self {
-        Authenticator { store }
+        Authenticator {
+            store,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -31,13 +56,47 @@ impl Authenticator {
             && rest.len() == 64
             && rest.bytes().all(|b| b.is_ascii_hexdigit())
         {
-            return self.service_token(credential).await;
+            let digest = token_digest(credential);
+            if let Some(principal) = self.cached(&digest) {
+                return Ok(principal);
+            }
+            return self.service_token(digest).await;
         }
         Err(invalid())
     }
 
-    async fn service_token(&self, credential: &str) -> Result<Principal> {
-        let digest = token_digest(credential);
+    /// Drops cached credentials of a principal (after a revocation in this process).
+    pub fn forget(&self, principal_id: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, c| c.principal.id != principal_id);
+        }
+    }
+
+    fn cached(&self, digest: &str) -> Option<Principal> {
+        let cache = self.cache.lock().ok()?;
+        let hit = cache.get(digest)?;
+        let fresh = hit.cached_at.elapsed() < CACHE_TTL;
+        let unexpired = hit.expires_at.is_none_or(|e| e > now_ms());
+        (fresh && unexpired).then(|| hit.principal.clone())
+    }
+
+    fn remember(&self, digest: String, principal: &Principal, expires_at: Option<i64>) {
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(
+                digest,
+                Cached {
+                    principal: principal.clone(),
+                    expires_at,
+                    cached_at: Instant::now(),
+                },
+            );
+        }
+    }
+
+    async fn service_token(&self, digest: String) -> Result<Principal> {
         let Some(token) = service_tokens::find_by_digest(&self.store, &digest).await? else {
             return Err(invalid());
         };
@@ -54,12 +113,14 @@ impl Authenticator {
         if let Err(err) = service_tokens::touch_last_used(&self.store, &token.id, now).await {
             tracing::warn!(error = %err, "could not record service token use");
         }
-        Ok(Principal {
+        let principal = Principal {
             kind: PrincipalKind::ServiceToken,
             id: token.id,
             name: token.name,
             role: scope.role(),
-        })
+        };
+        self.remember(digest, &principal, token.expires_at);
+        Ok(principal)
     }
 }
 
