@@ -130,7 +130,7 @@ pub async fn rotate(
         role: Role::Admin,
     };
     audit::append(
-        store,
+        store.db(),
         NewAuditEvent {
             actor_kind: actor.kind_name().into(),
             actor: actor.audit_actor(),

@@ -175,7 +175,7 @@ async fn audit_is_paginated_newest_first(backend: Backend) {
     };
     for i in 0..5 {
         audit::append(
-            &store,
+            store.db(),
             NewAuditEvent {
                 actor_kind: "test".into(),
                 actor: "test:1".into(),

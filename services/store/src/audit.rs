@@ -1,6 +1,8 @@
 //! The append-only audit log. There is no update or delete here on purpose.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::entities::audit_log::{ActiveModel, Column, Entity, Model};
 use crate::{Result, Store, now_ms};
@@ -16,7 +18,9 @@ pub struct NewAuditEvent {
     pub details: serde_json::Value,
 }
 
-pub async fn append(store: &Store, event: NewAuditEvent) -> Result<()> {
+/// Appends a row on `db`: pass the transaction of the change being recorded, so the change and
+/// its audit row commit (or fail) together.
+pub async fn append(db: &impl ConnectionTrait, event: NewAuditEvent) -> Result<()> {
     let row = ActiveModel {
         at: Set(now_ms()),
         actor_kind: Set(clip(event.actor_kind, 32)),
@@ -27,7 +31,7 @@ pub async fn append(store: &Store, event: NewAuditEvent) -> Result<()> {
         details: Set(event.details.to_string()),
         ..Default::default()
     };
-    Entity::insert(row).exec(store.db()).await?;
+    Entity::insert(row).exec(db).await?;
     Ok(())
 }
 

@@ -132,6 +132,11 @@ impl Store {
         }
     }
 
+    /// Starts a transaction; commit it explicitly, dropping it rolls back.
+    pub async fn begin(&self) -> Result<sea_orm::DatabaseTransaction> {
+        Ok(sea_orm::TransactionTrait::begin(&self.db).await?)
+    }
+
     /// Closes the pool; other clones of this store see a closed pool afterwards.
     pub async fn close(&self) -> Result<()> {
         self.db.close_by_ref().await?;

@@ -1,7 +1,10 @@
 //! Service tokens for tooling. Only the SHA-256 digest of a token is stored.
 
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use crate::entities::service_tokens::{ActiveModel, Column, Entity, Model};
 use crate::{Error, Result, Store};
@@ -10,9 +13,9 @@ use crate::{Error, Result, Store};
 /// minute, so authentication never turns every request into a database write.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
-pub async fn insert(store: &Store, token: Model) -> Result<Model> {
+pub async fn insert(db: &impl ConnectionTrait, token: Model) -> Result<Model> {
     let active: ActiveModel = token.into();
-    Ok(active.insert(store.db()).await?)
+    Ok(active.insert(db).await?)
 }
 
 pub async fn find_by_digest(store: &Store, digest: &str) -> Result<Option<Model>> {
@@ -22,9 +25,9 @@ pub async fn find_by_digest(store: &Store, digest: &str) -> Result<Option<Model>
         .await?)
 }
 
-pub async fn get(store: &Store, id: &str) -> Result<Model> {
+pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<Model> {
     Entity::find_by_id(id.to_string())
-        .one(store.db())
+        .one(db)
         .await?
         .ok_or_else(|| Error::NotFound(format!("service token {id} not found")))
 }
@@ -52,14 +55,14 @@ pub async fn list(
 }
 
 /// Marks a token revoked (idempotent: revoking twice keeps the first time).
-pub async fn revoke(store: &Store, id: &str, now: i64) -> Result<Model> {
+pub async fn revoke(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<Model> {
     Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .filter(Column::RevokedAt.is_null())
-        .exec(store.db())
+        .exec(db)
         .await?;
-    get(store, id).await
+    get(db, id).await
 }
 
 pub async fn touch_last_used(store: &Store, id: &str, now: i64) -> Result<()> {

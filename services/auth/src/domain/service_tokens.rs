@@ -90,9 +90,10 @@ pub async fn create(
         last_used_at: None,
         revoked_at: None,
     };
-    let token = service_tokens::insert(store, model).await?;
+    let txn = store.begin().await?;
+    let token = service_tokens::insert(&txn, model).await?;
     audit::append(
-        store,
+        &txn,
         NewAuditEvent {
             actor_kind: actor.principal.kind_name().into(),
             actor: actor.principal.audit_actor(),
@@ -103,6 +104,9 @@ pub async fn create(
         },
     )
     .await?;
+    txn.commit()
+        .await
+        .map_err(codex_central_store::Error::from)?;
     Ok(CreatedToken { token, secret })
 }
 
@@ -110,9 +114,10 @@ pub async fn revoke(store: &Store, actor: &Actor, id: &str) -> Result<Model> {
     if id.trim().is_empty() {
         return Err(Error::InvalidArgument("id is required".into()));
     }
-    let token = service_tokens::revoke(store, id, now_ms()).await?;
+    let txn = store.begin().await?;
+    let token = service_tokens::revoke(&txn, id, now_ms()).await?;
     audit::append(
-        store,
+        &txn,
         NewAuditEvent {
             actor_kind: actor.principal.kind_name().into(),
             actor: actor.principal.audit_actor(),
@@ -123,6 +128,9 @@ pub async fn revoke(store: &Store, actor: &Actor, id: &str) -> Result<Model> {
         },
     )
     .await?;
+    txn.commit()
+        .await
+        .map_err(codex_central_store::Error::from)?;
     Ok(token)
 }
 
