@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
-use crate::config::{Config, Role};
+use crate::config::{Config, ProcessRole};
 use crate::{keys, listener, services};
 
 /// A started server: its address and a handle to stop it.
@@ -85,7 +85,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     let mut store_for_shutdown = None;
     let mut background = Vec::new();
     let (channel, database_kind) = match config.role {
-        Role::All | Role::Services => {
+        ProcessRole::All | ProcessRole::Services => {
             let store = open_store(&config).await?;
             keys::open_keyring(&config, &store).await?;
             let built = services::build(
@@ -101,7 +101,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             store_for_shutdown = Some(store);
             (built.channel, kind)
         }
-        Role::Gateway => {
+        ProcessRole::Gateway => {
             let url = config.services_url.clone().unwrap_or_default();
             (remote_channel(&url)?, "remote services")
         }
@@ -110,11 +110,11 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     let clients = ServiceClients::new(channel.clone(), internal_secret);
     let state = GatewayState::new(clients, config.auth_mode_on, trusted.clone());
     let mut grpc = services::external(channel, &config.cors_origins);
-    if config.role == Role::Gateway {
+    if config.role == ProcessRole::Gateway {
         grpc = forward_client_ip(grpc, trusted.clone());
     }
     let mut app = codex_central_gateway::ops_router(state.clone());
-    if config.role != Role::Services {
+    if config.role != ProcessRole::Services {
         app = app.merge(codex_central_gateway::rest_router(state));
     }
     let app = observe::layers(app.fallback_service(dispatch(grpc)));
@@ -126,9 +126,9 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     };
     let url = format!("{scheme}://{addr}");
     let role = match config.role {
-        Role::All => "all",
-        Role::Services => "services",
-        Role::Gateway => "gateway",
+        ProcessRole::All => "all",
+        ProcessRole::Services => "services",
+        ProcessRole::Gateway => "gateway",
     };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),

@@ -302,8 +302,9 @@ pub fn split_list(v: &str) -> Vec<String> {
         .collect()
 }
 
+/// Which halves of the server this process runs (`--role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum ProcessRole {
     All,
     Services,
     Gateway,
@@ -345,7 +346,7 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
     pub tls: Option<Tls>,
-    pub role: Role,
+    pub role: ProcessRole,
     pub services_url: Option<String>,
     /// `None` in role `all`: a random one is made per process.
     pub internal_secret: Option<Secret<String>>,
@@ -434,9 +435,9 @@ impl Config {
             return Err(invalid("public_url", "must start with http:// or https://"));
         }
         let role = match layer.role.as_deref().unwrap_or("all") {
-            "all" => Role::All,
-            "services" => Role::Services,
-            "gateway" => Role::Gateway,
+            "all" => ProcessRole::All,
+            "services" => ProcessRole::Services,
+            "gateway" => ProcessRole::Gateway,
             other => {
                 return Err(invalid(
                     "role",
@@ -445,7 +446,7 @@ impl Config {
             }
         };
         let services_url = layer.services_url;
-        if role == Role::Gateway && services_url.is_none() {
+        if role == ProcessRole::Gateway && services_url.is_none() {
             return Err(invalid(
                 "services_url",
                 "--role gateway needs --services-url",
@@ -464,7 +465,7 @@ impl Config {
                 "must be at least 32 printable ASCII characters",
             ));
         }
-        if role != Role::All && internal_secret.is_none() {
+        if role != ProcessRole::All && internal_secret.is_none() {
             return Err(invalid(
                 "internal_secret",
                 "split roles need the same internal_secret on gateway and services",
@@ -590,7 +591,7 @@ mod tests {
         let c = Config::resolve(Layer::default()).unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:8488");
         assert!(!c.auth_mode_on);
-        assert_eq!(c.role, Role::All);
+        assert_eq!(c.role, ProcessRole::All);
         assert!(c.database_url.expose().starts_with("sqlite://"));
         assert_eq!(c.public_url, "http://127.0.0.1:8488");
     }
