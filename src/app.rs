@@ -83,13 +83,15 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     let trusted = TrustedProxies::new(config.trusted_proxies.clone());
 
     let mut store_for_shutdown = None;
+    let mut host_activity = None;
     let mut background = Vec::new();
     let (channel, database_kind) = match config.role {
         ProcessRole::All | ProcessRole::Services => {
             let store = open_store(&config).await?;
-            keys::open_keyring(&config, &store).await?;
+            let keyring = std::sync::Arc::new(keys::open_keyring(&config, &store).await?);
             let built = services::build(
                 store.clone(),
+                keyring,
                 AuthnConfig {
                     auth_mode_on: config.auth_mode_on,
                     internal_secret: internal_secret.clone(),
@@ -97,6 +99,8 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                 },
             )?;
             background.push(services::spawn_health_monitor(store.clone(), built.health));
+            background.push(built.host_auth.spawn_flusher());
+            host_activity = Some(built.host_auth);
             let kind = store.backend().name();
             store_for_shutdown = Some(store);
             (built.channel, kind)
@@ -157,6 +161,10 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
         .await;
         for job in background {
             job.abort();
+        }
+        // Counters coalesced since the last flush are written before the database closes.
+        if let Some(host_auth) = host_activity {
+            host_auth.flush().await;
         }
         if let Some(store) = store_for_shutdown
             && let Err(err) = store.close().await

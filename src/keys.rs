@@ -7,7 +7,7 @@ use codex_central_common::crypto::{
 };
 use codex_central_common::{Principal, PrincipalKind, Role};
 use codex_central_store::audit::{self, NewAuditEvent};
-use codex_central_store::{Store, settings};
+use codex_central_store::{Store, canonical_auth, settings};
 use serde_json::json;
 
 use crate::config::{Config, MasterKeyConfig};
@@ -111,11 +111,21 @@ pub async fn rotate(
             }
         }
     }
+    if let Some(row) = canonical_auth::get(store).await?
+        && let Some(new) = keyring.reencrypt(&row.body_enc)?
+        && canonical_auth::swap_body(store, &row.body_enc, new).await?
+    {
+        reencrypted += 1;
+    }
     let remaining = settings::list_encrypted(store)
         .await?
         .iter()
         .filter(|r| keyring.needs_rotation(&r.value))
-        .count();
+        .count()
+        + canonical_auth::get(store)
+            .await?
+            .filter(|r| keyring.needs_rotation(&r.body_enc))
+            .map_or(0, |_| 1);
     if remaining > 0 {
         bail!("{remaining} secrets are still encrypted under an old key; run `keys rotate` again");
     }

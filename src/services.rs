@@ -1,12 +1,16 @@
 //! Builds the gRPC side: the five services, health, reflection, the authentication layer, and
 //! the grpc-web + CORS wrapping for browsers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use codex_central_auth::domain::canonical::Vault;
 use codex_central_auth::layer::{AuthnConfig, AuthnLayer};
 use codex_central_auth::{AuthGrpc, Authenticator};
+use codex_central_common::crypto::Keyring;
 use codex_central_config::ConfigGrpc;
 use codex_central_fleet::FleetGrpc;
+use codex_central_fleet::domain::host_auth::HostAuthenticator;
 use codex_central_gateway::clients::GrpcChannel;
 use codex_central_memory::MemoryGrpc;
 use codex_central_proto::auth::v1::auth_service_server::AuthServiceServer;
@@ -36,9 +40,11 @@ pub struct Services {
     /// The services behind the authentication layer, callable in-process (no socket).
     pub channel: GrpcChannel,
     pub health: HealthReporter,
+    /// Host authentication with its coalesced activity; the caller runs its flusher.
+    pub host_auth: HostAuthenticator,
 }
 
-pub fn build(store: Store, authn: AuthnConfig) -> anyhow::Result<Services> {
+pub fn build(store: Store, keyring: Arc<Keyring>, authn: AuthnConfig) -> anyhow::Result<Services> {
     let authenticator = Authenticator::new(store.clone());
     let (health, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -50,11 +56,17 @@ pub fn build(store: Store, authn: AuthnConfig) -> anyhow::Result<Services> {
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let auth_mode_on = authn.auth_mode_on;
+    let host_auth = HostAuthenticator::new(store.clone());
+    let vault = Vault::new(store.clone(), keyring);
     let routes = Routes::new(AuthServiceServer::new(AuthGrpc::new(
         authenticator.clone(),
         auth_mode_on,
+        vault,
     )))
-    .add_service(FleetServiceServer::new(FleetGrpc::new(store.clone())))
+    .add_service(FleetServiceServer::new(FleetGrpc::new(
+        store.clone(),
+        host_auth.clone(),
+    )))
     .add_service(UsageServiceServer::new(UsageGrpc::new(store.clone())))
     .add_service(ConfigServiceServer::new(ConfigGrpc::new(store.clone())))
     .add_service(MemoryServiceServer::new(MemoryGrpc::new(store)))
@@ -67,6 +79,7 @@ pub fn build(store: Store, authn: AuthnConfig) -> anyhow::Result<Services> {
     Ok(Services {
         channel: GrpcChannel::new(svc),
         health,
+        host_auth,
     })
 }
 
@@ -112,6 +125,9 @@ pub fn spawn_health_monitor(store: Store, health: HealthReporter) -> tokio::task
     tokio::spawn(async move {
         let mut last: Option<bool> = None;
         loop {
+            let (open, idle) = store.pool_stats();
+            metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(open));
+            metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
             let ready = match store.ping().await {
                 Ok(()) => store
                     .pending_migrations()
@@ -139,9 +155,6 @@ pub fn spawn_health_monitor(store: Store, health: HealthReporter) -> tokio::task
                 }
                 last = Some(ready);
             }
-            let (open, idle) = store.pool_stats();
-            metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(open));
-            metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     })

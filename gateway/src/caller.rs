@@ -52,6 +52,17 @@ fn attach<T>(
     }
 }
 
+/// The client's IP: the socket peer, or what a trusted proxy forwarded.
+pub fn client_ip(parts: &Parts, state: &GatewayState) -> IpAddr {
+    match parts.extensions.get::<PeerInfo>() {
+        Some(peer) => state
+            .trusted_proxies()
+            .client_ip(peer.remote.ip(), &parts.headers),
+        // Only in-process test routers have no connection info.
+        None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    }
+}
+
 impl FromRequestParts<GatewayState> for Caller {
     type Rejection = ApiError;
 
@@ -59,13 +70,7 @@ impl FromRequestParts<GatewayState> for Caller {
         parts: &mut Parts,
         state: &GatewayState,
     ) -> Result<Self, Self::Rejection> {
-        let client_ip = match parts.extensions.get::<PeerInfo>() {
-            Some(peer) => state
-                .trusted_proxies()
-                .client_ip(peer.remote.ip(), &parts.headers),
-            // Only in-process test routers have no connection info.
-            None => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        };
+        let client_ip = client_ip(parts, state);
         let principal = match bearer(&parts.headers) {
             Some(credential) => {
                 let mut req = tonic::Request::new(AuthenticateRequest { credential });

@@ -14,9 +14,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    pub details: Option<Map<String, Value>>,
+    pub details: Option<Box<Map<String, Value>>>,
     /// Field errors for 422: dotted path -> messages.
-    pub errors: Option<Map<String, Value>>,
+    pub errors: Option<Box<Map<String, Value>>>,
     pub retry_after_secs: Option<u64>,
 }
 
@@ -46,7 +46,7 @@ impl ApiError {
         let mut errors = Map::new();
         errors.insert(field.to_string(), json!([message.clone()]));
         ApiError {
-            errors: Some(errors),
+            errors: Some(Box::new(errors)),
             ..Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_argument",
@@ -90,6 +90,22 @@ impl From<tonic::Status> for ApiError {
             .and_then(|v| v.parse().ok());
         let mut err = ApiError::new(http, code, message);
         err.retry_after_secs = retry_after_secs;
+        // Context the services attach as `x-detail-<name>` metadata (e.g. the IP binding's
+        // expected and received addresses) becomes the envelope's `details` object.
+        let details: Map<String, Value> = status
+            .metadata()
+            .iter()
+            .filter_map(|entry| match entry {
+                tonic::metadata::KeyAndValueRef::Ascii(k, v) => {
+                    let name = k.as_str().strip_prefix("x-detail-")?;
+                    Some((name.replace('-', "_"), json!(v.to_str().ok()?)))
+                }
+                tonic::metadata::KeyAndValueRef::Binary(..) => None,
+            })
+            .collect();
+        if !details.is_empty() {
+            err.details = Some(Box::new(details));
+        }
         if http == StatusCode::UNPROCESSABLE_ENTITY {
             let field = status
                 .metadata()
@@ -99,7 +115,7 @@ impl From<tonic::Status> for ApiError {
                 .to_string();
             let mut errors = Map::new();
             errors.insert(field, json!([err.message.clone()]));
-            err.errors = Some(errors);
+            err.errors = Some(Box::new(errors));
         }
         err
     }
@@ -154,10 +170,10 @@ impl IntoResponse for ApiError {
         body.insert("message".into(), json!(self.message));
         body.insert("code".into(), json!(self.code));
         if let Some(details) = self.details {
-            body.insert("details".into(), Value::Object(details));
+            body.insert("details".into(), Value::Object(*details));
         }
         if let Some(errors) = self.errors {
-            body.insert("errors".into(), Value::Object(errors));
+            body.insert("errors".into(), Value::Object(*errors));
         }
         let mut response = (self.status, Json(Value::Object(body))).into_response();
         if let Some(secs) = self.retry_after_secs

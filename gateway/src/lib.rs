@@ -7,6 +7,8 @@ mod api;
 pub mod caller;
 pub mod clients;
 mod error;
+mod flex;
+mod host_api;
 pub mod observe;
 mod ops;
 
@@ -27,6 +29,7 @@ struct Inner {
     clients: clients::ServiceClients,
     auth_mode_on: bool,
     trusted_proxies: TrustedProxies,
+    policy_cache: host_api::PolicyCache,
 }
 
 impl GatewayState {
@@ -40,6 +43,7 @@ impl GatewayState {
                 clients,
                 auth_mode_on,
                 trusted_proxies,
+                policy_cache: host_api::PolicyCache::default(),
             }),
         }
     }
@@ -55,6 +59,10 @@ impl GatewayState {
     pub fn trusted_proxies(&self) -> &TrustedProxies {
         &self.inner.trusted_proxies
     }
+
+    fn policy_cache(&self) -> &host_api::PolicyCache {
+        &self.inner.policy_cache
+    }
 }
 
 /// Largest accepted request body on the REST API (413 above it).
@@ -63,6 +71,7 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// The REST API (`/api/v1/...`, later the peer-compatible host and admin routes).
 pub fn rest_router(state: GatewayState) -> Router {
     api::router()
+        .merge(host_api::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -9,12 +9,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m0001_principals_and_audit;
+mod m0002_fleet_hosts_and_canonical_auth;
 
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_principals_and_audit::Migration)]
+        vec![
+            Box::new(m0001_principals_and_audit::Migration),
+            Box::new(m0002_fleet_hosts_and_canonical_auth::Migration),
+        ]
     }
 }

@@ -5,6 +5,7 @@
 mod testkit;
 
 mod cli;
+mod fleet;
 mod grpc;
 mod otlp;
 mod rest;

@@ -303,6 +303,22 @@ async fn metrics_count_requests_and_pool(backend: Backend) {
         text.contains("http_request_duration_seconds_bucket"),
         "{text}"
     );
+    // The pool gauges come from the background health monitor; give it its first tick.
+    let mut text = text;
+    for _ in 0..50 {
+        if text.contains("db_pool_connections") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        text = srv
+            .get("/metrics")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    }
     assert!(text.contains("db_pool_connections"), "{text}");
     srv.stop().await;
 }

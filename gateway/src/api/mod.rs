@@ -2,12 +2,13 @@
 //! caller, convert the answer into the envelope. No logic lives here.
 
 mod audit;
+pub(crate) mod hosts;
 mod service_tokens;
 mod settings;
 mod whoami;
 
 use axum::Router;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 
 use crate::GatewayState;
 
@@ -23,6 +24,9 @@ pub fn router() -> Router<GatewayState> {
             delete(service_tokens::revoke),
         )
         .route("/api/v1/audit", get(audit::list))
+        .route("/admin/hosts/register", post(hosts::register))
+        .route("/admin/hosts", get(hosts::list))
+        .route("/admin/hosts/{id}", get(hosts::get).delete(hosts::delete))
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
         .route("/api/v1/config/settings", get(settings::config_settings))

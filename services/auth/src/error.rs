@@ -10,6 +10,9 @@ pub enum Error {
     InvalidArgument(String),
     #[error("{0}")]
     Unauthenticated(String),
+    /// A request field is invalid; `field` is its dotted path (e.g. `auth.last_refresh`).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
 }
 
 impl From<Error> for Status {
@@ -19,6 +22,13 @@ impl From<Error> for Status {
             Error::Common(e) => e.into(),
             Error::InvalidArgument(msg) => Status::new(Code::InvalidArgument, msg),
             Error::Unauthenticated(msg) => Status::new(Code::Unauthenticated, msg),
+            Error::InvalidField { field, message } => {
+                let mut status = Status::new(Code::InvalidArgument, message);
+                if let Ok(v) = tonic::metadata::MetadataValue::try_from(field.as_str()) {
+                    status.metadata_mut().insert("x-field", v);
+                }
+                status
+            }
         }
     }
 }

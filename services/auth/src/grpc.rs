@@ -11,20 +11,55 @@ use codex_central_store::entities::service_tokens::Model as ServiceTokenRow;
 use tonic::{Request, Response, Status};
 
 use crate::domain::authenticator::Authenticator;
+use crate::domain::canonical::{Uploader, Vault};
+use crate::domain::codex_auth::{RetrieveOutcome, StoreOutcome};
 use crate::domain::service_tokens::{self, Actor, Scope};
+
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
 
 pub struct AuthGrpc {
     authenticator: Authenticator,
     auth_mode_on: bool,
+    vault: Vault,
 }
 
 impl AuthGrpc {
-    pub fn new(authenticator: Authenticator, auth_mode_on: bool) -> Self {
+    pub fn new(authenticator: Authenticator, auth_mode_on: bool, vault: Vault) -> Self {
         AuthGrpc {
             authenticator,
             auth_mode_on,
+            vault,
         }
     }
+}
+
+/// The host id of a host principal (sync state is recorded per host).
+fn host_id(principal: &codex_central_common::Principal) -> Option<i64> {
+    (principal.kind == codex_central_common::PrincipalKind::Host)
+        .then(|| principal.id.parse().ok())
+        .flatten()
+}
+
+fn uploader(ctx: &CallContext) -> Result<Uploader, Status> {
+    let p = ctx.principal()?;
+    if !matches!(
+        p.role,
+        codex_central_common::Role::Admin | codex_central_common::Role::Host
+    ) {
+        return Err(Status::permission_denied(
+            "only hosts and admins can store auth.json",
+        ));
+    }
+    Ok(Uploader {
+        actor_kind: p.kind_name().into(),
+        actor: p.audit_actor(),
+        client_ip: ctx.client_ip_text(),
+    })
 }
 
 fn actor(ctx: &CallContext) -> Result<Actor, Status> {
@@ -77,6 +112,83 @@ impl AuthService for AuthGrpc {
         let principal = self.authenticator.authenticate(&credential).await?;
         Ok(Response::new(AuthenticateResponse {
             principal: Some(principal.to_proto()),
+        }))
+    }
+
+    async fn retrieve_codex_auth(
+        &self,
+        request: Request<RetrieveCodexAuthRequest>,
+    ) -> Result<Response<RetrieveCodexAuthResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let principal = ctx.principal()?;
+        if !matches!(
+            principal.role,
+            codex_central_common::Role::Admin | codex_central_common::Role::Host
+        ) {
+            return Err(Status::permission_denied(
+                "only hosts and admins can retrieve auth.json",
+            ));
+        }
+        let req = request.into_inner();
+        let answer = self
+            .vault
+            .retrieve(host_id(principal), &req.digest, &req.last_refresh)
+            .await?;
+        let status = match answer.outcome {
+            RetrieveOutcome::Missing => RetrieveCodexAuthStatus::Missing,
+            RetrieveOutcome::Valid => RetrieveCodexAuthStatus::Valid,
+            RetrieveOutcome::UploadRequired => RetrieveCodexAuthStatus::UploadRequired,
+            RetrieveOutcome::Outdated => RetrieveCodexAuthStatus::Outdated,
+        };
+        let current = answer.current;
+        Ok(Response::new(RetrieveCodexAuthResponse {
+            status: status as i32,
+            canonical_digest: current
+                .as_ref()
+                .map(|c| c.digest.clone())
+                .unwrap_or_default(),
+            canonical_last_refresh: current.as_ref().map(|c| timestamp(c.at)),
+            auth_json: (answer.outcome == RetrieveOutcome::Outdated)
+                .then(|| current.as_ref().map(|c| c.text.clone()))
+                .flatten(),
+            canonical_last_refresh_text: current
+                .map(|c| c.last_refresh.clone())
+                .unwrap_or_default(),
+        }))
+    }
+
+    async fn store_codex_auth(
+        &self,
+        request: Request<StoreCodexAuthRequest>,
+    ) -> Result<Response<StoreCodexAuthResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let who = uploader(&ctx)?;
+        let host = ctx.principal.as_ref().and_then(host_id);
+        let answer = self
+            .vault
+            .store(&who, host, &request.into_inner().auth_json)
+            .await?;
+        let status = match answer.outcome {
+            StoreOutcome::Updated => StoreCodexAuthStatus::Updated,
+            StoreOutcome::Unchanged => StoreCodexAuthStatus::Unchanged,
+            StoreOutcome::Outdated => StoreCodexAuthStatus::Outdated,
+        };
+        let current = answer.current;
+        Ok(Response::new(StoreCodexAuthResponse {
+            status: status as i32,
+            canonical_digest: current
+                .as_ref()
+                .map(|c| c.digest.clone())
+                .unwrap_or_default(),
+            canonical_last_refresh: current.as_ref().map(|c| timestamp(c.at)),
+            auth_json: (answer.outcome != StoreOutcome::Unchanged)
+                .then(|| current.as_ref().map(|c| c.text.clone()))
+                .flatten(),
+            validation: None,
+            runner_applied: false,
+            canonical_last_refresh_text: current
+                .map(|c| c.last_refresh.clone())
+                .unwrap_or_default(),
         }))
     }
 
@@ -196,8 +308,6 @@ impl AuthService for AuthGrpc {
         set_byok_key(SetByokKeyRequest) -> SetByokKeyResponse;
         delete_byok_key(DeleteByokKeyRequest) -> DeleteByokKeyResponse;
         resolve_byok_key(ResolveByokKeyRequest) -> ResolveByokKeyResponse;
-        retrieve_codex_auth(RetrieveCodexAuthRequest) -> RetrieveCodexAuthResponse;
-        store_codex_auth(StoreCodexAuthRequest) -> StoreCodexAuthResponse;
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
         refresh_codex_auth(RefreshCodexAuthRequest) -> RefreshCodexAuthResponse;
         validate_codex_auth(ValidateCodexAuthRequest) -> ValidateCodexAuthResponse;

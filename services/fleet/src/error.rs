@@ -1,3 +1,4 @@
+use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 
 #[derive(Debug, thiserror::Error)]
@@ -6,8 +7,52 @@ pub enum Error {
     Store(#[from] codex_central_store::Error),
     #[error(transparent)]
     Common(#[from] codex_central_common::Error),
+    /// A request field is invalid; `field` is its dotted path.
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
     #[error("{0}")]
-    InvalidArgument(String),
+    AlreadyExists(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Refused, with context for the client (e.g. the IP binding's expected and received IP).
+    #[error("{message}")]
+    PermissionDenied {
+        message: String,
+        details: Vec<(&'static str, String)>,
+    },
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+}
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::InvalidField {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn denied(message: impl Into<String>) -> Self {
+        Error::PermissionDenied {
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+}
+
+fn with_metadata(mut status: Status, pairs: &[(String, String)]) -> Status {
+    for (key, value) in pairs {
+        if let (Ok(k), Ok(v)) = (
+            key.parse::<tonic::metadata::MetadataKey<tonic::metadata::Ascii>>(),
+            MetadataValue::try_from(value.as_str()),
+        ) {
+            status.metadata_mut().insert(k, v);
+        }
+    }
+    status
 }
 
 impl From<Error> for Status {
@@ -15,7 +60,26 @@ impl From<Error> for Status {
         match err {
             Error::Store(e) => e.into(),
             Error::Common(e) => e.into(),
-            Error::InvalidArgument(msg) => Status::new(Code::InvalidArgument, msg),
+            Error::InvalidField { field, message } => with_metadata(
+                Status::new(Code::InvalidArgument, message),
+                &[("x-field".into(), field)],
+            ),
+            Error::AlreadyExists(msg) => Status::new(Code::AlreadyExists, msg),
+            Error::Unauthenticated(msg) => Status::new(Code::Unauthenticated, msg),
+            Error::PermissionDenied { message, details } => {
+                let pairs: Vec<(String, String)> = details
+                    .into_iter()
+                    .map(|(k, v)| (format!("x-detail-{}", k.replace('_', "-")), v))
+                    .collect();
+                with_metadata(Status::new(Code::PermissionDenied, message), &pairs)
+            }
+            Error::RateLimited {
+                message,
+                retry_after_secs,
+            } => with_metadata(
+                Status::new(Code::ResourceExhausted, message),
+                &[("retry-after".into(), retry_after_secs.to_string())],
+            ),
         }
     }
 }

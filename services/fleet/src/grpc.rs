@@ -9,15 +9,66 @@ use codex_central_store::Store;
 use codex_central_store::audit::AuditFilter;
 use tonic::{Request, Response, Status};
 
+use crate::domain::host_auth::{CallKind, HostAuthenticator, HostCall};
+use crate::domain::hosts::{self, Actor, Registration};
 use crate::domain::{audit, policy};
 
 pub struct FleetGrpc {
     store: Store,
+    host_auth: HostAuthenticator,
 }
 
 impl FleetGrpc {
-    pub fn new(store: Store) -> Self {
-        FleetGrpc { store }
+    /// `host_auth` is shared with whoever runs its activity flusher.
+    pub fn new(store: Store, host_auth: HostAuthenticator) -> Self {
+        FleetGrpc { store, host_auth }
+    }
+}
+
+fn admin_actor(ctx: &CallContext) -> Result<Actor, Status> {
+    Ok(Actor {
+        principal: ctx.require_admin()?.clone(),
+        client_ip: ctx.client_ip_text(),
+    })
+}
+
+fn opt_ts(ms: Option<i64>) -> Option<prost_types::Timestamp> {
+    ms.map(ms_to_timestamp)
+}
+
+pub(crate) fn host_to_proto(h: codex_central_store::entities::hosts::Model) -> Host {
+    let status = if h.status == "active" {
+        HostStatus::Active
+    } else {
+        HostStatus::Disabled
+    };
+    Host {
+        id: h.id.to_string(),
+        fqdn: h.fqdn,
+        status: status as i32,
+        secure: h.secure,
+        vip: h.vip,
+        allow_roaming_ips: h.allow_roaming,
+        force_ipv4: h.force_ipv4,
+        curl_insecure: h.curl_insecure,
+        ip: h.ip.unwrap_or_default(),
+        client_version: h.client_version.unwrap_or_default(),
+        client_version_override: h.client_version_override.unwrap_or_default(),
+        wrapper_version: h.wrapper_version.unwrap_or_default(),
+        api_calls: u64::try_from(h.api_calls).unwrap_or(0),
+        last_refresh: None,
+        created_at: Some(ms_to_timestamp(h.created_at)),
+        updated_at: Some(ms_to_timestamp(h.updated_at)),
+        last_seen_at: opt_ts(h.last_seen_at),
+        temporary: h.expires_at.is_some(),
+        expires_at: opt_ts(h.expires_at),
+        insecure_enabled_until: opt_ts(h.insecure_enabled_until),
+        insecure_grace_until: opt_ts(h.insecure_grace_until),
+        insecure_window_minutes: u32::try_from(h.insecure_window_minutes).unwrap_or(0),
+        model_override: h.model_override.unwrap_or_default(),
+        reasoning_effort_override: h.reasoning_effort_override.unwrap_or_default(),
+        provisioned: h.provisioned_at.is_some(),
+        installation_id: String::new(),
     }
 }
 
@@ -44,11 +95,173 @@ impl FleetService for FleetGrpc {
     type DownloadWrapperStream =
         futures::stream::BoxStream<'static, Result<DownloadWrapperResponse, Status>>;
 
+    async fn register_host(
+        &self,
+        request: Request<RegisterHostRequest>,
+    ) -> Result<Response<RegisterHostResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let registered = hosts::register(
+            &self.store,
+            &actor,
+            Registration {
+                fqdn: req.fqdn,
+                secure: req.secure.unwrap_or(true),
+                vip: req.vip,
+                temporary: req.temporary,
+                curl_insecure: req.curl_insecure,
+                rotate: req.rotate,
+            },
+        )
+        .await?;
+        self.host_auth.invalidate();
+        Ok(Response::new(RegisterHostResponse {
+            host: Some(host_to_proto(registered.host)),
+            api_key: registered.api_key.expose().clone(),
+            installer: None,
+            created: registered.created,
+        }))
+    }
+
+    async fn list_hosts(
+        &self,
+        request: Request<ListHostsRequest>,
+    ) -> Result<Response<ListHostsResponse>, Status> {
+        CallContext::of(&request).require_admin_read()?;
+        let req = request.into_inner();
+        let page = req.page.clone().unwrap_or_default();
+        let limit = page_limit(page.page_size);
+        let after = match decode_token(&page.page_token)? {
+            None => None,
+            Some(t) => Some(t.parse::<i64>().map_err(|_| {
+                crate::Error::invalid("page_token", "page_token is not a valid page token")
+            })?),
+        };
+        let status = match req.status() {
+            HostStatus::Unspecified => None,
+            HostStatus::Active => Some("active".to_string()),
+            HostStatus::Disabled => Some("disabled".to_string()),
+        };
+        let filter = codex_central_store::hosts::HostFilter {
+            query: req.query.trim().to_ascii_lowercase(),
+            status,
+            insecure_only: req.insecure_only,
+        };
+        let rows = codex_central_store::hosts::list(&self.store, &filter, after, limit)
+            .await
+            .map_err(crate::Error::from)?;
+        let total = codex_central_store::hosts::count(&self.store, &filter)
+            .await
+            .map_err(crate::Error::from)?;
+        let next_page_token = match rows.last() {
+            Some(last) if rows.len() as u64 == limit => encode_token(&last.id.to_string()),
+            _ => String::new(),
+        };
+        Ok(Response::new(ListHostsResponse {
+            hosts: rows.into_iter().map(host_to_proto).collect(),
+            next_page_token,
+            total_count: u32::try_from(total).unwrap_or(u32::MAX),
+        }))
+    }
+
+    async fn get_host(
+        &self,
+        request: Request<GetHostRequest>,
+    ) -> Result<Response<GetHostResponse>, Status> {
+        CallContext::of(&request).require_admin_read()?;
+        let id = hosts::parse_id(&request.into_inner().id)?;
+        let host = codex_central_store::hosts::get(self.store.db(), id)
+            .await
+            .map_err(crate::Error::from)?;
+        Ok(Response::new(GetHostResponse {
+            host: Some(host_to_proto(host)),
+        }))
+    }
+
+    async fn delete_host(
+        &self,
+        request: Request<DeleteHostRequest>,
+    ) -> Result<Response<DeleteHostResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let id = hosts::parse_id(&request.into_inner().id)?;
+        hosts::delete(&self.store, &actor, id).await?;
+        self.host_auth.invalidate();
+        Ok(Response::new(DeleteHostResponse {
+            deleted_id: id.to_string(),
+        }))
+    }
+
+    async fn authenticate_host(
+        &self,
+        request: Request<AuthenticateHostRequest>,
+    ) -> Result<Response<AuthenticateHostResponse>, Status> {
+        CallContext::of(&request).require_internal()?;
+        let req = request.into_inner();
+        let client_ip = if req.client_ip.is_empty() {
+            None
+        } else {
+            Some(req.client_ip.parse().map_err(|_| {
+                crate::Error::invalid("client_ip", "client_ip is not an IP address")
+            })?)
+        };
+        let kind = match req.call() {
+            HostCallKind::AuthRetrieve => CallKind::AuthRetrieve,
+            HostCallKind::AuthStore => CallKind::AuthStore,
+            HostCallKind::Mcp => CallKind::Mcp,
+            HostCallKind::General | HostCallKind::Unspecified => CallKind::General,
+        };
+        let host = self
+            .host_auth
+            .authenticate(HostCall {
+                api_key: &req.api_key,
+                client_ip,
+                kind,
+                force_ip_update: req.force_ip_update,
+                client_version: &req.client_version,
+                wrapper_version: &req.wrapper_version,
+            })
+            .await?;
+        let principal = codex_central_common::Principal {
+            kind: codex_central_common::PrincipalKind::Host,
+            id: host.id.to_string(),
+            name: host.fqdn.clone(),
+            role: codex_central_common::Role::Host,
+        };
+        Ok(Response::new(AuthenticateHostResponse {
+            principal: Some(principal.to_proto()),
+            host: Some(host_to_proto(host)),
+        }))
+    }
+
+    async fn deregister_host(
+        &self,
+        request: Request<DeregisterHostRequest>,
+    ) -> Result<Response<DeregisterHostResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let principal = ctx.principal()?.clone();
+        if principal.kind != codex_central_common::PrincipalKind::Host {
+            return Err(Status::permission_denied(
+                "only a host can deregister itself",
+            ));
+        }
+        let id = hosts::parse_id(&principal.id)?;
+        let actor = Actor {
+            principal,
+            client_ip: ctx.client_ip_text(),
+        };
+        let host = hosts::delete(&self.store, &actor, id).await?;
+        self.host_auth.invalidate();
+        Ok(Response::new(DeregisterHostResponse {
+            deleted_fqdn: host.fqdn,
+        }))
+    }
+
     async fn get_fleet_policy(
         &self,
         request: Request<GetFleetPolicyRequest>,
     ) -> Result<Response<GetFleetPolicyResponse>, Status> {
-        CallContext::of(&request).require_admin_read()?;
+        // Hosts receive the policy with every sync; nothing in it is secret.
+        CallContext::of(&request).principal()?;
         let p = policy::get(&self.store).await?;
         Ok(Response::new(GetFleetPolicyResponse {
             policy: Some(policy_to_proto(p)),
@@ -92,10 +305,6 @@ impl FleetService for FleetGrpc {
     }
 
     pending_rpcs! {
-        register_host(RegisterHostRequest) -> RegisterHostResponse;
-        list_hosts(ListHostsRequest) -> ListHostsResponse;
-        get_host(GetHostRequest) -> GetHostResponse;
-        delete_host(DeleteHostRequest) -> DeleteHostResponse;
         rotate_host_key(RotateHostKeyRequest) -> RotateHostKeyResponse;
         set_host_enabled(SetHostEnabledRequest) -> SetHostEnabledResponse;
         set_host_roaming(SetHostRoamingRequest) -> SetHostRoamingResponse;
@@ -109,8 +318,6 @@ impl FleetService for FleetGrpc {
         set_host_codex_version(SetHostCodexVersionRequest) -> SetHostCodexVersionResponse;
         clear_host_sync(ClearHostSyncRequest) -> ClearHostSyncResponse;
         get_fleet_overview(GetFleetOverviewRequest) -> GetFleetOverviewResponse;
-        authenticate_host(AuthenticateHostRequest) -> AuthenticateHostResponse;
-        deregister_host(DeregisterHostRequest) -> DeregisterHostResponse;
         record_host_user(RecordHostUserRequest) -> RecordHostUserResponse;
         list_host_users(ListHostUsersRequest) -> ListHostUsersResponse;
         inspect_installer_token(InspectInstallerTokenRequest) -> InspectInstallerTokenResponse;

@@ -3,9 +3,13 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 pub mod audit;
+pub mod auth_failures;
+pub mod canonical_auth;
 mod connect;
 pub mod entities;
 mod error;
+pub mod host_sync_states;
+pub mod hosts;
 pub mod leases;
 pub mod service_tokens;
 pub mod settings;

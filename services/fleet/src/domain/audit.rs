@@ -16,7 +16,7 @@ pub async fn list(
         match page_token {
             None => None,
             Some(t) => Some(t.parse::<i64>().map_err(|_| {
-                Error::InvalidArgument("page_token is not a valid page token".into())
+                Error::invalid("page_token", "page_token is not a valid page token")
             })?),
         };
     Ok(audit::list(store, filter, before_id, limit).await?)

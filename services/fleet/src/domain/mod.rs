@@ -1,4 +1,6 @@
 //! The fleet service's domain logic (no tonic or axum here).
 
 pub mod audit;
+pub mod host_auth;
+pub mod hosts;
 pub mod policy;

@@ -1,6 +1,10 @@
 //! sea-orm entities, one module per table. Times are Unix milliseconds (see the migrations).
 
 pub mod audit_log;
+pub mod auth_failures;
+pub mod canonical_auth;
+pub mod host_sync_states;
+pub mod hosts;
 pub mod leases;
 pub mod service_tokens;
 pub mod settings;

@@ -1,0 +1,421 @@
+//! The host-facing REST API that `cdx` speaks (contract §2): `POST /auth`, `DELETE /auth`.
+//! Hosts authenticate with `X-API-Key` or `Authorization: Bearer`; the fleet service decides
+//! (IP binding, insecure windows, failure budget), and the answer is composed here.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use codex_central_auth::layer::bearer;
+use codex_central_common::Principal;
+use codex_central_proto::auth::v1::{
+    RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, StoreCodexAuthRequest, StoreCodexAuthStatus,
+};
+use codex_central_proto::fleet::v1::{
+    AuthenticateHostRequest, DeregisterHostRequest, GetFleetPolicyRequest, Host, HostCallKind,
+};
+use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+use tokio::sync::Mutex;
+
+use crate::api::hosts::host_json;
+use crate::caller::{Caller, client_ip};
+use crate::{ApiError, GatewayState};
+
+pub fn router() -> Router<GatewayState> {
+    Router::new().route("/auth", post(auth).delete(deregister))
+}
+
+/// Policy values every `/auth` answer carries, cached briefly so a sync costs no extra RPCs.
+#[derive(Clone, Default)]
+pub struct PolicyCache {
+    inner: Arc<Mutex<Option<Fetched>>>,
+}
+
+type Fetched = (Instant, Arc<FleetFlags>);
+
+const POLICY_TTL: Duration = Duration::from_secs(1);
+
+struct FleetFlags {
+    quota_hard_fail: bool,
+    quota_limit_percent: u32,
+    quota_week_partition: u32,
+    cdx_silent: bool,
+    pinned_version: Option<String>,
+}
+
+impl PolicyCache {
+    async fn get(
+        &self,
+        state: &GatewayState,
+        caller: &Caller,
+    ) -> Result<Arc<FleetFlags>, ApiError> {
+        let mut slot = self.inner.lock().await;
+        if let Some((at, flags)) = slot.as_ref()
+            && at.elapsed() < POLICY_TTL
+        {
+            return Ok(flags.clone());
+        }
+        let quota = state
+            .clients()
+            .usage()
+            .get_quota_policy(caller.request(state, GetQuotaPolicyRequest {}))
+            .await?
+            .into_inner()
+            .policy
+            .unwrap_or_default();
+        let fleet = state
+            .clients()
+            .fleet()
+            .get_fleet_policy(caller.request(state, GetFleetPolicyRequest {}))
+            .await?
+            .into_inner()
+            .policy
+            .unwrap_or_default();
+        let version = fleet.codex_version.unwrap_or_default();
+        let flags = Arc::new(FleetFlags {
+            quota_hard_fail: quota.hard_fail,
+            quota_limit_percent: quota.limit_percent,
+            quota_week_partition: quota.week_partition_days,
+            cdx_silent: fleet.silent_mode,
+            pinned_version: version.pinned.then_some(version.version),
+        });
+        *slot = Some((Instant::now(), flags.clone()));
+        Ok(flags)
+    }
+}
+
+/// The host key from `X-API-Key`, else `Authorization: Bearer`.
+fn host_key(parts: &Parts) -> String {
+    parts
+        .headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| bearer(&parts.headers))
+        .unwrap_or_default()
+}
+
+#[derive(Default)]
+struct Reported {
+    client_version: String,
+    wrapper_version: String,
+}
+
+/// Authenticates the calling host; the result acts as the principal for the service calls.
+async fn authenticate(
+    state: &GatewayState,
+    parts: &Parts,
+    kind: HostCallKind,
+    force: bool,
+    reported: Reported,
+) -> Result<(Caller, Host), ApiError> {
+    let ip = client_ip(parts, state);
+    let anonymous = Caller {
+        principal: None,
+        client_ip: ip,
+    };
+    let res = state
+        .clients()
+        .fleet()
+        .authenticate_host(anonymous.request(
+            state,
+            AuthenticateHostRequest {
+                api_key: host_key(parts),
+                client_ip: ip.to_string(),
+                call: kind as i32,
+                installation_id: String::new(),
+                force_ip_update: force,
+                client_version: reported.client_version,
+                wrapper_version: reported.wrapper_version,
+            },
+        ))
+        .await?
+        .into_inner();
+    let principal = res
+        .principal
+        .as_ref()
+        .map(Principal::from_proto)
+        .transpose()
+        .map_err(tonic::Status::from)?;
+    let host = res
+        .host
+        .ok_or_else(|| ApiError::from(tonic::Status::internal("host missing")))?;
+    Ok((
+        Caller {
+            principal,
+            client_ip: ip,
+        },
+        host,
+    ))
+}
+
+/// `POST /auth` body. `auth` keeps its raw text so key order and number text survive.
+#[derive(Deserialize, Default)]
+struct AuthBody {
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    digest: Option<String>,
+    #[serde(default)]
+    auth_digest: Option<String>,
+    #[serde(default)]
+    auth_sha: Option<String>,
+    #[serde(default)]
+    last_refresh: Option<Box<RawValue>>,
+    #[serde(default)]
+    auth: Option<Box<RawValue>>,
+    #[serde(default)]
+    client_version: Option<String>,
+    #[serde(default)]
+    wrapper_version: Option<String>,
+    #[serde(default)]
+    cdx_version: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct VersionQuery {
+    client_version: Option<String>,
+    cdx_version: Option<String>,
+    wrapper_version: Option<String>,
+    force: Option<String>,
+}
+
+/// The `/auth` answer: the contract's fields plus `auth` as the exact canonical text.
+#[derive(Serialize)]
+struct AuthAnswer {
+    #[serde(flatten)]
+    fields: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<Box<RawValue>>,
+}
+
+#[derive(Serialize)]
+struct Envelope<T> {
+    status: &'static str,
+    data: T,
+}
+
+/// A field kept raw (so `auth` keeps its text) that must be a string when present.
+fn text_field(field: &str, value: &Option<Box<RawValue>>) -> Result<Option<String>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(raw) => serde_json::from_str::<String>(raw.get())
+            .map(Some)
+            .map_err(|_| ApiError::invalid_field(field, format!("{field} must be a string"))),
+    }
+}
+
+async fn auth(
+    State(state): State<GatewayState>,
+    Query(query): Query<VersionQuery>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Invalid JSON payload"))?;
+    let parsed: AuthBody = if text.trim().is_empty() {
+        AuthBody::default()
+    } else {
+        match serde_json::from_str::<AuthBody>(text) {
+            Ok(b) => b,
+            Err(e) if e.is_syntax() || e.is_eof() => {
+                return Err(ApiError::bad_request("Invalid JSON payload"));
+            }
+            Err(e) => return Err(ApiError::invalid_field("body", e.to_string())),
+        }
+    };
+    let command = parsed.command.clone().unwrap_or_else(|| "retrieve".into());
+    let reported = Reported {
+        client_version: parsed
+            .client_version
+            .clone()
+            .or(query.client_version.clone())
+            .unwrap_or_default(),
+        wrapper_version: parsed
+            .wrapper_version
+            .clone()
+            .or(parsed.cdx_version.clone())
+            .or(query.wrapper_version.clone())
+            .or(query.cdx_version.clone())
+            .unwrap_or_default(),
+    };
+    match command.as_str() {
+        "retrieve" => {
+            let (caller, host) =
+                authenticate(&state, &parts, HostCallKind::AuthRetrieve, false, reported).await?;
+            let digest = parsed
+                .digest
+                .clone()
+                .or(parsed.auth_digest.clone())
+                .or(parsed.auth_sha.clone())
+                .ok_or_else(|| ApiError::invalid_field("digest", "digest is required"))?;
+            let last_refresh =
+                text_field("last_refresh", &parsed.last_refresh)?.ok_or_else(|| {
+                    ApiError::invalid_field("last_refresh", "last_refresh is required")
+                })?;
+            let res = state
+                .clients()
+                .auth()
+                .retrieve_codex_auth(caller.request(
+                    &state,
+                    RetrieveCodexAuthRequest {
+                        digest,
+                        last_refresh,
+                    },
+                ))
+                .await?
+                .into_inner();
+            let status = match res.status() {
+                RetrieveCodexAuthStatus::Missing => "missing",
+                RetrieveCodexAuthStatus::Valid => "valid",
+                RetrieveCodexAuthStatus::UploadRequired => "upload_required",
+                RetrieveCodexAuthStatus::Outdated | RetrieveCodexAuthStatus::Unspecified => {
+                    "outdated"
+                }
+            };
+            let mut fields = common_fields(
+                &state,
+                &caller,
+                &host,
+                status,
+                &res.canonical_digest,
+                &res.canonical_last_refresh_text,
+            )
+            .await?;
+            if matches!(status, "missing" | "upload_required") {
+                fields.insert("action".into(), json!("store"));
+            }
+            answer(fields, res.auth_json)
+        }
+        "store" => {
+            let (caller, host) =
+                authenticate(&state, &parts, HostCallKind::AuthStore, false, reported).await?;
+            // The document is `auth`, or the whole body when it carries `last_refresh` itself.
+            let auth_json = match &parsed.auth {
+                Some(raw) => raw.get().to_string(),
+                None if parsed.last_refresh.is_some() => text.to_string(),
+                None => {
+                    return Err(ApiError::invalid_field(
+                        "auth",
+                        "auth is required for store",
+                    ));
+                }
+            };
+            let res = state
+                .clients()
+                .auth()
+                .store_codex_auth(caller.request(&state, StoreCodexAuthRequest { auth_json }))
+                .await?
+                .into_inner();
+            let status = match res.status() {
+                StoreCodexAuthStatus::Updated => "updated",
+                StoreCodexAuthStatus::Unchanged => "unchanged",
+                StoreCodexAuthStatus::Outdated | StoreCodexAuthStatus::Unspecified => "outdated",
+            };
+            let mut fields = common_fields(
+                &state,
+                &caller,
+                &host,
+                status,
+                &res.canonical_digest,
+                &res.canonical_last_refresh_text,
+            )
+            .await?;
+            fields.insert("runner_applied".into(), json!(res.runner_applied));
+            fields.insert("validation".into(), Value::Null);
+            answer(fields, res.auth_json)
+        }
+        other => Err(ApiError::invalid_field(
+            "command",
+            format!("command must be retrieve or store, not {other:?}"),
+        )),
+    }
+}
+
+async fn common_fields(
+    state: &GatewayState,
+    caller: &Caller,
+    host: &Host,
+    status: &str,
+    digest: &str,
+    last_refresh: &str,
+) -> Result<Map<String, Value>, ApiError> {
+    let flags = state.policy_cache().get(state, caller).await?;
+    let text_or_null = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
+    // VIP hosts are exempt from hard failure (contract §2).
+    let hard_fail = flags.quota_hard_fail && !host.vip;
+    let versions = json!({
+        "client_version": flags.pinned_version,
+        "quota_hard_fail": flags.quota_hard_fail,
+        "quota_limit_percent": flags.quota_limit_percent,
+        "quota_week_partition": flags.quota_week_partition,
+        "cdx_silent": flags.cdx_silent,
+    });
+    let mut fields = Map::new();
+    fields.insert("status".into(), json!(status));
+    fields.insert("canonical_last_refresh".into(), text_or_null(last_refresh));
+    fields.insert("canonical_digest".into(), text_or_null(digest));
+    fields.insert("api_calls".into(), json!(host.api_calls));
+    fields.insert("token_usage_month".into(), Value::Null);
+    fields.insert("versions".into(), versions);
+    fields.insert("quota_hard_fail".into(), json!(hard_fail));
+    fields.insert(
+        "quota_limit_percent".into(),
+        json!(flags.quota_limit_percent),
+    );
+    fields.insert(
+        "quota_week_partition".into(),
+        json!(flags.quota_week_partition),
+    );
+    fields.insert("cdx_silent".into(), json!(flags.cdx_silent));
+    fields.insert("host".into(), host_json(host));
+    fields.insert("chatgpt_usage".into(), Value::Null);
+    Ok(fields)
+}
+
+fn answer(fields: Map<String, Value>, auth_json: Option<String>) -> Result<Response, ApiError> {
+    let auth = auth_json
+        .map(RawValue::from_string)
+        .transpose()
+        .map_err(|_| ApiError::from(tonic::Status::internal("canonical auth.json is not JSON")))?;
+    Ok(axum::Json(Envelope {
+        status: "ok",
+        data: AuthAnswer { fields, auth },
+    })
+    .into_response())
+}
+
+async fn deregister(
+    State(state): State<GatewayState>,
+    Query(query): Query<VersionQuery>,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    let force = query
+        .force
+        .as_deref()
+        .is_some_and(|f| matches!(f, "1" | "true" | "yes" | "on"));
+    let (caller, _) = authenticate(
+        &state,
+        &parts,
+        HostCallKind::General,
+        force,
+        Reported::default(),
+    )
+    .await?;
+    let res = state
+        .clients()
+        .fleet()
+        .deregister_host(caller.request(&state, DeregisterHostRequest {}))
+        .await?
+        .into_inner();
+    Ok(crate::error::ok(json!({ "deleted": res.deleted_fqdn })))
+}

@@ -1,0 +1,255 @@
+//! The vault of the fleet's canonical Codex auth.json: retrieve and store with SPEC §4's rules.
+//!
+//! The decrypted current document is cached for [`CACHE_TTL`] (dropped at once when this
+//! process writes), so the hot `retrieve` path costs no database round trip; other replicas see
+//! a new document within that bound. Per-host sync state is written only when it changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use codex_central_common::crypto::Keyring;
+use codex_central_store::audit::{self, NewAuditEvent};
+use codex_central_store::canonical_auth::{self, NewCanonical};
+use codex_central_store::entities::host_sync_states::Model as SyncState;
+use codex_central_store::{Store, host_sync_states, now_ms};
+use serde_json::json;
+
+use super::codex_auth::{
+    CanonicalDocument, FieldError, RetrieveOutcome, StoreOutcome, decide_retrieve, decide_store,
+    is_digest, parse_client_timestamp,
+};
+use crate::{Error, Result};
+
+pub const CACHE_TTL: Duration = Duration::from_secs(1);
+/// Concurrent writers re-evaluate after losing a compare-and-set; this bounds the retries.
+const MAX_STORE_ATTEMPTS: usize = 8;
+
+/// The canonical document as hosts receive it.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub text: String,
+    pub digest: String,
+    pub last_refresh: String,
+    pub at: DateTime<Utc>,
+}
+
+pub struct RetrieveAnswer {
+    pub outcome: RetrieveOutcome,
+    pub current: Option<Arc<Current>>,
+}
+
+pub struct StoreAnswer {
+    pub outcome: StoreOutcome,
+    pub current: Option<Arc<Current>>,
+}
+
+/// Who stored a document, for the audit row and the `source` column.
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    pub actor_kind: String,
+    pub actor: String,
+    pub client_ip: String,
+}
+
+/// When the current document was loaded, and what it was (None: no canonical copy yet).
+type Cached = Option<(Instant, Option<Arc<Current>>)>;
+
+#[derive(Clone)]
+pub struct Vault {
+    store: Store,
+    keyring: Arc<Keyring>,
+    cache: Arc<Mutex<Cached>>,
+    /// Last sync state written per host, so unchanged syncs write nothing.
+    seen: Arc<Mutex<HashMap<i64, (String, &'static str)>>>,
+}
+
+impl From<FieldError> for Error {
+    fn from(e: FieldError) -> Self {
+        Error::InvalidField {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+impl Vault {
+    pub fn new(store: Store, keyring: Arc<Keyring>) -> Self {
+        Vault {
+            store,
+            keyring,
+            cache: Arc::new(Mutex::new(None)),
+            seen: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The current document (cached briefly).
+    pub async fn current(&self) -> Result<Option<Arc<Current>>> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some((at, current)) = cache.as_ref()
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(current.clone());
+        }
+        let fresh = self.load().await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some((Instant::now(), fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    async fn load(&self) -> Result<Option<Arc<Current>>> {
+        let Some(row) = canonical_auth::get(&self.store).await? else {
+            return Ok(None);
+        };
+        let text = self.keyring.decrypt_string(&row.body_enc)?;
+        // Compare at the document's own precision (Codex writes nanoseconds); the microsecond
+        // column only orders concurrent writes.
+        let at = parse_client_timestamp(&row.last_refresh)
+            .ok()
+            .or_else(|| DateTime::from_timestamp_micros(row.last_refresh_us))
+            .unwrap_or_default();
+        Ok(Some(Arc::new(Current {
+            text,
+            digest: row.digest,
+            last_refresh: row.last_refresh,
+            at,
+        })))
+    }
+
+    fn invalidate(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = None;
+        }
+    }
+
+    pub async fn retrieve(
+        &self,
+        host_id: Option<i64>,
+        digest: &str,
+        last_refresh: &str,
+    ) -> Result<RetrieveAnswer> {
+        let digest = digest.trim().to_ascii_lowercase();
+        if !is_digest(&digest) {
+            return Err(Error::InvalidField {
+                field: "digest".into(),
+                message: "digest must be 64 hexadecimal characters".into(),
+            });
+        }
+        let client_at = parse_client_timestamp(last_refresh)?;
+        let current = self.current().await?;
+        let outcome = decide_retrieve(
+            current.as_ref().map(|c| (c.digest.as_str(), c.at)),
+            &digest,
+            client_at,
+        );
+        if let (Some(host_id), true) = (host_id, outcome != RetrieveOutcome::Missing) {
+            self.record_sync(host_id, &digest, last_refresh, outcome.as_str())
+                .await;
+        }
+        Ok(RetrieveAnswer { outcome, current })
+    }
+
+    pub async fn store(
+        &self,
+        uploader: &Uploader,
+        host_id: Option<i64>,
+        raw: &str,
+    ) -> Result<StoreAnswer> {
+        let doc = CanonicalDocument::parse(raw, Utc::now())?;
+        for _ in 0..MAX_STORE_ATTEMPTS {
+            let current = self.load().await?;
+            let outcome = decide_store(current.as_ref().map(|c| (c.digest.as_str(), c.at)), &doc);
+            if outcome != StoreOutcome::Updated {
+                if let Some(host_id) = host_id {
+                    self.record_sync(host_id, &doc.digest, &doc.last_refresh, outcome.as_str())
+                        .await;
+                }
+                return Ok(StoreAnswer { outcome, current });
+            }
+            let written = canonical_auth::put_if_newer(
+                &self.store,
+                NewCanonical {
+                    body_enc: self.keyring.encrypt_str(&doc.text)?,
+                    digest: doc.digest.clone(),
+                    last_refresh: doc.last_refresh.clone(),
+                    last_refresh_us: doc.last_refresh_at.timestamp_micros(),
+                    source: uploader.actor.clone(),
+                    now: now_ms(),
+                },
+            )
+            .await?;
+            if written {
+                self.invalidate();
+                audit::append(
+                    self.store.db(),
+                    NewAuditEvent {
+                        actor_kind: uploader.actor_kind.clone(),
+                        actor: uploader.actor.clone(),
+                        action: "codex_auth.store".into(),
+                        target: "codex_auth:canonical".into(),
+                        client_ip: uploader.client_ip.clone(),
+                        details: json!({
+                            "digest": doc.digest,
+                            "last_refresh": doc.last_refresh,
+                            "previous_digest": current.as_ref().map(|c| c.digest.clone()),
+                        }),
+                    },
+                )
+                .await?;
+                if let Some(host_id) = host_id {
+                    self.record_sync(host_id, &doc.digest, &doc.last_refresh, "updated")
+                        .await;
+                }
+                let current = Arc::new(Current {
+                    text: doc.text.clone(),
+                    digest: doc.digest.clone(),
+                    last_refresh: doc.last_refresh.clone(),
+                    at: doc.last_refresh_at,
+                });
+                return Ok(StoreAnswer {
+                    outcome: StoreOutcome::Updated,
+                    current: Some(current),
+                });
+            }
+        }
+        Err(Error::Store(codex_central_store::Error::Unavailable(
+            "too many concurrent auth.json stores; retry".into(),
+        )))
+    }
+
+    /// Records what a host synced; failures are logged, never fail the sync itself.
+    async fn record_sync(
+        &self,
+        host_id: i64,
+        digest: &str,
+        last_refresh: &str,
+        outcome: &'static str,
+    ) {
+        let unchanged = self
+            .seen
+            .lock()
+            .ok()
+            .and_then(|seen| seen.get(&host_id).cloned())
+            .is_some_and(|(d, o)| d == digest && o == outcome);
+        if unchanged {
+            return;
+        }
+        let state = SyncState {
+            host_id,
+            seen_digest: digest.to_string(),
+            client_last_refresh: last_refresh.chars().take(64).collect(),
+            outcome: outcome.to_string(),
+            seen_at: now_ms(),
+        };
+        match host_sync_states::upsert(&self.store, state).await {
+            Ok(()) => {
+                if let Ok(mut seen) = self.seen.lock() {
+                    seen.insert(host_id, (digest.to_string(), outcome));
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, host_id, "could not record host sync state"),
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Host authentication (SPEC §4): key lookup, disabled hosts, the per-IP failure budget, IP
+//! binding and roaming, insecure windows and grace, temporary-host expiry.
+//!
+//! The hot path reads hosts from a one-second cache keyed by key digest and never writes per
+//! request: call counts and last-seen times are coalesced in memory and flushed once a second,
+//! and expiry/insecure-window extensions are written only when they would move by more than a
+//! minute. Changes made through this process drop the cached entry at once; other replicas see
+//! them within [`CACHE_TTL`].
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use codex_central_common::crypto::token_digest;
+use codex_central_common::net::canonical;
+use codex_central_store::auth_failures::{self, Budget};
+use codex_central_store::entities::hosts::{Column, Model};
+use codex_central_store::{Store, hosts, now_ms};
+
+use super::hosts::{TEMPORARY_TTL, millis};
+use crate::{Error, Result};
+
+pub const CACHE_TTL: Duration = Duration::from_secs(1);
+const CACHE_CAPACITY: usize = 200_000;
+/// Extensions smaller than this are not written (the window is minutes or hours long).
+const EXTENSION_SLACK_MS: i64 = 60_000;
+/// The peer's defaults: 20 failures per 10 minutes, then blocked for 30 minutes.
+pub const FAILURE_BUDGET: Budget = Budget {
+    max_failures: 20,
+    window_ms: 600_000,
+    block_ms: 1_800_000,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    General,
+    AuthRetrieve,
+    AuthStore,
+    Mcp,
+}
+
+#[derive(Debug, Clone)]
+pub struct HostCall<'a> {
+    pub api_key: &'a str,
+    pub client_ip: Option<IpAddr>,
+    pub kind: CallKind,
+    pub force_ip_update: bool,
+    pub client_version: &'a str,
+    pub wrapper_version: &'a str,
+}
+
+#[derive(Default)]
+struct Activity {
+    calls: i64,
+    last_seen: i64,
+    client_version: Option<String>,
+    wrapper_version: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct HostAuthenticator {
+    store: Store,
+    cache: Arc<Mutex<HashMap<String, (Model, Instant)>>>,
+    pending: Arc<Mutex<HashMap<i64, Activity>>>,
+}
+
+impl HostAuthenticator {
+    pub fn new(store: Store) -> Self {
+        HostAuthenticator {
+            store,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+            pending: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Writes coalesced activity once a second until the returned task is aborted.
+    pub fn spawn_flusher(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                this.flush().await;
+            }
+        })
+    }
+
+    /// Writes pending call counts and last-seen times now.
+    pub async fn flush(&self) {
+        let batch: Vec<(i64, Activity)> = match self.pending.lock() {
+            Ok(mut p) => p.drain().collect(),
+            Err(_) => return,
+        };
+        for (id, a) in batch {
+            if let Err(err) = hosts::record_activity(
+                &self.store,
+                id,
+                a.calls,
+                a.last_seen,
+                a.client_version.as_deref(),
+                a.wrapper_version.as_deref(),
+            )
+            .await
+            {
+                tracing::warn!(error = %err, host_id = id, "could not record host activity");
+            }
+        }
+    }
+
+    /// Drops every cached host (after an admin change in this process).
+    pub fn invalidate(&self) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
+    }
+
+    pub async fn authenticate(&self, call: HostCall<'_>) -> Result<Model> {
+        let now = now_ms();
+        let ip_text = call.client_ip.map(|ip| canonical(ip).to_string());
+        if let Some(ip) = &ip_text
+            && let Some(until) = auth_failures::blocked_until(&self.store, ip, now).await?
+        {
+            return Err(too_many(until, now));
+        }
+        let key = call.api_key.trim();
+        if key.is_empty() {
+            return Err(self.fail(ip_text.as_deref(), now, "API key missing").await);
+        }
+        let Some(mut host) = self.lookup(key).await? else {
+            return Err(self.fail(ip_text.as_deref(), now, "Invalid API key").await);
+        };
+        if host.expires_at.is_some_and(|e| e < now) {
+            // Expired temporary hosts are as good as deleted (the pruner removes them).
+            return Err(self.fail(ip_text.as_deref(), now, "Invalid API key").await);
+        }
+        if host.status != "active" {
+            return Err(Error::denied("Host is disabled"));
+        }
+        if let Some(ip) = &ip_text {
+            self.check_ip(&mut host, ip, call.force_ip_update, now)
+                .await?;
+        }
+        self.check_insecure(&mut host, call.kind, now).await?;
+        if let Some(expires) = host.expires_at {
+            let target = now + millis(TEMPORARY_TTL);
+            if target - expires > EXTENSION_SLACK_MS {
+                hosts::extend(&self.store, host.id, Column::ExpiresAt, target).await?;
+                host.expires_at = Some(target);
+                self.forget(&host.key_digest);
+            }
+        }
+        self.note_activity(&mut host, now, call.client_version, call.wrapper_version);
+        Ok(host)
+    }
+
+    async fn lookup(&self, key: &str) -> Result<Option<Model>> {
+        if !is_host_key_shape(key) {
+            return Ok(None);
+        }
+        let digest = token_digest(key);
+        if let Ok(cache) = self.cache.lock()
+            && let Some((host, at)) = cache.get(&digest)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(Some(host.clone()));
+        }
+        let host = hosts::find_by_key_digest(&self.store, &digest).await?;
+        if let (Some(h), Ok(mut cache)) = (&host, self.cache.lock()) {
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(digest, (h.clone(), Instant::now()));
+        }
+        Ok(host)
+    }
+
+    fn forget(&self, digest: &str) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.remove(digest);
+        }
+    }
+
+    async fn fail(&self, ip: Option<&str>, now: i64, message: &str) -> Error {
+        let Some(ip) = ip else {
+            return Error::Unauthenticated(message.into());
+        };
+        match auth_failures::record_failure(&self.store, ip, now, FAILURE_BUDGET).await {
+            Ok(Some(until)) => too_many(until, now),
+            Ok(None) => Error::Unauthenticated(message.into()),
+            Err(err) => err.into(),
+        }
+    }
+
+    async fn check_ip(&self, host: &mut Model, ip: &str, force: bool, now: i64) -> Result<()> {
+        match host.ip.as_deref() {
+            None => {
+                // First use binds; if another call bound first, re-read and judge against it.
+                if !hosts::bind_ip(&self.store, host.id, ip, true, now).await? {
+                    let fresh = hosts::get(self.store.db(), host.id).await?;
+                    host.ip = fresh.ip;
+                    self.forget(&host.key_digest);
+                    if host.ip.as_deref() != Some(ip) && !(host.allow_roaming || force) {
+                        return Err(ip_denied(host.ip.as_deref().unwrap_or(""), ip));
+                    }
+                }
+                host.ip = Some(ip.to_string());
+                self.forget(&host.key_digest);
+                Ok(())
+            }
+            Some(bound) if bound == ip => Ok(()),
+            Some(bound) => {
+                if host.allow_roaming || force {
+                    hosts::bind_ip(&self.store, host.id, ip, false, now).await?;
+                    host.ip = Some(ip.to_string());
+                    self.forget(&host.key_digest);
+                    Ok(())
+                } else {
+                    Err(ip_denied(bound, ip))
+                }
+            }
+        }
+    }
+
+    async fn check_insecure(&self, host: &mut Model, kind: CallKind, now: i64) -> Result<()> {
+        if host.secure || kind == CallKind::General {
+            return Ok(());
+        }
+        let open = host.insecure_enabled_until.is_some_and(|u| u >= now);
+        let grace = host.insecure_grace_until.is_some_and(|u| u >= now);
+        if !(open || (kind == CallKind::AuthStore && grace)) {
+            return Err(Error::denied("Insecure host API access disabled"));
+        }
+        if open {
+            let target = now + i64::from(host.insecure_window_minutes.max(0)) * 60_000;
+            if target - host.insecure_enabled_until.unwrap_or(0) > EXTENSION_SLACK_MS {
+                hosts::extend(&self.store, host.id, Column::InsecureEnabledUntil, target).await?;
+                host.insecure_enabled_until = Some(target);
+                self.forget(&host.key_digest);
+            }
+        }
+        Ok(())
+    }
+
+    fn note_activity(
+        &self,
+        host: &mut Model,
+        now: i64,
+        client_version: &str,
+        wrapper_version: &str,
+    ) {
+        let client = (!client_version.is_empty()
+            && host.client_version.as_deref() != Some(client_version))
+        .then(|| clip(client_version));
+        let wrapper = (!wrapper_version.is_empty()
+            && host.wrapper_version.as_deref() != Some(wrapper_version))
+        .then(|| clip(wrapper_version));
+        if let Ok(mut pending) = self.pending.lock() {
+            let entry = pending.entry(host.id).or_default();
+            entry.calls += 1;
+            entry.last_seen = now;
+            if client.is_some() {
+                entry.client_version = client.clone();
+            }
+            if wrapper.is_some() {
+                entry.wrapper_version = wrapper.clone();
+            }
+        }
+        host.api_calls += 1;
+        host.last_seen_at = Some(now);
+        if let Some(v) = client {
+            host.client_version = Some(v);
+        }
+        if let Some(v) = wrapper {
+            host.wrapper_version = Some(v);
+        }
+    }
+}
+
+/// Our keys (`cch_<64 hex>`) and the peer's (64 hex, kept so imported hosts keep working).
+fn is_host_key_shape(key: &str) -> bool {
+    let hex = key.strip_prefix("cch_").unwrap_or(key);
+    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn clip(v: &str) -> String {
+    v.chars().take(64).collect()
+}
+
+fn ip_denied(expected: &str, received: &str) -> Error {
+    Error::PermissionDenied {
+        message: "API key not allowed from this IP".into(),
+        details: vec![
+            ("expected_ip", expected.to_string()),
+            ("received_ip", received.to_string()),
+        ],
+    }
+}
+
+fn too_many(until: i64, now: i64) -> Error {
+    Error::RateLimited {
+        message: "Too many failed authentication attempts".into(),
+        retry_after_secs: u64::try_from((until - now + 999) / 1000)
+            .unwrap_or(1)
+            .max(1),
+    }
+}

@@ -1,0 +1,81 @@
+//! The canonical Codex auth.json (one row, id = 1). Writes are a compare-and-set on the
+//! document's `last_refresh`, so concurrent stores serialize in the database and the newest
+//! always wins, with no lock held across statements.
+
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+
+use crate::entities::canonical_auth::{ActiveModel, Column, Entity, Model};
+use crate::{Result, Store};
+
+const ROW_ID: i32 = 1;
+
+pub async fn get(store: &Store) -> Result<Option<Model>> {
+    Ok(Entity::find_by_id(ROW_ID).one(store.db()).await?)
+}
+
+/// The document to write; `last_refresh_us` is the instant of `last_refresh` in microseconds.
+#[derive(Debug, Clone)]
+pub struct NewCanonical {
+    pub body_enc: String,
+    pub digest: String,
+    pub last_refresh: String,
+    pub last_refresh_us: i64,
+    pub source: String,
+    pub now: i64,
+}
+
+/// Writes `doc` if there is no canonical copy, it is newer, or it has the same instant and a
+/// different digest. Returns whether it was written.
+pub async fn put_if_newer(store: &Store, doc: NewCanonical) -> Result<bool> {
+    let updated = Entity::update_many()
+        .col_expr(Column::BodyEnc, Expr::value(doc.body_enc.clone()))
+        .col_expr(Column::Digest, Expr::value(doc.digest.clone()))
+        .col_expr(Column::LastRefresh, Expr::value(doc.last_refresh.clone()))
+        .col_expr(Column::LastRefreshUs, Expr::value(doc.last_refresh_us))
+        .col_expr(Column::Source, Expr::value(doc.source.clone()))
+        .col_expr(Column::UpdatedAt, Expr::value(doc.now))
+        .filter(Column::Id.eq(ROW_ID))
+        .filter(
+            Condition::any()
+                .add(Column::LastRefreshUs.lt(doc.last_refresh_us))
+                .add(
+                    Condition::all()
+                        .add(Column::LastRefreshUs.eq(doc.last_refresh_us))
+                        .add(Column::Digest.ne(doc.digest.as_str())),
+                ),
+        )
+        .exec(store.db())
+        .await?;
+    if updated.rows_affected == 1 {
+        return Ok(true);
+    }
+    let row = ActiveModel {
+        id: Set(ROW_ID),
+        body_enc: Set(doc.body_enc),
+        digest: Set(doc.digest),
+        last_refresh: Set(doc.last_refresh),
+        last_refresh_us: Set(doc.last_refresh_us),
+        source: Set(doc.source),
+        updated_at: Set(doc.now),
+    };
+    match Entity::insert(row).exec(store.db()).await {
+        Ok(_) => Ok(true),
+        // A copy exists and is at least as new (or another writer inserted first).
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Replaces the encrypted body only if it still is `old` (master-key rotation).
+pub async fn swap_body(store: &Store, old: &str, new: String) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::BodyEnc, Expr::value(new))
+        .filter(Column::Id.eq(ROW_ID))
+        .filter(Column::BodyEnc.eq(old))
+        .exec(store.db())
+        .await?;
+    Ok(res.rows_affected == 1)
+}

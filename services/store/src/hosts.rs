@@ -1,0 +1,171 @@
+//! Hosts: registration rows, key lookup by digest, and the narrow conditional updates the
+//! host-facing path makes (each one a single statement, so replicas never race on them).
+
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr,
+};
+
+use crate::entities::hosts::{ActiveModel, Column, Entity, Model};
+use crate::{Error, Result, Store};
+
+pub async fn insert(db: &impl ConnectionTrait, host: Model) -> Result<Model> {
+    let mut active: ActiveModel = host.into();
+    active.id = sea_orm::ActiveValue::NotSet;
+    active.insert(db).await.map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            Error::Conflict("a host with this fqdn already exists".into())
+        }
+        _ => Error::Db(err),
+    })
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Model> {
+    Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("Host not found".into()))
+}
+
+pub async fn find_by_fqdn(store: &Store, fqdn: &str) -> Result<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Fqdn.eq(fqdn))
+        .one(store.db())
+        .await?)
+}
+
+pub async fn find_by_key_digest(store: &Store, digest: &str) -> Result<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::KeyDigest.eq(digest))
+        .one(store.db())
+        .await?)
+}
+
+/// Filters for [`list`]; empty/None mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct HostFilter {
+    /// Substring of the fqdn.
+    pub query: String,
+    pub status: Option<String>,
+    pub insecure_only: bool,
+}
+
+fn filtered(filter: &HostFilter) -> sea_orm::Select<Entity> {
+    let mut q = Entity::find();
+    if !filter.query.is_empty() {
+        q = q.filter(Column::Fqdn.contains(filter.query.as_str()));
+    }
+    if let Some(status) = &filter.status {
+        q = q.filter(Column::Status.eq(status.as_str()));
+    }
+    if filter.insecure_only {
+        q = q.filter(Column::Secure.eq(false));
+    }
+    q
+}
+
+/// Oldest first, keyset-paginated by id.
+pub async fn list(
+    store: &Store,
+    filter: &HostFilter,
+    after_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<Model>> {
+    let mut q = filtered(filter);
+    if let Some(id) = after_id {
+        q = q.filter(Column::Id.gt(id));
+    }
+    Ok(q.order_by_asc(Column::Id)
+        .limit(limit)
+        .all(store.db())
+        .await?)
+}
+
+pub async fn count(store: &Store, filter: &HostFilter) -> Result<u64> {
+    Ok(filtered(filter).count(store.db()).await?)
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<bool> {
+    Ok(Entity::delete_by_id(id).exec(db).await?.rows_affected == 1)
+}
+
+/// Replaces a host's key (the old one stops working at once).
+pub async fn set_key(
+    db: &impl ConnectionTrait,
+    id: i64,
+    digest: &str,
+    prefix: &str,
+    now: i64,
+) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::KeyDigest, Expr::value(digest))
+        .col_expr(Column::KeyPrefix, Expr::value(prefix))
+        .col_expr(Column::Ip, Expr::value(Option::<String>::None))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Binds `ip` to the host. With `only_if_unbound`, only a host that has no IP yet is bound
+/// (the first caller wins when two race). Returns whether the row changed.
+pub async fn bind_ip(
+    store: &Store,
+    id: i64,
+    ip: &str,
+    only_if_unbound: bool,
+    now: i64,
+) -> Result<bool> {
+    let mut q = Entity::update_many()
+        .col_expr(Column::Ip, Expr::value(ip))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id));
+    if only_if_unbound {
+        q = q.filter(Column::Ip.is_null());
+    }
+    Ok(q.exec(store.db()).await?.rows_affected == 1)
+}
+
+/// Moves a time column forward (never backwards).
+pub async fn extend(store: &Store, id: i64, column: Column, until: i64) -> Result<()> {
+    Entity::update_many()
+        .col_expr(column, Expr::value(until))
+        .filter(Column::Id.eq(id))
+        .filter(Condition::any().add(column.is_null()).add(column.lt(until)))
+        .exec(store.db())
+        .await?;
+    Ok(())
+}
+
+/// Folds a batch of coalesced activity into the row: one statement per host per flush.
+pub async fn record_activity(
+    store: &Store,
+    id: i64,
+    calls: i64,
+    last_seen: i64,
+    client_version: Option<&str>,
+    wrapper_version: Option<&str>,
+) -> Result<()> {
+    let mut q = Entity::update_many()
+        .col_expr(Column::ApiCalls, Expr::col(Column::ApiCalls).add(calls))
+        .col_expr(Column::LastSeenAt, Expr::value(last_seen))
+        .col_expr(Column::UpdatedAt, Expr::value(last_seen))
+        .col_expr(
+            Column::ProvisionedAt,
+            Expr::cust_with_exprs(
+                "COALESCE($1, $2)",
+                [Expr::col(Column::ProvisionedAt), Expr::value(last_seen)],
+            ),
+        )
+        .filter(Column::Id.eq(id));
+    if let Some(v) = client_version {
+        q = q.col_expr(Column::ClientVersion, Expr::value(v));
+    }
+    if let Some(v) = wrapper_version {
+        q = q.col_expr(Column::WrapperVersion, Expr::value(v));
+    }
+    q.exec(store.db()).await?;
+    Ok(())
+}

@@ -1,0 +1,586 @@
+//! Hosts and the canonical auth.json over the peer-compatible REST API, on every backend.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use codex_central::config::Layer;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::on_all_backends;
+use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
+
+async fn json(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    (status, res.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+fn auth_on(trusted: bool) -> Opts {
+    Opts {
+        layer: Layer {
+            auth_mode: Some("on".into()),
+            trusted_proxies: trusted.then(|| vec!["127.0.0.1/32".into()]),
+            ..Default::default()
+        },
+    }
+}
+
+async fn register(srv: &TestServer, admin: &str, fqdn: &str) -> (i64, String) {
+    let (status, body) = json(
+        srv.post("/admin/hosts/register")
+            .bearer_auth(admin)
+            .json(&json!({"fqdn": fqdn}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    (
+        body["data"]["host"]["id"].as_i64().unwrap(),
+        body["data"]["host"]["api_key"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+/// A Codex-shaped auth.json whose `last_refresh` is `minutes_ago` before now, pretty-printed
+/// the way Codex writes it.
+fn document(minutes_ago: i64, salt: &str) -> String {
+    let at = (Utc::now() - Duration::minutes(minutes_ago))
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    format!(
+        "{{\n  \"OPENAI_API_KEY\": null,\n  \"tokens\": {{\n    \"id_token\": \"eyJhbGciOiJSUzI1NiJ9.eyJlbWFpbCI6ImRldkBleGFtcGxlLmNvbSJ9.c2lnbmF0dXJl{salt}\",\n    \"access_token\": \"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhY2NvdW50In0.YWNjZXNzX3NpZw{salt}\",\n    \"refresh_token\": \"rt_AbCdEfGhIjKlMnOpQrStUvWx{salt}\",\n    \"account_id\": \"acc-2f1e\"\n  }},\n  \"last_refresh\": \"{at}\",\n  \"extra\": {{}},\n  \"note\": \"caf\\u00e9 https://chatgpt.com/\",\n  \"ratio\": 1.0\n}}"
+    )
+}
+
+/// What a client computes: SHA-256 of Python's compact `json.dumps(ensure_ascii=False)` form.
+fn python_digest(pretty: &str) -> (String, String) {
+    let compact = pretty
+        .replace("\n  ", "")
+        .replace("\n  ", "")
+        .replace("  ", "")
+        .replace('\n', "")
+        .replace("\": ", "\":")
+        .replace("\\u00e9", "é");
+    (
+        compact.clone(),
+        hex::encode(Sha256::digest(compact.as_bytes())),
+    )
+}
+
+async fn auth_call(srv: &TestServer, key: &str, body: Value) -> (u16, Value) {
+    json(
+        srv.post("/auth")
+            .header("x-api-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn store(srv: &TestServer, key: &str, doc: &str) -> (u16, Value) {
+    let body = format!("{{\"command\":\"store\",\"auth\":{doc}}}");
+    json(
+        srv.post("/auth")
+            .bearer_auth(key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn hosts_register_authenticate_and_deregister(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (id, key) = register(&srv, &admin, "Web-1.Example.com").await;
+    assert!(key.starts_with("cch_") && key.len() == 68);
+
+    // Re-registering does not silently rotate.
+    let (status, body) = json(
+        srv.post("/admin/hosts/register")
+            .bearer_auth(&admin)
+            .json(&json!({"fqdn": "web-1.example.com"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("already_exists")),
+        "{body}"
+    );
+    let (status, body) = json(
+        srv.post("/admin/hosts/register")
+            .bearer_auth(&admin)
+            .json(&json!({"fqdn": "web-1.example.com", "rotate": "yes"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], false);
+    let new_key = body["data"]["host"]["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = auth_call(&srv, &key, json!({"command": "retrieve", "digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"})).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (401, Some("Invalid API key"))
+    );
+    let key = new_key;
+
+    // Validation of register input.
+    for (bad, field) in [
+        (json!({"fqdn": ""}), "fqdn"),
+        (json!({"fqdn": "a b"}), "fqdn"),
+        (json!({"fqdn": "x.example", "vip": "maybe"}), "body"),
+    ] {
+        let (status, body) = json(
+            srv.post("/admin/hosts/register")
+                .bearer_auth(&admin)
+                .json(&bad)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body["errors"].get(field).is_some(), "{body}");
+    }
+    let (status, _) = json(
+        srv.post("/admin/hosts/register")
+            .json(&json!({"fqdn": "x.example"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401, "admin routes need an admin");
+
+    // Listing, search and lookup.
+    register(&srv, &admin, "db-1.example.com").await;
+    let (_, body) = json(
+        srv.get("/admin/hosts")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["total"], 2);
+    let (_, body) = json(
+        srv.get("/admin/hosts?q=db-&page_size=1")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["hosts"].as_array().unwrap().len(), 1);
+    assert_eq!(body["data"]["hosts"][0]["fqdn"], "db-1.example.com");
+    assert!(
+        !body.to_string().contains("cch_"),
+        "keys never appear in listings"
+    );
+    let (status, body) = json(
+        srv.get(&format!("/admin/hosts/{id}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["host"]["fqdn"].as_str()),
+        (200, Some("web-1.example.com"))
+    );
+    for missing in ["999999", "abc"] {
+        let (status, body) = json(
+            srv.get(&format!("/admin/hosts/{missing}"))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (404, Some("Host not found"))
+        );
+    }
+
+    // Host authentication.
+    let (status, body) = json(
+        srv.post("/auth")
+            .json(&json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (401, Some("API key missing"))
+    );
+    let (status, body) = auth_call(&srv, &key, json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z", "client_version": "0.169.0"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "missing");
+    assert_eq!(body["data"]["action"], "store");
+    assert_eq!(body["data"]["host"]["ip"], "127.0.0.1");
+    assert_eq!(body["data"]["host"]["client_version"], "0.169.0");
+    for field in [
+        "canonical_last_refresh",
+        "canonical_digest",
+        "api_calls",
+        "token_usage_month",
+        "versions",
+        "quota_hard_fail",
+        "quota_limit_percent",
+        "quota_week_partition",
+        "cdx_silent",
+        "host",
+        "chatgpt_usage",
+    ] {
+        assert!(
+            body["data"].get(field).is_some(),
+            "{field} missing from {body}"
+        );
+    }
+
+    // Deregistration deletes the host; its key stops working.
+    let (status, body) = json(
+        srv.delete("/auth")
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["deleted"].as_str()),
+        (200, Some("web-1.example.com")),
+        "{body}"
+    );
+    let (status, _) = auth_call(
+        &srv,
+        &key,
+        json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = json(
+        srv.delete(&format!("/admin/hosts/{id}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (404, Some("Host not found"))
+    );
+    let (_, body) = json(
+        srv.get("/api/v1/audit?action=host.register")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["events"].as_array().unwrap().len(), 2);
+    srv.stop().await;
+}
+
+async fn canonical_auth_truth_table(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (_, key) = register(&srv, &admin, "sync.example.com").await;
+    let doc = document(60, "A");
+    let (compact, digest) = python_digest(&doc);
+
+    let (status, body) = store(&srv, &key, &doc).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "updated");
+    assert_eq!(
+        body["data"]["canonical_digest"],
+        digest.as_str(),
+        "digest = sha256 of Python's compact form"
+    );
+    let last_refresh = body["data"]["canonical_last_refresh"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(doc.contains(&last_refresh), "last_refresh echoed verbatim");
+
+    // The canonical text reaches clients byte for byte (key order, {} and 1.0 kept).
+    let raw = srv.post("/auth").header("x-api-key", &key)
+        .json(&json!({"command": "retrieve", "digest": "f".repeat(64), "last_refresh": (Utc::now() - Duration::days(3)).to_rfc3339()}))
+        .send().await.unwrap().text().await.unwrap();
+    assert!(
+        raw.contains(&format!("\"auth\":{compact}")),
+        "{raw}\n{compact}"
+    );
+    let body: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(body["data"]["status"], "outdated");
+
+    let retrieve = |digest: String, at: String| json!({"command": "retrieve", "digest": digest, "last_refresh": at});
+    let (_, body) = auth_call(
+        &srv,
+        &key,
+        retrieve(digest.to_uppercase(), last_refresh.clone()),
+    )
+    .await;
+    assert_eq!(body["data"]["status"], "valid");
+    assert!(body["data"].get("auth").is_none());
+    let (_, body) = auth_call(
+        &srv,
+        &key,
+        retrieve("e".repeat(64), Utc::now().to_rfc3339()),
+    )
+    .await;
+    assert_eq!(
+        (
+            body["data"]["status"].as_str(),
+            body["data"]["action"].as_str()
+        ),
+        (Some("upload_required"), Some("store"))
+    );
+    // Equal instants written differently still compare as instants.
+    let same_instant = chrono::DateTime::parse_from_rfc3339(&last_refresh)
+        .unwrap()
+        .with_timezone(&chrono::FixedOffset::east_opt(7200).unwrap())
+        .to_rfc3339();
+    let (_, body) = auth_call(&srv, &key, retrieve("e".repeat(64), same_instant)).await;
+    assert_eq!(body["data"]["status"], "upload_required");
+
+    // Store: identical, older, same instant with a different digest, newer.
+    let (_, body) = store(&srv, &key, &doc).await;
+    assert_eq!(body["data"]["status"], "unchanged");
+    let (_, body) = store(&srv, &key, &document(120, "B")).await;
+    assert_eq!(body["data"]["status"], "outdated");
+    assert_eq!(
+        body["data"]["auth"]["tokens"]["refresh_token"],
+        "rt_AbCdEfGhIjKlMnOpQrStUvWxA"
+    );
+    let same_time_other = doc.replace("WxA", "WxC");
+    let (_, body) = store(&srv, &key, &same_time_other).await;
+    assert_eq!(body["data"]["status"], "updated");
+    let (_, body) = store(&srv, &key, &document(1, "D")).await;
+    assert_eq!(body["data"]["status"], "updated");
+
+    // Validation runs before any comparison and names the field.
+    let future = document(-30, "E");
+    let (status, body) = store(&srv, &key, &future).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"].get("auth.last_refresh").is_some(), "{body}");
+    let (status, body) = store(
+        &srv,
+        &key,
+        &document(5, "F").replace("rt_AbCdEfGhIjKlMnOpQrStUvWxF", "changeme"),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["errors"].get("auth.tokens.refresh_token").is_some(),
+        "{body}"
+    );
+    let (status, body) = auth_call(&srv, &key, retrieve("e".repeat(64), "yesterday".into())).await;
+    assert_eq!(status, 422);
+    assert!(body["errors"].get("last_refresh").is_some(), "{body}");
+    let (status, body) =
+        auth_call(&srv, &key, retrieve("xyz".into(), Utc::now().to_rfc3339())).await;
+    assert_eq!(status, 422);
+    assert!(body["errors"].get("digest").is_some(), "{body}");
+    let (status, body) = json(
+        srv.post("/auth")
+            .header("x-api-key", &key)
+            .header("content-type", "application/json")
+            .body("{\"command\":")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("Invalid JSON payload"))
+    );
+    let (status, _) = auth_call(&srv, &key, json!({"command": "dance"})).await;
+    assert_eq!(status, 422);
+
+    // Admin audit shows each change of the canonical document.
+    let (_, body) = json(
+        srv.get("/api/v1/audit?action=codex_auth.store")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["events"].as_array().unwrap().len(), 3);
+    assert!(
+        !body.to_string().contains("rt_AbCd"),
+        "tokens never reach the audit log"
+    );
+    srv.stop().await;
+}
+
+async fn concurrent_stores_newest_wins(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (_, key) = register(&srv, &admin, "race.example.com").await;
+    let srv = Arc::new(srv);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let srv = srv.clone();
+        let key = key.clone();
+        // Minutes ago: 50 (oldest) .. 1 (newest), in shuffled submission order.
+        let age = 1 + (i * 37) % 50;
+        tasks.push(tokio::spawn(async move {
+            let (status, body) = store(&srv, &key, &document(age, &format!("n{age}"))).await;
+            (age, status, body)
+        }));
+    }
+    for t in tasks {
+        let (age, status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        let outcome = body["data"]["status"].as_str().unwrap();
+        assert!(matches!(outcome, "updated" | "outdated"), "{outcome}");
+        if outcome == "outdated" {
+            // The answer carries a document at least as new as the upload.
+            let theirs = body["data"]["auth"]["tokens"]["refresh_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let their_age: i64 = theirs.rsplit('n').next().unwrap().parse().unwrap();
+            assert!(
+                their_age <= age,
+                "answered {their_age} to an upload of age {age}"
+            );
+        }
+    }
+    let (_, body) = auth_call(&srv, &key, json!({"command": "retrieve", "digest": "0".repeat(64), "last_refresh": (Utc::now() - Duration::days(1)).to_rfc3339()})).await;
+    assert_eq!(
+        body["data"]["auth"]["tokens"]["refresh_token"], "rt_AbCdEfGhIjKlMnOpQrStUvWxn1",
+        "the newest upload won"
+    );
+}
+
+async fn ip_binding_and_trusted_proxies(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(true)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (_, key) = register(&srv, &admin, "bound.example.com").await;
+    let call = |ip: &'static str| {
+        srv.post("/auth")
+            .header("x-api-key", &key)
+            .header("x-forwarded-for", ip)
+            .json(&json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"}))
+    };
+    let (status, body) = json(call("198.51.100.1").send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["host"]["ip"], "198.51.100.1");
+    let (status, body) = json(call("198.51.100.2").send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (403, Some("API key not allowed from this IP")),
+        "{body}"
+    );
+    assert_eq!(body["details"]["expected_ip"], "198.51.100.1");
+    assert_eq!(body["details"]["received_ip"], "198.51.100.2");
+    // force=1 on DELETE /auth accepts the new IP (and deregisters).
+    let (status, body) = json(
+        srv.delete("/auth?force=1")
+            .header("x-api-key", &key)
+            .header("x-forwarded-for", "198.51.100.2")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    srv.stop().await;
+
+    // Without trusted proxies a forged X-Forwarded-For changes nothing.
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (_, key) = register(&srv, &admin, "bound.example.com").await;
+    let (_, body) = json(
+        srv.post("/auth")
+            .header("x-api-key", &key)
+            .header("x-forwarded-for", "203.0.113.50")
+            .json(&json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["host"]["ip"], "127.0.0.1");
+    srv.stop().await;
+}
+
+async fn failed_authentication_budget(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let bogus = format!("cch_{}", "ab".repeat(32));
+    let body = json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"});
+    for i in 0..19 {
+        let (status, _) = auth_call(&srv, &bogus, body.clone()).await;
+        assert_eq!(status, 401, "failure {i}");
+    }
+    let res = srv
+        .post("/auth")
+        .header("x-api-key", &bogus)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=1800).contains(&retry), "{retry}");
+    let body_json: Value = res.json().await.unwrap();
+    assert_eq!(
+        body_json["message"],
+        "Too many failed authentication attempts"
+    );
+    // Even a valid key is refused from a blocked address.
+    let admin = admin_token(&srv).await;
+    let (_, key) = register(&srv, &admin, "late.example.com").await;
+    let (status, _) = auth_call(&srv, &key, body).await;
+    assert_eq!(status, 429);
+    srv.stop().await;
+}
+
+on_all_backends!(
+    hosts_register_authenticate_and_deregister,
+    canonical_auth_truth_table,
+    concurrent_stores_newest_wins,
+    ip_binding_and_trusted_proxies,
+    failed_authentication_budget,
+);
