@@ -577,7 +577,256 @@ async fn failed_authentication_budget(backend: Backend) {
     srv.stop().await;
 }
 
+async fn host_settings_take_effect_at_once(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(true)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (id, key) = register(&srv, &admin, "toggle.example.com").await;
+    let admin_post = |path: String, body: Value| srv.post(&path).bearer_auth(&admin).json(&body);
+    let retrieve = |ip: &'static str| {
+        srv.post("/auth")
+            .header("x-api-key", &key)
+            .header("x-real-ip", ip)
+            .json(&json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"}))
+    };
+    assert_eq!(retrieve("192.0.2.1").send().await.unwrap().status(), 200);
+    assert_eq!(retrieve("192.0.2.2").send().await.unwrap().status(), 403);
+
+    // Roaming: another IP is accepted and becomes the bound one.
+    let (status, body) = json(
+        admin_post(format!("/admin/hosts/{id}/roaming"), json!({"allow": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["data"]["host"]["allow_roaming_ips"]),
+        (200, &json!(true)),
+        "{body}"
+    );
+    let (status, body) = json(retrieve("192.0.2.2").send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["data"]["host"]["ip"].as_str()),
+        (200, Some("192.0.2.2"))
+    );
+
+    // Disabled hosts are refused with 403.
+    json(
+        admin_post(
+            format!("/admin/hosts/{id}/enabled"),
+            json!({"enabled": "off"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let (status, body) = json(retrieve("192.0.2.2").send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (403, Some("Host is disabled"))
+    );
+    json(
+        admin_post(format!("/admin/hosts/{id}/enabled"), json!({"enabled": 1}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+
+    // Insecure: windows open and close access to /auth.
+    let (status, body) = json(
+        admin_post(
+            format!("/admin/hosts/{id}/insecure/enable"),
+            json!({"duration_minutes": 5}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422, "a secure host has no insecure window: {body}");
+    json(
+        admin_post(
+            format!("/admin/hosts/{id}/secure"),
+            json!({"secure": false}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let (status, body) = json(retrieve("192.0.2.2").send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (403, Some("Insecure host API access disabled"))
+    );
+    let (status, body) = json(
+        admin_post(
+            format!("/admin/hosts/{id}/insecure/enable"),
+            json!({"duration_minutes": 481}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = json(
+        admin_post(
+            format!("/admin/hosts/{id}/insecure/enable"),
+            json!({"duration_minutes": 30}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["host"]["insecure_window_minutes"], 30);
+    assert_eq!(retrieve("192.0.2.2").send().await.unwrap().status(), 200);
+    json(
+        srv.post(&format!("/admin/hosts/{id}/insecure/disable"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(retrieve("192.0.2.2").send().await.unwrap().status(), 403);
+    // A newly registered insecure host gets a window.
+    let (status, body) = json(
+        srv.post("/admin/hosts/register")
+            .bearer_auth(&admin)
+            .json(&json!({"fqdn": "lab.example.com", "secure": false, "temporary": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["host"]["insecure_enabled_until"].is_string());
+    assert!(body["data"]["host"]["expires_at"].is_string());
+    assert_eq!(body["data"]["host"]["temporary"], true);
+
+    // Overrides, version pins, IPv4 and key rotation.
+    let (_, body) = json(
+        admin_post(
+            format!("/admin/hosts/{id}/model"),
+            json!({"model_override": "gpt-5.5", "reasoning_effort_override": "high"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (
+            body["data"]["host"]["model_override"].as_str(),
+            body["data"]["host"]["reasoning_effort_override"].as_str()
+        ),
+        (Some("gpt-5.5"), Some("high"))
+    );
+    let (_, body) = json(
+        admin_post(
+            format!("/admin/hosts/{id}/codex-version"),
+            json!({"selection": "rust-v0.169.0"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["host"]["client_version_override"], "0.169.0");
+    let (status, body) = json(
+        admin_post(
+            format!("/admin/hosts/{id}/codex-version"),
+            json!({"selection": "newest"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["errors"].get("selection").is_some(), "{body}");
+    let (_, body) = json(
+        admin_post(
+            format!("/admin/hosts/{id}/codex-version"),
+            json!({"selection": "global"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(body["data"]["host"]["client_version_override"].is_null());
+    let (_, body) = json(
+        admin_post(format!("/admin/hosts/{id}/ipv4"), json!({"force": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (
+            body["data"]["host"]["force_ipv4"].as_bool(),
+            body["data"]["host"]["ip"].is_null()
+        ),
+        (Some(true), true)
+    );
+    let (status, body) = json(
+        admin_post(format!("/admin/hosts/{id}/vip"), json!({"vip": "perhaps"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = json(
+        srv.post(&format!("/admin/hosts/{id}/rotate"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(body["data"]["host"]["api_key"].as_str().unwrap(), key);
+    assert_eq!(
+        retrieve("192.0.2.2").send().await.unwrap().status(),
+        401,
+        "the old key stops at once"
+    );
+    let (status, _) = json(
+        srv.post("/admin/hosts/424242/vip")
+            .bearer_auth(&admin)
+            .json(&json!({"vip": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, body) = json(
+        srv.get(&format!("/api/v1/audit?target=host:{id}&page_size=100"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        body["data"]["events"].as_array().unwrap().len() >= 12,
+        "{body}"
+    );
+    srv.stop().await;
+}
+
 on_all_backends!(
+    host_settings_take_effect_at_once,
     hosts_register_authenticate_and_deregister,
     canonical_auth_truth_table,
     concurrent_stores_newest_wins,

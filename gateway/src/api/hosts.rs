@@ -179,3 +179,242 @@ pub async fn delete(
         .unwrap_or_else(|_| json!(res.deleted_id));
     Ok(ok(json!({ "deleted": deleted })))
 }
+
+/// The answer of every per-host setting route: the updated host.
+fn host_answer(host: Option<Host>) -> Response {
+    ok(json!({ "host": host.as_ref().map(host_json) }))
+}
+
+type IdPath = Result<Path<String>, PathRejection>;
+type Body<T> = Result<Json<T>, JsonRejection>;
+
+/// A body that may be empty (`{}` or nothing at all).
+fn optional_body<T: Default>(body: Body<T>) -> Result<T, ApiError> {
+    match body {
+        Ok(Json(b)) => Ok(b),
+        Err(JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+macro_rules! bool_route {
+    ($name:ident, $field:ident, $rpc:ident, $req:ident, $req_field:ident) => {
+        #[derive(Deserialize)]
+        pub struct $req {
+            $field: FlexBool,
+        }
+
+        pub async fn $name(
+            State(state): State<GatewayState>,
+            caller: Caller,
+            id: IdPath,
+            body: Body<$req>,
+        ) -> Result<Response, ApiError> {
+            let Path(id) = id?;
+            let Json(b) = body?;
+            let res = state
+                .clients()
+                .fleet()
+                .$rpc(caller.request(
+                    &state,
+                    codex_central_proto::fleet::v1::$req {
+                        id,
+                        $req_field: b.$field.0,
+                    },
+                ))
+                .await?
+                .into_inner();
+            Ok(host_answer(res.host))
+        }
+    };
+}
+
+bool_route!(
+    roaming,
+    allow,
+    set_host_roaming,
+    SetHostRoamingRequest,
+    allow
+);
+bool_route!(
+    secure,
+    secure,
+    set_host_secure,
+    SetHostSecureRequest,
+    secure
+);
+bool_route!(vip, vip, set_host_vip, SetHostVipRequest, vip);
+bool_route!(
+    ipv4,
+    force,
+    set_host_force_ipv4,
+    SetHostForceIpv4Request,
+    force
+);
+bool_route!(
+    curl_insecure,
+    allow,
+    set_host_curl_insecure,
+    SetHostCurlInsecureRequest,
+    allow
+);
+bool_route!(
+    enabled,
+    enabled,
+    set_host_enabled,
+    SetHostEnabledRequest,
+    enabled
+);
+
+#[derive(Deserialize, Default)]
+pub struct InsecureEnableBody {
+    duration_minutes: Option<u32>,
+}
+
+pub async fn insecure_enable(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    id: IdPath,
+    body: Body<InsecureEnableBody>,
+) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    let b = optional_body(body)?;
+    let res = state
+        .clients()
+        .fleet()
+        .enable_insecure_window(caller.request(
+            &state,
+            codex_central_proto::fleet::v1::EnableInsecureWindowRequest {
+                id,
+                duration_minutes: b.duration_minutes,
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(host_answer(res.host))
+}
+
+pub async fn insecure_disable(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    id: IdPath,
+) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    let res = state
+        .clients()
+        .fleet()
+        .disable_insecure_window(caller.request(
+            &state,
+            codex_central_proto::fleet::v1::DisableInsecureWindowRequest { id },
+        ))
+        .await?
+        .into_inner();
+    Ok(host_answer(res.host))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ModelBody {
+    model_override: Option<String>,
+    reasoning_effort_override: Option<String>,
+}
+
+pub async fn model(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    id: IdPath,
+    body: Body<ModelBody>,
+) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    let b = optional_body(body)?;
+    let res = state
+        .clients()
+        .fleet()
+        .set_host_model_override(caller.request(
+            &state,
+            codex_central_proto::fleet::v1::SetHostModelOverrideRequest {
+                id,
+                model_override: b.model_override,
+                reasoning_effort_override: b.reasoning_effort_override,
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(host_answer(res.host))
+}
+
+#[derive(Deserialize, Default)]
+pub struct CodexVersionBody {
+    selection: Option<String>,
+    client_version_override: Option<String>,
+}
+
+pub async fn codex_version(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    id: IdPath,
+    body: Body<CodexVersionBody>,
+) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    let b = optional_body(body)?;
+    let res = state
+        .clients()
+        .fleet()
+        .set_host_codex_version(
+            caller.request(
+                &state,
+                codex_central_proto::fleet::v1::SetHostCodexVersionRequest {
+                    id,
+                    selection: b
+                        .selection
+                        .or(b.client_version_override)
+                        .unwrap_or_default(),
+                },
+            ),
+        )
+        .await?
+        .into_inner();
+    Ok(host_answer(res.host))
+}
+
+pub async fn clear(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    id: IdPath,
+) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    let res = state
+        .clients()
+        .fleet()
+        .clear_host_sync(caller.request(
+            &state,
+            codex_central_proto::fleet::v1::ClearHostSyncRequest { id },
+        ))
+        .await?
+        .into_inner();
+    Ok(host_answer(res.host))
+}
+
+pub async fn rotate(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    id: IdPath,
+) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    let res = state
+        .clients()
+        .fleet()
+        .rotate_host_key(caller.request(
+            &state,
+            codex_central_proto::fleet::v1::RotateHostKeyRequest {
+                id,
+                installer_ttl_seconds: None,
+            },
+        ))
+        .await?
+        .into_inner();
+    let mut host = res.host.as_ref().map(host_json).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut host {
+        map.insert("api_key".into(), json!(res.api_key));
+    }
+    Ok(ok(json!({ "host": host })))
+}

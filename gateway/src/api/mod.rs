@@ -27,6 +27,30 @@ pub fn router() -> Router<GatewayState> {
         .route("/admin/hosts/register", post(hosts::register))
         .route("/admin/hosts", get(hosts::list))
         .route("/admin/hosts/{id}", get(hosts::get).delete(hosts::delete))
+        .route("/admin/hosts/{id}/roaming", post(hosts::roaming))
+        .route("/admin/hosts/{id}/secure", post(hosts::secure))
+        .route("/admin/hosts/{id}/vip", post(hosts::vip))
+        .route("/admin/hosts/{id}/ipv4", post(hosts::ipv4))
+        .route(
+            "/admin/hosts/{id}/curl-insecure",
+            post(hosts::curl_insecure),
+        )
+        .route("/admin/hosts/{id}/enabled", post(hosts::enabled))
+        .route(
+            "/admin/hosts/{id}/insecure/enable",
+            post(hosts::insecure_enable),
+        )
+        .route(
+            "/admin/hosts/{id}/insecure/disable",
+            post(hosts::insecure_disable),
+        )
+        .route("/admin/hosts/{id}/model", post(hosts::model))
+        .route(
+            "/admin/hosts/{id}/codex-version",
+            post(hosts::codex_version),
+        )
+        .route("/admin/hosts/{id}/clear", post(hosts::clear))
+        .route("/admin/hosts/{id}/rotate", post(hosts::rotate))
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
         .route("/api/v1/config/settings", get(settings::config_settings))

@@ -10,6 +10,7 @@ use codex_central_store::audit::AuditFilter;
 use tonic::{Request, Response, Status};
 
 use crate::domain::host_auth::{CallKind, HostAuthenticator, HostCall};
+use crate::domain::host_settings::{self, HostChange, parse_version_selection};
 use crate::domain::hosts::{self, Actor, Registration};
 use crate::domain::{audit, policy};
 
@@ -22,6 +23,15 @@ impl FleetGrpc {
     /// `host_auth` is shared with whoever runs its activity flusher.
     pub fn new(store: Store, host_auth: HostAuthenticator) -> Self {
         FleetGrpc { store, host_auth }
+    }
+}
+
+impl FleetGrpc {
+    /// Applies an admin change to one host and drops cached copies so it takes effect at once.
+    async fn change(&self, actor: &Actor, id: i64, change: HostChange) -> Result<Host, Status> {
+        let host = host_settings::apply(&self.store, actor, id, change).await?;
+        self.host_auth.invalidate();
+        Ok(host_to_proto(host))
     }
 }
 
@@ -256,6 +266,179 @@ impl FleetService for FleetGrpc {
         }))
     }
 
+    async fn set_host_enabled(
+        &self,
+        request: Request<SetHostEnabledRequest>,
+    ) -> Result<Response<SetHostEnabledResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self
+            .change(&actor, id, HostChange::Enabled(req.enabled))
+            .await?;
+        Ok(Response::new(SetHostEnabledResponse { host: Some(host) }))
+    }
+
+    async fn set_host_roaming(
+        &self,
+        request: Request<SetHostRoamingRequest>,
+    ) -> Result<Response<SetHostRoamingResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self
+            .change(&actor, id, HostChange::Roaming(req.allow))
+            .await?;
+        Ok(Response::new(SetHostRoamingResponse { host: Some(host) }))
+    }
+
+    async fn set_host_secure(
+        &self,
+        request: Request<SetHostSecureRequest>,
+    ) -> Result<Response<SetHostSecureResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self
+            .change(&actor, id, HostChange::Secure(req.secure))
+            .await?;
+        Ok(Response::new(SetHostSecureResponse { host: Some(host) }))
+    }
+
+    async fn set_host_vip(
+        &self,
+        request: Request<SetHostVipRequest>,
+    ) -> Result<Response<SetHostVipResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self.change(&actor, id, HostChange::Vip(req.vip)).await?;
+        Ok(Response::new(SetHostVipResponse { host: Some(host) }))
+    }
+
+    async fn enable_insecure_window(
+        &self,
+        request: Request<EnableInsecureWindowRequest>,
+    ) -> Result<Response<EnableInsecureWindowResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self
+            .change(&actor, id, HostChange::InsecureEnable(req.duration_minutes))
+            .await?;
+        Ok(Response::new(EnableInsecureWindowResponse {
+            host: Some(host),
+        }))
+    }
+
+    async fn disable_insecure_window(
+        &self,
+        request: Request<DisableInsecureWindowRequest>,
+    ) -> Result<Response<DisableInsecureWindowResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let _req = request.into_inner();
+        let id = hosts::parse_id(&_req.id)?;
+        let host = self.change(&actor, id, HostChange::InsecureDisable).await?;
+        Ok(Response::new(DisableInsecureWindowResponse {
+            host: Some(host),
+        }))
+    }
+
+    async fn set_host_force_ipv4(
+        &self,
+        request: Request<SetHostForceIpv4Request>,
+    ) -> Result<Response<SetHostForceIpv4Response>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self
+            .change(&actor, id, HostChange::ForceIpv4(req.force))
+            .await?;
+        Ok(Response::new(SetHostForceIpv4Response { host: Some(host) }))
+    }
+
+    async fn set_host_curl_insecure(
+        &self,
+        request: Request<SetHostCurlInsecureRequest>,
+    ) -> Result<Response<SetHostCurlInsecureResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self
+            .change(&actor, id, HostChange::CurlInsecure(req.allow))
+            .await?;
+        Ok(Response::new(SetHostCurlInsecureResponse {
+            host: Some(host),
+        }))
+    }
+
+    async fn set_host_model_override(
+        &self,
+        request: Request<SetHostModelOverrideRequest>,
+    ) -> Result<Response<SetHostModelOverrideResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self
+            .change(
+                &actor,
+                id,
+                HostChange::Model {
+                    model: req.model_override,
+                    reasoning_effort: req.reasoning_effort_override,
+                },
+            )
+            .await?;
+        Ok(Response::new(SetHostModelOverrideResponse {
+            host: Some(host),
+        }))
+    }
+
+    async fn set_host_codex_version(
+        &self,
+        request: Request<SetHostCodexVersionRequest>,
+    ) -> Result<Response<SetHostCodexVersionResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
+        let host = self
+            .change(
+                &actor,
+                id,
+                HostChange::CodexVersion(parse_version_selection("selection", &req.selection)?),
+            )
+            .await?;
+        Ok(Response::new(SetHostCodexVersionResponse {
+            host: Some(host),
+        }))
+    }
+
+    async fn clear_host_sync(
+        &self,
+        request: Request<ClearHostSyncRequest>,
+    ) -> Result<Response<ClearHostSyncResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let _req = request.into_inner();
+        let id = hosts::parse_id(&_req.id)?;
+        let host = self.change(&actor, id, HostChange::ClearSync).await?;
+        Ok(Response::new(ClearHostSyncResponse { host: Some(host) }))
+    }
+
+    async fn rotate_host_key(
+        &self,
+        request: Request<RotateHostKeyRequest>,
+    ) -> Result<Response<RotateHostKeyResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let id = hosts::parse_id(&request.into_inner().id)?;
+        let (host, key) = host_settings::rotate_key(&self.store, &actor, id).await?;
+        self.host_auth.invalidate();
+        Ok(Response::new(RotateHostKeyResponse {
+            host: Some(host_to_proto(host)),
+            api_key: key.expose().clone(),
+            installer: None,
+        }))
+    }
+
     async fn get_fleet_policy(
         &self,
         request: Request<GetFleetPolicyRequest>,
@@ -305,18 +488,6 @@ impl FleetService for FleetGrpc {
     }
 
     pending_rpcs! {
-        rotate_host_key(RotateHostKeyRequest) -> RotateHostKeyResponse;
-        set_host_enabled(SetHostEnabledRequest) -> SetHostEnabledResponse;
-        set_host_roaming(SetHostRoamingRequest) -> SetHostRoamingResponse;
-        set_host_secure(SetHostSecureRequest) -> SetHostSecureResponse;
-        set_host_vip(SetHostVipRequest) -> SetHostVipResponse;
-        enable_insecure_window(EnableInsecureWindowRequest) -> EnableInsecureWindowResponse;
-        disable_insecure_window(DisableInsecureWindowRequest) -> DisableInsecureWindowResponse;
-        set_host_force_ipv4(SetHostForceIpv4Request) -> SetHostForceIpv4Response;
-        set_host_curl_insecure(SetHostCurlInsecureRequest) -> SetHostCurlInsecureResponse;
-        set_host_model_override(SetHostModelOverrideRequest) -> SetHostModelOverrideResponse;
-        set_host_codex_version(SetHostCodexVersionRequest) -> SetHostCodexVersionResponse;
-        clear_host_sync(ClearHostSyncRequest) -> ClearHostSyncResponse;
         get_fleet_overview(GetFleetOverviewRequest) -> GetFleetOverviewResponse;
         record_host_user(RecordHostUserRequest) -> RecordHostUserResponse;
         list_host_users(ListHostUsersRequest) -> ListHostUsersResponse;

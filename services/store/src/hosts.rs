@@ -169,3 +169,27 @@ pub async fn record_activity(
     q.exec(store.db()).await?;
     Ok(())
 }
+
+/// Sets the given columns of one host (and `updated_at`). Returns the updated row.
+pub async fn update_columns(
+    db: &impl ConnectionTrait,
+    id: i64,
+    changes: Vec<(Column, sea_orm::Value)>,
+    now: i64,
+) -> Result<Model> {
+    let mut q = Entity::update_many()
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id));
+    for (column, value) in changes {
+        q = q.col_expr(column, Expr::value(value));
+    }
+    q.exec(db).await?;
+    get(db, id).await
+}
+
+/// Forgets what a host synced (its sync-state row).
+pub async fn clear_sync_state(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+    use crate::entities::host_sync_states;
+    host_sync_states::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}

@@ -63,6 +63,9 @@ pub struct HostAuthenticator {
     store: Store,
     cache: Arc<Mutex<HashMap<String, (Model, Instant)>>>,
     pending: Arc<Mutex<HashMap<i64, Activity>>>,
+    /// IPs recently seen without a block: the failure budget is read from the database at
+    /// most once a second per address (a block made elsewhere applies within that bound).
+    unblocked: Arc<Mutex<HashMap<String, Instant>>>,
 }
 
 impl HostAuthenticator {
@@ -71,6 +74,7 @@ impl HostAuthenticator {
             store,
             cache: Arc::new(Mutex::new(HashMap::new())),
             pending: Arc::new(Mutex::new(HashMap::new())),
+            unblocked: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -117,10 +121,8 @@ impl HostAuthenticator {
     pub async fn authenticate(&self, call: HostCall<'_>) -> Result<Model> {
         let now = now_ms();
         let ip_text = call.client_ip.map(|ip| canonical(ip).to_string());
-        if let Some(ip) = &ip_text
-            && let Some(until) = auth_failures::blocked_until(&self.store, ip, now).await?
-        {
-            return Err(too_many(until, now));
+        if let Some(ip) = &ip_text {
+            self.check_not_blocked(ip, now).await?;
         }
         let key = call.api_key.trim();
         if key.is_empty() {
@@ -151,6 +153,28 @@ impl HostAuthenticator {
         }
         self.note_activity(&mut host, now, call.client_version, call.wrapper_version);
         Ok(host)
+    }
+
+    async fn check_not_blocked(&self, ip: &str, now: i64) -> Result<()> {
+        let recently_clear = self
+            .unblocked
+            .lock()
+            .ok()
+            .and_then(|m| m.get(ip).copied())
+            .is_some_and(|at| at.elapsed() < CACHE_TTL);
+        if recently_clear {
+            return Ok(());
+        }
+        if let Some(until) = auth_failures::blocked_until(&self.store, ip, now).await? {
+            return Err(too_many(until, now));
+        }
+        if let Ok(mut m) = self.unblocked.lock() {
+            if m.len() >= CACHE_CAPACITY {
+                m.clear();
+            }
+            m.insert(ip.to_string(), Instant::now());
+        }
+        Ok(())
     }
 
     async fn lookup(&self, key: &str) -> Result<Option<Model>> {
@@ -185,7 +209,12 @@ impl HostAuthenticator {
             return Error::Unauthenticated(message.into());
         };
         match auth_failures::record_failure(&self.store, ip, now, FAILURE_BUDGET).await {
-            Ok(Some(until)) => too_many(until, now),
+            Ok(Some(until)) => {
+                if let Ok(mut m) = self.unblocked.lock() {
+                    m.remove(ip);
+                }
+                too_many(until, now)
+            }
             Ok(None) => Error::Unauthenticated(message.into()),
             Err(err) => err.into(),
         }

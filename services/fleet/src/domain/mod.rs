@@ -2,5 +2,6 @@
 
 pub mod audit;
 pub mod host_auth;
+pub mod host_settings;
 pub mod hosts;
 pub mod policy;
