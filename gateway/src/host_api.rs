@@ -30,7 +30,9 @@ use crate::caller::{Caller, client_ip};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
-    Router::new().route("/auth", post(auth).delete(deregister))
+    Router::new()
+        .route("/auth", post(auth).delete(deregister))
+        .route("/versions", axum::routing::get(versions))
 }
 
 /// Policy values every `/auth` answer carries, cached briefly so a sync costs no extra RPCs.
@@ -44,6 +46,7 @@ type Fetched = (Instant, Arc<FleetFlags>);
 const POLICY_TTL: Duration = Duration::from_secs(1);
 
 struct FleetFlags {
+    api_enabled: bool,
     quota_hard_fail: bool,
     quota_limit_percent: u32,
     quota_week_partition: u32,
@@ -52,6 +55,11 @@ struct FleetFlags {
 }
 
 impl PolicyCache {
+    /// Forgets the cached values (after an admin changed them through this gateway).
+    pub async fn invalidate(&self) {
+        *self.inner.lock().await = None;
+    }
+
     async fn get(
         &self,
         state: &GatewayState,
@@ -81,6 +89,7 @@ impl PolicyCache {
             .unwrap_or_default();
         let version = fleet.codex_version.unwrap_or_default();
         let flags = Arc::new(FleetFlags {
+            api_enabled: fleet.api_enabled,
             quota_hard_fail: quota.hard_fail,
             quota_limit_percent: quota.limit_percent,
             quota_week_partition: quota.week_partition_days,
@@ -111,6 +120,23 @@ struct Reported {
 }
 
 /// Authenticates the calling host; the result acts as the principal for the service calls.
+/// The kill switch: every host route answers 503 while the API is disabled.
+async fn ensure_api_enabled(
+    state: &GatewayState,
+    anonymous: &Caller,
+) -> Result<Arc<FleetFlags>, ApiError> {
+    let flags = state.policy_cache().get(state, anonymous).await?;
+    if flags.api_enabled {
+        Ok(flags)
+    } else {
+        Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "api_disabled",
+            "API disabled by administrator",
+        ))
+    }
+}
+
 async fn authenticate(
     state: &GatewayState,
     parts: &Parts,
@@ -123,6 +149,7 @@ async fn authenticate(
         principal: None,
         client_ip: ip,
     };
+    ensure_api_enabled(state, &anonymous).await?;
     let res = state
         .clients()
         .fleet()
@@ -350,16 +377,10 @@ async fn common_fields(
     last_refresh: &str,
 ) -> Result<Map<String, Value>, ApiError> {
     let flags = state.policy_cache().get(state, caller).await?;
+    let versions = versions_json(&flags);
     let text_or_null = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
     // VIP hosts are exempt from hard failure (contract §2).
     let hard_fail = flags.quota_hard_fail && !host.vip;
-    let versions = json!({
-        "client_version": flags.pinned_version,
-        "quota_hard_fail": flags.quota_hard_fail,
-        "quota_limit_percent": flags.quota_limit_percent,
-        "quota_week_partition": flags.quota_week_partition,
-        "cdx_silent": flags.cdx_silent,
-    });
     let mut fields = Map::new();
     fields.insert("status".into(), json!(status));
     fields.insert("canonical_last_refresh".into(), text_or_null(last_refresh));
@@ -418,4 +439,37 @@ async fn deregister(
         .await?
         .into_inner();
     Ok(crate::error::ok(json!({ "deleted": res.deleted_fqdn })))
+}
+
+/// The contract's `versions` object (fields owned by later issues are null).
+fn versions_json(flags: &FleetFlags) -> Value {
+    json!({
+        "client_version": flags.pinned_version,
+        "client_version_checked_at": Value::Null,
+        "client_version_source": if flags.pinned_version.is_some() { "locked" } else { "unknown" },
+        "wrapper_version": Value::Null,
+        "wrapper_sha256": Value::Null,
+        "wrapper_url": "/wrapper/download",
+        "reported_client_version": Value::Null,
+        "quota_hard_fail": flags.quota_hard_fail,
+        "quota_limit_percent": flags.quota_limit_percent,
+        "quota_week_partition": flags.quota_week_partition,
+        "cdx_silent": flags.cdx_silent,
+        "runner_enabled": false,
+        "runner_state": Value::Null,
+        "runner_last_ok": Value::Null,
+        "runner_last_fail": Value::Null,
+        "runner_last_check": Value::Null,
+        "installation_id": Value::Null,
+    })
+}
+
+/// `GET /versions` (no auth): `data` is the versions object itself.
+async fn versions(State(state): State<GatewayState>, parts: Parts) -> Result<Response, ApiError> {
+    let anonymous = Caller {
+        principal: None,
+        client_ip: client_ip(&parts, &state),
+    };
+    let flags = ensure_api_enabled(&state, &anonymous).await?;
+    Ok(crate::error::ok(versions_json(&flags)))
 }

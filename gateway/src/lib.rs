@@ -60,7 +60,7 @@ impl GatewayState {
         &self.inner.trusted_proxies
     }
 
-    fn policy_cache(&self) -> &host_api::PolicyCache {
+    pub(crate) fn policy_cache(&self) -> &host_api::PolicyCache {
         &self.inner.policy_cache
     }
 }

@@ -825,7 +825,178 @@ async fn host_settings_take_effect_at_once(backend: Backend) {
     srv.stop().await;
 }
 
+async fn fleet_policy_and_kill_switch(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (_, key) = register(&srv, &admin, "policy.example.com").await;
+    let sync = || {
+        srv.post("/auth")
+            .header("x-api-key", &key)
+            .json(&json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"}))
+    };
+
+    // GET /versions needs no key; data is the versions object itself.
+    let (status, body) = json(srv.get("/versions").send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    for field in [
+        "client_version",
+        "wrapper_url",
+        "quota_hard_fail",
+        "quota_limit_percent",
+        "quota_week_partition",
+        "cdx_silent",
+    ] {
+        assert!(body["data"].get(field).is_some(), "{field}: {body}");
+    }
+
+    // Quota mode: the percentage is clamped like the peer does, bad partitions are refused.
+    let (status, body) = json(
+        srv.post("/admin/quota-mode")
+            .bearer_auth(&admin)
+            .json(&json!({"hard_fail": "off", "limit_percent": 20, "week_partition": "7"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"],
+        json!({"hard_fail": false, "limit_percent": 50, "week_partition": 7})
+    );
+    let (status, body) = json(
+        srv.post("/admin/quota-mode")
+            .bearer_auth(&admin)
+            .json(&json!({"hard_fail": true, "week_partition": 6}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["errors"].get("week_partition").is_some(), "{body}");
+    let (_, body) = json(
+        srv.get("/admin/quota-mode")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["limit_percent"], 50);
+
+    // Silent mode and prune policy.
+    let (status, _) = json(
+        srv.post("/admin/cdx-silent")
+            .bearer_auth(&admin)
+            .json(&json!({"silent": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, body) = json(sync().send().await.unwrap()).await;
+    assert_eq!(
+        (
+            body["data"]["cdx_silent"].as_bool(),
+            body["data"]["quota_limit_percent"].as_u64()
+        ),
+        (Some(true), Some(50)),
+        "{body}"
+    );
+    let (status, body) = json(
+        srv.post("/admin/prune-policy")
+            .bearer_auth(&admin)
+            .json(&json!({"inactivity_days": 14}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["inactivity_window_days"].as_u64()),
+        (200, Some(14))
+    );
+    let (status, _) = json(
+        srv.post("/admin/prune-policy")
+            .bearer_auth(&admin)
+            .json(&json!({"inactivity_days": 61}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    // Kill switch: host routes answer 503, admin routes keep working, nothing is lost.
+    let (status, body) = json(
+        srv.post("/admin/api/state")
+            .bearer_auth(&admin)
+            .json(&json!({"disabled": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["disabled"].as_bool()),
+        (200, Some(true))
+    );
+    for res in [
+        sync().send().await.unwrap(),
+        srv.get("/versions").send().await.unwrap(),
+    ] {
+        let (status, body) = json(res).await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (503, Some("API disabled by administrator"))
+        );
+    }
+    let (status, _) = json(
+        srv.get("/admin/hosts")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, body) = json(
+        srv.get("/admin/api/state")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["disabled"], true);
+    json(
+        srv.post("/admin/api/state")
+            .bearer_auth(&admin)
+            .json(&json!({"disabled": "no"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(sync().send().await.unwrap().status(), 200);
+    let (status, _) = json(
+        srv.post("/admin/api/state")
+            .json(&json!({"disabled": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    srv.stop().await;
+}
+
 on_all_backends!(
+    fleet_policy_and_kill_switch,
     host_settings_take_effect_at_once,
     hosts_register_authenticate_and_deregister,
     canonical_auth_truth_table,

@@ -3,6 +3,7 @@
 
 mod audit;
 pub(crate) mod hosts;
+mod policy;
 mod service_tokens;
 mod settings;
 mod whoami;
@@ -24,6 +25,16 @@ pub fn router() -> Router<GatewayState> {
             delete(service_tokens::revoke),
         )
         .route("/api/v1/audit", get(audit::list))
+        .route(
+            "/admin/api/state",
+            get(policy::get_api_state).post(policy::set_api_state),
+        )
+        .route("/admin/cdx-silent", post(policy::set_silent))
+        .route(
+            "/admin/quota-mode",
+            get(policy::get_quota).post(policy::set_quota),
+        )
+        .route("/admin/prune-policy", post(policy::set_prune))
         .route("/admin/hosts/register", post(hosts::register))
         .route("/admin/hosts", get(hosts::list))
         .route("/admin/hosts/{id}", get(hosts::get).delete(hosts::delete))

@@ -32,6 +32,7 @@ pub const CLIENT_IP_HEADER: &str = "x-cc-client-ip";
 /// RPCs anyone may call, even in auth mode `on`: probes and API discovery.
 const PUBLIC_PREFIXES: &[&str] = &[
     "/grpc.health.v1.Health/",
+    "/codexcentral.fleet.v1.FleetService/GetVersions",
     "/grpc.reflection.v1.ServerReflection/",
     "/grpc.reflection.v1alpha.ServerReflection/",
 ];

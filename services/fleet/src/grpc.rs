@@ -439,12 +439,98 @@ impl FleetService for FleetGrpc {
         }))
     }
 
+    async fn set_api_state(
+        &self,
+        request: Request<SetApiStateRequest>,
+    ) -> Result<Response<SetApiStateResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let enabled = request.into_inner().api_enabled;
+        let p = policy::update(&self.store, &actor, "fleet.set_api_state", |p| {
+            p.api_enabled = enabled;
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(SetApiStateResponse {
+            policy: Some(policy_to_proto(p)),
+        }))
+    }
+
+    async fn set_silent_mode(
+        &self,
+        request: Request<SetSilentModeRequest>,
+    ) -> Result<Response<SetSilentModeResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let silent = request.into_inner().silent_mode;
+        let p = policy::update(&self.store, &actor, "fleet.set_silent_mode", |p| {
+            p.silent_mode = silent;
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(SetSilentModeResponse {
+            policy: Some(policy_to_proto(p)),
+        }))
+    }
+
+    async fn set_prune_policy(
+        &self,
+        request: Request<SetPrunePolicyRequest>,
+    ) -> Result<Response<SetPrunePolicyResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let days = request.into_inner().prune_inactive_days;
+        if days > policy::MAX_PRUNE_INACTIVE_DAYS {
+            return Err(crate::Error::invalid(
+                "inactivity_days",
+                "inactivity_days must be between 0 and 60",
+            )
+            .into());
+        }
+        let p = policy::update(&self.store, &actor, "fleet.set_prune_policy", |p| {
+            p.prune_inactive_days = days;
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(SetPrunePolicyResponse {
+            policy: Some(policy_to_proto(p)),
+        }))
+    }
+
+    async fn get_versions(
+        &self,
+        _request: Request<GetVersionsRequest>,
+    ) -> Result<Response<GetVersionsResponse>, Status> {
+        // Public (hosts call /versions without a key): nothing here is secret.
+        let p = policy::get(&self.store).await?;
+        let client_version = if p.codex_version.pinned {
+            p.codex_version.version.clone()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(GetVersionsResponse {
+            versions: Some(FleetVersions {
+                client_version_source: if p.codex_version.pinned {
+                    "locked"
+                } else {
+                    "unknown"
+                }
+                .into(),
+                client_version,
+                wrapper_url: "/wrapper/download".into(),
+                ..Default::default()
+            }),
+            policy: Some(policy_to_proto(p)),
+        }))
+    }
+
     async fn get_fleet_policy(
         &self,
         request: Request<GetFleetPolicyRequest>,
     ) -> Result<Response<GetFleetPolicyResponse>, Status> {
-        // Hosts receive the policy with every sync; nothing in it is secret.
-        CallContext::of(&request).principal()?;
+        // Hosts receive the policy with every sync and the gateway checks the kill switch
+        // before authenticating anyone; nothing in it is secret.
+        let ctx = CallContext::of(&request);
+        if !ctx.internal {
+            ctx.principal()?;
+        }
         let p = policy::get(&self.store).await?;
         Ok(Response::new(GetFleetPolicyResponse {
             policy: Some(policy_to_proto(p)),
@@ -496,16 +582,12 @@ impl FleetService for FleetGrpc {
         create_seed_token(CreateSeedTokenRequest) -> CreateSeedTokenResponse;
         inspect_seed_token(InspectSeedTokenRequest) -> InspectSeedTokenResponse;
         consume_seed_token(ConsumeSeedTokenRequest) -> ConsumeSeedTokenResponse;
-        get_versions(GetVersionsRequest) -> GetVersionsResponse;
         check_codex_versions(CheckCodexVersionsRequest) -> CheckCodexVersionsResponse;
         set_codex_version_policy(SetCodexVersionPolicyRequest) -> SetCodexVersionPolicyResponse;
         get_wrapper_release(GetWrapperReleaseRequest) -> GetWrapperReleaseResponse;
         list_wrapper_releases(ListWrapperReleasesRequest) -> ListWrapperReleasesResponse;
         publish_wrapper_release(PublishWrapperReleaseRequest) -> PublishWrapperReleaseResponse;
         delete_wrapper_release(DeleteWrapperReleaseRequest) -> DeleteWrapperReleaseResponse;
-        set_api_state(SetApiStateRequest) -> SetApiStateResponse;
-        set_silent_mode(SetSilentModeRequest) -> SetSilentModeResponse;
-        set_prune_policy(SetPrunePolicyRequest) -> SetPrunePolicyResponse;
         set_host_content_push(SetHostContentPushRequest) -> SetHostContentPushResponse;
         prune_hosts(PruneHostsRequest) -> PruneHostsResponse;
         record_audit_event(RecordAuditEventRequest) -> RecordAuditEventResponse;

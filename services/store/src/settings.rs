@@ -75,3 +75,74 @@ pub async fn swap_encrypted(store: &Store, key: &str, old: &str, new: String) ->
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// Writes `new` only if the stored value is still `old` (`None`: not written yet). Returns
+/// whether it was written; on `false` re-read and retry, so concurrent read-modify-write
+/// updates of one document never lose each other's changes.
+pub async fn compare_and_put(
+    store: &Store,
+    key: &str,
+    old: Option<&str>,
+    new: String,
+    by: &str,
+) -> Result<bool> {
+    match old {
+        Some(old) => {
+            let res = Entity::update_many()
+                .col_expr(Column::Value, sea_orm::sea_query::Expr::value(new))
+                .col_expr(Column::UpdatedAt, sea_orm::sea_query::Expr::value(now_ms()))
+                .col_expr(Column::UpdatedBy, sea_orm::sea_query::Expr::value(by))
+                .filter(Column::Key.eq(key))
+                .filter(Column::Value.eq(old))
+                .exec(store.db())
+                .await?;
+            Ok(res.rows_affected == 1)
+        }
+        None => {
+            let row = ActiveModel {
+                key: Set(key.to_string()),
+                value: Set(new),
+                encrypted: Set(false),
+                updated_at: Set(now_ms()),
+                updated_by: Set(by.to_string()),
+            };
+            match Entity::insert(row).exec(store.db()).await {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Read-modify-write of a JSON setting with [`compare_and_put`], retried on conflicts.
+pub async fn update_json<T, F>(store: &Store, key: &str, by: &str, mut change: F) -> Result<T>
+where
+    T: Serialize + DeserializeOwned + Default,
+    F: FnMut(&mut T) -> Result<()>,
+{
+    for _ in 0..16 {
+        let row = get(store, key).await?;
+        let mut value: T = match &row {
+            None => T::default(),
+            Some(r) => serde_json::from_str(&r.value)
+                .map_err(|e| Error::Corrupt(format!("setting {key}: {e}")))?,
+        };
+        change(&mut value)?;
+        let text = serde_json::to_string(&value)
+            .map_err(|e| Error::Corrupt(format!("setting {key} does not serialize: {e}")))?;
+        if compare_and_put(store, key, row.as_ref().map(|r| r.value.as_str()), text, by).await? {
+            return Ok(value);
+        }
+    }
+    Err(Error::Conflict(format!(
+        "setting {key} is changing too often; retry"
+    )))
+}

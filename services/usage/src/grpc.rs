@@ -23,12 +23,43 @@ impl UsageService for UsageGrpc {
     type ExportUsageCsvStream =
         futures::stream::BoxStream<'static, Result<ExportUsageCsvResponse, Status>>;
 
+    async fn set_quota_policy(
+        &self,
+        request: Request<SetQuotaPolicyRequest>,
+    ) -> Result<Response<SetQuotaPolicyResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let admin = ctx.require_admin()?.clone();
+        let p = request.into_inner().policy.unwrap_or_default();
+        let saved = quota::set(
+            &self.store,
+            admin.kind_name(),
+            &admin.audit_actor(),
+            &ctx.client_ip_text(),
+            quota::QuotaPolicy {
+                hard_fail: p.hard_fail,
+                limit_percent: p.limit_percent,
+                week_partition_days: p.week_partition_days,
+            },
+        )
+        .await?;
+        Ok(Response::new(SetQuotaPolicyResponse {
+            policy: Some(QuotaPolicy {
+                hard_fail: saved.hard_fail,
+                limit_percent: saved.limit_percent,
+                week_partition_days: saved.week_partition_days,
+            }),
+        }))
+    }
+
     async fn get_quota_policy(
         &self,
         request: Request<GetQuotaPolicyRequest>,
     ) -> Result<Response<GetQuotaPolicyResponse>, Status> {
-        // Hosts read the policy too (it travels with every /auth answer), so any principal may.
-        CallContext::of(&request).principal()?;
+        // Hosts read the policy too (it travels with every /auth and /versions answer).
+        let ctx = CallContext::of(&request);
+        if !ctx.internal {
+            ctx.principal()?;
+        }
         let p = quota::get(&self.store).await?;
         Ok(Response::new(GetQuotaPolicyResponse {
             policy: Some(QuotaPolicy {
@@ -53,7 +84,6 @@ impl UsageService for UsageGrpc {
         report_quota_snapshot(ReportQuotaSnapshotRequest) -> ReportQuotaSnapshotResponse;
         get_latest_quota_snapshot(GetLatestQuotaSnapshotRequest) -> GetLatestQuotaSnapshotResponse;
         list_quota_snapshots(ListQuotaSnapshotsRequest) -> ListQuotaSnapshotsResponse;
-        set_quota_policy(SetQuotaPolicyRequest) -> SetQuotaPolicyResponse;
         record_proxy_request(RecordProxyRequestRequest) -> RecordProxyRequestResponse;
         list_proxy_requests(ListProxyRequestsRequest) -> ListProxyRequestsResponse;
         check_gateway_limits(CheckGatewayLimitsRequest) -> CheckGatewayLimitsResponse;

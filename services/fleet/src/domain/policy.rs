@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::Result;
 
 pub const KEY: &str = "fleet.policy";
+/// SPEC §4 / the peer: inactivity pruning after 0 (never) to 60 days.
+pub const MAX_PRUNE_INACTIVE_DAYS: u32 = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,4 +51,27 @@ impl Default for FleetPolicy {
 
 pub async fn get(store: &Store) -> Result<FleetPolicy> {
     Ok(settings::get_json(store, KEY).await?)
+}
+
+/// Changes the policy (read-modify-write without lost updates) and audits it.
+pub async fn update(
+    store: &Store,
+    actor: &super::hosts::Actor,
+    action: &str,
+    change: impl FnMut(&mut FleetPolicy) -> codex_central_store::Result<()>,
+) -> Result<FleetPolicy> {
+    let policy = settings::update_json(store, KEY, &actor.principal.audit_actor(), change).await?;
+    codex_central_store::audit::append(
+        store.db(),
+        codex_central_store::audit::NewAuditEvent {
+            actor_kind: actor.principal.kind_name().into(),
+            actor: actor.principal.audit_actor(),
+            action: action.into(),
+            target: "fleet:policy".into(),
+            client_ip: actor.client_ip.clone(),
+            details: serde_json::to_value(&policy).unwrap_or_default(),
+        },
+    )
+    .await?;
+    Ok(policy)
 }

@@ -32,3 +32,37 @@ impl Default for QuotaPolicy {
 pub async fn get(store: &Store) -> Result<QuotaPolicy> {
     Ok(settings::get_json(store, KEY).await?)
 }
+
+/// Validates and stores a new quota policy, with an audit row.
+pub async fn set(
+    store: &Store,
+    actor_kind: &str,
+    actor: &str,
+    client_ip: &str,
+    policy: QuotaPolicy,
+) -> Result<QuotaPolicy> {
+    if !(50..=100).contains(&policy.limit_percent) {
+        return Err(crate::Error::InvalidArgument(
+            "limit_percent must be between 50 and 100".into(),
+        ));
+    }
+    if !matches!(policy.week_partition_days, 0 | 5 | 7) {
+        return Err(crate::Error::InvalidArgument(
+            "week_partition must be off (0), 5 or 7".into(),
+        ));
+    }
+    settings::put_json(store, KEY, &policy, actor).await?;
+    codex_central_store::audit::append(
+        store.db(),
+        codex_central_store::audit::NewAuditEvent {
+            actor_kind: actor_kind.into(),
+            actor: actor.into(),
+            action: "quota.set_policy".into(),
+            target: "usage:quota_policy".into(),
+            client_ip: client_ip.into(),
+            details: serde_json::to_value(&policy).unwrap_or_default(),
+        },
+    )
+    .await?;
+    Ok(policy)
+}
