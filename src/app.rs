@@ -92,6 +92,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             let built = services::build(
                 store.clone(),
                 keyring,
+                &config.public_url,
                 AuthnConfig {
                     auth_mode_on: config.auth_mode_on,
                     internal_secret: internal_secret.clone(),

@@ -10,6 +10,7 @@ use codex_central_auth::{AuthGrpc, Authenticator};
 use codex_central_common::crypto::Keyring;
 use codex_central_config::ConfigGrpc;
 use codex_central_fleet::FleetGrpc;
+use codex_central_fleet::domain::enrollment::Enrollment;
 use codex_central_fleet::domain::host_auth::HostAuthenticator;
 use codex_central_gateway::clients::GrpcChannel;
 use codex_central_memory::MemoryGrpc;
@@ -44,7 +45,12 @@ pub struct Services {
     pub host_auth: HostAuthenticator,
 }
 
-pub fn build(store: Store, keyring: Arc<Keyring>, authn: AuthnConfig) -> anyhow::Result<Services> {
+pub fn build(
+    store: Store,
+    keyring: Arc<Keyring>,
+    public_url: &str,
+    authn: AuthnConfig,
+) -> anyhow::Result<Services> {
     let authenticator = Authenticator::new(store.clone());
     let (health, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -57,6 +63,7 @@ pub fn build(store: Store, keyring: Arc<Keyring>, authn: AuthnConfig) -> anyhow:
         .build_v1alpha()?;
     let auth_mode_on = authn.auth_mode_on;
     let host_auth = HostAuthenticator::new(store.clone());
+    let enrollment = Enrollment::new(store.clone(), keyring.clone(), public_url.to_string());
     let vault = Vault::new(store.clone(), keyring);
     let routes = Routes::new(AuthServiceServer::new(AuthGrpc::new(
         authenticator.clone(),
@@ -66,6 +73,7 @@ pub fn build(store: Store, keyring: Arc<Keyring>, authn: AuthnConfig) -> anyhow:
     .add_service(FleetServiceServer::new(FleetGrpc::new(
         store.clone(),
         host_auth.clone(),
+        enrollment,
     )))
     .add_service(UsageServiceServer::new(UsageGrpc::new(store.clone())))
     .add_service(ConfigServiceServer::new(ConfigGrpc::new(store.clone())))

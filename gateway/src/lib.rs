@@ -9,6 +9,7 @@ pub mod clients;
 mod error;
 mod flex;
 mod host_api;
+mod install;
 pub mod observe;
 mod ops;
 
@@ -72,6 +73,7 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub fn rest_router(state: GatewayState) -> Router {
     api::router()
         .merge(host_api::router())
+        .merge(install::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

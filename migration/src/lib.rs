@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_principals_and_audit;
 mod m0002_fleet_hosts_and_canonical_auth;
+mod m0003_enrollment_tokens;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_principals_and_audit::Migration),
             Box::new(m0002_fleet_hosts_and_canonical_auth::Migration),
+            Box::new(m0003_enrollment_tokens::Migration),
         ]
     }
 }

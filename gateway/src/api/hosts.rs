@@ -49,6 +49,15 @@ pub fn host_json(h: &Host) -> Value {
     })
 }
 
+fn installer_json(i: &codex_central_proto::fleet::v1::InstallerToken) -> Value {
+    json!({
+        "token": i.token,
+        "url": i.url,
+        "command": i.command,
+        "expires_at": rfc3339(i.expires_at.as_ref()),
+    })
+}
+
 #[derive(Deserialize)]
 pub struct RegisterBody {
     fqdn: String,
@@ -87,9 +96,11 @@ pub async fn register(
     if let Value::Object(map) = &mut host {
         map.insert("api_key".into(), json!(res.api_key));
     }
-    Ok(ok(
-        json!({ "host": host, "created": res.created, "installer": Value::Null }),
-    ))
+    Ok(ok(json!({
+        "host": host,
+        "created": res.created,
+        "installer": res.installer.as_ref().map(installer_json),
+    })))
 }
 
 #[derive(Deserialize)]
@@ -416,5 +427,8 @@ pub async fn rotate(
     if let Value::Object(map) = &mut host {
         map.insert("api_key".into(), json!(res.api_key));
     }
-    Ok(ok(json!({ "host": host })))
+    Ok(ok(json!({
+        "host": host,
+        "installer": res.installer.as_ref().map(installer_json),
+    })))
 }

@@ -25,6 +25,9 @@ pub enum Error {
         message: String,
         retry_after_secs: u64,
     },
+    /// A single-use thing was already used or has expired (REST: 410).
+    #[error("{0}")]
+    Gone(String),
 }
 
 impl Error {
@@ -65,6 +68,10 @@ impl From<Error> for Status {
                 &[("x-field".into(), field)],
             ),
             Error::AlreadyExists(msg) => Status::new(Code::AlreadyExists, msg),
+            Error::Gone(msg) => with_metadata(
+                Status::new(Code::FailedPrecondition, msg),
+                &[("x-http-status".into(), "410".into())],
+            ),
             Error::Unauthenticated(msg) => Status::new(Code::Unauthenticated, msg),
             Error::PermissionDenied { message, details } => {
                 let pairs: Vec<(String, String)> = details

@@ -9,6 +9,7 @@ use codex_central_store::Store;
 use codex_central_store::audit::AuditFilter;
 use tonic::{Request, Response, Status};
 
+use crate::domain::enrollment::{Enrollment, TokenState};
 use crate::domain::host_auth::{CallKind, HostAuthenticator, HostCall};
 use crate::domain::host_settings::{self, HostChange, parse_version_selection};
 use crate::domain::hosts::{self, Actor, Registration};
@@ -17,12 +18,47 @@ use crate::domain::{audit, policy};
 pub struct FleetGrpc {
     store: Store,
     host_auth: HostAuthenticator,
+    enrollment: Enrollment,
 }
 
 impl FleetGrpc {
     /// `host_auth` is shared with whoever runs its activity flusher.
-    pub fn new(store: Store, host_auth: HostAuthenticator) -> Self {
-        FleetGrpc { store, host_auth }
+    pub fn new(store: Store, host_auth: HostAuthenticator, enrollment: Enrollment) -> Self {
+        FleetGrpc {
+            store,
+            host_auth,
+            enrollment,
+        }
+    }
+
+    async fn installer(
+        &self,
+        host: &codex_central_store::entities::hosts::Model,
+        key: &codex_central_common::crypto::Secret<String>,
+        ttl_seconds: Option<u32>,
+    ) -> Result<InstallerToken, Status> {
+        let link = self
+            .enrollment
+            .create_installer(
+                host,
+                key,
+                ttl_seconds.map(|s| std::time::Duration::from_secs(u64::from(s))),
+            )
+            .await?;
+        Ok(InstallerToken {
+            token: link.token.expose().clone(),
+            url: link.url,
+            command: link.command,
+            expires_at: Some(ms_to_timestamp(link.expires_at)),
+        })
+    }
+}
+
+fn token_state(state: TokenState) -> EnrollmentTokenState {
+    match state {
+        TokenState::Valid => EnrollmentTokenState::Valid,
+        TokenState::Used => EnrollmentTokenState::Used,
+        TokenState::Expired => EnrollmentTokenState::Expired,
     }
 }
 
@@ -111,6 +147,7 @@ impl FleetService for FleetGrpc {
     ) -> Result<Response<RegisterHostResponse>, Status> {
         let actor = admin_actor(&CallContext::of(&request))?;
         let req = request.into_inner();
+        let req_ttl = req.installer_ttl_seconds;
         let registered = hosts::register(
             &self.store,
             &actor,
@@ -125,10 +162,13 @@ impl FleetService for FleetGrpc {
         )
         .await?;
         self.host_auth.invalidate();
+        let installer = self
+            .installer(&registered.host, &registered.api_key, req_ttl)
+            .await?;
         Ok(Response::new(RegisterHostResponse {
             host: Some(host_to_proto(registered.host)),
             api_key: registered.api_key.expose().clone(),
-            installer: None,
+            installer: Some(installer),
             created: registered.created,
         }))
     }
@@ -429,13 +469,17 @@ impl FleetService for FleetGrpc {
         request: Request<RotateHostKeyRequest>,
     ) -> Result<Response<RotateHostKeyResponse>, Status> {
         let actor = admin_actor(&CallContext::of(&request))?;
-        let id = hosts::parse_id(&request.into_inner().id)?;
+        let req = request.into_inner();
+        let id = hosts::parse_id(&req.id)?;
         let (host, key) = host_settings::rotate_key(&self.store, &actor, id).await?;
         self.host_auth.invalidate();
+        let installer = self
+            .installer(&host, &key, req.installer_ttl_seconds)
+            .await?;
         Ok(Response::new(RotateHostKeyResponse {
             host: Some(host_to_proto(host)),
             api_key: key.expose().clone(),
-            installer: None,
+            installer: Some(installer),
         }))
     }
 
@@ -521,6 +565,34 @@ impl FleetService for FleetGrpc {
         }))
     }
 
+    async fn inspect_installer_token(
+        &self,
+        request: Request<InspectInstallerTokenRequest>,
+    ) -> Result<Response<InspectInstallerTokenResponse>, Status> {
+        CallContext::of(&request).require_internal()?;
+        let (state, host, expires_at, command) =
+            self.enrollment.inspect(&request.into_inner().token).await?;
+        Ok(Response::new(InspectInstallerTokenResponse {
+            state: token_state(state) as i32,
+            expires_at: Some(ms_to_timestamp(expires_at)),
+            fqdn: host.fqdn,
+            command,
+        }))
+    }
+
+    async fn consume_installer_token(
+        &self,
+        request: Request<ConsumeInstallerTokenRequest>,
+    ) -> Result<Response<ConsumeInstallerTokenResponse>, Status> {
+        CallContext::of(&request).require_internal()?;
+        let installer = self.enrollment.consume(&request.into_inner().token).await?;
+        Ok(Response::new(ConsumeInstallerTokenResponse {
+            host: Some(host_to_proto(installer.host)),
+            script: installer.script,
+            expires_at: Some(ms_to_timestamp(installer.expires_at)),
+        }))
+    }
+
     async fn get_fleet_policy(
         &self,
         request: Request<GetFleetPolicyRequest>,
@@ -577,8 +649,6 @@ impl FleetService for FleetGrpc {
         get_fleet_overview(GetFleetOverviewRequest) -> GetFleetOverviewResponse;
         record_host_user(RecordHostUserRequest) -> RecordHostUserResponse;
         list_host_users(ListHostUsersRequest) -> ListHostUsersResponse;
-        inspect_installer_token(InspectInstallerTokenRequest) -> InspectInstallerTokenResponse;
-        consume_installer_token(ConsumeInstallerTokenRequest) -> ConsumeInstallerTokenResponse;
         create_seed_token(CreateSeedTokenRequest) -> CreateSeedTokenResponse;
         inspect_seed_token(InspectSeedTokenRequest) -> InspectSeedTokenResponse;
         consume_seed_token(ConsumeSeedTokenRequest) -> ConsumeSeedTokenResponse;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth_failures;
 pub mod canonical_auth;
 mod connect;
+pub mod enrollment;
 pub mod entities;
 mod error;
 pub mod host_sync_states;

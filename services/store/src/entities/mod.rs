@@ -5,6 +5,8 @@ pub mod auth_failures;
 pub mod canonical_auth;
 pub mod host_sync_states;
 pub mod hosts;
+pub mod installer_tokens;
 pub mod leases;
+pub mod seed_tokens;
 pub mod service_tokens;
 pub mod settings;

@@ -1,0 +1,182 @@
+//! `GET /install/{token}`: the single-use installer. `HEAD` and browser/link previews
+//! (`Accept` preferring `text/html`) only inspect the link; any other `GET` (curl) consumes it
+//! and receives the script. Errors are scripts too, so `curl … | bash` prints the reason.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use codex_central_proto::fleet::v1::{
+    ConsumeInstallerTokenRequest, EnrollmentTokenState, InspectInstallerTokenRequest,
+};
+
+use crate::GatewayState;
+use crate::caller::{Caller, client_ip};
+
+pub fn router() -> Router<GatewayState> {
+    Router::new().route("/install/{token}", get(install))
+}
+
+fn prefers_html(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let first = accept
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
+    matches!(first, "text/html" | "application/xhtml+xml")
+}
+
+fn script_response(status: StatusCode, body: String, expires_at: Option<String>) -> Response {
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/x-shellscript; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(v) = expires_at.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        h.insert("x-installer-expires-at", v);
+    }
+    res
+}
+
+fn error_script(status: StatusCode, message: &str) -> Response {
+    let quoted = format!(
+        "'{}'",
+        format!("codex-central: {message}").replace('\'', r"'\''")
+    );
+    script_response(
+        status,
+        format!("#!/usr/bin/env bash\necho {quoted} >&2\nexit 1\n"),
+        None,
+    )
+}
+
+/// HTTP status for an enrollment error: the services mark "used/expired" with 410.
+fn status_of(err: &tonic::Status) -> StatusCode {
+    let explicit = err
+        .metadata()
+        .get("x-http-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u16>().ok())
+        .and_then(|v| StatusCode::from_u16(v).ok());
+    explicit.unwrap_or_else(|| crate::ApiError::from(err.clone()).status)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn preview_page(status: StatusCode, title: &str, body: &str) -> Response {
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1d2430}}code{{display:block;padding:.75rem;background:#f2f4f7;border-radius:6px;word-break:break-all}}</style></head><body><h1>{t}</h1>{body}</body></html>",
+        t = html_escape(title),
+    );
+    let mut res = (status, page).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn install(
+    State(state): State<GatewayState>,
+    Path(token): Path<String>,
+    parts: axum::http::request::Parts,
+) -> Response {
+    // The token is the credential: no principal, whatever headers came along.
+    let anonymous = Caller {
+        principal: None,
+        client_ip: client_ip(&parts, &state),
+    };
+    let method = parts.method.clone();
+    let headers = &parts.headers;
+    if method == Method::HEAD || prefers_html(headers) {
+        let inspected = state
+            .clients()
+            .fleet()
+            .inspect_installer_token(
+                anonymous.request(&state, InspectInstallerTokenRequest { token }),
+            )
+            .await;
+        return match inspected {
+            Ok(res) => {
+                let res = res.into_inner();
+                let (status, title, body) = match res.state() {
+                    EnrollmentTokenState::Valid => (
+                        StatusCode::OK,
+                        format!("Install cdx on {}", res.fqdn),
+                        format!(
+                            "<p>Run this on the host. The link works once.</p><code>{}</code>",
+                            html_escape(&res.command)
+                        ),
+                    ),
+                    EnrollmentTokenState::Used => (
+                        StatusCode::GONE,
+                        "Installer already used".into(),
+                        "<p>Ask an administrator for a new installer link.</p>".into(),
+                    ),
+                    _ => (
+                        StatusCode::GONE,
+                        "Installer expired".into(),
+                        "<p>Ask an administrator for a new installer link.</p>".into(),
+                    ),
+                };
+                if method == Method::HEAD {
+                    status.into_response()
+                } else {
+                    preview_page(status, &title, &body)
+                }
+            }
+            Err(err) => {
+                let status = status_of(&err);
+                if method == Method::HEAD {
+                    status.into_response()
+                } else {
+                    preview_page(status, err.message(), "")
+                }
+            }
+        };
+    }
+    let consumed = state
+        .clients()
+        .fleet()
+        .consume_installer_token(anonymous.request(&state, ConsumeInstallerTokenRequest { token }))
+        .await;
+    match consumed {
+        Ok(res) => {
+            let res = res.into_inner();
+            let expires = crate::api::rfc3339(res.expires_at.as_ref())
+                .as_str()
+                .map(str::to_string);
+            script_response(StatusCode::OK, res.script, expires)
+        }
+        Err(err) => {
+            let status = status_of(&err);
+            let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+                "internal server error"
+            } else {
+                err.message()
+            };
+            error_script(status, message)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Installer links: `curl -fsSL "<public_url>/install/<token>" | bash`. Single-use (consumed by
+//! one conditional UPDATE), expiring, and robust to link scanners: inspecting a link (HEAD, an
+//! HTML preview) never consumes it. The host key travels only in the script body.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_central_common::crypto::{
+    Keyring, Secret, TokenKind, generate_token, token_digest, token_display_prefix,
+};
+use codex_central_store::entities::hosts::Model as Host;
+use codex_central_store::entities::installer_tokens;
+use codex_central_store::{Store, enrollment, hosts, now_ms};
+
+use super::hosts::millis;
+use crate::{Error, Result};
+
+pub const DEFAULT_INSTALLER_TTL: Duration = Duration::from_secs(30 * 60);
+const MAX_INSTALLER_TTL: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Valid,
+    Used,
+    Expired,
+}
+
+pub struct InstallerLink {
+    pub token: Secret<String>,
+    pub url: String,
+    pub command: String,
+    pub expires_at: i64,
+}
+
+pub struct Installer {
+    pub host: Host,
+    pub script: String,
+    pub expires_at: i64,
+}
+
+#[derive(Clone)]
+pub struct Enrollment {
+    store: Store,
+    keyring: Arc<Keyring>,
+    public_url: String,
+}
+
+impl Enrollment {
+    pub fn new(store: Store, keyring: Arc<Keyring>, public_url: String) -> Self {
+        Enrollment {
+            store,
+            keyring,
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    fn link(&self, token: &str) -> (String, String) {
+        let url = format!("{}/install/{token}", self.public_url);
+        let command = format!("curl -fsSL \"{url}\" | bash");
+        (url, command)
+    }
+
+    /// Creates an installer for `host` carrying `api_key`; earlier unused ones are revoked.
+    pub async fn create_installer(
+        &self,
+        host: &Host,
+        api_key: &Secret<String>,
+        ttl: Option<Duration>,
+    ) -> Result<InstallerLink> {
+        let ttl = ttl.unwrap_or(DEFAULT_INSTALLER_TTL);
+        if ttl.is_zero() || ttl > MAX_INSTALLER_TTL {
+            return Err(Error::invalid(
+                "installer_ttl_seconds",
+                "installer_ttl_seconds must be between 1 and 86400",
+            ));
+        }
+        let token = generate_token(TokenKind::Installer)?;
+        let now = now_ms();
+        let expires_at = now + millis(ttl);
+        let txn = self.store.begin().await?;
+        enrollment::revoke_installers_of(&txn, host.id, now).await?;
+        enrollment::insert_installer(
+            &txn,
+            installer_tokens::Model {
+                token_digest: token_digest(token.expose()),
+                host_id: host.id,
+                key_enc: self.keyring.encrypt_str(api_key.expose())?,
+                expires_at,
+                used_at: None,
+                created_at: now,
+            },
+        )
+        .await?;
+        txn.commit()
+            .await
+            .map_err(codex_central_store::Error::from)?;
+        let (url, command) = self.link(token.expose());
+        Ok(InstallerLink {
+            token,
+            url,
+            command,
+            expires_at,
+        })
+    }
+
+    async fn find(&self, token: &str) -> Result<installer_tokens::Model> {
+        let not_found = || {
+            Error::from(codex_central_store::Error::NotFound(
+                "Installer not found".into(),
+            ))
+        };
+        if TokenKind::of_token(token) != Some(TokenKind::Installer) {
+            return Err(not_found());
+        }
+        enrollment::installer(&self.store, &token_digest(token))
+            .await?
+            .ok_or_else(not_found)
+    }
+
+    fn state(row: &installer_tokens::Model, now: i64) -> TokenState {
+        if row.used_at.is_some() {
+            TokenState::Used
+        } else if row.expires_at <= now {
+            TokenState::Expired
+        } else {
+            TokenState::Valid
+        }
+    }
+
+    /// The installer's state, host and command without consuming it.
+    pub async fn inspect(&self, token: &str) -> Result<(TokenState, Host, i64, String)> {
+        let row = self.find(token).await?;
+        let host = hosts::get(self.store.db(), row.host_id).await?;
+        let (_, command) = self.link(token);
+        Ok((Self::state(&row, now_ms()), host, row.expires_at, command))
+    }
+
+    /// Consumes the installer and returns its script; exactly one caller ever gets it.
+    pub async fn consume(&self, token: &str) -> Result<Installer> {
+        let row = self.find(token).await?;
+        let now = now_ms();
+        match Self::state(&row, now) {
+            TokenState::Used => return Err(Error::Gone("Installer already used".into())),
+            TokenState::Expired => return Err(Error::Gone("Installer expired".into())),
+            TokenState::Valid => {}
+        }
+        let key = Secret::new(self.keyring.decrypt_string(&row.key_enc)?);
+        if !enrollment::consume_installer(&self.store, &row.token_digest, now).await? {
+            return Err(Error::Gone("Installer already used".into()));
+        }
+        let host = hosts::get(self.store.db(), row.host_id).await?;
+        tracing::info!(installer = %token_display_prefix(token), host = %host.fqdn, "installer used");
+        let script = install_script(&self.public_url, key.expose(), &host);
+        Ok(Installer {
+            host,
+            script,
+            expires_at: row.expires_at,
+        })
+    }
+}
+
+/// Single-quotes a value for bash.
+fn sh(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// The install script: writes cdx's config (0600) and installs the wrapper the server offers,
+/// verifying its sha256. Values are quoted; the key appears only here, in the body.
+pub fn install_script(base_url: &str, api_key: &str, host: &Host) -> String {
+    format!(
+        r#"#!/usr/bin/env bash
+# codex-central installer for {fqdn_comment}. Single-use: this link no longer works.
+set -euo pipefail
+CDX_BASE_URL={base}
+CDX_API_KEY={key}
+CDX_FQDN={fqdn}
+CDX_FORCE_IPV4={ipv4}
+CDX_CURL_INSECURE={curl_insecure}
+
+curl_opts=(-fsS --retry 3)
+[ "$CDX_FORCE_IPV4" = 1 ] && curl_opts+=(-4)
+[ "$CDX_CURL_INSECURE" = 1 ] && curl_opts+=(-k)
+
+config_dir="${{XDG_CONFIG_HOME:-$HOME/.config}}/cdx"
+mkdir -p "$config_dir"
+umask 077
+tmp="$(mktemp "$config_dir/.config.toml.XXXXXX")"
+cat >"$tmp" <<CDX_CONFIG
+base_url = "$CDX_BASE_URL"
+api_key = "$CDX_API_KEY"
+fqdn = "$CDX_FQDN"
+force_ipv4 = $([ "$CDX_FORCE_IPV4" = 1 ] && echo true || echo false)
+curl_insecure = $([ "$CDX_CURL_INSECURE" = 1 ] && echo true || echo false)
+CDX_CONFIG
+chmod 600 "$tmp"
+mv "$tmp" "$config_dir/config.toml"
+echo "cdx: configuration written to $config_dir/config.toml" >&2
+
+bin_dir="${{CDX_BIN_DIR:-$HOME/.local/bin}}"
+mkdir -p "$bin_dir"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+status="$(curl "${{curl_opts[@]}}" -H "X-API-Key: $CDX_API_KEY" -D "$work/headers" -o "$work/cdx" -w '%{{http_code}}' "$CDX_BASE_URL/wrapper/download?os=$(uname -s)&arch=$(uname -m)" || true)"
+if [ "$status" != 200 ]; then
+    echo "cdx: the server has no wrapper for this platform yet (HTTP $status); configuration is in place" >&2
+    exit 1
+fi
+want="$(tr -d '\r' <"$work/headers" | awk 'tolower($1)=="x-sha256:" {{print $2}}')"
+have="$(sha256sum "$work/cdx" | cut -d' ' -f1)"
+if [ -z "$want" ] || [ "$want" != "$have" ]; then
+    echo "cdx: checksum mismatch for the downloaded wrapper; not installing" >&2
+    exit 1
+fi
+install -m 0755 "$work/cdx" "$bin_dir/cdx"
+echo "cdx: installed $bin_dir/cdx for $CDX_FQDN" >&2
+"#,
+        fqdn_comment = host.fqdn,
+        base = sh(base_url),
+        key = sh(api_key),
+        fqdn = sh(&host.fqdn),
+        ipv4 = if host.force_ipv4 { "1" } else { "0" },
+        curl_insecure = if host.curl_insecure { "1" } else { "0" },
+    )
+}
+
+/// An error body that is itself a script, so `curl … | bash` prints the reason and fails.
+pub fn error_script(message: &str) -> String {
+    format!(
+        "#!/usr/bin/env bash\necho {} >&2\nexit 1\n",
+        sh(&format!("codex-central: {message}"))
+    )
+}
