@@ -12,6 +12,7 @@ mod host_api;
 mod install;
 pub mod observe;
 mod ops;
+mod seed;
 
 use std::sync::Arc;
 
@@ -74,6 +75,7 @@ pub fn rest_router(state: GatewayState) -> Router {
     api::router()
         .merge(host_api::router())
         .merge(install::router())
+        .merge(seed::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

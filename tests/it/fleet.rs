@@ -1155,3 +1155,176 @@ async fn body_id(srv: &TestServer, admin: &str, fqdn: &str) -> i64 {
 }
 
 on_all_backends!(installer_links_are_single_use);
+
+async fn admin_upload_seed_links_and_host_view(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+
+    // Direct upload: JSON (object or text) and multipart.
+    let doc = document(90, "U");
+    let body = format!("{{\"auth\":{doc}}}");
+    let (status, res) = json(
+        srv.post("/admin/auth/upload")
+            .bearer_auth(&admin)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, res["data"]["status"].as_str()),
+        (200, Some("updated")),
+        "{res}"
+    );
+    let text_doc = document(80, "T");
+    let (_, res) = json(
+        srv.post("/admin/auth/upload")
+            .bearer_auth(&admin)
+            .json(&json!({"auth": text_doc}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res["data"]["status"], "updated", "{res}");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::text(document(70, "M")).file_name("auth.json"),
+    );
+    let (status, res) = json(
+        srv.post("/admin/auth/upload")
+            .bearer_auth(&admin)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, res["data"]["status"].as_str()),
+        (200, Some("updated")),
+        "{res}"
+    );
+    let (status, res) = json(
+        srv.post("/admin/auth/upload")
+            .json(&json!({"auth": doc}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401, "{res}");
+
+    // Seed link: the script does not burn it, an invalid upload does not burn it, one valid
+    // upload does, and only one of many concurrent uploads wins.
+    let (status, res) = json(
+        srv.post("/admin/auth/seed-command")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+    let url = res["data"]["url"].as_str().unwrap().to_string();
+    assert_eq!(
+        res["data"]["command"],
+        format!("curl -fsSL \"{url}\" | bash")
+    );
+    let path = format!("/seed/{}", url.split("/seed/").nth(1).unwrap());
+    let script = srv.get(&path).send().await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.text().await.unwrap().contains("--data-binary"));
+    let (status, res) = json(srv.post(&path).header("content-type", "application/json").body("{\"last_refresh\": \"not a time\", \"OPENAI_API_KEY\": \"sk-abcdefghijklmnopqrstuvwxyz\"}").send().await.unwrap()).await;
+    assert_eq!(status, 422, "{res}");
+    let srv = Arc::new(srv);
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let srv = srv.clone();
+        let path = path.clone();
+        tasks.push(tokio::spawn(async move {
+            let doc = document(10 + i, &format!("S{i}"));
+            srv.post(&path)
+                .header("content-type", "application/json")
+                .body(doc)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 410),
+        "{statuses:?}"
+    );
+    assert_eq!(srv.get(&path).send().await.unwrap().status(), 410);
+
+    // The admin view masks tokens unless revealed, and revealing is audited.
+    let (id, key) = register(&srv, &admin, "viewed.example.com").await;
+    auth_call(
+        &srv,
+        &key,
+        json!({"digest": "0".repeat(64), "last_refresh": Utc::now().to_rfc3339()}),
+    )
+    .await;
+    let (status, res) = json(
+        srv.get(&format!("/admin/hosts/{id}/auth"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+    let shown = res["data"]["auth"]["tokens"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        shown.contains('…') && !shown.contains("AbCdEfGhIjKlMnOpQr"),
+        "{shown}"
+    );
+    assert_eq!(res["data"]["seen_digest"], "0".repeat(64));
+    assert_eq!(res["data"]["in_sync"], false);
+    let (_, res) = json(
+        srv.get(&format!(
+            "/admin/hosts/{id}/auth?reveal=1&reason=incident-42"
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(
+        res["data"]["auth"]["tokens"]["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("rt_AbCdEfGhIjKlMnOpQrStUvWx")
+    );
+    let (_, res) = json(
+        srv.get("/api/v1/audit?action=codex_auth.reveal")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res["data"]["events"][0]["details"]["reason"], "incident-42");
+}
+
+on_all_backends!(admin_upload_seed_links_and_host_view);

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::authenticator::Authenticator;
 use crate::domain::canonical::{Uploader, Vault};
-use crate::domain::codex_auth::{RetrieveOutcome, StoreOutcome};
+use crate::domain::codex_auth::{RetrieveOutcome, StoreOutcome, masked};
 use crate::domain::service_tokens::{self, Actor, Scope};
 
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
@@ -192,6 +192,121 @@ impl AuthService for AuthGrpc {
         }))
     }
 
+    async fn upload_codex_auth(
+        &self,
+        request: Request<UploadCodexAuthRequest>,
+    ) -> Result<Response<UploadCodexAuthResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let via_seed_link = request.get_ref().via_seed_link;
+        // Admins upload directly; the gateway uploads for a seed link it has just consumed
+        // (an internal call without a principal that says so). Hosts use StoreCodexAuth.
+        let who = match ctx.principal.as_ref() {
+            Some(p) if p.role == codex_central_common::Role::Admin => Uploader {
+                actor_kind: p.kind_name().into(),
+                actor: p.audit_actor(),
+                client_ip: ctx.client_ip_text(),
+            },
+            None if ctx.internal && via_seed_link => Uploader {
+                actor_kind: "seed".into(),
+                actor: "seed:link".into(),
+                client_ip: ctx.client_ip_text(),
+            },
+            Some(_) => return Err(Status::permission_denied("admin access required")),
+            None => return Err(Status::unauthenticated("authentication required")),
+        };
+        let req = request.into_inner();
+        if req.dry_run {
+            let doc = self.vault.validate(&req.auth_json)?;
+            return Ok(Response::new(UploadCodexAuthResponse {
+                status: StoreCodexAuthStatus::Unspecified as i32,
+                canonical_digest: doc.digest,
+                canonical_last_refresh: Some(timestamp(doc.last_refresh_at)),
+                summary: None,
+            }));
+        }
+        let answer = self.vault.store(&who, None, &req.auth_json).await?;
+        let status = match answer.outcome {
+            StoreOutcome::Updated => StoreCodexAuthStatus::Updated,
+            StoreOutcome::Unchanged => StoreCodexAuthStatus::Unchanged,
+            StoreOutcome::Outdated => StoreCodexAuthStatus::Outdated,
+        };
+        Ok(Response::new(UploadCodexAuthResponse {
+            status: status as i32,
+            canonical_digest: answer
+                .current
+                .as_ref()
+                .map(|c| c.digest.clone())
+                .unwrap_or_default(),
+            canonical_last_refresh: answer.current.as_ref().map(|c| timestamp(c.at)),
+            summary: None,
+        }))
+    }
+
+    async fn reveal_codex_auth(
+        &self,
+        request: Request<RevealCodexAuthRequest>,
+    ) -> Result<Response<RevealCodexAuthResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let req = request.into_inner();
+        let admin = if req.masked {
+            ctx.require_admin_read()?.clone()
+        } else {
+            ctx.require_admin()?.clone()
+        };
+        let Some(current) = self.vault.current().await? else {
+            return Err(Status::not_found("no canonical auth.json yet"));
+        };
+        let auth_json = if req.masked {
+            masked(&current.text)
+        } else {
+            self.vault
+                .audit_reveal(&admin, &ctx.client_ip_text(), &req.reason, &current.digest)
+                .await?;
+            current.text.clone()
+        };
+        Ok(Response::new(RevealCodexAuthResponse {
+            auth_json,
+            digest: current.digest.clone(),
+            last_refresh: current.last_refresh.clone(),
+        }))
+    }
+
+    async fn list_host_auth_states(
+        &self,
+        request: Request<ListHostAuthStatesRequest>,
+    ) -> Result<Response<ListHostAuthStatesResponse>, Status> {
+        CallContext::of(&request).require_admin_read()?;
+        let req = request.into_inner();
+        let host_id: i64 =
+            req.host_id.trim().parse().map_err(|_| {
+                Status::invalid_argument("host_id is required and must be a host id")
+            })?;
+        let canonical = self
+            .vault
+            .current()
+            .await?
+            .map(|c| c.digest.clone())
+            .unwrap_or_default();
+        let states = self
+            .vault
+            .sync_state(host_id)
+            .await?
+            .map(|s| HostAuthState {
+                host_id: s.host_id.to_string(),
+                in_sync: !canonical.is_empty() && s.seen_digest == canonical,
+                recent_digests: vec![s.seen_digest.clone()],
+                seen_digest: s.seen_digest,
+                seen_at: Some(codex_central_common::time::ms_to_timestamp(s.seen_at)),
+            })
+            .into_iter()
+            .collect();
+        Ok(Response::new(ListHostAuthStatesResponse {
+            states,
+            next_page_token: String::new(),
+            canonical_digest: canonical,
+        }))
+    }
+
     async fn create_service_token(
         &self,
         request: Request<CreateServiceTokenRequest>,
@@ -311,9 +426,6 @@ impl AuthService for AuthGrpc {
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
         refresh_codex_auth(RefreshCodexAuthRequest) -> RefreshCodexAuthResponse;
         validate_codex_auth(ValidateCodexAuthRequest) -> ValidateCodexAuthResponse;
-        upload_codex_auth(UploadCodexAuthRequest) -> UploadCodexAuthResponse;
-        reveal_codex_auth(RevealCodexAuthRequest) -> RevealCodexAuthResponse;
         get_codex_auth_status(GetCodexAuthStatusRequest) -> GetCodexAuthStatusResponse;
-        list_host_auth_states(ListHostAuthStatesRequest) -> ListHostAuthStatesResponse;
     }
 }

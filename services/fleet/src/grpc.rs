@@ -565,6 +565,69 @@ impl FleetService for FleetGrpc {
         }))
     }
 
+    async fn create_seed_token(
+        &self,
+        request: Request<CreateSeedTokenRequest>,
+    ) -> Result<Response<CreateSeedTokenResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let ttl = request
+            .into_inner()
+            .ttl_seconds
+            .map(|s| std::time::Duration::from_secs(u64::from(s)));
+        let link = self
+            .enrollment
+            .create_seed(&actor.principal.audit_actor(), ttl)
+            .await?;
+        codex_central_store::audit::append(
+            self.store.db(),
+            codex_central_store::audit::NewAuditEvent {
+                actor_kind: actor.principal.kind_name().into(),
+                actor: actor.principal.audit_actor(),
+                action: "codex_auth.seed_link".into(),
+                target: "codex_auth:canonical".into(),
+                client_ip: actor.client_ip.clone(),
+                details: serde_json::json!({ "expires_at": link.expires_at }),
+            },
+        )
+        .await
+        .map_err(crate::Error::from)?;
+        Ok(Response::new(CreateSeedTokenResponse {
+            seed: Some(SeedToken {
+                token: link.token.expose().clone(),
+                url: link.url,
+                command: link.command,
+                expires_at: Some(ms_to_timestamp(link.expires_at)),
+            }),
+        }))
+    }
+
+    async fn inspect_seed_token(
+        &self,
+        request: Request<InspectSeedTokenRequest>,
+    ) -> Result<Response<InspectSeedTokenResponse>, Status> {
+        CallContext::of(&request).require_internal()?;
+        let (state, expires_at, script) = self
+            .enrollment
+            .inspect_seed(&request.into_inner().token)
+            .await?;
+        Ok(Response::new(InspectSeedTokenResponse {
+            state: token_state(state) as i32,
+            expires_at: Some(ms_to_timestamp(expires_at)),
+            script,
+        }))
+    }
+
+    async fn consume_seed_token(
+        &self,
+        request: Request<ConsumeSeedTokenRequest>,
+    ) -> Result<Response<ConsumeSeedTokenResponse>, Status> {
+        CallContext::of(&request).require_internal()?;
+        self.enrollment
+            .consume_seed(&request.into_inner().token)
+            .await?;
+        Ok(Response::new(ConsumeSeedTokenResponse {}))
+    }
+
     async fn inspect_installer_token(
         &self,
         request: Request<InspectInstallerTokenRequest>,
@@ -649,9 +712,6 @@ impl FleetService for FleetGrpc {
         get_fleet_overview(GetFleetOverviewRequest) -> GetFleetOverviewResponse;
         record_host_user(RecordHostUserRequest) -> RecordHostUserResponse;
         list_host_users(ListHostUsersRequest) -> ListHostUsersResponse;
-        create_seed_token(CreateSeedTokenRequest) -> CreateSeedTokenResponse;
-        inspect_seed_token(InspectSeedTokenRequest) -> InspectSeedTokenResponse;
-        consume_seed_token(ConsumeSeedTokenRequest) -> ConsumeSeedTokenResponse;
         check_codex_versions(CheckCodexVersionsRequest) -> CheckCodexVersionsResponse;
         set_codex_version_policy(SetCodexVersionPolicyRequest) -> SetCodexVersionPolicyResponse;
         get_wrapper_release(GetWrapperReleaseRequest) -> GetWrapperReleaseResponse;

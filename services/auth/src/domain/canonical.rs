@@ -219,6 +219,39 @@ impl Vault {
         )))
     }
 
+    /// Validates a document without storing it (the seed flow checks before burning a token).
+    pub fn validate(&self, raw: &str) -> Result<CanonicalDocument> {
+        Ok(CanonicalDocument::parse(raw, Utc::now())?)
+    }
+
+    /// Records that an admin saw the unmasked canonical document.
+    pub async fn audit_reveal(
+        &self,
+        admin: &codex_central_common::Principal,
+        client_ip: &str,
+        reason: &str,
+        digest: &str,
+    ) -> Result<()> {
+        audit::append(
+            self.store.db(),
+            NewAuditEvent {
+                actor_kind: admin.kind_name().into(),
+                actor: admin.audit_actor(),
+                action: "codex_auth.reveal".into(),
+                target: "codex_auth:canonical".into(),
+                client_ip: client_ip.into(),
+                details: json!({ "digest": digest, "reason": reason.chars().take(500).collect::<String>() }),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// What one host last synced.
+    pub async fn sync_state(&self, host_id: i64) -> Result<Option<SyncState>> {
+        Ok(host_sync_states::get(&self.store, host_id).await?)
+    }
+
     /// Records what a host synced; failures are logged, never fail the sync itself.
     async fn record_sync(
         &self,

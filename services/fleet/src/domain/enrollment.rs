@@ -159,6 +159,119 @@ impl Enrollment {
     }
 }
 
+pub const DEFAULT_SEED_TTL: Duration = Duration::from_secs(15 * 60);
+
+pub struct SeedLink {
+    pub token: Secret<String>,
+    pub url: String,
+    pub command: String,
+    pub expires_at: i64,
+}
+
+impl Enrollment {
+    fn seed_link(&self, token: &str) -> (String, String) {
+        let url = format!("{}/seed/auth/{token}", self.public_url);
+        let command = format!("curl -fsSL \"{url}\" | bash");
+        (url, command)
+    }
+
+    /// A single-use link that uploads a trusted machine's `~/.codex/auth.json`.
+    pub async fn create_seed(&self, created_by: &str, ttl: Option<Duration>) -> Result<SeedLink> {
+        let ttl = ttl.unwrap_or(DEFAULT_SEED_TTL);
+        if ttl.is_zero() || ttl > MAX_INSTALLER_TTL {
+            return Err(Error::invalid(
+                "ttl_seconds",
+                "ttl_seconds must be between 1 and 86400",
+            ));
+        }
+        let token = generate_token(TokenKind::Seed)?;
+        let now = now_ms();
+        let expires_at = now + millis(ttl);
+        enrollment::insert_seed(
+            &self.store,
+            codex_central_store::entities::seed_tokens::Model {
+                token_digest: token_digest(token.expose()),
+                expires_at,
+                used_at: None,
+                created_by: created_by.chars().take(191).collect(),
+                created_at: now,
+            },
+        )
+        .await?;
+        let (url, command) = self.seed_link(token.expose());
+        Ok(SeedLink {
+            token,
+            url,
+            command,
+            expires_at,
+        })
+    }
+
+    /// The seed link's state, expiry and upload script, without consuming it.
+    pub async fn inspect_seed(&self, token: &str) -> Result<(TokenState, i64, String)> {
+        let not_found = || {
+            Error::from(codex_central_store::Error::NotFound(
+                "Seed link not found".into(),
+            ))
+        };
+        if TokenKind::of_token(token) != Some(TokenKind::Seed) {
+            return Err(not_found());
+        }
+        let row = enrollment::seed(&self.store, &token_digest(token))
+            .await?
+            .ok_or_else(not_found)?;
+        let now = now_ms();
+        let state = if row.used_at.is_some() {
+            TokenState::Used
+        } else if row.expires_at <= now {
+            TokenState::Expired
+        } else {
+            TokenState::Valid
+        };
+        let (url, _) = self.seed_link(token);
+        Ok((state, row.expires_at, seed_script(&url)))
+    }
+
+    /// Burns the seed link; exactly one caller wins.
+    pub async fn consume_seed(&self, token: &str) -> Result<()> {
+        let (state, _, _) = self.inspect_seed(token).await?;
+        match state {
+            TokenState::Used => Err(Error::Gone("Seed link already used".into())),
+            TokenState::Expired => Err(Error::Gone("Seed link expired".into())),
+            TokenState::Valid => {
+                if enrollment::consume_seed(&self.store, &token_digest(token), now_ms()).await? {
+                    Ok(())
+                } else {
+                    Err(Error::Gone("Seed link already used".into()))
+                }
+            }
+        }
+    }
+}
+
+/// Uploads the machine's auth.json to the seed link (which stays valid if the upload is bad).
+fn seed_script(url: &str) -> String {
+    format!(
+        r#"#!/usr/bin/env bash
+# codex-central: upload this machine's Codex auth.json as the fleet's canonical copy.
+set -euo pipefail
+file="${{CODEX_HOME:-$HOME/.codex}}/auth.json"
+if [ ! -r "$file" ]; then
+    echo "codex-central: $file not found; sign in with codex first" >&2
+    exit 1
+fi
+if curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' --data-binary @"$file" {url} >/dev/null; then
+    echo "codex-central: auth.json uploaded" >&2
+else
+    echo >&2
+    echo "codex-central: upload failed (the link stays valid until it expires)" >&2
+    exit 1
+fi
+"#,
+        url = sh(url),
+    )
+}
+
 /// Single-quotes a value for bash.
 fn sh(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
