@@ -1,7 +1,13 @@
 //! A small closed-loop load generator: N connections, each sending its next request as soon as
 //! the previous answer arrived, for a fixed time. Prints throughput and latency percentiles as
-//! one JSON line so scripts can compute ratios.
+//! one JSON line so scripts can compute ratios. Also holds the `/auth` benchmark's helpers
+//! (host registration, seeding, a bare axum reference server) in [`auth`].
 
+mod auth;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -9,7 +15,9 @@ use bytes::Bytes;
 use clap::{Parser, Subcommand};
 use codex_central_proto::auth::v1::WhoAmIRequest;
 use codex_central_proto::auth::v1::auth_service_client::AuthServiceClient;
-use http_body_util::{BodyExt, Empty};
+use http::HeaderValue;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
 #[derive(Parser)]
@@ -22,9 +30,24 @@ struct Args {
     /// Seconds to run.
     #[arg(long, default_value_t = 10, global = true)]
     duration: u64,
+    /// Stop after this many requests in all (e.g. one per host key as a warm-up); 0: no limit.
+    #[arg(long, default_value_t = 0, global = true)]
+    requests: i64,
     /// Label printed with the results.
     #[arg(long, default_value = "", global = true)]
     label: String,
+}
+
+/// When workers stop: at the deadline, or once the request budget is spent.
+struct Limit {
+    deadline: Instant,
+    left: AtomicI64,
+}
+
+impl Limit {
+    fn more(&self) -> bool {
+        Instant::now() < self.deadline && self.left.fetch_sub(1, Ordering::Relaxed) > 0
+    }
 }
 
 #[derive(Subcommand)]
@@ -41,6 +64,56 @@ enum Target {
         #[arg(long)]
         token: Option<String>,
     },
+    /// HTTP/1.1 keep-alive `POST /auth` retrieve with a matching digest, host keys taken
+    /// round-robin from a file; an answer without `"valid"` counts as an error.
+    AuthRetrieve {
+        base_url: String,
+        /// One host key per line.
+        #[arg(long)]
+        keys_file: PathBuf,
+        #[arg(long)]
+        digest: String,
+        #[arg(long)]
+        last_refresh: String,
+    },
+    /// Serve `POST /auth` from an in-memory map with bare axum: the ceiling for `auth-retrieve`.
+    BareAuth {
+        #[arg(long)]
+        bind: String,
+        #[arg(long)]
+        keys_file: PathBuf,
+        #[arg(long)]
+        digest: String,
+        #[arg(long)]
+        last_refresh: String,
+    },
+    /// Register hosts `h<i>.bench.example` through the admin API; writes their keys, one a line.
+    RegisterHosts {
+        base_url: String,
+        /// Admin service token.
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        count: usize,
+        #[arg(long)]
+        keys_out: PathBuf,
+    },
+    /// Store the benchmark auth.json as a host; prints `<digest> <last_refresh>`.
+    StoreAuth {
+        base_url: String,
+        #[arg(long)]
+        key: String,
+    },
+    /// Print SQL inserting hosts `b<i>.bench.example` with deterministic keys; writes the keys.
+    GenHostsSql {
+        #[arg(long)]
+        count: usize,
+        #[arg(long)]
+        keys_out: PathBuf,
+        /// Bind every host to this IP already (as after its first call).
+        #[arg(long)]
+        ip: Option<String>,
+    },
 }
 
 struct WorkerResult {
@@ -48,22 +121,73 @@ struct WorkerResult {
     errors: u64,
 }
 
+/// What an HTTP/1.1 worker sends, and the text a good answer must contain.
+struct HttpLoad {
+    authority: String,
+    request: Box<dyn Fn() -> anyhow::Result<http::Request<Full<Bytes>>> + Send + Sync>,
+    expect: Option<&'static [u8]>,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let http_load = match &args.target {
+        Target::Http { url, token } => get_load(url, token.clone())?,
+        Target::AuthRetrieve {
+            base_url,
+            keys_file,
+            digest,
+            last_refresh,
+        } => retrieve_load(base_url, keys_file, digest, last_refresh)?,
+        Target::GrpcWhoami { url, token } => {
+            return run(&args, |limit| {
+                tokio::spawn(grpc_worker(url.clone(), token.clone(), limit))
+            })
+            .await;
+        }
+        Target::BareAuth {
+            bind,
+            keys_file,
+            digest,
+            last_refresh,
+        } => return auth::bare_server(bind, keys_file, digest.clone(), last_refresh.clone()).await,
+        Target::RegisterHosts {
+            base_url,
+            token,
+            count,
+            keys_out,
+        } => return auth::register_hosts(base_url, token, *count, keys_out).await,
+        Target::StoreAuth { base_url, key } => return auth::store(base_url, key).await,
+        Target::GenHostsSql {
+            count,
+            keys_out,
+            ip,
+        } => return auth::hosts_sql(*count, keys_out, ip.as_deref()),
+    };
+    let load = Arc::new(http_load);
+    run(&args, |limit| {
+        tokio::spawn(http_worker(load.clone(), limit))
+    })
+    .await
+}
+
+/// Runs `connections` workers until the deadline and prints the JSON result line.
+async fn run(
+    args: &Args,
+    spawn: impl Fn(Arc<Limit>) -> tokio::task::JoinHandle<anyhow::Result<WorkerResult>>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(args.connections);
-    for _ in 0..args.connections {
-        tasks.push(match &args.target {
-            Target::Http { url, token } => {
-                tokio::spawn(http_worker(url.clone(), token.clone(), deadline))
-            }
-            Target::GrpcWhoami { url, token } => {
-                tokio::spawn(grpc_worker(url.clone(), token.clone(), deadline))
-            }
-        });
-    }
+    let limit = Arc::new(Limit {
+        deadline: started + Duration::from_secs(args.duration),
+        left: AtomicI64::new(if args.requests > 0 {
+            args.requests
+        } else {
+            i64::MAX
+        }),
+    });
+    let tasks: Vec<_> = (0..args.connections)
+        .map(|_| spawn(limit.clone()))
+        .collect();
     let mut latencies = Vec::new();
     let mut errors = 0;
     for t in tasks {
@@ -94,35 +218,108 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn http_worker(
-    url: String,
-    token: Option<String>,
-    deadline: Instant,
-) -> anyhow::Result<WorkerResult> {
+fn get_load(url: &str, token: Option<String>) -> anyhow::Result<HttpLoad> {
     let uri: http::Uri = url.parse().context("url")?;
-    let authority = uri.authority().context("url needs host:port")?.clone();
-    let stream = tokio::net::TcpStream::connect(authority.as_str()).await?;
+    let authority = authority(&uri)?;
+    let bearer = token
+        .map(|t| HeaderValue::try_from(format!("Bearer {t}")))
+        .transpose()?;
+    let host = authority.clone();
+    Ok(HttpLoad {
+        authority,
+        request: Box::new(move || {
+            let mut req = http::Request::get(uri.clone()).header(http::header::HOST, &host);
+            if let Some(b) = &bearer {
+                req = req.header(http::header::AUTHORIZATION, b);
+            }
+            Ok(req.body(Full::new(Bytes::new()))?)
+        }),
+        expect: None,
+    })
+}
+
+fn retrieve_load(
+    base_url: &str,
+    keys_file: &std::path::Path,
+    digest: &str,
+    last_refresh: &str,
+) -> anyhow::Result<HttpLoad> {
+    let uri: http::Uri = format!("{}/auth", base_url.trim_end_matches('/'))
+        .parse()
+        .context("base url")?;
+    let authority = authority(&uri)?;
+    let keys = auth::read_keys(keys_file)?
+        .into_iter()
+        .map(HeaderValue::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let body = Bytes::from(
+        serde_json::json!({"command": "retrieve", "digest": digest, "last_refresh": last_refresh})
+            .to_string(),
+    );
+    let next = AtomicUsize::new(0);
+    let host = authority.clone();
+    Ok(HttpLoad {
+        authority,
+        request: Box::new(move || {
+            let key = &keys[next.fetch_add(1, Ordering::Relaxed) % keys.len()];
+            Ok(http::Request::post(uri.clone())
+                .header(http::header::HOST, &host)
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .header("x-api-key", key)
+                .body(Full::new(body.clone()))?)
+        }),
+        expect: Some(b"\"valid\""),
+    })
+}
+
+fn authority(uri: &http::Uri) -> anyhow::Result<String> {
+    Ok(uri
+        .authority()
+        .context("url needs host:port")?
+        .as_str()
+        .to_string())
+}
+
+/// One keep-alive HTTP/1.1 connection.
+async fn connect(authority: &str) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .with_context(|| format!("connect {authority}"))?;
     stream.set_nodelay(true)?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// Sends one request and reads the whole answer.
+async fn call(
+    sender: &mut SendRequest<Full<Bytes>>,
+    req: http::Request<Full<Bytes>>,
+) -> anyhow::Result<(http::StatusCode, Bytes)> {
+    sender.ready().await?;
+    let res = sender.send_request(req).await?;
+    let status = res.status();
+    Ok((status, res.into_body().collect().await?.to_bytes()))
+}
+
+async fn http_worker(load: Arc<HttpLoad>, limit: Arc<Limit>) -> anyhow::Result<WorkerResult> {
+    let mut sender = connect(&load.authority).await?;
     let mut result = WorkerResult {
         latencies_us: Vec::with_capacity(100_000),
         errors: 0,
     };
-    while Instant::now() < deadline {
-        let mut req =
-            http::Request::get(uri.clone()).header(http::header::HOST, authority.as_str());
-        if let Some(t) = &token {
-            req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let req = req.body(Empty::<Bytes>::new())?;
+    while limit.more() {
+        let req = (load.request)()?;
         let t = Instant::now();
         sender.ready().await?;
         match sender.send_request(req).await {
             Ok(res) => {
                 let ok = res.status().is_success();
-                res.into_body().collect().await?;
-                if ok {
+                let body = res.into_body().collect().await?.to_bytes();
+                let expected = load
+                    .expect
+                    .is_none_or(|e| body.windows(e.len()).any(|w| w == e));
+                if ok && expected {
                     result.latencies_us.push(elapsed_us(t));
                 } else {
                     result.errors += 1;
@@ -137,7 +334,7 @@ async fn http_worker(
 async fn grpc_worker(
     url: String,
     token: Option<String>,
-    deadline: Instant,
+    limit: Arc<Limit>,
 ) -> anyhow::Result<WorkerResult> {
     let channel = tonic::transport::Endpoint::from_shared(url)?
         .tcp_nodelay(true)
@@ -150,7 +347,7 @@ async fn grpc_worker(
         latencies_us: Vec::with_capacity(100_000),
         errors: 0,
     };
-    while Instant::now() < deadline {
+    while limit.more() {
         let mut req = tonic::Request::new(WhoAmIRequest {});
         if let Some(v) = &auth {
             req.metadata_mut().insert("authorization", v.clone());
