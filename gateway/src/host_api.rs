@@ -32,6 +32,7 @@ use crate::{ApiError, GatewayState};
 pub fn router() -> Router<GatewayState> {
     Router::new()
         .route("/auth", post(auth).delete(deregister))
+        .route("/host/users", post(host_users))
         .route("/versions", axum::routing::get(versions))
 }
 
@@ -472,4 +473,64 @@ async fn versions(State(state): State<GatewayState>, parts: Parts) -> Result<Res
     };
     let flags = ensure_api_enabled(&state, &anonymous).await?;
     Ok(crate::error::ok(versions_json(&flags)))
+}
+
+#[derive(Deserialize, Default)]
+struct HostUserBody {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    hostname: String,
+}
+
+/// `POST /host/users`: records which local user runs Codex on the calling host.
+async fn host_users(
+    State(state): State<GatewayState>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: HostUserBody = if body.is_empty() {
+        HostUserBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                ApiError::bad_request("Invalid JSON payload")
+            } else {
+                ApiError::invalid_field("username", "username and hostname must be strings")
+            }
+        })?
+    };
+    let (caller, _) = authenticate(
+        &state,
+        &parts,
+        HostCallKind::General,
+        false,
+        Reported::default(),
+    )
+    .await?;
+    let res = state
+        .clients()
+        .fleet()
+        .record_host_user(caller.request(
+            &state,
+            codex_central_proto::fleet::v1::RecordHostUserRequest {
+                username: b.username,
+                hostname: b.hostname,
+            },
+        ))
+        .await?
+        .into_inner();
+    let users: Vec<Value> = res
+        .users
+        .iter()
+        .map(|u| {
+            json!({
+                "username": u.username,
+                "hostname": u.hostname,
+                "first_seen": crate::api::rfc3339(u.first_seen.as_ref()),
+                "last_seen": crate::api::rfc3339(u.last_seen.as_ref()),
+            })
+        })
+        .collect();
+    Ok(crate::error::ok(json!({ "users": users })))
 }

@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_principals_and_audit;
 mod m0002_fleet_hosts_and_canonical_auth;
 mod m0003_enrollment_tokens;
+mod m0004_host_users;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_principals_and_audit::Migration),
             Box::new(m0002_fleet_hosts_and_canonical_auth::Migration),
             Box::new(m0003_enrollment_tokens::Migration),
+            Box::new(m0004_host_users::Migration),
         ]
     }
 }

@@ -1328,3 +1328,98 @@ async fn admin_upload_seed_links_and_host_view(backend: Backend) {
 }
 
 on_all_backends!(admin_upload_seed_links_and_host_view);
+
+async fn host_users_and_logs(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (_, key) = register(&srv, &admin, "shared.example.com").await;
+    let record = |body: Value| {
+        srv.post("/host/users")
+            .header("x-api-key", &key)
+            .json(&body)
+    };
+    let (status, body) = json(
+        record(json!({"username": "alice", "hostname": "shared"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["users"][0]["username"], "alice");
+    let long = "b".repeat(400);
+    let (_, body) = json(
+        record(json!({"username": long, "hostname": "shared"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["users"].as_array().unwrap().len(), 2);
+    assert!(
+        body["data"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"].as_str().unwrap().len() == 191)
+    );
+    let (_, body) = json(
+        record(json!({"username": "", "hostname": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["users"].as_array().unwrap().len(),
+        2,
+        "empty usernames record nothing"
+    );
+    let (status, _) = json(record(json!({"username": 5})).send().await.unwrap()).await;
+    assert_eq!(status, 422);
+    let (status, _) = json(
+        srv.post("/host/users")
+            .json(&json!({"username": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // /admin/logs is bounded and paginated.
+    let (status, body) = json(
+        srv.get("/admin/logs?limit=1")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["logs"].as_array().unwrap().len(), 1);
+    let cursor = body["data"]["next_cursor"].as_str().unwrap().to_string();
+    let (_, next) = json(
+        srv.get(&format!("/admin/logs?limit=500&cursor={cursor}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!next["data"]["logs"].as_array().unwrap().is_empty());
+    assert_ne!(next["data"]["logs"][0]["id"], body["data"]["logs"][0]["id"]);
+    let (status, _) = json(
+        srv.get("/admin/logs?limit=501")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+}
+
+on_all_backends!(host_users_and_logs);

@@ -67,3 +67,63 @@ pub async fn list(
         json!({ "events": events, "next_page_token": res.next_page_token }),
     ))
 }
+
+#[derive(Deserialize)]
+pub struct LogsQuery {
+    limit: Option<u32>,
+    #[serde(default)]
+    cursor: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// Peer-compatible `GET /admin/logs?limit=` (default 50, at most 500), with a `cursor` for the
+/// next page (the peer has no maximum and no cursor).
+pub async fn logs(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    query: Result<Query<LogsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > 500 {
+        return Err(ApiError::invalid_field(
+            "limit",
+            "limit must be between 1 and 500",
+        ));
+    }
+    let res = state
+        .clients()
+        .fleet()
+        .list_audit_events(caller.request(
+            &state,
+            ListAuditEventsRequest {
+                page: Some(PageRequest {
+                    page_size: limit,
+                    page_token: q.cursor,
+                }),
+                actor: String::new(),
+                action: q.action,
+                target: String::new(),
+            },
+        ))
+        .await?
+        .into_inner();
+    let logs: Vec<Value> = res
+        .events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(e.id)),
+                "created_at": rfc3339(e.at.as_ref()),
+                "action": e.action,
+                "actor": e.actor,
+                "target": e.target,
+                "client_ip": e.client_ip,
+                "details": serde_json::from_str::<Value>(&e.details_json).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    let next = (!res.next_page_token.is_empty()).then_some(res.next_page_token);
+    Ok(ok(json!({ "logs": logs, "next_cursor": next })))
+}

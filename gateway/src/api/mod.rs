@@ -25,6 +25,7 @@ pub fn router() -> Router<GatewayState> {
             delete(service_tokens::revoke),
         )
         .route("/api/v1/audit", get(audit::list))
+        .route("/admin/logs", get(audit::logs))
         .route(
             "/admin/api/state",
             get(policy::get_api_state).post(policy::set_api_state),

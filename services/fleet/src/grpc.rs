@@ -54,6 +54,23 @@ impl FleetGrpc {
     }
 }
 
+impl FleetGrpc {
+    async fn users_of(&self, host_id: i64) -> Result<Vec<HostUser>, Status> {
+        let rows = codex_central_store::host_users::list(&self.store, host_id, 500)
+            .await
+            .map_err(crate::Error::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|u| HostUser {
+                username: u.username,
+                hostname: u.hostname,
+                first_seen: Some(ms_to_timestamp(u.first_seen)),
+                last_seen: Some(ms_to_timestamp(u.last_seen)),
+            })
+            .collect())
+    }
+}
+
 fn token_state(state: TokenState) -> EnrollmentTokenState {
     match state {
         TokenState::Valid => EnrollmentTokenState::Valid,
@@ -628,6 +645,50 @@ impl FleetService for FleetGrpc {
         Ok(Response::new(ConsumeSeedTokenResponse {}))
     }
 
+    async fn record_host_user(
+        &self,
+        request: Request<RecordHostUserRequest>,
+    ) -> Result<Response<RecordHostUserResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let principal = ctx.principal()?;
+        if principal.kind != codex_central_common::PrincipalKind::Host {
+            return Err(Status::permission_denied(
+                "only a host can record its users",
+            ));
+        }
+        let host_id = hosts::parse_id(&principal.id)?;
+        let req = request.into_inner();
+        let clip = |s: &str, n: usize| s.trim().chars().take(n).collect::<String>();
+        let username = clip(&req.username, 191);
+        // An empty username records nothing (the peer's behaviour) but still lists.
+        if !username.is_empty() {
+            codex_central_store::host_users::record(
+                &self.store,
+                host_id,
+                &username,
+                &clip(&req.hostname, 255),
+                codex_central_store::now_ms(),
+            )
+            .await
+            .map_err(crate::Error::from)?;
+        }
+        let users = self.users_of(host_id).await?;
+        Ok(Response::new(RecordHostUserResponse { users }))
+    }
+
+    async fn list_host_users(
+        &self,
+        request: Request<ListHostUsersRequest>,
+    ) -> Result<Response<ListHostUsersResponse>, Status> {
+        CallContext::of(&request).require_admin_read()?;
+        let host_id = hosts::parse_id(&request.into_inner().host_id)?;
+        let users = self.users_of(host_id).await?;
+        Ok(Response::new(ListHostUsersResponse {
+            users,
+            next_page_token: String::new(),
+        }))
+    }
+
     async fn inspect_installer_token(
         &self,
         request: Request<InspectInstallerTokenRequest>,
@@ -710,8 +771,6 @@ impl FleetService for FleetGrpc {
 
     pending_rpcs! {
         get_fleet_overview(GetFleetOverviewRequest) -> GetFleetOverviewResponse;
-        record_host_user(RecordHostUserRequest) -> RecordHostUserResponse;
-        list_host_users(ListHostUsersRequest) -> ListHostUsersResponse;
         check_codex_versions(CheckCodexVersionsRequest) -> CheckCodexVersionsResponse;
         set_codex_version_policy(SetCodexVersionPolicyRequest) -> SetCodexVersionPolicyResponse;
         get_wrapper_release(GetWrapperReleaseRequest) -> GetWrapperReleaseResponse;

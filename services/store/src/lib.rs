@@ -10,6 +10,7 @@ pub mod enrollment;
 pub mod entities;
 mod error;
 pub mod host_sync_states;
+pub mod host_users;
 pub mod hosts;
 pub mod leases;
 pub mod service_tokens;

@@ -4,6 +4,7 @@ pub mod audit_log;
 pub mod auth_failures;
 pub mod canonical_auth;
 pub mod host_sync_states;
+pub mod host_users;
 pub mod hosts;
 pub mod installer_tokens;
 pub mod leases;
