@@ -70,7 +70,7 @@ pub fn layers(router: Router) -> Router {
                     .get(REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, UuidV7RequestId))
@@ -80,6 +80,18 @@ pub fn layers(router: Router) -> Router {
             HeaderName::from_static("x-api-key"),
             HeaderName::from_static("x-cc-internal"),
         ]))
+}
+
+/// Paths that carry a single-use token (`/install/<token>`, `/seed/auth/<token>`) are logged
+/// with only the token's short prefix.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in ["/install/", "/seed/auth/"] {
+        if let Some(token) = path.strip_prefix(prefix) {
+            let shown = codex_central_common::crypto::token_display_prefix(token);
+            return std::borrow::Cow::Owned(format!("{prefix}{shown}"));
+        }
+    }
+    std::borrow::Cow::Borrowed(path)
 }
 
 async fn track(req: Request, next: Next) -> Response {
@@ -114,5 +126,22 @@ fn grpc_route(path: &str, response: &Response) -> String {
         path.to_owned()
     } else {
         "unmatched".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_use_tokens_are_shortened_in_logged_paths() {
+        let token = format!("cci_{}", "ab".repeat(32));
+        let shown = loggable_path(&format!("/install/{token}")).into_owned();
+        assert_eq!(shown, "/install/cci_abababab");
+        assert_eq!(
+            loggable_path("/seed/auth/garbage"),
+            "/seed/auth/<unrecognized>"
+        );
+        assert_eq!(loggable_path("/api/v1/whoami"), "/api/v1/whoami");
     }
 }

@@ -386,6 +386,44 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
     req.metadata_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     grpc.who_am_i(req).await.unwrap();
+    // A host: its key, its installer link, and an auth.json sync.
+    let registered: serde_json::Value = http
+        .post(format!("{url}/admin/hosts/register"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"fqdn": "logged.example.com"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let host_key = registered["data"]["host"]["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let installer = registered["data"]["installer"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let script = http
+        .get(format!("{url}/install/{installer}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(script.contains(&host_key));
+    let res = http
+        .post(format!("{url}/auth"))
+        .header("x-api-key", &host_key)
+        .json(
+            &serde_json::json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     let (code, log) = stop(served);
     assert_eq!(code, 0);
     assert!(
@@ -400,6 +438,10 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
         &token[4..],
         &minted[4..],
         master,
+        host_key.as_str(),
+        &host_key[4..],
+        installer.as_str(),
+        &installer[4..],
     ] {
         assert!(!log.contains(secret), "a secret leaked into the logs");
     }
