@@ -17,7 +17,7 @@ use codex_central_proto::auth::v1::{
     RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, StoreCodexAuthRequest, StoreCodexAuthStatus,
 };
 use codex_central_proto::fleet::v1::{
-    AuthenticateHostRequest, DeregisterHostRequest, GetFleetPolicyRequest, Host, HostCallKind,
+    AuthenticateHostRequest, DeregisterHostRequest, GetVersionsRequest, Host, HostCallKind,
 };
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,7 @@ struct FleetFlags {
     quota_week_partition: u32,
     cdx_silent: bool,
     pinned_version: Option<String>,
+    installation_id: String,
 }
 
 impl PolicyCache {
@@ -80,14 +81,14 @@ impl PolicyCache {
             .into_inner()
             .policy
             .unwrap_or_default();
-        let fleet = state
+        let versions = state
             .clients()
             .fleet()
-            .get_fleet_policy(caller.request(state, GetFleetPolicyRequest {}))
+            .get_versions(caller.request(state, GetVersionsRequest {}))
             .await?
-            .into_inner()
-            .policy
-            .unwrap_or_default();
+            .into_inner();
+        let fleet = versions.policy.unwrap_or_default();
+        let installation_id = versions.versions.unwrap_or_default().installation_id;
         let version = fleet.codex_version.unwrap_or_default();
         let flags = Arc::new(FleetFlags {
             api_enabled: fleet.api_enabled,
@@ -96,6 +97,7 @@ impl PolicyCache {
             quota_week_partition: quota.week_partition_days,
             cdx_silent: fleet.silent_mode,
             pinned_version: version.pinned.then_some(version.version),
+            installation_id,
         });
         *slot = Some((Instant::now(), flags.clone()));
         Ok(flags)
@@ -118,6 +120,7 @@ fn host_key(parts: &Parts) -> String {
 struct Reported {
     client_version: String,
     wrapper_version: String,
+    installation_id: String,
 }
 
 /// Authenticates the calling host; the result acts as the principal for the service calls.
@@ -160,7 +163,7 @@ async fn authenticate(
                 api_key: host_key(parts),
                 client_ip: ip.to_string(),
                 call: kind as i32,
-                installation_id: String::new(),
+                installation_id: reported.installation_id,
                 force_ip_update: force,
                 client_version: reported.client_version,
                 wrapper_version: reported.wrapper_version,
@@ -207,6 +210,8 @@ struct AuthBody {
     wrapper_version: Option<String>,
     #[serde(default)]
     cdx_version: Option<String>,
+    #[serde(default)]
+    installation_id: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -275,6 +280,7 @@ async fn auth(
             .or(query.wrapper_version.clone())
             .or(query.cdx_version.clone())
             .unwrap_or_default(),
+        installation_id: parsed.installation_id.clone().unwrap_or_default(),
     };
     match command.as_str() {
         "retrieve" => {
@@ -461,7 +467,7 @@ fn versions_json(flags: &FleetFlags) -> Value {
         "runner_last_ok": Value::Null,
         "runner_last_fail": Value::Null,
         "runner_last_check": Value::Null,
-        "installation_id": Value::Null,
+        "installation_id": flags.installation_id,
     })
 }
 

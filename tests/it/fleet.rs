@@ -851,6 +851,37 @@ async fn fleet_policy_and_kill_switch(backend: Backend) {
         assert!(body["data"].get(field).is_some(), "{field}: {body}");
     }
 
+    // The installation id: stable, and a wrapper built for another server is refused.
+    let installation = body["data"]["installation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(installation.len(), 36, "{body}");
+    let (_, again) = json(srv.get("/versions").send().await.unwrap()).await;
+    assert_eq!(again["data"]["installation_id"], installation.as_str());
+    let with_installation = |id: &str| {
+        srv.post("/auth").header("x-api-key", &key).json(&json!({"digest": "0".repeat(64), "last_refresh": "2026-01-01T00:00:00Z", "installation_id": id}))
+    };
+    assert_eq!(
+        with_installation(&installation)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let (status, res) = json(
+        with_installation("0f0f0f0f-0000-4000-8000-000000000000")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, res["message"].as_str()),
+        (403, Some("Installation ID mismatch"))
+    );
+
     // Quota mode: the percentage is clamped like the peer does, bad partitions are refused.
     let (status, body) = json(
         srv.post("/admin/quota-mode")

@@ -284,6 +284,7 @@ impl FleetService for FleetGrpc {
                 client_ip,
                 kind,
                 force_ip_update: req.force_ip_update,
+                installation_id: &req.installation_id,
                 client_version: &req.client_version,
                 wrapper_version: &req.wrapper_version,
             })
@@ -576,6 +577,7 @@ impl FleetService for FleetGrpc {
                 .into(),
                 client_version,
                 wrapper_url: "/wrapper/download".into(),
+                installation_id: self.host_auth.installation_id().await?,
                 ..Default::default()
             }),
             policy: Some(policy_to_proto(p)),

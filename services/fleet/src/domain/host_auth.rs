@@ -46,6 +46,8 @@ pub struct HostCall<'a> {
     pub client_ip: Option<IpAddr>,
     pub kind: CallKind,
     pub force_ip_update: bool,
+    /// The server installation id the wrapper was built for; empty when not sent.
+    pub installation_id: &'a str,
     pub client_version: &'a str,
     pub wrapper_version: &'a str,
 }
@@ -66,6 +68,7 @@ pub struct HostAuthenticator {
     /// IPs recently seen without a block: the failure budget is read from the database at
     /// most once a second per address (a block made elsewhere applies within that bound).
     unblocked: Arc<Mutex<HashMap<String, Instant>>>,
+    installation_id: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl HostAuthenticator {
@@ -75,6 +78,7 @@ impl HostAuthenticator {
             cache: Arc::new(Mutex::new(HashMap::new())),
             pending: Arc::new(Mutex::new(HashMap::new())),
             unblocked: Arc::new(Mutex::new(HashMap::new())),
+            installation_id: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 
@@ -138,6 +142,10 @@ impl HostAuthenticator {
         if host.status != "active" {
             return Err(Error::denied("Host is disabled"));
         }
+        let presented = call.installation_id.trim();
+        if !presented.is_empty() && presented != self.installation_id().await? {
+            return Err(Error::denied("Installation ID mismatch"));
+        }
         if let Some(ip) = &ip_text {
             self.check_ip(&mut host, ip, call.force_ip_update, now)
                 .await?;
@@ -153,6 +161,16 @@ impl HostAuthenticator {
         }
         self.note_activity(&mut host, now, call.client_version, call.wrapper_version);
         Ok(host)
+    }
+
+    /// This server's installation id (created once, then cached for the process lifetime).
+    pub async fn installation_id(&self) -> Result<String> {
+        let store = self.store.clone();
+        Ok(self
+            .installation_id
+            .get_or_try_init(|| async move { super::policy::installation_id(&store).await })
+            .await?
+            .clone())
     }
 
     async fn check_not_blocked(&self, ip: &str, now: i64) -> Result<()> {

@@ -75,3 +75,23 @@ pub async fn update(
     .await?;
     Ok(policy)
 }
+
+/// The server's installation id, baked into the peer's wrappers: a host presenting another one
+/// is talking to the wrong server. Created on first use (an import sets the peer's).
+pub const INSTALLATION_ID_KEY: &str = "fleet.installation_id";
+
+pub async fn installation_id(store: &Store) -> Result<String> {
+    if let Some(row) = settings::get(store, INSTALLATION_ID_KEY).await? {
+        return Ok(serde_json::from_str::<String>(&row.value).unwrap_or(row.value));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let text = serde_json::to_string(&id).unwrap_or_default();
+    if settings::compare_and_put(store, INSTALLATION_ID_KEY, None, text, "system").await? {
+        return Ok(id);
+    }
+    // Another replica created it first.
+    let row = settings::get(store, INSTALLATION_ID_KEY).await?;
+    Ok(row
+        .map(|r| serde_json::from_str::<String>(&r.value).unwrap_or(r.value))
+        .unwrap_or(id))
+}
