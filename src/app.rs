@@ -101,6 +101,10 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             )?;
             background.push(services::spawn_health_monitor(store.clone(), built.health));
             background.push(built.host_auth.spawn_flusher());
+            background.push(codex_central_fleet::domain::prune::spawn_pruner(
+                store.clone(),
+                format!("{}:{}", std::process::id(), holder_suffix()),
+            ));
             host_activity = Some(built.host_auth);
             let kind = store.backend().name();
             store_for_shutdown = Some(store);
@@ -257,4 +261,11 @@ fn remote_channel(url: &str) -> anyhow::Result<GrpcChannel> {
         }
     });
     Ok(GrpcChannel::new(svc))
+}
+
+/// A per-process lease holder suffix (process ids repeat across machines).
+fn holder_suffix() -> String {
+    generate_token(TokenKind::Session)
+        .map(|t| t.expose().chars().skip(4).take(12).collect())
+        .unwrap_or_default()
 }

@@ -432,3 +432,18 @@ pub async fn rotate(
         "installer": res.installer.as_ref().map(installer_json),
     })))
 }
+
+/// `POST /admin/hosts/prune`: runs the pruning rules now (the background job runs every
+/// minute anyway).
+pub async fn prune(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let res = state
+        .clients()
+        .fleet()
+        .prune_hosts(caller.request(&state, codex_central_proto::fleet::v1::PruneHostsRequest {}))
+        .await?
+        .into_inner();
+    Ok(ok(json!({ "pruned": res.pruned_fqdns })))
+}

@@ -691,6 +691,19 @@ impl FleetService for FleetGrpc {
         }))
     }
 
+    async fn prune_hosts(
+        &self,
+        request: Request<PruneHostsRequest>,
+    ) -> Result<Response<PruneHostsResponse>, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let pruned =
+            crate::domain::prune::prune_once(&self.store, &actor.principal.audit_actor()).await?;
+        self.host_auth.invalidate();
+        Ok(Response::new(PruneHostsResponse {
+            pruned_fqdns: pruned,
+        }))
+    }
+
     async fn inspect_installer_token(
         &self,
         request: Request<InspectInstallerTokenRequest>,
@@ -780,7 +793,6 @@ impl FleetService for FleetGrpc {
         publish_wrapper_release(PublishWrapperReleaseRequest) -> PublishWrapperReleaseResponse;
         delete_wrapper_release(DeleteWrapperReleaseRequest) -> DeleteWrapperReleaseResponse;
         set_host_content_push(SetHostContentPushRequest) -> SetHostContentPushResponse;
-        prune_hosts(PruneHostsRequest) -> PruneHostsResponse;
         record_audit_event(RecordAuditEventRequest) -> RecordAuditEventResponse;
     }
 

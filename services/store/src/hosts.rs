@@ -193,3 +193,38 @@ pub async fn clear_sync_state(db: &impl ConnectionTrait, id: i64) -> Result<()> 
     host_sync_states::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
+
+/// Hosts the pruning rules select (SPEC §4): expired temporary hosts, hosts inactive for longer
+/// than `inactive_before` (0 = rule off), and hosts never used within the grace period.
+pub async fn prunable(
+    store: &Store,
+    now: i64,
+    inactive_before: Option<i64>,
+    unprovisioned_before: i64,
+) -> Result<Vec<Model>> {
+    let mut rule = Condition::any().add(Column::ExpiresAt.lt(now)).add(
+        // Never used: no first-use IP binding either (bound synchronously on first call),
+        // so a host whose activity is still waiting to be flushed is never taken for unused.
+        Condition::all()
+            .add(Column::ProvisionedAt.is_null())
+            .add(Column::Ip.is_null())
+            .add(Column::CreatedAt.lt(unprovisioned_before))
+            .add(
+                Condition::any()
+                    .add(Column::ExpiresAt.is_null())
+                    .add(Column::ExpiresAt.lt(now)),
+            ),
+    );
+    if let Some(before) = inactive_before {
+        rule = rule.add(
+            Condition::all()
+                .add(Column::LastSeenAt.is_not_null())
+                .add(Column::LastSeenAt.lt(before)),
+        );
+    }
+    Ok(Entity::find()
+        .filter(rule)
+        .limit(10_000)
+        .all(store.db())
+        .await?)
+}

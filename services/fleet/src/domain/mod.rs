@@ -6,3 +6,4 @@ pub mod host_auth;
 pub mod host_settings;
 pub mod hosts;
 pub mod policy;
+pub mod prune;
