@@ -696,6 +696,24 @@ async fn host_settings_take_effect_at_once(backend: Backend) {
     )
     .await;
     assert_eq!(retrieve("192.0.2.2").send().await.unwrap().status(), 403);
+    let (status, body) = json(
+        srv.get("/admin/hosts/insecure")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            body["data"]["count"].as_u64(),
+            body["data"]["active"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{body}"
+    );
+    assert_eq!(body["data"]["hosts"][0]["fqdn"], "toggle.example.com");
     // A newly registered insecure host gets a window.
     let (status, body) = json(
         srv.post("/admin/hosts/register")

@@ -447,3 +447,49 @@ pub async fn prune(
         .into_inner();
     Ok(ok(json!({ "pruned": res.pruned_fqdns })))
 }
+
+/// `GET /admin/hosts/insecure`: insecure hosts and whether their window is open now.
+pub async fn insecure(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let res = state
+        .clients()
+        .fleet()
+        .list_hosts(caller.request(
+            &state,
+            ListHostsRequest {
+                page: Some(PageRequest {
+                    page_size: 500,
+                    page_token: String::new(),
+                }),
+                query: String::new(),
+                status: HostStatus::Unspecified as i32,
+                insecure_only: true,
+            },
+        ))
+        .await?
+        .into_inner();
+    let now = chrono::Utc::now().timestamp();
+    let hosts: Vec<Value> = res
+        .hosts
+        .iter()
+        .map(|h| {
+            let active = h
+                .insecure_enabled_until
+                .as_ref()
+                .is_some_and(|t| t.seconds >= now);
+            json!({
+                "id": h.id.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(h.id)),
+                "fqdn": h.fqdn,
+                "active": active,
+                "insecure_enabled_until": rfc3339(h.insecure_enabled_until.as_ref()),
+                "secure": h.secure,
+            })
+        })
+        .collect();
+    let active = hosts.iter().filter(|h| h["active"] == json!(true)).count();
+    Ok(ok(
+        json!({ "count": res.total_count, "active": active, "hosts": hosts }),
+    ))
+}

@@ -38,6 +38,7 @@ pub fn router() -> Router<GatewayState> {
         .route("/admin/prune-policy", post(policy::set_prune))
         .route("/admin/hosts/register", post(hosts::register))
         .route("/admin/hosts/prune", post(hosts::prune))
+        .route("/admin/hosts/insecure", get(hosts::insecure))
         .route("/admin/hosts", get(hosts::list))
         .route("/admin/hosts/{id}", get(hosts::get).delete(hosts::delete))
         .route("/admin/hosts/{id}/roaming", post(hosts::roaming))
