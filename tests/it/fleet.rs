@@ -1594,3 +1594,57 @@ async fn pruning_removes_expired_idle_and_unused_hosts(backend: Backend) {
 }
 
 on_all_backends!(pruning_removes_expired_idle_and_unused_hosts);
+
+async fn overview_reports_the_fleet(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on(false)).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let (_, key) = register(&srv, &admin, "overview.example.com").await;
+    let (status, body) = json(
+        srv.get("/admin/overview")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["totals"]["hosts"], 1);
+    assert_eq!(
+        (
+            body["data"]["has_canonical_auth"].as_bool(),
+            body["data"]["seed_required"].as_bool()
+        ),
+        (Some(false), Some(true))
+    );
+    assert!(body["data"]["latest_log_at"].is_string(), "{body}");
+    assert_eq!(body["data"]["inactivity_window_days"], 30);
+    store(&srv, &key, &document(3, "O")).await;
+    let (_, body) = json(
+        srv.get("/admin/overview")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["has_canonical_auth"], true);
+    assert!(body["data"]["last_refresh"].is_string(), "{body}");
+    // Host activity is written at most a second after the call.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, body) = json(
+        srv.get("/admin/overview")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["totals"]["active_24h"], 1, "{body}");
+    assert!(body["data"]["latest_activity_at"].is_string(), "{body}");
+    let (status, _) = json(srv.get("/admin/overview").send().await.unwrap()).await;
+    assert_eq!(status, 401);
+}
+
+on_all_backends!(overview_reports_the_fleet);

@@ -215,3 +215,58 @@ on_all_backends!(
     leases_are_exclusive,
     audit_is_paginated_newest_first,
 );
+
+async fn host_activity_is_recorded(backend: Backend) {
+    let Some((_db, store)) = open(backend).await else {
+        return;
+    };
+    let now = codex_central_store::now_ms();
+    let host = codex_central_store::hosts::insert(
+        store.db(),
+        codex_central_store::entities::hosts::Model {
+            id: 0,
+            fqdn: "activity.example.com".into(),
+            key_digest: "a".repeat(64),
+            key_prefix: "cch_aaaa".into(),
+            status: "active".into(),
+            secure: true,
+            vip: false,
+            allow_roaming: false,
+            force_ipv4: false,
+            curl_insecure: false,
+            ip: None,
+            insecure_enabled_until: None,
+            insecure_grace_until: None,
+            insecure_window_minutes: 10,
+            expires_at: None,
+            client_version: None,
+            client_version_override: None,
+            wrapper_version: None,
+            model_override: None,
+            reasoning_effort_override: None,
+            api_calls: 0,
+            last_seen_at: None,
+            provisioned_at: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await
+    .unwrap();
+    codex_central_store::hosts::record_activity(&store, host.id, 3, now + 5, Some("0.169.0"), None)
+        .await
+        .unwrap();
+    codex_central_store::hosts::record_activity(&store, host.id, 2, now + 9, None, Some("1.2.3"))
+        .await
+        .unwrap();
+    let row = codex_central_store::hosts::get(store.db(), host.id)
+        .await
+        .unwrap();
+    assert_eq!(row.api_calls, 5);
+    assert_eq!(row.last_seen_at, Some(now + 9));
+    assert_eq!(row.provisioned_at, Some(now + 5), "first use is kept");
+    assert_eq!(row.client_version.as_deref(), Some("0.169.0"));
+    assert_eq!(row.wrapper_version.as_deref(), Some("1.2.3"));
+}
+
+on_all_backends!(host_activity_is_recorded);

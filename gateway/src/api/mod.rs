@@ -3,6 +3,7 @@
 
 mod audit;
 pub(crate) mod hosts;
+mod overview;
 mod policy;
 mod service_tokens;
 mod settings;
@@ -26,6 +27,7 @@ pub fn router() -> Router<GatewayState> {
         )
         .route("/api/v1/audit", get(audit::list))
         .route("/admin/logs", get(audit::logs))
+        .route("/admin/overview", get(overview::get))
         .route(
             "/admin/api/state",
             get(policy::get_api_state).post(policy::set_api_state),

@@ -691,6 +691,38 @@ impl FleetService for FleetGrpc {
         }))
     }
 
+    async fn get_fleet_overview(
+        &self,
+        request: Request<GetFleetOverviewRequest>,
+    ) -> Result<Response<GetFleetOverviewResponse>, Status> {
+        CallContext::of(&request).require_admin_read()?;
+        let now = codex_central_store::now_ms();
+        let totals = codex_central_store::hosts::totals(&self.store, now, now - 86_400_000)
+            .await
+            .map_err(crate::Error::from)?;
+        let p = policy::get(&self.store).await?;
+        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(Response::new(GetFleetOverviewResponse {
+            total_hosts: count(totals.total),
+            active_hosts: count(totals.active_since),
+            disabled_hosts: count(totals.disabled),
+            insecure_open_hosts: count(totals.insecure_open),
+            latest_activity_at: totals.latest_activity.map(ms_to_timestamp),
+            client_versions: Vec::new(),
+            versions: Some(FleetVersions {
+                client_version: if p.codex_version.pinned {
+                    p.codex_version.version.clone()
+                } else {
+                    String::new()
+                },
+                installation_id: self.host_auth.installation_id().await?,
+                wrapper_url: "/wrapper/download".into(),
+                ..Default::default()
+            }),
+            policy: Some(policy_to_proto(p)),
+        }))
+    }
+
     async fn prune_hosts(
         &self,
         request: Request<PruneHostsRequest>,
@@ -785,7 +817,6 @@ impl FleetService for FleetGrpc {
     }
 
     pending_rpcs! {
-        get_fleet_overview(GetFleetOverviewRequest) -> GetFleetOverviewResponse;
         check_codex_versions(CheckCodexVersionsRequest) -> CheckCodexVersionsResponse;
         set_codex_version_policy(SetCodexVersionPolicyRequest) -> SetCodexVersionPolicyResponse;
         get_wrapper_release(GetWrapperReleaseRequest) -> GetWrapperReleaseResponse;

@@ -152,13 +152,6 @@ pub async fn record_activity(
         .col_expr(Column::ApiCalls, Expr::col(Column::ApiCalls).add(calls))
         .col_expr(Column::LastSeenAt, Expr::value(last_seen))
         .col_expr(Column::UpdatedAt, Expr::value(last_seen))
-        .col_expr(
-            Column::ProvisionedAt,
-            Expr::cust_with_exprs(
-                "COALESCE($1, $2)",
-                [Expr::col(Column::ProvisionedAt), Expr::value(last_seen)],
-            ),
-        )
         .filter(Column::Id.eq(id));
     if let Some(v) = client_version {
         q = q.col_expr(Column::ClientVersion, Expr::value(v));
@@ -167,6 +160,13 @@ pub async fn record_activity(
         q = q.col_expr(Column::WrapperVersion, Expr::value(v));
     }
     q.exec(store.db()).await?;
+    // First use is kept: only a host that was never provisioned gets the time.
+    Entity::update_many()
+        .col_expr(Column::ProvisionedAt, Expr::value(last_seen))
+        .filter(Column::Id.eq(id))
+        .filter(Column::ProvisionedAt.is_null())
+        .exec(store.db())
+        .await?;
     Ok(())
 }
 
@@ -227,4 +227,45 @@ pub async fn prunable(
         .limit(10_000)
         .all(store.db())
         .await?)
+}
+
+/// Fleet totals for the overview.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    pub total: u64,
+    pub active_since: u64,
+    pub disabled: u64,
+    pub insecure_open: u64,
+    pub latest_activity: Option<i64>,
+}
+
+pub async fn totals(store: &Store, now: i64, active_since: i64) -> Result<Totals> {
+    let db = store.db();
+    let total = Entity::find().count(db).await?;
+    let active = Entity::find()
+        .filter(Column::LastSeenAt.gte(active_since))
+        .count(db)
+        .await?;
+    let disabled = Entity::find()
+        .filter(Column::Status.ne("active"))
+        .count(db)
+        .await?;
+    let insecure_open = Entity::find()
+        .filter(Column::Secure.eq(false))
+        .filter(Column::InsecureEnabledUntil.gte(now))
+        .count(db)
+        .await?;
+    let latest = Entity::find()
+        .filter(Column::LastSeenAt.is_not_null())
+        .order_by_desc(Column::LastSeenAt)
+        .one(db)
+        .await?
+        .and_then(|h| h.last_seen_at);
+    Ok(Totals {
+        total,
+        active_since: active,
+        disabled,
+        insecure_open,
+        latest_activity: latest,
+    })
 }

@@ -1,0 +1,114 @@
+//! Peer-compatible `GET /admin/overview`: fleet totals, canonical auth state, versions and
+//! policy. Values owned by later issues (usage, pricing, ChatGPT quota) are null.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::response::Response;
+use codex_central_common::net::PeerInfo;
+use codex_central_proto::auth::v1::RevealCodexAuthRequest;
+use codex_central_proto::common::v1::PageRequest;
+use codex_central_proto::fleet::v1::{GetFleetOverviewRequest, ListAuditEventsRequest};
+use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
+use serde_json::{Value, json};
+
+use super::rfc3339;
+use crate::caller::Caller;
+use crate::error::ok;
+use crate::{ApiError, GatewayState};
+
+pub async fn get(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    let fleet = state
+        .clients()
+        .fleet()
+        .get_fleet_overview(caller.request(&state, GetFleetOverviewRequest {}))
+        .await?
+        .into_inner();
+    let quota = state
+        .clients()
+        .usage()
+        .get_quota_policy(caller.request(&state, GetQuotaPolicyRequest {}))
+        .await?
+        .into_inner()
+        .policy
+        .unwrap_or_default();
+    let canonical = match state
+        .clients()
+        .auth()
+        .reveal_codex_auth(caller.request(
+            &state,
+            RevealCodexAuthRequest {
+                reason: String::new(),
+                masked: true,
+            },
+        ))
+        .await
+    {
+        Ok(res) => Some(res.into_inner()),
+        Err(err) if err.code() == tonic::Code::NotFound => None,
+        Err(err) => return Err(err.into()),
+    };
+    let latest_log = state
+        .clients()
+        .fleet()
+        .list_audit_events(caller.request(
+            &state,
+            ListAuditEventsRequest {
+                page: Some(PageRequest {
+                    page_size: 1,
+                    page_token: String::new(),
+                }),
+                actor: String::new(),
+                action: String::new(),
+                target: String::new(),
+            },
+        ))
+        .await?
+        .into_inner();
+    let policy = fleet.policy.unwrap_or_default();
+    let versions = fleet.versions.unwrap_or_default();
+    let pinned = policy
+        .codex_version
+        .as_ref()
+        .filter(|v| v.pinned)
+        .map(|v| v.version.clone());
+    let cert = parts
+        .extensions
+        .get::<PeerInfo>()
+        .is_some_and(|p| p.client_cert_verified);
+    let has_canonical = canonical.is_some();
+    Ok(ok(json!({
+        "mtls": { "required": false, "present": cert, "enforced": false },
+        "totals": {
+            "hosts": fleet.total_hosts,
+            "active_24h": fleet.active_hosts,
+            "disabled": fleet.disabled_hosts,
+            "insecure_open": fleet.insecure_open_hosts,
+        },
+        "latest_activity_at": rfc3339(fleet.latest_activity_at.as_ref()),
+        "latest_log_at": rfc3339(latest_log.events.first().and_then(|e| e.at.as_ref())),
+        "last_refresh": canonical.as_ref().map(|c| c.last_refresh.clone()),
+        "canonical_digest": canonical.as_ref().map(|c| c.digest.clone()),
+        "has_canonical_auth": has_canonical,
+        "seed_required": !has_canonical,
+        "seed_reasons": if has_canonical { json!([]) } else { json!(["no canonical auth.json yet"]) },
+        "versions": {
+            "client_version": if versions.client_version.is_empty() { Value::Null } else { json!(versions.client_version) },
+            "installation_id": versions.installation_id,
+            "wrapper_url": versions.wrapper_url,
+        },
+        "quota_hard_fail": quota.hard_fail,
+        "quota_limit_percent": quota.limit_percent,
+        "quota_week_partition": quota.week_partition_days,
+        "cdx_silent": policy.silent_mode,
+        "api_disabled": !policy.api_enabled,
+        "inactivity_window_days": policy.prune_inactive_days,
+        "client_version_lock": pinned,
+        "tokens": Value::Null,
+        "pricing": Value::Null,
+        "chatgpt_usage": Value::Null,
+    })))
+}
