@@ -22,6 +22,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A caller with no credential (yet): host routes before the host is authenticated,
+    /// single-use links whose token is the credential.
+    pub fn anonymous(client_ip: IpAddr) -> Self {
+        Caller {
+            principal: None,
+            client_ip,
+        }
+    }
+
     /// Wraps a message for a service call on behalf of this caller.
     pub fn request<T>(&self, state: &GatewayState, message: T) -> tonic::Request<T> {
         let mut req = tonic::Request::new(message);

@@ -149,10 +149,7 @@ async fn authenticate(
     reported: Reported,
 ) -> Result<(Caller, Host), ApiError> {
     let ip = client_ip(parts, state);
-    let anonymous = Caller {
-        principal: None,
-        client_ip: ip,
-    };
+    let anonymous = Caller::anonymous(ip);
     ensure_api_enabled(state, &anonymous).await?;
     let res = state
         .clients()
@@ -473,10 +470,7 @@ fn versions_json(flags: &FleetFlags) -> Value {
 
 /// `GET /versions` (no auth): `data` is the versions object itself.
 async fn versions(State(state): State<GatewayState>, parts: Parts) -> Result<Response, ApiError> {
-    let anonymous = Caller {
-        principal: None,
-        client_ip: client_ip(&parts, &state),
-    };
+    let anonymous = Caller::anonymous(client_ip(&parts, &state));
     let flags = ensure_api_enabled(&state, &anonymous).await?;
     Ok(crate::error::ok(versions_json(&flags)))
 }

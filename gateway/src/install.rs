@@ -13,6 +13,7 @@ use codex_central_proto::fleet::v1::{
 
 use crate::GatewayState;
 use crate::caller::{Caller, client_ip};
+use crate::shell::{error_script, script_response, status_of};
 
 pub fn router() -> Router<GatewayState> {
     Router::new().route("/install/{token}", get(install))
@@ -32,47 +33,6 @@ fn prefers_html(headers: &HeaderMap) -> bool {
         .unwrap_or("")
         .trim();
     matches!(first, "text/html" | "application/xhtml+xml")
-}
-
-fn script_response(status: StatusCode, body: String, expires_at: Option<String>) -> Response {
-    let mut res = (status, body).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/x-shellscript; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    if let Some(v) = expires_at.and_then(|e| HeaderValue::from_str(&e).ok()) {
-        h.insert("x-installer-expires-at", v);
-    }
-    res
-}
-
-fn error_script(status: StatusCode, message: &str) -> Response {
-    let quoted = format!(
-        "'{}'",
-        format!("codex-central: {message}").replace('\'', r"'\''")
-    );
-    script_response(
-        status,
-        format!("#!/usr/bin/env bash\necho {quoted} >&2\nexit 1\n"),
-        None,
-    )
-}
-
-/// HTTP status for an enrollment error: the services mark "used/expired" with 410.
-fn status_of(err: &tonic::Status) -> StatusCode {
-    let explicit = err
-        .metadata()
-        .get("x-http-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u16>().ok())
-        .and_then(|v| StatusCode::from_u16(v).ok());
-    explicit.unwrap_or_else(|| crate::ApiError::from(err.clone()).status)
 }
 
 fn html_escape(s: &str) -> String {
@@ -103,10 +63,7 @@ async fn install(
     parts: axum::http::request::Parts,
 ) -> Response {
     // The token is the credential: no principal, whatever headers came along.
-    let anonymous = Caller {
-        principal: None,
-        client_ip: client_ip(&parts, &state),
-    };
+    let anonymous = Caller::anonymous(client_ip(&parts, &state));
     let method = parts.method.clone();
     let headers = &parts.headers;
     if method == Method::HEAD || prefers_html(headers) {
@@ -164,10 +121,12 @@ async fn install(
     match consumed {
         Ok(res) => {
             let res = res.into_inner();
-            let expires = crate::api::rfc3339(res.expires_at.as_ref())
-                .as_str()
-                .map(str::to_string);
-            script_response(StatusCode::OK, res.script, expires)
+            let mut response = script_response(StatusCode::OK, res.script);
+            let expires = crate::api::rfc3339(res.expires_at.as_ref());
+            if let Some(v) = expires.as_str().and_then(|e| HeaderValue::from_str(e).ok()) {
+                response.headers_mut().insert("x-installer-expires-at", v);
+            }
+            response
         }
         Err(err) => {
             let status = status_of(&err);

@@ -13,6 +13,7 @@ mod install;
 pub mod observe;
 mod ops;
 mod seed;
+mod shell;
 
 use std::sync::Arc;
 

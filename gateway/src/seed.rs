@@ -5,8 +5,8 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use codex_central_proto::auth::v1::{
     ListHostAuthStatesRequest, RevealCodexAuthRequest, StoreCodexAuthStatus, UploadCodexAuthRequest,
@@ -23,6 +23,7 @@ use crate::api::hosts::host_json;
 use crate::api::rfc3339;
 use crate::caller::{Caller, client_ip};
 use crate::error::ok;
+use crate::shell::{error_script, script_response, status_of};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -184,44 +185,13 @@ async fn seed_command(
     })))
 }
 
-fn script(status: StatusCode, body: String) -> Response {
-    let mut res = (status, body).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/x-shellscript; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    res
-}
-
-fn status_of(err: &tonic::Status) -> StatusCode {
-    err.metadata()
-        .get("x-http-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u16>().ok())
-        .and_then(|v| StatusCode::from_u16(v).ok())
-        .unwrap_or_else(|| ApiError::from(err.clone()).status)
-}
-
-fn anonymous(parts_ip: std::net::IpAddr) -> Caller {
-    Caller {
-        principal: None,
-        client_ip: parts_ip,
-    }
-}
-
 /// `GET /seed/auth/{token}`: the upload script (does not consume the link).
 async fn seed_script(
     State(state): State<GatewayState>,
     Path(token): Path<String>,
     parts: axum::http::request::Parts,
 ) -> Response {
-    let caller = anonymous(client_ip(&parts, &state));
+    let caller = Caller::anonymous(client_ip(&parts, &state));
     match state
         .clients()
         .fleet()
@@ -231,23 +201,15 @@ async fn seed_script(
         Ok(res) => {
             let res = res.into_inner();
             match res.state() {
-                EnrollmentTokenState::Valid => script(StatusCode::OK, res.script),
+                EnrollmentTokenState::Valid => script_response(StatusCode::OK, res.script),
                 EnrollmentTokenState::Used => {
-                    script(StatusCode::GONE, error_body("Seed link already used"))
+                    error_script(StatusCode::GONE, "Seed link already used")
                 }
-                _ => script(StatusCode::GONE, error_body("Seed link expired")),
+                _ => error_script(StatusCode::GONE, "Seed link expired"),
             }
         }
-        Err(err) => script(status_of(&err), error_body(err.message())),
+        Err(err) => error_script(status_of(&err), err.message()),
     }
-}
-
-fn error_body(message: &str) -> String {
-    let quoted = format!(
-        "'{}'",
-        format!("codex-central: {message}").replace('\'', r"'\''")
-    );
-    format!("#!/usr/bin/env bash\necho {quoted} >&2\nexit 1\n")
 }
 
 /// `POST /seed/auth/{token}`: validate first, then burn the link, then store. An invalid
@@ -258,7 +220,7 @@ async fn seed_upload(
     parts: axum::http::request::Parts,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = anonymous(client_ip(&parts, &state));
+    let caller = Caller::anonymous(client_ip(&parts, &state));
     let res = state
         .clients()
         .fleet()

@@ -335,11 +335,3 @@ echo "cdx: installed $bin_dir/cdx for $CDX_FQDN" >&2
         curl_insecure = if host.curl_insecure { "1" } else { "0" },
     )
 }
-
-/// An error body that is itself a script, so `curl … | bash` prints the reason and fails.
-pub fn error_script(message: &str) -> String {
-    format!(
-        "#!/usr/bin/env bash\necho {} >&2\nexit 1\n",
-        sh(&format!("codex-central: {message}"))
-    )
-}
