@@ -8,6 +8,7 @@ pub mod paging;
 mod pending;
 pub mod principal;
 pub mod time;
+pub mod ttl_cache;
 
 pub use error::{Error, Result};
 pub use principal::{CallContext, Principal, PrincipalKind, Role};

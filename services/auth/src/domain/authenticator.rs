@@ -5,11 +5,10 @@
 //! database lookup per second rather than one per request. Revocation through this process
 //! takes effect at once; through another replica (or the CLI) within [`CACHE_TTL`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use codex_central_common::crypto::{TokenKind, constant_time_eq, token_digest};
+use codex_central_common::ttl_cache::TtlCache;
 use codex_central_common::{Principal, PrincipalKind};
 use codex_central_store::{Store, now_ms, service_tokens};
 
@@ -24,22 +23,15 @@ const CACHE_CAPACITY: usize = 10_000;
 #[derive(Clone, Debug)]
 pub struct Authenticator {
     store: Store,
-    cache: Arc<Mutex<HashMap<String, Cached>>>,
-}
-
-#[derive(Clone, Debug)]
-struct Cached {
-    principal: Principal,
-    /// Token expiry (Unix ms), re-checked on every hit.
-    expires_at: Option<i64>,
-    cached_at: Instant,
+    /// Token digest -> principal and the token's expiry (Unix ms), re-checked on every hit.
+    cache: TtlCache<String, (Principal, Option<i64>)>,
 }
 
 impl Authenticator {
     pub fn new(store: Store) -> Self {
         Authenticator {
             store,
-            cache: Arc::new(Mutex::new(HashMap::new())),
+            cache: TtlCache::new(CACHE_TTL, CACHE_CAPACITY),
         }
     }
 
@@ -67,33 +59,12 @@ impl Authenticator {
 
     /// Drops cached credentials of a principal (after a revocation in this process).
     pub fn forget(&self, principal_id: &str) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.retain(|_, c| c.principal.id != principal_id);
-        }
+        self.cache.retain(|(p, _)| p.id != principal_id);
     }
 
     fn cached(&self, digest: &str) -> Option<Principal> {
-        let cache = self.cache.lock().ok()?;
-        let hit = cache.get(digest)?;
-        let fresh = hit.cached_at.elapsed() < CACHE_TTL;
-        let unexpired = hit.expires_at.is_none_or(|e| e > now_ms());
-        (fresh && unexpired).then(|| hit.principal.clone())
-    }
-
-    fn remember(&self, digest: String, principal: &Principal, expires_at: Option<i64>) {
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= CACHE_CAPACITY {
-                cache.clear();
-            }
-            cache.insert(
-                digest,
-                Cached {
-                    principal: principal.clone(),
-                    expires_at,
-                    cached_at: Instant::now(),
-                },
-            );
-        }
+        let (principal, expires_at) = self.cache.get(digest)?;
+        expires_at.is_none_or(|e| e > now_ms()).then_some(principal)
     }
 
     async fn service_token(&self, digest: String) -> Result<Principal> {
@@ -119,7 +90,8 @@ impl Authenticator {
             name: token.name,
             role: scope.role(),
         };
-        self.remember(digest, &principal, token.expires_at);
+        self.cache
+            .insert(digest, (principal.clone(), token.expires_at));
         Ok(principal)
     }
 }

@@ -10,10 +10,11 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use codex_central_common::crypto::token_digest;
 use codex_central_common::net::canonical;
+use codex_central_common::ttl_cache::TtlCache;
 use codex_central_store::auth_failures::{self, Budget};
 use codex_central_store::entities::hosts::{Column, Model};
 use codex_central_store::{Store, hosts, now_ms};
@@ -63,11 +64,12 @@ struct Activity {
 #[derive(Clone)]
 pub struct HostAuthenticator {
     store: Store,
-    cache: Arc<Mutex<HashMap<String, (Model, Instant)>>>,
+    /// Key digest -> host.
+    cache: TtlCache<String, Model>,
     pending: Arc<Mutex<HashMap<i64, Activity>>>,
     /// IPs recently seen without a block: the failure budget is read from the database at
     /// most once a second per address (a block made elsewhere applies within that bound).
-    unblocked: Arc<Mutex<HashMap<String, Instant>>>,
+    unblocked: TtlCache<String, ()>,
     installation_id: Arc<tokio::sync::OnceCell<String>>,
 }
 
@@ -75,9 +77,9 @@ impl HostAuthenticator {
     pub fn new(store: Store) -> Self {
         HostAuthenticator {
             store,
-            cache: Arc::new(Mutex::new(HashMap::new())),
+            cache: TtlCache::new(CACHE_TTL, CACHE_CAPACITY),
             pending: Arc::new(Mutex::new(HashMap::new())),
-            unblocked: Arc::new(Mutex::new(HashMap::new())),
+            unblocked: TtlCache::new(CACHE_TTL, CACHE_CAPACITY),
             installation_id: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
@@ -117,9 +119,7 @@ impl HostAuthenticator {
 
     /// Drops every cached host (after an admin change in this process).
     pub fn invalidate(&self) {
-        if let Ok(mut c) = self.cache.lock() {
-            c.clear();
-        }
+        self.cache.clear();
     }
 
     pub async fn authenticate(&self, call: HostCall<'_>) -> Result<Model> {
@@ -174,24 +174,13 @@ impl HostAuthenticator {
     }
 
     async fn check_not_blocked(&self, ip: &str, now: i64) -> Result<()> {
-        let recently_clear = self
-            .unblocked
-            .lock()
-            .ok()
-            .and_then(|m| m.get(ip).copied())
-            .is_some_and(|at| at.elapsed() < CACHE_TTL);
-        if recently_clear {
+        if self.unblocked.get(ip).is_some() {
             return Ok(());
         }
         if let Some(until) = auth_failures::blocked_until(&self.store, ip, now).await? {
             return Err(too_many(until, now));
         }
-        if let Ok(mut m) = self.unblocked.lock() {
-            if m.len() >= CACHE_CAPACITY {
-                m.clear();
-            }
-            m.insert(ip.to_string(), Instant::now());
-        }
+        self.unblocked.insert(ip.to_string(), ());
         Ok(())
     }
 
@@ -200,26 +189,18 @@ impl HostAuthenticator {
             return Ok(None);
         }
         let digest = token_digest(key);
-        if let Ok(cache) = self.cache.lock()
-            && let Some((host, at)) = cache.get(&digest)
-            && at.elapsed() < CACHE_TTL
-        {
-            return Ok(Some(host.clone()));
+        if let Some(host) = self.cache.get(&digest) {
+            return Ok(Some(host));
         }
         let host = hosts::find_by_key_digest(&self.store, &digest).await?;
-        if let (Some(h), Ok(mut cache)) = (&host, self.cache.lock()) {
-            if cache.len() >= CACHE_CAPACITY {
-                cache.clear();
-            }
-            cache.insert(digest, (h.clone(), Instant::now()));
+        if let Some(h) = &host {
+            self.cache.insert(digest, h.clone());
         }
         Ok(host)
     }
 
     fn forget(&self, digest: &str) {
-        if let Ok(mut c) = self.cache.lock() {
-            c.remove(digest);
-        }
+        self.cache.remove(digest);
     }
 
     async fn fail(&self, ip: Option<&str>, now: i64, message: &str) -> Error {
@@ -228,9 +209,7 @@ impl HostAuthenticator {
         };
         match auth_failures::record_failure(&self.store, ip, now, FAILURE_BUDGET).await {
             Ok(Some(until)) => {
-                if let Ok(mut m) = self.unblocked.lock() {
-                    m.remove(ip);
-                }
+                self.unblocked.remove(ip);
                 too_many(until, now)
             }
             Ok(None) => Error::Unauthenticated(message.into()),
