@@ -70,6 +70,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 /// Starts serving on an already bound listener (tests bind port 0).
 pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Running> {
     observe::install_metrics();
+    // reqwest (release checks) needs the process-wide rustls provider, TLS or not.
+    listener::install_crypto_provider();
     let addr = tcp.local_addr()?;
     let tls = config
         .tls
@@ -92,7 +94,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             let built = services::build(
                 store.clone(),
                 keyring,
-                &config.public_url,
+                &config,
                 AuthnConfig {
                     auth_mode_on: config.auth_mode_on,
                     internal_secret: internal_secret.clone(),
@@ -105,6 +107,8 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                 store.clone(),
                 format!("{}:{}", std::process::id(), holder_suffix()),
             ));
+            let holder = format!("{}:{}", std::process::id(), holder_suffix());
+            background.extend(built.releases.spawn(holder));
             host_activity = Some(built.host_auth);
             let kind = store.backend().name();
             store_for_shutdown = Some(store);

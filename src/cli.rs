@@ -54,6 +54,8 @@ pub struct ServeArgs {
     pub bind: Option<String>,
     #[arg(long)]
     pub public_url: Option<String>,
+    #[arg(long)]
+    pub wrapper_dir: Option<std::path::PathBuf>,
     #[arg(long, value_parser = ["on", "off"])]
     pub auth_mode: Option<String>,
     #[arg(long)]
@@ -159,6 +161,7 @@ impl ServeArgs {
         let flags = Layer {
             bind: self.bind.clone(),
             public_url: self.public_url.clone(),
+            wrapper_dir: self.wrapper_dir.clone(),
             auth_mode: self.auth_mode.clone(),
             allow_open_network: self.allow_open_network.then_some(true),
             trusted_proxies: self.trusted_proxies.as_deref().map(config::split_list),

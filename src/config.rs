@@ -24,6 +24,9 @@ fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+pub const DEFAULT_CODEX_RELEASE_URL: &str =
+    "https://api.github.com/repos/openai/codex/releases/latest";
+
 /// One layer of configuration; every field optional so layers can be merged. This is also the
 /// schema of the TOML file, which rejects unknown keys.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -51,6 +54,9 @@ pub struct Layer {
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub shutdown_timeout_secs: Option<u64>,
+    pub wrapper_dir: Option<PathBuf>,
+    pub codex_release_url: Option<String>,
+    pub codex_release_check_secs: Option<u64>,
 }
 
 /// Documentation of one key: its TOML name, environment variable, flag, default and meaning.
@@ -200,6 +206,24 @@ pub const KEYS: &[KeyDoc] = &[
         default: "10",
         doc: "How long in-flight requests may finish after SIGTERM/SIGINT.",
     },
+    KeyDoc {
+        key: "wrapper_dir",
+        flag: Some("--wrapper-dir"),
+        default: "(none)",
+        doc: "Directory of wrapper artifacts served by `/wrapper/download`: `cdx-<os>-<arch>` binaries (e.g. `cdx-linux-x86_64`), a legacy `cdx.sh` template, and a `VERSION` file. Admin-published releases take precedence.",
+    },
+    KeyDoc {
+        key: "codex_release_url",
+        flag: None,
+        default: "https://api.github.com/repos/openai/codex/releases/latest",
+        doc: "Where the background job reads the latest Codex version: a GitHub release (`tag_name`) or npm registry (`version`) JSON document. Empty disables the check.",
+    },
+    KeyDoc {
+        key: "codex_release_check_secs",
+        flag: None,
+        default: "10800",
+        doc: "How often the latest Codex version is read (one replica at a time, under a lease).",
+    },
 ];
 
 impl Layer {
@@ -238,6 +262,18 @@ impl Layer {
                     v.trim().parse().map_err(|_| {
                         invalid(
                             "shutdown_timeout_secs",
+                            "expected a whole number of seconds",
+                        )
+                    })
+                })
+                .transpose()?,
+            wrapper_dir: path_of("wrapper_dir"),
+            codex_release_url: get("codex_release_url"),
+            codex_release_check_secs: get("codex_release_check_secs")
+                .map(|v| {
+                    v.trim().parse().map_err(|_| {
+                        invalid(
+                            "codex_release_check_secs",
                             "expected a whole number of seconds",
                         )
                     })
@@ -282,6 +318,11 @@ impl Layer {
             log_format: self.log_format.or(lower.log_format),
             log_level: self.log_level.or(lower.log_level),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
+            wrapper_dir: self.wrapper_dir.or(lower.wrapper_dir),
+            codex_release_url: self.codex_release_url.or(lower.codex_release_url),
+            codex_release_check_secs: self
+                .codex_release_check_secs
+                .or(lower.codex_release_check_secs),
         }
     }
 }
@@ -354,6 +395,10 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_level: String,
     pub shutdown_timeout_secs: u64,
+    pub wrapper_dir: Option<PathBuf>,
+    /// Empty: no release check.
+    pub codex_release_url: String,
+    pub codex_release_check: std::time::Duration,
 }
 
 impl Config {
@@ -495,6 +540,20 @@ impl Config {
                 ));
             }
         };
+        let codex_release_url = layer
+            .codex_release_url
+            .unwrap_or_else(|| DEFAULT_CODEX_RELEASE_URL.into())
+            .trim()
+            .to_string();
+        if !(codex_release_url.is_empty()
+            || codex_release_url.starts_with("http://")
+            || codex_release_url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "codex_release_url",
+                "must be empty or start with http:// or https://",
+            ));
+        }
         Ok(Config {
             bind,
             data_dir,
@@ -511,6 +570,11 @@ impl Config {
             log_format,
             log_level: layer.log_level.unwrap_or_else(|| "info".into()),
             shutdown_timeout_secs: layer.shutdown_timeout_secs.unwrap_or(10),
+            wrapper_dir: layer.wrapper_dir,
+            codex_release_url,
+            codex_release_check: std::time::Duration::from_secs(
+                layer.codex_release_check_secs.unwrap_or(10_800).max(60),
+            ),
         })
     }
 

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
+
 use codex_central_auth::domain::canonical::Vault;
 use codex_central_auth::layer::{AuthnConfig, AuthnLayer};
 use codex_central_auth::{AuthGrpc, Authenticator};
@@ -12,6 +14,8 @@ use codex_central_config::ConfigGrpc;
 use codex_central_fleet::FleetGrpc;
 use codex_central_fleet::domain::enrollment::Enrollment;
 use codex_central_fleet::domain::host_auth::HostAuthenticator;
+use codex_central_fleet::domain::releases::ReleaseChecker;
+use codex_central_fleet::domain::wrappers::{self, WrapperCatalog};
 use codex_central_gateway::clients::GrpcChannel;
 use codex_central_memory::MemoryGrpc;
 use codex_central_proto::auth::v1::auth_service_server::AuthServiceServer;
@@ -21,6 +25,8 @@ use codex_central_proto::memory::v1::memory_service_server::MemoryServiceServer;
 use codex_central_proto::usage::v1::usage_service_server::UsageServiceServer;
 use codex_central_store::Store;
 use codex_central_usage::UsageGrpc;
+
+use crate::config::Config;
 use http::HeaderValue;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
@@ -37,20 +43,42 @@ pub const SERVICE_NAMES: [&str; 5] = [
     "codexcentral.memory.v1.MemoryService",
 ];
 
+/// A wrapper artifact plus protobuf framing.
+const MAX_WRAPPER_MESSAGE: usize = wrappers::MAX_SIZE + 64 * 1024;
+
 pub struct Services {
     /// The services behind the authentication layer, callable in-process (no socket).
     pub channel: GrpcChannel,
     pub health: HealthReporter,
     /// Host authentication with its coalesced activity; the caller runs its flusher.
     pub host_auth: HostAuthenticator,
+    /// The latest-Codex-release job; the caller spawns it.
+    pub releases: ReleaseChecker,
 }
 
 pub fn build(
     store: Store,
     keyring: Arc<Keyring>,
-    public_url: &str,
+    config: &Config,
     authn: AuthnConfig,
 ) -> anyhow::Result<Services> {
+    let public_url = config.public_url.as_str();
+    let wrappers = WrapperCatalog::load(store.clone(), config.wrapper_dir.as_deref())
+        .with_context(|| {
+            format!(
+                "cannot read wrapper_dir {}",
+                config
+                    .wrapper_dir
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(""))
+                    .display()
+            )
+        })?;
+    let releases = ReleaseChecker::new(
+        store.clone(),
+        config.codex_release_url.clone(),
+        config.codex_release_check,
+    );
     let authenticator = Authenticator::new(store.clone());
     let (health, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -70,11 +98,17 @@ pub fn build(
         auth_mode_on,
         vault,
     )))
-    .add_service(FleetServiceServer::new(FleetGrpc::new(
-        store.clone(),
-        host_auth.clone(),
-        enrollment,
-    )))
+    .add_service(
+        FleetServiceServer::new(FleetGrpc::new(
+            store.clone(),
+            host_auth.clone(),
+            enrollment,
+            wrappers,
+            releases.clone(),
+        ))
+        // Published wrapper binaries arrive in one message.
+        .max_decoding_message_size(MAX_WRAPPER_MESSAGE),
+    )
     .add_service(UsageServiceServer::new(UsageGrpc::new(store.clone())))
     .add_service(ConfigServiceServer::new(ConfigGrpc::new(store.clone())))
     .add_service(MemoryServiceServer::new(MemoryGrpc::new(store)))
@@ -88,6 +122,7 @@ pub fn build(
         channel: GrpcChannel::new(svc),
         health,
         host_auth,
+        releases,
     })
 }
 

@@ -17,7 +17,8 @@ use codex_central_proto::auth::v1::{
     RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, StoreCodexAuthRequest, StoreCodexAuthStatus,
 };
 use codex_central_proto::fleet::v1::{
-    AuthenticateHostRequest, DeregisterHostRequest, GetVersionsRequest, Host, HostCallKind,
+    AuthenticateHostRequest, DeregisterHostRequest, FleetVersions, GetVersionsRequest, Host,
+    HostCallKind,
 };
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use serde::{Deserialize, Serialize};
@@ -52,8 +53,7 @@ struct FleetFlags {
     quota_limit_percent: u32,
     quota_week_partition: u32,
     cdx_silent: bool,
-    pinned_version: Option<String>,
-    installation_id: String,
+    versions: FleetVersions,
 }
 
 impl PolicyCache {
@@ -88,16 +88,13 @@ impl PolicyCache {
             .await?
             .into_inner();
         let fleet = versions.policy.unwrap_or_default();
-        let installation_id = versions.versions.unwrap_or_default().installation_id;
-        let version = fleet.codex_version.unwrap_or_default();
         let flags = Arc::new(FleetFlags {
             api_enabled: fleet.api_enabled,
             quota_hard_fail: quota.hard_fail,
             quota_limit_percent: quota.limit_percent,
             quota_week_partition: quota.week_partition_days,
             cdx_silent: fleet.silent_mode,
-            pinned_version: version.pinned.then_some(version.version),
-            installation_id,
+            versions: versions.versions.unwrap_or_default(),
         });
         *slot = Some((Instant::now(), flags.clone()));
         Ok(flags)
@@ -105,7 +102,7 @@ impl PolicyCache {
 }
 
 /// The host key from `X-API-Key`, else `Authorization: Bearer`.
-fn host_key(parts: &Parts) -> String {
+pub(crate) fn host_key(parts: &Parts) -> String {
     parts
         .headers
         .get("x-api-key")
@@ -117,7 +114,7 @@ fn host_key(parts: &Parts) -> String {
 }
 
 #[derive(Default)]
-struct Reported {
+pub(crate) struct Reported {
     client_version: String,
     wrapper_version: String,
     installation_id: String,
@@ -141,7 +138,7 @@ async fn ensure_api_enabled(
     }
 }
 
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &GatewayState,
     parts: &Parts,
     kind: HostCallKind,
@@ -447,14 +444,16 @@ async fn deregister(
 
 /// The contract's `versions` object (fields owned by later issues are null).
 fn versions_json(flags: &FleetFlags) -> Value {
+    let v = &flags.versions;
+    let text_or_null = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
     json!({
-        "client_version": flags.pinned_version,
-        "client_version_checked_at": Value::Null,
-        "client_version_source": if flags.pinned_version.is_some() { "locked" } else { "unknown" },
-        "wrapper_version": Value::Null,
-        "wrapper_sha256": Value::Null,
+        "client_version": text_or_null(&v.client_version),
+        "client_version_checked_at": crate::api::rfc3339(v.client_version_checked_at.as_ref()),
+        "client_version_source": v.client_version_source,
+        "wrapper_version": text_or_null(&v.wrapper_version),
+        "wrapper_sha256": text_or_null(&v.wrapper_sha256),
         "wrapper_url": "/wrapper/download",
-        "reported_client_version": Value::Null,
+        "reported_client_version": text_or_null(&v.reported_client_version),
         "quota_hard_fail": flags.quota_hard_fail,
         "quota_limit_percent": flags.quota_limit_percent,
         "quota_week_partition": flags.quota_week_partition,
@@ -464,7 +463,7 @@ fn versions_json(flags: &FleetFlags) -> Value {
         "runner_last_ok": Value::Null,
         "runner_last_fail": Value::Null,
         "runner_last_check": Value::Null,
-        "installation_id": flags.installation_id,
+        "installation_id": v.installation_id,
     })
 }
 

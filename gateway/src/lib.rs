@@ -14,6 +14,8 @@ pub mod observe;
 mod ops;
 mod seed;
 mod shell;
+mod usage_api;
+mod wrapper_api;
 
 use std::sync::Arc;
 
@@ -77,6 +79,8 @@ pub fn rest_router(state: GatewayState) -> Router {
         .merge(host_api::router())
         .merge(install::router())
         .merge(seed::router())
+        .merge(wrapper_api::router())
+        .merge(usage_api::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

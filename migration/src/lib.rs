@@ -12,6 +12,7 @@ mod m0001_principals_and_audit;
 mod m0002_fleet_hosts_and_canonical_auth;
 mod m0003_enrollment_tokens;
 mod m0004_host_users;
+mod m0005_wrappers_and_usage;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_fleet_hosts_and_canonical_auth::Migration),
             Box::new(m0003_enrollment_tokens::Migration),
             Box::new(m0004_host_users::Migration),
+            Box::new(m0005_wrappers_and_usage::Migration),
         ]
     }
 }

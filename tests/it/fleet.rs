@@ -47,7 +47,7 @@ async fn register(srv: &TestServer, admin: &str, fqdn: &str) -> (i64, String) {
 
 /// A Codex-shaped auth.json whose `last_refresh` is `minutes_ago` before now, pretty-printed
 /// the way Codex writes it.
-fn document(minutes_ago: i64, salt: &str) -> String {
+pub(crate) fn document(minutes_ago: i64, salt: &str) -> String {
     let at = (Utc::now() - Duration::minutes(minutes_ago))
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string();

@@ -8,7 +8,7 @@ use codex_central_proto::auth::v1::{
 use codex_central_proto::config::v1::GetConfigSettingsRequest;
 use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
-use codex_central_proto::fleet::v1::{GetFleetPolicyRequest, ListWrapperReleasesRequest};
+use codex_central_proto::fleet::v1::{GetFleetPolicyRequest, SetHostContentPushRequest};
 use codex_central_proto::memory::v1::GetMemorySettingsRequest;
 use codex_central_proto::memory::v1::memory_service_client::MemoryServiceClient;
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
@@ -101,7 +101,7 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
     assert_eq!(mem.settings.unwrap().max_content_bytes, 65536);
     // Contracted RPCs that land later say so instead of pretending.
     let err = FleetServiceClient::new(ch)
-        .list_wrapper_releases(with(&token, ListWrapperReleasesRequest::default()))
+        .set_host_content_push(with(&token, SetHostContentPushRequest::default()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

@@ -5,7 +5,9 @@
 mod testkit;
 
 mod cli;
+mod distribution;
 mod fleet;
+mod fleet_grpc;
 mod grpc;
 mod otlp;
 mod rest;

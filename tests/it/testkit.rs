@@ -178,8 +178,16 @@ pub async fn spawn_with(mut layer: Layer, db: Option<TestDb>) -> TestServer {
         layer.data_dir = Some(data.path().to_path_buf());
     }
     layer.bind = Some("127.0.0.1:0".into());
-    let config = Config::resolve(layer).expect("valid test config");
+    // No outbound release checks unless a test points them somewhere.
+    if layer.codex_release_url.is_none() {
+        layer.codex_release_url = Some(String::new());
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    // Installers and wrappers bake the public URL: make it the real one.
+    if layer.public_url.is_none() {
+        layer.public_url = Some(format!("http://{}", listener.local_addr().expect("addr")));
+    }
+    let config = Config::resolve(layer).expect("valid test config");
     let running = app::start_on(config, listener)
         .await
         .expect("server starts");

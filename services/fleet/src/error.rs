@@ -25,6 +25,10 @@ pub enum Error {
         message: String,
         retry_after_secs: u64,
     },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// A single-use thing was already used or has expired (REST: 410).
     #[error("{0}")]
     Gone(String),
@@ -68,6 +72,8 @@ impl From<Error> for Status {
                 &[("x-field".into(), field)],
             ),
             Error::AlreadyExists(msg) => Status::new(Code::AlreadyExists, msg),
+            Error::NotFound(msg) => Status::new(Code::NotFound, msg),
+            Error::FailedPrecondition(msg) => Status::new(Code::FailedPrecondition, msg),
             Error::Gone(msg) => with_metadata(
                 Status::new(Code::FailedPrecondition, msg),
                 &[("x-http-status".into(), "410".into())],

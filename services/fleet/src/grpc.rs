@@ -13,21 +13,33 @@ use crate::domain::enrollment::{Enrollment, TokenState};
 use crate::domain::host_auth::{CallKind, HostAuthenticator, HostCall};
 use crate::domain::host_settings::{self, HostChange, parse_version_selection};
 use crate::domain::hosts::{self, Actor, Registration};
+use crate::domain::releases::ReleaseChecker;
+use crate::domain::wrappers::WrapperCatalog;
 use crate::domain::{audit, policy};
 
 pub struct FleetGrpc {
-    store: Store,
-    host_auth: HostAuthenticator,
-    enrollment: Enrollment,
+    pub(crate) store: Store,
+    pub(crate) host_auth: HostAuthenticator,
+    pub(crate) enrollment: Enrollment,
+    pub(crate) wrappers: WrapperCatalog,
+    pub(crate) releases: ReleaseChecker,
 }
 
 impl FleetGrpc {
     /// `host_auth` is shared with whoever runs its activity flusher.
-    pub fn new(store: Store, host_auth: HostAuthenticator, enrollment: Enrollment) -> Self {
+    pub fn new(
+        store: Store,
+        host_auth: HostAuthenticator,
+        enrollment: Enrollment,
+        wrappers: WrapperCatalog,
+        releases: ReleaseChecker,
+    ) -> Self {
         FleetGrpc {
             store,
             host_auth,
             enrollment,
+            wrappers,
+            releases,
         }
     }
 
@@ -88,7 +100,7 @@ impl FleetGrpc {
     }
 }
 
-fn admin_actor(ctx: &CallContext) -> Result<Actor, Status> {
+pub(crate) fn admin_actor(ctx: &CallContext) -> Result<Actor, Status> {
     Ok(Actor {
         principal: ctx.require_admin()?.clone(),
         client_ip: ctx.client_ip_text(),
@@ -135,7 +147,7 @@ pub(crate) fn host_to_proto(h: codex_central_store::entities::hosts::Model) -> H
     }
 }
 
-fn policy_to_proto(p: policy::FleetPolicy) -> FleetPolicy {
+pub(crate) fn policy_to_proto(p: policy::FleetPolicy) -> FleetPolicy {
     let push = match p.host_content_push {
         policy::HostContentPush::Off => HostContentPush::Off,
         policy::HostContentPush::Review => HostContentPush::Review,
@@ -562,24 +574,8 @@ impl FleetService for FleetGrpc {
     ) -> Result<Response<GetVersionsResponse>, Status> {
         // Public (hosts call /versions without a key): nothing here is secret.
         let p = policy::get(&self.store).await?;
-        let client_version = if p.codex_version.pinned {
-            p.codex_version.version.clone()
-        } else {
-            String::new()
-        };
         Ok(Response::new(GetVersionsResponse {
-            versions: Some(FleetVersions {
-                client_version_source: if p.codex_version.pinned {
-                    "locked"
-                } else {
-                    "unknown"
-                }
-                .into(),
-                client_version,
-                wrapper_url: "/wrapper/download".into(),
-                installation_id: self.host_auth.installation_id().await?,
-                ..Default::default()
-            }),
+            versions: Some(self.versions(&p).await?),
             policy: Some(policy_to_proto(p)),
         }))
     }
@@ -709,16 +705,7 @@ impl FleetService for FleetGrpc {
             insecure_open_hosts: count(totals.insecure_open),
             latest_activity_at: totals.latest_activity.map(ms_to_timestamp),
             client_versions: Vec::new(),
-            versions: Some(FleetVersions {
-                client_version: if p.codex_version.pinned {
-                    p.codex_version.version.clone()
-                } else {
-                    String::new()
-                },
-                installation_id: self.host_auth.installation_id().await?,
-                wrapper_url: "/wrapper/download".into(),
-                ..Default::default()
-            }),
+            versions: Some(self.versions(&p).await?),
             policy: Some(policy_to_proto(p)),
         }))
     }
@@ -816,23 +803,57 @@ impl FleetService for FleetGrpc {
         }))
     }
 
-    pending_rpcs! {
-        check_codex_versions(CheckCodexVersionsRequest) -> CheckCodexVersionsResponse;
-        set_codex_version_policy(SetCodexVersionPolicyRequest) -> SetCodexVersionPolicyResponse;
-        get_wrapper_release(GetWrapperReleaseRequest) -> GetWrapperReleaseResponse;
-        list_wrapper_releases(ListWrapperReleasesRequest) -> ListWrapperReleasesResponse;
-        publish_wrapper_release(PublishWrapperReleaseRequest) -> PublishWrapperReleaseResponse;
-        delete_wrapper_release(DeleteWrapperReleaseRequest) -> DeleteWrapperReleaseResponse;
-        set_host_content_push(SetHostContentPushRequest) -> SetHostContentPushResponse;
-        record_audit_event(RecordAuditEventRequest) -> RecordAuditEventResponse;
+    async fn check_codex_versions(
+        &self,
+        request: Request<CheckCodexVersionsRequest>,
+    ) -> Result<Response<CheckCodexVersionsResponse>, Status> {
+        self.do_check_codex_versions(request).await
+    }
+
+    async fn set_codex_version_policy(
+        &self,
+        request: Request<SetCodexVersionPolicyRequest>,
+    ) -> Result<Response<SetCodexVersionPolicyResponse>, Status> {
+        self.do_set_codex_version_policy(request).await
+    }
+
+    async fn get_wrapper_release(
+        &self,
+        request: Request<GetWrapperReleaseRequest>,
+    ) -> Result<Response<GetWrapperReleaseResponse>, Status> {
+        self.do_get_wrapper_release(request).await
+    }
+
+    async fn list_wrapper_releases(
+        &self,
+        request: Request<ListWrapperReleasesRequest>,
+    ) -> Result<Response<ListWrapperReleasesResponse>, Status> {
+        self.do_list_wrapper_releases(request).await
+    }
+
+    async fn publish_wrapper_release(
+        &self,
+        request: Request<PublishWrapperReleaseRequest>,
+    ) -> Result<Response<PublishWrapperReleaseResponse>, Status> {
+        self.do_publish_wrapper_release(request).await
+    }
+
+    async fn delete_wrapper_release(
+        &self,
+        request: Request<DeleteWrapperReleaseRequest>,
+    ) -> Result<Response<DeleteWrapperReleaseResponse>, Status> {
+        self.do_delete_wrapper_release(request).await
     }
 
     async fn download_wrapper(
         &self,
-        _request: Request<DownloadWrapperRequest>,
+        request: Request<DownloadWrapperRequest>,
     ) -> Result<Response<Self::DownloadWrapperStream>, Status> {
-        Err(Status::unimplemented(
-            "download_wrapper is part of the API contract but not implemented in this version",
-        ))
+        self.do_download_wrapper(request).await
+    }
+
+    pending_rpcs! {
+        set_host_content_push(SetHostContentPushRequest) -> SetHostContentPushResponse;
+        record_audit_event(RecordAuditEventRequest) -> RecordAuditEventResponse;
     }
 }

@@ -5,6 +5,7 @@
 pub mod domain;
 mod error;
 mod grpc;
+mod grpc_releases;
 
 pub use error::{Error, Result};
 pub use grpc::FleetGrpc;

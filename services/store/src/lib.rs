@@ -16,6 +16,8 @@ pub mod leases;
 pub mod service_tokens;
 pub mod settings;
 mod time;
+pub mod usage_rows;
+pub mod wrapper_releases;
 
 pub use connect::{Backend, Store};
 pub use error::{Error, Result};

@@ -6,7 +6,7 @@ use codex_central_proto::usage::v1::*;
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
-use crate::domain::quota;
+use crate::domain::{ingest, quota};
 
 pub struct UsageGrpc {
     store: Store,
@@ -70,8 +70,79 @@ impl UsageService for UsageGrpc {
         }))
     }
 
+    async fn ingest_usage(
+        &self,
+        request: Request<IngestUsageRequest>,
+    ) -> Result<Response<IngestUsageResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let principal = ctx.principal()?.clone();
+        if principal.kind != codex_central_common::PrincipalKind::Host {
+            return Err(Status::permission_denied(
+                "only hosts report usage in this version",
+            ));
+        }
+        let host_id = principal
+            .id
+            .parse::<i64>()
+            .map_err(|_| Status::invalid_argument("the host principal has no numeric id"))?;
+        let entries: Vec<serde_json::Value> = request
+            .into_inner()
+            .entries
+            .into_iter()
+            .map(entry_json)
+            .collect::<Result<_, Status>>()?;
+        let done =
+            ingest::ingest(&self.store, Some(host_id), &ctx.client_ip_text(), &entries).await?;
+        let mut totals = TokenTotals::default();
+        let rows: Vec<UsageRow> = done
+            .rows
+            .iter()
+            .map(|e| {
+                totals.total_tokens += e.total;
+                totals.input_tokens += e.input;
+                totals.cached_input_tokens += e.cached;
+                totals.output_tokens += e.output;
+                totals.reasoning_output_tokens += e.reasoning;
+                UsageRow {
+                    ingest_id: done.ingest_id.clone(),
+                    host_id: host_id.to_string(),
+                    recorded_at: Some(codex_central_common::time::ms_to_timestamp(
+                        done.recorded_at,
+                    )),
+                    model: e.model.clone(),
+                    tokens: Some(TokenTotals {
+                        total_tokens: e.total,
+                        input_tokens: e.input,
+                        cached_input_tokens: e.cached,
+                        output_tokens: e.output,
+                        reasoning_output_tokens: e.reasoning,
+                    }),
+                    pricing_missing: true,
+                    line: e.line.clone(),
+                    source: UsageSource::Host as i32,
+                    ..Default::default()
+                }
+            })
+            .collect();
+        Ok(Response::new(IngestUsageResponse {
+            ingest_id: done.ingest_id,
+            recorded: u32::try_from(rows.len()).unwrap_or(u32::MAX),
+            rows,
+            errors: done
+                .errors
+                .into_iter()
+                .map(|(index, reason)| RowError {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    reason,
+                })
+                .collect(),
+            totals: Some(totals),
+            cost_micros: 0,
+            currency: String::new(),
+        }))
+    }
+
     pending_rpcs! {
-        ingest_usage(IngestUsageRequest) -> IngestUsageResponse;
         list_usage_rows(ListUsageRowsRequest) -> ListUsageRowsResponse;
         list_ingests(ListIngestsRequest) -> ListIngestsResponse;
         aggregate_usage(AggregateUsageRequest) -> AggregateUsageResponse;
@@ -97,4 +168,21 @@ impl UsageService for UsageGrpc {
             "export_usage_csv is part of the API contract but not implemented in this version",
         ))
     }
+}
+
+/// The entry as the JSON object the parser reads: `raw_json` when sent, else the fields.
+fn entry_json(e: UsageEntry) -> Result<serde_json::Value, Status> {
+    if !e.raw_json.is_empty() {
+        return serde_json::from_str(&e.raw_json)
+            .map_err(|_| Status::invalid_argument("raw_json is not JSON"));
+    }
+    Ok(serde_json::json!({
+        "line": e.line,
+        "model": e.model,
+        "total_tokens": e.total_tokens,
+        "input_tokens": e.input_tokens,
+        "cached_input_tokens": e.cached_input_tokens,
+        "output_tokens": e.output_tokens,
+        "reasoning_output_tokens": e.reasoning_output_tokens,
+    }))
 }

@@ -21,3 +21,26 @@ pub async fn list(
         };
     Ok(audit::list(store, filter, before_id, limit).await?)
 }
+
+/// Appends one audit row for an action taken by `actor`.
+pub async fn record(
+    store: &Store,
+    actor: &super::hosts::Actor,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) -> Result<()> {
+    audit::append(
+        store.db(),
+        audit::NewAuditEvent {
+            actor_kind: actor.principal.kind_name().into(),
+            actor: actor.principal.audit_actor(),
+            action: action.into(),
+            target: target.into(),
+            client_ip: actor.client_ip.clone(),
+            details,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -46,6 +46,11 @@ pub struct Enrollment {
 }
 
 impl Enrollment {
+    /// The base URL baked into installers and wrappers.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     pub fn new(store: Store, keyring: Arc<Keyring>, public_url: String) -> Self {
         Enrollment {
             store,

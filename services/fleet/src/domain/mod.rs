@@ -7,3 +7,5 @@ pub mod host_settings;
 pub mod hosts;
 pub mod policy;
 pub mod prune;
+pub mod releases;
+pub mod wrappers;

@@ -11,3 +11,5 @@ pub mod leases;
 pub mod seed_tokens;
 pub mod service_tokens;
 pub mod settings;
+pub mod usage_rows;
+pub mod wrapper_releases;

@@ -1,3 +1,4 @@
 //! The usage service's domain logic (no tonic or axum here).
 
+pub mod ingest;
 pub mod quota;

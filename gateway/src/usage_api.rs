@@ -1,0 +1,104 @@
+//! `POST /usage` (contract §2): a host reports token usage, one entry or `{"usages": [...]}`.
+//! The usage service parses and stores; the answer has the peer's shape.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::post;
+use codex_central_proto::fleet::v1::HostCallKind;
+use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry};
+use serde_json::{Map, Value, json};
+
+use crate::host_api::{Reported, authenticate};
+use crate::{ApiError, GatewayState};
+
+pub fn router() -> Router<GatewayState> {
+    Router::new().route("/usage", post(report))
+}
+
+async fn report(
+    State(state): State<GatewayState>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (caller, host) = authenticate(
+        &state,
+        &parts,
+        HostCallKind::General,
+        false,
+        Reported::default(),
+    )
+    .await?;
+    let doc: Value =
+        serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Invalid JSON payload"))?;
+    let (entries, single) = match &doc {
+        Value::Object(o) => match o.get("usages") {
+            Some(Value::Array(list)) => (list.clone(), false),
+            Some(_) => return Err(ApiError::invalid_field("usages", "usages must be an array")),
+            None => (vec![doc.clone()], true),
+        },
+        _ => return Err(ApiError::invalid_field("body", "expected a JSON object")),
+    };
+    if entries.is_empty() {
+        return Err(ApiError::invalid_field("usages", "usages is empty"));
+    }
+    let res = state
+        .clients()
+        .usage()
+        .ingest_usage(
+            caller.request(
+                &state,
+                IngestUsageRequest {
+                    entries: entries
+                        .iter()
+                        .map(|e| UsageEntry {
+                            raw_json: e.to_string(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                },
+            ),
+        )
+        .await?
+        .into_inner();
+    let usages: Vec<Value> = res
+        .rows
+        .iter()
+        .map(|r| {
+            let t = r.tokens.unwrap_or_default();
+            json!({
+                "recorded_at": crate::api::rfc3339(r.recorded_at.as_ref()),
+                "line": r.line,
+                "total": t.total_tokens,
+                "input": t.input_tokens,
+                "output": t.output_tokens,
+                "cached": t.cached_input_tokens,
+                "reasoning": t.reasoning_output_tokens,
+                // Pricing arrives with the usage issue; until then cost is unknown.
+                "cost": Value::Null,
+                "model": if r.model.is_empty() { Value::Null } else { json!(r.model) },
+            })
+        })
+        .collect();
+    let mut data = Map::new();
+    if single && let Some(Value::Object(first)) = usages.first() {
+        data.extend(first.clone());
+    }
+    data.insert("host_id".into(), json!(host.id));
+    data.insert("recorded".into(), json!(res.recorded > 0));
+    data.insert("recorded_count".into(), json!(res.recorded));
+    data.insert("usages".into(), Value::Array(usages));
+    data.insert("ingest_id".into(), json!(res.ingest_id));
+    data.insert("cost".into(), Value::Null);
+    if !res.errors.is_empty() {
+        let errors: Vec<Value> = res
+            .errors
+            .iter()
+            .map(|e| json!({ "index": e.index, "reason": e.reason }))
+            .collect();
+        data.insert("errors".into(), Value::Array(errors));
+    }
+    Ok(crate::error::ok(Value::Object(data)))
+}
