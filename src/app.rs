@@ -86,6 +86,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
 
     let mut store_for_shutdown = None;
     let mut host_activity = None;
+    let mut local = None;
     let mut background = Vec::new();
     let (channel, database_kind) = match config.role {
         ProcessRole::All | ProcessRole::Services => {
@@ -110,6 +111,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             let holder = format!("{}:{}", std::process::id(), holder_suffix());
             background.extend(built.releases.spawn(holder));
             host_activity = Some(built.host_auth);
+            local = Some(built.local);
             let kind = store.backend().name();
             store_for_shutdown = Some(store);
             (built.channel, kind)
@@ -121,7 +123,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     };
 
     let clients = ServiceClients::new(channel.clone(), internal_secret);
-    let state = GatewayState::new(clients, config.auth_mode_on, trusted.clone());
+    let state = GatewayState::new(clients, config.auth_mode_on, trusted.clone(), local);
     let mut grpc = services::external(channel, &config.cors_origins);
     if config.role == ProcessRole::Gateway {
         grpc = forward_client_ip(grpc, trusted.clone());

@@ -17,6 +17,7 @@ use codex_central_fleet::domain::host_auth::HostAuthenticator;
 use codex_central_fleet::domain::releases::ReleaseChecker;
 use codex_central_fleet::domain::wrappers::{self, WrapperCatalog};
 use codex_central_gateway::clients::GrpcChannel;
+use codex_central_gateway::local::LocalServices;
 use codex_central_memory::MemoryGrpc;
 use codex_central_proto::auth::v1::auth_service_server::AuthServiceServer;
 use codex_central_proto::config::v1::config_service_server::ConfigServiceServer;
@@ -54,6 +55,8 @@ pub struct Services {
     pub host_auth: HostAuthenticator,
     /// The latest-Codex-release job; the caller spawns it.
     pub releases: ReleaseChecker,
+    /// The same service objects, for the gateway's direct calls in this process.
+    pub local: LocalServices,
 }
 
 pub fn build(
@@ -93,28 +96,26 @@ pub fn build(
     let host_auth = HostAuthenticator::new(store.clone());
     let enrollment = Enrollment::new(store.clone(), keyring.clone(), public_url.to_string());
     let vault = Vault::new(store.clone(), keyring);
-    let routes = Routes::new(AuthServiceServer::new(AuthGrpc::new(
-        authenticator.clone(),
-        auth_mode_on,
-        vault,
-    )))
-    .add_service(
-        FleetServiceServer::new(FleetGrpc::new(
-            store.clone(),
-            host_auth.clone(),
-            enrollment,
-            wrappers,
-            releases.clone(),
-        ))
-        // Published wrapper binaries arrive in one message.
-        .max_decoding_message_size(MAX_WRAPPER_MESSAGE),
-    )
-    .add_service(UsageServiceServer::new(UsageGrpc::new(store.clone())))
-    .add_service(ConfigServiceServer::new(ConfigGrpc::new(store.clone())))
-    .add_service(MemoryServiceServer::new(MemoryGrpc::new(store)))
-    .add_service(health_service)
-    .add_service(reflection_v1)
-    .add_service(reflection_v1alpha);
+    let auth = Arc::new(AuthGrpc::new(authenticator.clone(), auth_mode_on, vault));
+    let fleet = Arc::new(FleetGrpc::new(
+        store.clone(),
+        host_auth.clone(),
+        enrollment,
+        wrappers,
+        releases.clone(),
+    ));
+    let routes = Routes::new(AuthServiceServer::from_arc(auth.clone()))
+        .add_service(
+            FleetServiceServer::from_arc(fleet.clone())
+                // Published wrapper binaries arrive in one message.
+                .max_decoding_message_size(MAX_WRAPPER_MESSAGE),
+        )
+        .add_service(UsageServiceServer::new(UsageGrpc::new(store.clone())))
+        .add_service(ConfigServiceServer::new(ConfigGrpc::new(store.clone())))
+        .add_service(MemoryServiceServer::new(MemoryGrpc::new(store)))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
     let svc = ServiceBuilder::new()
         .layer(AuthnLayer::new(authenticator, authn))
         .service(routes);
@@ -123,6 +124,7 @@ pub fn build(
         health,
         host_auth,
         releases,
+        local: LocalServices { fleet, auth },
     })
 }
 

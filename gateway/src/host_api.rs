@@ -2,7 +2,7 @@
 //! Hosts authenticate with `X-API-Key` or `Authorization: Bearer`; the fleet service decides
 //! (IP binding, insecure windows, failure budget), and the answer is composed here.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -23,10 +23,10 @@ use codex_central_proto::fleet::v1::{
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::api::hosts::host_json;
+use crate::api::hosts::HostView;
 use crate::caller::{Caller, client_ip};
 use crate::{ApiError, GatewayState};
 
@@ -40,7 +40,9 @@ pub fn router() -> Router<GatewayState> {
 /// Policy values every `/auth` answer carries, cached briefly so a sync costs no extra RPCs.
 #[derive(Clone, Default)]
 pub struct PolicyCache {
-    inner: Arc<Mutex<Option<Fetched>>>,
+    current: Arc<RwLock<Option<Fetched>>>,
+    /// One refresh at a time; readers of fresh values never wait on it.
+    refresh: Arc<Mutex<()>>,
 }
 
 type Fetched = (Instant, Arc<FleetFlags>);
@@ -54,12 +56,22 @@ struct FleetFlags {
     quota_week_partition: u32,
     cdx_silent: bool,
     versions: FleetVersions,
+    /// The `versions` object as JSON text, built once per fetch.
+    versions_json: Box<RawValue>,
 }
 
 impl PolicyCache {
     /// Forgets the cached values (after an admin changed them through this gateway).
     pub async fn invalidate(&self) {
-        *self.inner.lock().await = None;
+        if let Ok(mut slot) = self.current.write() {
+            *slot = None;
+        }
+    }
+
+    fn fresh(&self) -> Option<Arc<FleetFlags>> {
+        let slot = self.current.read().ok()?;
+        let (at, flags) = slot.as_ref()?;
+        (at.elapsed() < POLICY_TTL).then(|| flags.clone())
     }
 
     async fn get(
@@ -67,11 +79,12 @@ impl PolicyCache {
         state: &GatewayState,
         caller: &Caller,
     ) -> Result<Arc<FleetFlags>, ApiError> {
-        let mut slot = self.inner.lock().await;
-        if let Some((at, flags)) = slot.as_ref()
-            && at.elapsed() < POLICY_TTL
-        {
-            return Ok(flags.clone());
+        if let Some(flags) = self.fresh() {
+            return Ok(flags);
+        }
+        let _refreshing = self.refresh.lock().await;
+        if let Some(flags) = self.fresh() {
+            return Ok(flags);
         }
         let quota = state
             .clients()
@@ -88,15 +101,27 @@ impl PolicyCache {
             .await?
             .into_inner();
         let fleet = versions.policy.unwrap_or_default();
+        let v = versions.versions.unwrap_or_default();
+        let versions_json = serde_json::value::to_raw_value(&versions_value(
+            &v,
+            quota.hard_fail,
+            quota.limit_percent,
+            quota.week_partition_days,
+            fleet.silent_mode,
+        ))
+        .map_err(|e| ApiError::from(tonic::Status::internal(e.to_string())))?;
         let flags = Arc::new(FleetFlags {
             api_enabled: fleet.api_enabled,
             quota_hard_fail: quota.hard_fail,
             quota_limit_percent: quota.limit_percent,
             quota_week_partition: quota.week_partition_days,
             cdx_silent: fleet.silent_mode,
-            versions: versions.versions.unwrap_or_default(),
+            versions: v,
+            versions_json,
         });
-        *slot = Some((Instant::now(), flags.clone()));
+        if let Ok(mut slot) = self.current.write() {
+            *slot = Some((Instant::now(), flags.clone()));
+        }
         Ok(flags)
     }
 }
@@ -148,23 +173,31 @@ pub(crate) async fn authenticate(
     let ip = client_ip(parts, state);
     let anonymous = Caller::anonymous(ip);
     ensure_api_enabled(state, &anonymous).await?;
-    let res = state
-        .clients()
-        .fleet()
-        .authenticate_host(anonymous.request(
-            state,
-            AuthenticateHostRequest {
-                api_key: host_key(parts),
-                client_ip: ip.to_string(),
-                call: kind as i32,
-                installation_id: reported.installation_id,
-                force_ip_update: force,
-                client_version: reported.client_version,
-                wrapper_version: reported.wrapper_version,
-            },
-        ))
-        .await?
-        .into_inner();
+    let req = AuthenticateHostRequest {
+        api_key: host_key(parts),
+        client_ip: ip.to_string(),
+        call: kind as i32,
+        installation_id: reported.installation_id,
+        force_ip_update: force,
+        client_version: reported.client_version,
+        wrapper_version: reported.wrapper_version,
+    };
+    let res = match state.local() {
+        Some(local) => {
+            local
+                .fleet
+                .authenticate_host(anonymous.local_request(req))
+                .await
+        }
+        None => {
+            state
+                .clients()
+                .fleet()
+                .authenticate_host(anonymous.request(state, req))
+                .await
+        }
+    }?
+    .into_inner();
     let principal = res
         .principal
         .as_ref()
@@ -214,15 +247,6 @@ struct VersionQuery {
     cdx_version: Option<String>,
     wrapper_version: Option<String>,
     force: Option<String>,
-}
-
-/// The `/auth` answer: the contract's fields plus `auth` as the exact canonical text.
-#[derive(Serialize)]
-struct AuthAnswer {
-    #[serde(flatten)]
-    fields: Map<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    auth: Option<Box<RawValue>>,
 }
 
 #[derive(Serialize)]
@@ -290,18 +314,26 @@ async fn auth(
                 text_field("last_refresh", &parsed.last_refresh)?.ok_or_else(|| {
                     ApiError::invalid_field("last_refresh", "last_refresh is required")
                 })?;
-            let res = state
-                .clients()
-                .auth()
-                .retrieve_codex_auth(caller.request(
-                    &state,
-                    RetrieveCodexAuthRequest {
-                        digest,
-                        last_refresh,
-                    },
-                ))
-                .await?
-                .into_inner();
+            let req = RetrieveCodexAuthRequest {
+                digest,
+                last_refresh,
+            };
+            let res = match state.local() {
+                Some(local) => {
+                    local
+                        .auth
+                        .retrieve_codex_auth(caller.local_request(req))
+                        .await
+                }
+                None => {
+                    state
+                        .clients()
+                        .auth()
+                        .retrieve_codex_auth(caller.request(&state, req))
+                        .await
+                }
+            }?
+            .into_inner();
             let status = match res.status() {
                 RetrieveCodexAuthStatus::Missing => "missing",
                 RetrieveCodexAuthStatus::Valid => "valid",
@@ -310,19 +342,15 @@ async fn auth(
                     "outdated"
                 }
             };
-            let mut fields = common_fields(
-                &state,
-                &caller,
-                &host,
+            let outcome = Outcome {
                 status,
-                &res.canonical_digest,
-                &res.canonical_last_refresh_text,
-            )
-            .await?;
-            if matches!(status, "missing" | "upload_required") {
-                fields.insert("action".into(), json!("store"));
-            }
-            answer(fields, res.auth_json)
+                digest: &res.canonical_digest,
+                last_refresh: &res.canonical_last_refresh_text,
+                action: matches!(status, "missing" | "upload_required").then_some("store"),
+                runner_applied: None,
+                auth_json: res.auth_json.clone(),
+            };
+            sync_answer(&state, &caller, &host, outcome).await
         }
         "store" => {
             let (caller, host) =
@@ -338,29 +366,32 @@ async fn auth(
                     ));
                 }
             };
-            let res = state
-                .clients()
-                .auth()
-                .store_codex_auth(caller.request(&state, StoreCodexAuthRequest { auth_json }))
-                .await?
-                .into_inner();
+            let req = StoreCodexAuthRequest { auth_json };
+            let res = match state.local() {
+                Some(local) => local.auth.store_codex_auth(caller.local_request(req)).await,
+                None => {
+                    state
+                        .clients()
+                        .auth()
+                        .store_codex_auth(caller.request(&state, req))
+                        .await
+                }
+            }?
+            .into_inner();
             let status = match res.status() {
                 StoreCodexAuthStatus::Updated => "updated",
                 StoreCodexAuthStatus::Unchanged => "unchanged",
                 StoreCodexAuthStatus::Outdated | StoreCodexAuthStatus::Unspecified => "outdated",
             };
-            let mut fields = common_fields(
-                &state,
-                &caller,
-                &host,
+            let outcome = Outcome {
                 status,
-                &res.canonical_digest,
-                &res.canonical_last_refresh_text,
-            )
-            .await?;
-            fields.insert("runner_applied".into(), json!(res.runner_applied));
-            fields.insert("validation".into(), Value::Null);
-            answer(fields, res.auth_json)
+                digest: &res.canonical_digest,
+                last_refresh: &res.canonical_last_refresh_text,
+                action: None,
+                runner_applied: Some(res.runner_applied),
+                auth_json: res.auth_json.clone(),
+            };
+            sync_answer(&state, &caller, &host, outcome).await
         }
         other => Err(ApiError::invalid_field(
             "command",
@@ -369,49 +400,77 @@ async fn auth(
     }
 }
 
-async fn common_fields(
+/// Every `/auth` answer: the contract's always-present fields, then what the outcome adds.
+/// Serialized straight from borrowed values (this is the fleet's hottest route).
+#[derive(Serialize)]
+struct SyncAnswer<'a> {
+    status: &'a str,
+    canonical_last_refresh: Option<&'a str>,
+    canonical_digest: Option<&'a str>,
+    api_calls: u64,
+    /// Owned by the usage issue.
+    token_usage_month: Option<u64>,
+    versions: &'a RawValue,
+    quota_hard_fail: bool,
+    quota_limit_percent: u32,
+    quota_week_partition: u32,
+    cdx_silent: bool,
+    host: HostView<'a>,
+    chatgpt_usage: Option<()>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runner_applied: Option<bool>,
+    /// Present (as null until a runner exists) on store answers only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<Box<RawValue>>,
+}
+
+struct Outcome<'a> {
+    status: &'a str,
+    digest: &'a str,
+    last_refresh: &'a str,
+    action: Option<&'static str>,
+    runner_applied: Option<bool>,
+    auth_json: Option<String>,
+}
+
+async fn sync_answer(
     state: &GatewayState,
     caller: &Caller,
     host: &Host,
-    status: &str,
-    digest: &str,
-    last_refresh: &str,
-) -> Result<Map<String, Value>, ApiError> {
+    o: Outcome<'_>,
+) -> Result<Response, ApiError> {
     let flags = state.policy_cache().get(state, caller).await?;
-    let versions = versions_json(&flags);
-    let text_or_null = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
-    // VIP hosts are exempt from hard failure (contract §2).
-    let hard_fail = flags.quota_hard_fail && !host.vip;
-    let mut fields = Map::new();
-    fields.insert("status".into(), json!(status));
-    fields.insert("canonical_last_refresh".into(), text_or_null(last_refresh));
-    fields.insert("canonical_digest".into(), text_or_null(digest));
-    fields.insert("api_calls".into(), json!(host.api_calls));
-    fields.insert("token_usage_month".into(), Value::Null);
-    fields.insert("versions".into(), versions);
-    fields.insert("quota_hard_fail".into(), json!(hard_fail));
-    fields.insert(
-        "quota_limit_percent".into(),
-        json!(flags.quota_limit_percent),
-    );
-    fields.insert(
-        "quota_week_partition".into(),
-        json!(flags.quota_week_partition),
-    );
-    fields.insert("cdx_silent".into(), json!(flags.cdx_silent));
-    fields.insert("host".into(), host_json(host));
-    fields.insert("chatgpt_usage".into(), Value::Null);
-    Ok(fields)
-}
-
-fn answer(fields: Map<String, Value>, auth_json: Option<String>) -> Result<Response, ApiError> {
-    let auth = auth_json
+    let auth = o
+        .auth_json
         .map(RawValue::from_string)
         .transpose()
         .map_err(|_| ApiError::from(tonic::Status::internal("canonical auth.json is not JSON")))?;
+    let answer = SyncAnswer {
+        status: o.status,
+        canonical_last_refresh: (!o.last_refresh.is_empty()).then_some(o.last_refresh),
+        canonical_digest: (!o.digest.is_empty()).then_some(o.digest),
+        api_calls: host.api_calls,
+        token_usage_month: None,
+        versions: &flags.versions_json,
+        // VIP hosts are exempt from hard failure (contract §2).
+        quota_hard_fail: flags.quota_hard_fail && !host.vip,
+        quota_limit_percent: flags.quota_limit_percent,
+        quota_week_partition: flags.quota_week_partition,
+        cdx_silent: flags.cdx_silent,
+        host: HostView(host),
+        chatgpt_usage: None,
+        action: o.action,
+        runner_applied: o.runner_applied,
+        validation: o.runner_applied.map(|_| Value::Null),
+        auth,
+    };
     Ok(axum::Json(Envelope {
         status: "ok",
-        data: AuthAnswer { fields, auth },
+        data: answer,
     })
     .into_response())
 }
@@ -444,7 +503,22 @@ async fn deregister(
 
 /// The contract's `versions` object (fields owned by later issues are null).
 fn versions_json(flags: &FleetFlags) -> Value {
-    let v = &flags.versions;
+    versions_value(
+        &flags.versions,
+        flags.quota_hard_fail,
+        flags.quota_limit_percent,
+        flags.quota_week_partition,
+        flags.cdx_silent,
+    )
+}
+
+fn versions_value(
+    v: &FleetVersions,
+    quota_hard_fail: bool,
+    quota_limit_percent: u32,
+    quota_week_partition: u32,
+    cdx_silent: bool,
+) -> Value {
     let text_or_null = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
     json!({
         "client_version": text_or_null(&v.client_version),
@@ -454,10 +528,10 @@ fn versions_json(flags: &FleetFlags) -> Value {
         "wrapper_sha256": text_or_null(&v.wrapper_sha256),
         "wrapper_url": "/wrapper/download",
         "reported_client_version": text_or_null(&v.reported_client_version),
-        "quota_hard_fail": flags.quota_hard_fail,
-        "quota_limit_percent": flags.quota_limit_percent,
-        "quota_week_partition": flags.quota_week_partition,
-        "cdx_silent": flags.cdx_silent,
+        "quota_hard_fail": quota_hard_fail,
+        "quota_limit_percent": quota_limit_percent,
+        "quota_week_partition": quota_week_partition,
+        "cdx_silent": cdx_silent,
         "runner_enabled": false,
         "runner_state": Value::Null,
         "runner_last_ok": Value::Null,

@@ -10,6 +10,7 @@ mod error;
 mod flex;
 mod host_api;
 mod install;
+pub mod local;
 pub mod observe;
 mod ops;
 mod seed;
@@ -35,6 +36,7 @@ struct Inner {
     auth_mode_on: bool,
     trusted_proxies: TrustedProxies,
     policy_cache: host_api::PolicyCache,
+    local: Option<local::LocalServices>,
 }
 
 impl GatewayState {
@@ -42,6 +44,7 @@ impl GatewayState {
         clients: clients::ServiceClients,
         auth_mode_on: bool,
         trusted_proxies: TrustedProxies,
+        local: Option<local::LocalServices>,
     ) -> Self {
         GatewayState {
             inner: Arc::new(Inner {
@@ -49,8 +52,14 @@ impl GatewayState {
                 auth_mode_on,
                 trusted_proxies,
                 policy_cache: host_api::PolicyCache::default(),
+                local,
             }),
         }
+    }
+
+    /// The services in this process, when there are (role `all`).
+    pub(crate) fn local(&self) -> Option<&local::LocalServices> {
+        self.inner.local.as_ref()
     }
 
     pub fn clients(&self) -> &clients::ServiceClients {

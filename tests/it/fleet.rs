@@ -317,6 +317,10 @@ async fn canonical_auth_truth_table(backend: Backend) {
     let (status, body) = store(&srv, &key, &doc).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["status"], "updated");
+    assert_eq!(body["data"]["runner_applied"], false);
+    assert!(body["data"]["validation"].is_null() && body["data"].get("validation").is_some());
+    assert!(body["data"].get("action").is_none(), "{body}");
+    assert_eq!(body["data"]["versions"]["wrapper_url"], "/wrapper/download");
     assert_eq!(
         body["data"]["canonical_digest"],
         digest.as_str(),

@@ -19,34 +19,78 @@ use crate::{ApiError, GatewayState};
 
 /// The host object of the contract (plus `id`, `ip`, `created_at`, `last_seen_at`).
 pub fn host_json(h: &Host) -> Value {
-    let empty_null = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
-    json!({
-        "id": h.id.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(h.id)),
-        "fqdn": h.fqdn,
-        "status": if h.status() == HostStatus::Active { "active" } else { "disabled" },
-        "last_refresh": rfc3339(h.last_refresh.as_ref()),
-        "created_at": rfc3339(h.created_at.as_ref()),
-        "updated_at": rfc3339(h.updated_at.as_ref()),
-        "last_seen_at": rfc3339(h.last_seen_at.as_ref()),
-        "expires_at": rfc3339(h.expires_at.as_ref()),
-        "client_version": empty_null(&h.client_version),
-        "client_version_override": empty_null(&h.client_version_override),
-        "wrapper_version": empty_null(&h.wrapper_version),
-        "api_calls": h.api_calls,
-        "ip": empty_null(&h.ip),
-        "allow_roaming_ips": h.allow_roaming_ips,
-        "secure": h.secure,
-        "vip": h.vip,
-        "insecure_enabled_until": rfc3339(h.insecure_enabled_until.as_ref()),
-        "insecure_grace_until": rfc3339(h.insecure_grace_until.as_ref()),
-        "insecure_window_minutes": h.insecure_window_minutes,
-        "force_ipv4": h.force_ipv4,
-        "curl_insecure": h.curl_insecure,
-        "model_override": empty_null(&h.model_override),
-        "reasoning_effort_override": empty_null(&h.reasoning_effort_override),
-        "temporary": h.temporary,
-        "provisioned": h.provisioned,
-    })
+    serde_json::to_value(HostView(h)).unwrap_or(Value::Null)
+}
+
+/// The contract's `host` object, serialized straight from the proto (the `/auth` hot path
+/// embeds it without building a JSON tree).
+pub struct HostView<'a>(pub &'a Host);
+
+/// RFC 3339 text of a timestamp, or null.
+struct Ts<'a>(Option<&'a prost_types::Timestamp>);
+
+impl serde::Serialize for Ts<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.and_then(|t| {
+            chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
+        }) {
+            Some(dt) => s.collect_str(&dt.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Empty text as null.
+fn text(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+impl serde::Serialize for HostView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let h = self.0;
+        let mut m = s.serialize_map(Some(25))?;
+        match h.id.parse::<i64>() {
+            Ok(id) => m.serialize_entry("id", &id)?,
+            Err(_) => m.serialize_entry("id", &h.id)?,
+        }
+        m.serialize_entry("fqdn", &h.fqdn)?;
+        let status = if h.status() == HostStatus::Active {
+            "active"
+        } else {
+            "disabled"
+        };
+        m.serialize_entry("status", status)?;
+        m.serialize_entry("last_refresh", &Ts(h.last_refresh.as_ref()))?;
+        m.serialize_entry("created_at", &Ts(h.created_at.as_ref()))?;
+        m.serialize_entry("updated_at", &Ts(h.updated_at.as_ref()))?;
+        m.serialize_entry("last_seen_at", &Ts(h.last_seen_at.as_ref()))?;
+        m.serialize_entry("expires_at", &Ts(h.expires_at.as_ref()))?;
+        m.serialize_entry("client_version", &text(&h.client_version))?;
+        m.serialize_entry("client_version_override", &text(&h.client_version_override))?;
+        m.serialize_entry("wrapper_version", &text(&h.wrapper_version))?;
+        m.serialize_entry("api_calls", &h.api_calls)?;
+        m.serialize_entry("ip", &text(&h.ip))?;
+        m.serialize_entry("allow_roaming_ips", &h.allow_roaming_ips)?;
+        m.serialize_entry("secure", &h.secure)?;
+        m.serialize_entry("vip", &h.vip)?;
+        m.serialize_entry(
+            "insecure_enabled_until",
+            &Ts(h.insecure_enabled_until.as_ref()),
+        )?;
+        m.serialize_entry("insecure_grace_until", &Ts(h.insecure_grace_until.as_ref()))?;
+        m.serialize_entry("insecure_window_minutes", &h.insecure_window_minutes)?;
+        m.serialize_entry("force_ipv4", &h.force_ipv4)?;
+        m.serialize_entry("curl_insecure", &h.curl_insecure)?;
+        m.serialize_entry("model_override", &text(&h.model_override))?;
+        m.serialize_entry(
+            "reasoning_effort_override",
+            &text(&h.reasoning_effort_override),
+        )?;
+        m.serialize_entry("temporary", &h.temporary)?;
+        m.serialize_entry("provisioned", &h.provisioned)?;
+        m.end()
+    }
 }
 
 fn installer_json(i: &codex_central_proto::fleet::v1::InstallerToken) -> Value {
