@@ -6,8 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -28,6 +27,7 @@ use tokio::sync::Mutex;
 
 use crate::api::hosts::HostView;
 use crate::caller::{Caller, client_ip};
+use crate::extract::{Q, RawBody};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -267,9 +267,9 @@ fn text_field(field: &str, value: &Option<Box<RawValue>>) -> Result<Option<Strin
 
 async fn auth(
     State(state): State<GatewayState>,
-    Query(query): Query<VersionQuery>,
+    Q(query): Q<VersionQuery>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Invalid JSON payload"))?;
@@ -477,7 +477,7 @@ async fn sync_answer(
 
 async fn deregister(
     State(state): State<GatewayState>,
-    Query(query): Query<VersionQuery>,
+    Q(query): Q<VersionQuery>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
     let force = query
@@ -560,7 +560,7 @@ struct HostUserBody {
 async fn host_users(
     State(state): State<GatewayState>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let b: HostUserBody = if body.is_empty() {
         HostUserBody::default()

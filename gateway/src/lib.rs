@@ -7,6 +7,7 @@ mod api;
 pub mod caller;
 pub mod clients;
 mod error;
+mod extract;
 mod flex;
 mod host_api;
 mod install;

@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -23,6 +23,7 @@ use crate::api::hosts::host_json;
 use crate::api::rfc3339;
 use crate::caller::{Caller, client_ip};
 use crate::error::ok;
+use crate::extract::{Q, RawBody};
 use crate::shell::{error_script, script_response, status_of};
 use crate::{ApiError, GatewayState};
 
@@ -156,7 +157,7 @@ struct SeedCommandBody {
 async fn seed_command(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let b: SeedCommandBody = if body.is_empty() {
         SeedCommandBody::default()
@@ -218,7 +219,7 @@ async fn seed_upload(
     State(state): State<GatewayState>,
     Path(token): Path<String>,
     parts: axum::http::request::Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let caller = Caller::anonymous(client_ip(&parts, &state));
     let res = state
@@ -277,7 +278,7 @@ async fn host_auth(
     State(state): State<GatewayState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<HostAuthQuery>,
+    Q(q): Q<HostAuthQuery>,
 ) -> Result<Response, ApiError> {
     let reveal = q
         .reveal

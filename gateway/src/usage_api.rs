@@ -2,7 +2,6 @@
 //! The usage service parses and stores; the answer has the peer's shape.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -11,6 +10,7 @@ use codex_central_proto::fleet::v1::HostCallKind;
 use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry};
 use serde_json::{Map, Value, json};
 
+use crate::extract::RawBody;
 use crate::host_api::{Reported, authenticate};
 use crate::{ApiError, GatewayState};
 
@@ -21,7 +21,7 @@ pub fn router() -> Router<GatewayState> {
 async fn report(
     State(state): State<GatewayState>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let (caller, host) = authenticate(
         &state,

@@ -2,8 +2,8 @@
 //! and the admin routes that publish releases and manage the fleet's Codex version.
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::caller::Caller;
 use crate::error::ok;
+use crate::extract::{Q, RawBody};
 use crate::host_api::{Reported, authenticate, host_key};
 use crate::{ApiError, GatewayState};
 
@@ -70,7 +71,7 @@ fn release_json(r: &WrapperRelease) -> Value {
 
 async fn metadata(
     State(state): State<GatewayState>,
-    Query(q): Query<PlatformQuery>,
+    Q(q): Q<PlatformQuery>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
     let (caller, _) = authenticate(
@@ -101,7 +102,7 @@ async fn metadata(
 
 async fn download(
     State(state): State<GatewayState>,
-    Query(q): Query<PlatformQuery>,
+    Q(q): Q<PlatformQuery>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
     let (caller, _) = authenticate(
@@ -206,9 +207,9 @@ struct PublishQuery {
 async fn publish(
     State(state): State<GatewayState>,
     caller: Caller,
-    Query(q): Query<PublishQuery>,
+    Q(q): Q<PublishQuery>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let required = |field: &str, v: &Option<String>| {
         v.clone()

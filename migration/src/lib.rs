@@ -13,6 +13,7 @@ mod m0002_fleet_hosts_and_canonical_auth;
 mod m0003_enrollment_tokens;
 mod m0004_host_users;
 mod m0005_wrappers_and_usage;
+mod m0006_host_changes;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_enrollment_tokens::Migration),
             Box::new(m0004_host_users::Migration),
             Box::new(m0005_wrappers_and_usage::Migration),
+            Box::new(m0006_host_changes::Migration),
         ]
     }
 }

@@ -249,6 +249,36 @@ async fn bad_input_is_4xx_never_5xx(backend: Backend) {
                 .body(vec![b' '; 3 * 1024 * 1024]),
             413,
         ),
+        (
+            reqwest::Client::new()
+                .post(format!("{}/auth", srv.url))
+                .header("content-type", "application/json")
+                .body(vec![b' '; 3 * 1024 * 1024]),
+            413,
+        ),
+        (
+            reqwest::Client::new()
+                .post(format!("{}/usage", srv.url))
+                .header("content-type", "application/json")
+                .body(vec![b' '; 3 * 1024 * 1024]),
+            413,
+        ),
+        (
+            reqwest::Client::new()
+                .post(format!("{}/host/users", srv.url))
+                .header("content-type", "application/json")
+                .body(vec![b' '; 3 * 1024 * 1024]),
+            413,
+        ),
+        (
+            reqwest::Client::new()
+                .post(format!("{}/seed/auth/cs_00", srv.url))
+                .header("content-type", "application/json")
+                .body(vec![b' '; 3 * 1024 * 1024]),
+            413,
+        ),
+        (srv.delete("/auth?force=1&force=0"), 422),
+        (srv.get("/wrapper?platform=a&platform=b"), 422),
         (srv.get("/api/v1/audit?page_token=%%%"), 422),
         (srv.get("/api/v1/audit?page_size=abc"), 422),
         (srv.get("/api/v1/service-tokens?page_token=bm9wZQ"), 200),

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use crate::entities::hosts::{ActiveModel, Column, Entity, Model};
-use crate::{Error, Result, Store};
+use crate::{Error, Result, Store, host_changes};
 
 pub async fn insert(db: &impl ConnectionTrait, host: Model) -> Result<Model> {
     let mut active: ActiveModel = host.into();
@@ -87,7 +87,11 @@ pub async fn count(store: &Store, filter: &HostFilter) -> Result<u64> {
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<bool> {
-    Ok(Entity::delete_by_id(id).exec(db).await?.rows_affected == 1)
+    let deleted = Entity::delete_by_id(id).exec(db).await?.rows_affected == 1;
+    if deleted {
+        host_changes::record(db, id, crate::now_ms()).await?;
+    }
+    Ok(deleted)
 }
 
 /// Replaces a host's key (the old one stops working at once).
@@ -106,7 +110,7 @@ pub async fn set_key(
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
-    Ok(())
+    host_changes::record(db, id, now).await
 }
 
 /// Binds `ip` to the host. With `only_if_unbound`, only a host that has no IP yet is bound
@@ -125,17 +129,24 @@ pub async fn bind_ip(
     if only_if_unbound {
         q = q.filter(Column::Ip.is_null());
     }
-    Ok(q.exec(store.db()).await?.rows_affected == 1)
+    let changed = q.exec(store.db()).await?.rows_affected == 1;
+    if changed {
+        host_changes::record(store.db(), id, now).await?;
+    }
+    Ok(changed)
 }
 
 /// Moves a time column forward (never backwards).
 pub async fn extend(store: &Store, id: i64, column: Column, until: i64) -> Result<()> {
-    Entity::update_many()
+    let res = Entity::update_many()
         .col_expr(column, Expr::value(until))
         .filter(Column::Id.eq(id))
         .filter(Condition::any().add(column.is_null()).add(column.lt(until)))
         .exec(store.db())
         .await?;
+    if res.rows_affected > 0 {
+        host_changes::record(store.db(), id, crate::now_ms()).await?;
+    }
     Ok(())
 }
 
@@ -184,6 +195,7 @@ pub async fn update_columns(
         q = q.col_expr(column, Expr::value(value));
     }
     q.exec(db).await?;
+    host_changes::record(db, id, now).await?;
     get(db, id).await
 }
 

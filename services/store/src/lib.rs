@@ -9,6 +9,7 @@ mod connect;
 pub mod enrollment;
 pub mod entities;
 mod error;
+pub mod host_changes;
 pub mod host_sync_states;
 pub mod host_users;
 pub mod hosts;

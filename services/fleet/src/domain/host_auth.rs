@@ -1,29 +1,44 @@
 //! Host authentication (SPEC §4): key lookup, disabled hosts, the per-IP failure budget, IP
 //! binding and roaming, insecure windows and grace, temporary-host expiry.
 //!
-//! The hot path reads hosts from a one-second cache keyed by key digest and never writes per
-//! request: call counts and last-seen times are coalesced in memory and flushed once a second,
-//! and expiry/insecure-window extensions are written only when they would move by more than a
-//! minute. Changes made through this process drop the cached entry at once; other replicas see
-//! them within [`CACHE_TTL`].
+//! The hot path reads hosts from a cache keyed by key digest and never writes per request: call
+//! counts and last-seen times are coalesced in memory and flushed once a second, and
+//! expiry/insecure-window extensions are written only when they would move by more than a
+//! minute. Changes made through this process drop the cached entry at once; changes made by
+//! other replicas reach every cache through the host change log, read once a second, so a
+//! cached host is never more than about a second behind the database. Should that read stop
+//! working, the cache stops answering after [`SYNC_STALE_AFTER`] rather than serve stale hosts.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use codex_central_common::crypto::token_digest;
 use codex_central_common::net::canonical;
 use codex_central_common::ttl_cache::TtlCache;
 use codex_central_store::auth_failures::{self, Budget};
 use codex_central_store::entities::hosts::{Column, Model};
-use codex_central_store::{Store, hosts, now_ms};
+use codex_central_store::{Store, host_changes, hosts, now_ms};
 
 use super::hosts::{TEMPORARY_TTL, millis};
 use crate::{Error, Result};
 
+/// How long the failure-budget "not blocked" answer is trusted per IP.
 pub const CACHE_TTL: Duration = Duration::from_secs(1);
+/// A safety net only: entries are dropped by the change log long before this.
+const HOST_TTL: Duration = Duration::from_secs(300);
 const CACHE_CAPACITY: usize = 200_000;
+/// The change log is read back this far, so a change committed late (or with a clock a few
+/// seconds off) is still seen.
+const CHANGE_WINDOW_MS: i64 = 10_000;
+/// A cached entry loaded this long after a change is known to include it.
+const LOAD_AFTER_CHANGE_MS: i64 = 2_000;
+/// Without a successful change-log read for this long, hosts are read from the database.
+pub const SYNC_STALE_AFTER: Duration = Duration::from_secs(3);
+/// Change-log rows are deleted after an hour (they are read for seconds).
+const CHANGE_RETENTION_MS: i64 = 3_600_000;
 /// Extensions smaller than this are not written (the window is minutes or hours long).
 const EXTENSION_SLACK_MS: i64 = 60_000;
 /// The peer's defaults: 20 failures per 10 minutes, then blocked for 30 minutes.
@@ -61,11 +76,25 @@ struct Activity {
     wrapper_version: Option<String>,
 }
 
+/// A cached host and the calls this process counted since it was loaded.
+struct CachedHost {
+    model: Model,
+    loaded_at: i64,
+    calls_since_load: AtomicI64,
+}
+
+/// When the change log was last read successfully.
+struct SyncState {
+    at: Instant,
+    at_ms: i64,
+}
+
 #[derive(Clone)]
 pub struct HostAuthenticator {
     store: Store,
     /// Key digest -> host.
-    cache: TtlCache<String, Model>,
+    cache: TtlCache<String, Arc<CachedHost>>,
+    synced: Arc<Mutex<SyncState>>,
     pending: Arc<Mutex<HashMap<i64, Activity>>>,
     /// IPs recently seen without a block: the failure budget is read from the database at
     /// most once a second per address (a block made elsewhere applies within that bound).
@@ -77,22 +106,74 @@ impl HostAuthenticator {
     pub fn new(store: Store) -> Self {
         HostAuthenticator {
             store,
-            cache: TtlCache::new(CACHE_TTL, CACHE_CAPACITY),
+            cache: TtlCache::new(HOST_TTL, CACHE_CAPACITY),
+            synced: Arc::new(Mutex::new(SyncState {
+                at: Instant::now(),
+                at_ms: now_ms(),
+            })),
             pending: Arc::new(Mutex::new(HashMap::new())),
             unblocked: TtlCache::new(CACHE_TTL, CACHE_CAPACITY),
             installation_id: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 
-    /// Writes coalesced activity once a second until the returned task is aborted.
+    /// Once a second until the returned task is aborted: writes coalesced activity and reads
+    /// the host change log.
     pub fn spawn_flusher(&self) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
+            let mut ticks: u64 = 0;
             loop {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 this.flush().await;
+                if let Err(err) = this.sync_changes().await {
+                    tracing::warn!(error = %err, "could not read the host change log");
+                }
+                ticks += 1;
+                if ticks.is_multiple_of(600) {
+                    let before = now_ms() - CHANGE_RETENTION_MS;
+                    if let Err(err) = host_changes::prune(&this.store, before).await {
+                        tracing::warn!(error = %err, "could not prune the host change log");
+                    }
+                }
             }
         })
+    }
+
+    /// Drops cached hosts that changed (on any replica) since they were loaded.
+    pub async fn sync_changes(&self) -> Result<()> {
+        let started = Instant::now();
+        let now = now_ms();
+        let since = self.synced.lock().map_or(now, |s| s.at_ms) - CHANGE_WINDOW_MS;
+        let changes = host_changes::since(&self.store, since, 10_000).await?;
+        if changes.len() >= 10_000 {
+            self.cache.clear();
+        } else if !changes.is_empty() {
+            let mut changed: HashMap<i64, i64> = HashMap::new();
+            for (host_id, at) in changes {
+                let latest = changed.entry(host_id).or_insert(at);
+                *latest = (*latest).max(at);
+            }
+            self.cache.retain(|c| {
+                changed
+                    .get(&c.model.id)
+                    .is_none_or(|&at| c.loaded_at > at + LOAD_AFTER_CHANGE_MS)
+            });
+        }
+        if let Ok(mut s) = self.synced.lock() {
+            *s = SyncState {
+                at: started,
+                at_ms: now,
+            };
+        }
+        Ok(())
+    }
+
+    /// Whether the change log was read recently enough to trust the cache.
+    fn cache_usable(&self) -> bool {
+        self.synced
+            .lock()
+            .is_ok_and(|s| s.at.elapsed() < SYNC_STALE_AFTER)
     }
 
     /// Writes pending call counts and last-seen times now.
@@ -189,12 +270,26 @@ impl HostAuthenticator {
             return Ok(None);
         }
         let digest = token_digest(key);
-        if let Some(host) = self.cache.get(&digest) {
+        let usable = self.cache_usable();
+        if usable && let Some(cached) = self.cache.get(&digest) {
+            let calls = cached.calls_since_load.fetch_add(1, Ordering::Relaxed);
+            let mut host = cached.model.clone();
+            host.api_calls += calls;
             return Ok(Some(host));
         }
+        let loaded_at = now_ms();
         let host = hosts::find_by_key_digest(&self.store, &digest).await?;
-        if let Some(h) = &host {
-            self.cache.insert(digest, h.clone());
+        if let Some(h) = &host
+            && usable
+        {
+            self.cache.insert(
+                digest,
+                Arc::new(CachedHost {
+                    model: h.clone(),
+                    loaded_at,
+                    calls_since_load: AtomicI64::new(1),
+                }),
+            );
         }
         Ok(host)
     }

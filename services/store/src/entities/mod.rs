@@ -3,6 +3,7 @@
 pub mod audit_log;
 pub mod auth_failures;
 pub mod canonical_auth;
+pub mod host_changes;
 pub mod host_sync_states;
 pub mod host_users;
 pub mod hosts;
