@@ -253,12 +253,42 @@ async fn host_activity_is_recorded(backend: Backend) {
     )
     .await
     .unwrap();
-    codex_central_store::hosts::record_activity(&store, host.id, 3, now + 5, Some("0.169.0"), None)
-        .await
-        .unwrap();
-    codex_central_store::hosts::record_activity(&store, host.id, 2, now + 9, None, Some("1.2.3"))
-        .await
-        .unwrap();
+    use codex_central_store::hosts::{Activity, record_activity};
+    record_activity(
+        &store,
+        &[Activity {
+            id: host.id,
+            calls: 3,
+            last_seen: now + 5,
+            client_version: Some("0.169.0".into()),
+            wrapper_version: None,
+            first_use: true,
+        }],
+    )
+    .await
+    .unwrap();
+    // A second flush, in a batch with a host that does not exist (deleted meanwhile).
+    record_activity(
+        &store,
+        &[
+            Activity {
+                id: host.id,
+                calls: 2,
+                last_seen: now + 9,
+                client_version: None,
+                wrapper_version: Some("1.2.3".into()),
+                first_use: true,
+            },
+            Activity {
+                id: host.id + 1000,
+                calls: 7,
+                last_seen: now,
+                ..Default::default()
+            },
+        ],
+    )
+    .await
+    .unwrap();
     let row = codex_central_store::hosts::get(store.db(), host.id)
         .await
         .unwrap();

@@ -150,34 +150,75 @@ pub async fn extend(store: &Store, id: i64, column: Column, until: i64) -> Resul
     Ok(())
 }
 
-/// Folds a batch of coalesced activity into the row: one statement per host per flush.
-pub async fn record_activity(
-    store: &Store,
-    id: i64,
-    calls: i64,
-    last_seen: i64,
-    client_version: Option<&str>,
-    wrapper_version: Option<&str>,
-) -> Result<()> {
-    let mut q = Entity::update_many()
-        .col_expr(Column::ApiCalls, Expr::col(Column::ApiCalls).add(calls))
-        .col_expr(Column::LastSeenAt, Expr::value(last_seen))
-        .col_expr(Column::UpdatedAt, Expr::value(last_seen))
-        .filter(Column::Id.eq(id));
-    if let Some(v) = client_version {
-        q = q.col_expr(Column::ClientVersion, Expr::value(v));
+/// Coalesced activity of one host since the last flush.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    pub id: i64,
+    pub calls: i64,
+    pub last_seen: i64,
+    pub client_version: Option<String>,
+    pub wrapper_version: Option<String>,
+    /// The host may never have been used before (its `provisioned_at` gets `last_seen`).
+    pub first_use: bool,
+}
+
+/// Hosts per statement: one `UPDATE … CASE` per chunk keeps a flush to a handful of statements
+/// however many hosts called (at 100,000 hosts a statement per host would saturate SQLite).
+const ACTIVITY_CHUNK: usize = 200;
+
+/// Folds coalesced activity into the rows, in one transaction.
+pub async fn record_activity(store: &Store, batch: &[Activity]) -> Result<()> {
+    use sea_orm::TransactionTrait;
+    if batch.is_empty() {
+        return Ok(());
     }
-    if let Some(v) = wrapper_version {
-        q = q.col_expr(Column::WrapperVersion, Expr::value(v));
+    let txn = store.db().begin().await?;
+    for chunk in batch.chunks(ACTIVITY_CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|a| a.id).collect();
+        let mut calls = sea_orm::sea_query::CaseStatement::new();
+        let mut seen = sea_orm::sea_query::CaseStatement::new();
+        for a in chunk {
+            calls = calls.case(
+                Column::Id.eq(a.id),
+                Expr::col(Column::ApiCalls).add(a.calls),
+            );
+            seen = seen.case(Column::Id.eq(a.id), Expr::value(a.last_seen));
+        }
+        let calls = calls.finally(Expr::col(Column::ApiCalls));
+        let seen = seen.finally(Expr::col(Column::LastSeenAt));
+        Entity::update_many()
+            .col_expr(Column::ApiCalls, calls.into())
+            .col_expr(Column::UpdatedAt, seen.clone().into())
+            .col_expr(Column::LastSeenAt, seen.into())
+            .filter(Column::Id.is_in(ids))
+            .exec(&txn)
+            .await?;
+        // First use is kept: only a host that was never provisioned gets the time.
+        let first: Vec<i64> = chunk.iter().filter(|a| a.first_use).map(|a| a.id).collect();
+        if !first.is_empty() {
+            Entity::update_many()
+                .col_expr(Column::ProvisionedAt, Expr::col(Column::LastSeenAt))
+                .filter(Column::Id.is_in(first))
+                .filter(Column::ProvisionedAt.is_null())
+                .exec(&txn)
+                .await?;
+        }
     }
-    q.exec(store.db()).await?;
-    // First use is kept: only a host that was never provisioned gets the time.
-    Entity::update_many()
-        .col_expr(Column::ProvisionedAt, Expr::value(last_seen))
-        .filter(Column::Id.eq(id))
-        .filter(Column::ProvisionedAt.is_null())
-        .exec(store.db())
-        .await?;
+    // Versions change rarely (an upgrade): one statement per host that reported a new one.
+    for a in batch {
+        if a.client_version.is_none() && a.wrapper_version.is_none() {
+            continue;
+        }
+        let mut q = Entity::update_many().filter(Column::Id.eq(a.id));
+        if let Some(v) = &a.client_version {
+            q = q.col_expr(Column::ClientVersion, Expr::value(v.as_str()));
+        }
+        if let Some(v) = &a.wrapper_version {
+            q = q.col_expr(Column::WrapperVersion, Expr::value(v.as_str()));
+        }
+        q.exec(&txn).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 

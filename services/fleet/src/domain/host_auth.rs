@@ -37,6 +37,10 @@ const CHANGE_WINDOW_MS: i64 = 10_000;
 const LOAD_AFTER_CHANGE_MS: i64 = 2_000;
 /// Without a successful change-log read for this long, hosts are read from the database.
 pub const SYNC_STALE_AFTER: Duration = Duration::from_secs(3);
+/// How often coalesced call counts and last-seen times are written. Every host that called
+/// since the last flush costs a row update, so at 100,000 busy hosts a longer interval means
+/// far fewer writes; the cached host answers with live counts meanwhile.
+pub const ACTIVITY_FLUSH: Duration = Duration::from_secs(5);
 /// Change-log rows are deleted after an hour (they are read for seconds).
 const CHANGE_RETENTION_MS: i64 = 3_600_000;
 /// Extensions smaller than this are not written (the window is minutes or hours long).
@@ -68,14 +72,6 @@ pub struct HostCall<'a> {
     pub wrapper_version: &'a str,
 }
 
-#[derive(Default)]
-struct Activity {
-    calls: i64,
-    last_seen: i64,
-    client_version: Option<String>,
-    wrapper_version: Option<String>,
-}
-
 /// A cached host and the calls this process counted since it was loaded.
 struct CachedHost {
     model: Model,
@@ -95,7 +91,7 @@ pub struct HostAuthenticator {
     /// Key digest -> host.
     cache: TtlCache<String, Arc<CachedHost>>,
     synced: Arc<Mutex<SyncState>>,
-    pending: Arc<Mutex<HashMap<i64, Activity>>>,
+    pending: Arc<Mutex<HashMap<i64, hosts::Activity>>>,
     /// IPs recently seen without a block: the failure budget is read from the database at
     /// most once a second per address (a block made elsewhere applies within that bound).
     unblocked: TtlCache<String, ()>,
@@ -117,25 +113,40 @@ impl HostAuthenticator {
         }
     }
 
-    /// Once a second until the returned task is aborted: writes coalesced activity and reads
-    /// the host change log.
+    /// Once a second until the returned task is aborted: writes coalesced activity, and (in a
+    /// task of its own, so a slow flush never holds the cache's freshness back) reads the host
+    /// change log.
     pub fn spawn_flusher(&self) -> tokio::task::JoinHandle<()> {
-        let this = self.clone();
-        tokio::spawn(async move {
+        let syncer = self.clone();
+        let sync = tokio::spawn(async move {
             let mut ticks: u64 = 0;
             loop {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                this.flush().await;
-                if let Err(err) = this.sync_changes().await {
+                if let Err(err) = syncer.sync_changes().await {
                     tracing::warn!(error = %err, "could not read the host change log");
                 }
                 ticks += 1;
                 if ticks.is_multiple_of(600) {
                     let before = now_ms() - CHANGE_RETENTION_MS;
-                    if let Err(err) = host_changes::prune(&this.store, before).await {
+                    if let Err(err) = host_changes::prune(&syncer.store, before).await {
                         tracing::warn!(error = %err, "could not prune the host change log");
                     }
                 }
+            }
+        });
+        let this = self.clone();
+        tokio::spawn(async move {
+            // Aborting the flusher stops the change-log reader with it.
+            struct AbortOnDrop(tokio::task::JoinHandle<()>);
+            impl Drop for AbortOnDrop {
+                fn drop(&mut self) {
+                    self.0.abort();
+                }
+            }
+            let _sync = AbortOnDrop(sync);
+            loop {
+                tokio::time::sleep(ACTIVITY_FLUSH).await;
+                this.flush().await;
             }
         })
     }
@@ -178,23 +189,12 @@ impl HostAuthenticator {
 
     /// Writes pending call counts and last-seen times now.
     pub async fn flush(&self) {
-        let batch: Vec<(i64, Activity)> = match self.pending.lock() {
-            Ok(mut p) => p.drain().collect(),
+        let batch: Vec<hosts::Activity> = match self.pending.lock() {
+            Ok(mut p) => p.drain().map(|(_, a)| a).collect(),
             Err(_) => return,
         };
-        for (id, a) in batch {
-            if let Err(err) = hosts::record_activity(
-                &self.store,
-                id,
-                a.calls,
-                a.last_seen,
-                a.client_version.as_deref(),
-                a.wrapper_version.as_deref(),
-            )
-            .await
-            {
-                tracing::warn!(error = %err, host_id = id, "could not record host activity");
-            }
+        if let Err(err) = hosts::record_activity(&self.store, &batch).await {
+            tracing::warn!(error = %err, hosts = batch.len(), "could not record host activity");
         }
     }
 
@@ -376,7 +376,11 @@ impl HostAuthenticator {
             && host.wrapper_version.as_deref() != Some(wrapper_version))
         .then(|| clip(wrapper_version));
         if let Ok(mut pending) = self.pending.lock() {
-            let entry = pending.entry(host.id).or_default();
+            let entry = pending.entry(host.id).or_insert_with(|| hosts::Activity {
+                id: host.id,
+                first_use: host.provisioned_at.is_none(),
+                ..Default::default()
+            });
             entry.calls += 1;
             entry.last_seen = now;
             if client.is_some() {
