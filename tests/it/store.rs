@@ -300,3 +300,48 @@ async fn host_activity_is_recorded(backend: Backend) {
 }
 
 on_all_backends!(host_activity_is_recorded);
+
+/// Failure counters are kept while they count or block, and pruned afterwards.
+async fn auth_failure_rows_are_pruned(backend: Backend) {
+    use codex_central_store::auth_failures::{Budget, blocked_until, prune, record_failure};
+    let Some((_db, store)) = open(backend).await else {
+        return;
+    };
+    let budget = Budget {
+        max_failures: 2,
+        window_ms: 600_000,
+        block_ms: 1_800_000,
+    };
+    let now = codex_central_store::now_ms();
+    let old = now - 700_000;
+    // An address that failed once long ago, one blocked long ago (block still running), and
+    // one that failed just now.
+    record_failure(&store, "198.51.100.1", old, budget)
+        .await
+        .unwrap();
+    record_failure(&store, "198.51.100.2", old, budget)
+        .await
+        .unwrap();
+    record_failure(&store, "198.51.100.2", old, budget)
+        .await
+        .unwrap();
+    record_failure(&store, "198.51.100.3", now, budget)
+        .await
+        .unwrap();
+    assert_eq!(prune(&store, now - budget.window_ms, now).await.unwrap(), 1);
+    assert!(
+        blocked_until(&store, "198.51.100.2", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // The recent one still counts: its next failure blocks.
+    assert!(
+        record_failure(&store, "198.51.100.3", now, budget)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+on_all_backends!(auth_failure_rows_are_pruned);

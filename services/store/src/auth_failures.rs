@@ -74,3 +74,18 @@ pub async fn record_failure(
         .await?;
     Ok(Some(until))
 }
+
+/// Deletes rows whose window ran out before `window_before` and that block nobody now: they
+/// would be reset on the next failure anyway, and each failing address would otherwise keep one.
+pub async fn prune(store: &Store, window_before: i64, now: i64) -> Result<u64> {
+    Ok(Entity::delete_many()
+        .filter(Column::WindowStart.lt(window_before))
+        .filter(
+            Column::BlockedUntil
+                .is_null()
+                .or(Column::BlockedUntil.lt(now)),
+        )
+        .exec(store.db())
+        .await?
+        .rows_affected)
+}

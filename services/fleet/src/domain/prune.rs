@@ -52,6 +52,9 @@ pub async fn prune_once(store: &Store, actor: &str) -> Result<Vec<String>> {
             .await
             .map_err(codex_central_store::Error::from)?;
     }
+    // Failure counters whose window and block are over (one row per failing address).
+    let window = super::host_auth::FAILURE_BUDGET.window_ms;
+    codex_central_store::auth_failures::prune(store, now - window, now).await?;
     Ok(pruned)
 }
 
