@@ -56,6 +56,8 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
     #[arg(long)]
     pub wrapper_dir: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub host_ca_file: Option<std::path::PathBuf>,
     #[arg(long, value_parser = ["on", "off"])]
     pub auth_mode: Option<String>,
     #[arg(long)]
@@ -162,6 +164,7 @@ impl ServeArgs {
             bind: self.bind.clone(),
             public_url: self.public_url.clone(),
             wrapper_dir: self.wrapper_dir.clone(),
+            host_ca_file: self.host_ca_file.clone(),
             auth_mode: self.auth_mode.clone(),
             allow_open_network: self.allow_open_network.then_some(true),
             trusted_proxies: self.trusted_proxies.as_deref().map(config::split_list),

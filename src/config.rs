@@ -55,6 +55,7 @@ pub struct Layer {
     pub log_level: Option<String>,
     pub shutdown_timeout_secs: Option<u64>,
     pub wrapper_dir: Option<PathBuf>,
+    pub host_ca_file: Option<PathBuf>,
     pub codex_release_url: Option<String>,
     pub codex_release_check_secs: Option<u64>,
 }
@@ -213,6 +214,12 @@ pub const KEYS: &[KeyDoc] = &[
         doc: "Directory of wrapper artifacts served by `/wrapper/download`: `cdx-<os>-<arch>` binaries (e.g. `cdx-linux-x86_64`), a legacy `cdx.sh` template, and a `VERSION` file. Admin-published releases take precedence.",
     },
     KeyDoc {
+        key: "host_ca_file",
+        flag: Some("--host-ca-file"),
+        default: "(none)",
+        doc: "PEM certificate(s) hosts should trust for this server (a private CA); installers write them beside cdx's config and use them for every call.",
+    },
+    KeyDoc {
         key: "codex_release_url",
         flag: None,
         default: "https://api.github.com/repos/openai/codex/releases/latest",
@@ -268,6 +275,7 @@ impl Layer {
                 })
                 .transpose()?,
             wrapper_dir: path_of("wrapper_dir"),
+            host_ca_file: path_of("host_ca_file"),
             codex_release_url: get("codex_release_url"),
             codex_release_check_secs: get("codex_release_check_secs")
                 .map(|v| {
@@ -319,6 +327,7 @@ impl Layer {
             log_level: self.log_level.or(lower.log_level),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
             wrapper_dir: self.wrapper_dir.or(lower.wrapper_dir),
+            host_ca_file: self.host_ca_file.or(lower.host_ca_file),
             codex_release_url: self.codex_release_url.or(lower.codex_release_url),
             codex_release_check_secs: self
                 .codex_release_check_secs
@@ -396,6 +405,8 @@ pub struct Config {
     pub log_level: String,
     pub shutdown_timeout_secs: u64,
     pub wrapper_dir: Option<PathBuf>,
+    /// PEM text from `host_ca_file`, checked at start.
+    pub host_ca_pem: Option<String>,
     /// Empty: no release check.
     pub codex_release_url: String,
     pub codex_release_check: std::time::Duration,
@@ -554,6 +565,22 @@ impl Config {
                 "must be empty or start with http:// or https://",
             ));
         }
+        let host_ca_pem = layer
+            .host_ca_file
+            .as_deref()
+            .map(|path| {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    invalid(
+                        "host_ca_file",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                if !text.contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(invalid("host_ca_file", "expected PEM certificates"));
+                }
+                Ok(text)
+            })
+            .transpose()?;
         Ok(Config {
             bind,
             data_dir,
@@ -571,6 +598,7 @@ impl Config {
             log_level: layer.log_level.unwrap_or_else(|| "info".into()),
             shutdown_timeout_secs: layer.shutdown_timeout_secs.unwrap_or(10),
             wrapper_dir: layer.wrapper_dir,
+            host_ca_pem,
             codex_release_url,
             codex_release_check: std::time::Duration::from_secs(
                 layer.codex_release_check_secs.unwrap_or(10_800).max(60),

@@ -94,7 +94,12 @@ pub fn build(
         .build_v1alpha()?;
     let auth_mode_on = authn.auth_mode_on;
     let host_auth = HostAuthenticator::new(store.clone());
-    let enrollment = Enrollment::new(store.clone(), keyring.clone(), public_url.to_string());
+    let enrollment = Enrollment::new(
+        store.clone(),
+        keyring.clone(),
+        public_url.to_string(),
+        config.host_ca_pem.clone(),
+    );
     let vault = Vault::new(store.clone(), keyring);
     let auth = Arc::new(AuthGrpc::new(authenticator.clone(), auth_mode_on, vault));
     let fleet = Arc::new(FleetGrpc::new(

@@ -64,10 +64,17 @@ async fn wrapper_distribution(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let binary = b"\x7fELF pretend cdx binary".to_vec();
     wrapper_dir(dir.path(), &binary);
+    let ca = rcgen::generate_simple_self_signed(vec!["ca.example.com".to_string()])
+        .unwrap()
+        .cert
+        .pem();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
     let Some(srv) = spawn(
         backend,
         opts(Layer {
             wrapper_dir: Some(dir.path().to_path_buf()),
+            host_ca_file: Some(ca_file),
             ..Default::default()
         }),
     )
@@ -199,6 +206,20 @@ async fn wrapper_distribution(backend: Backend) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(std::fs::read(home.path().join("bin/cdx")).unwrap(), binary);
+    // The optional CA is written beside the config and named in it.
+    let config_dir = home.path().join(".config/cdx");
+    assert_eq!(
+        std::fs::read_to_string(config_dir.join("ca.pem"))
+            .unwrap()
+            .trim(),
+        ca.trim()
+    );
+    let config = std::fs::read_to_string(config_dir.join("config.toml")).unwrap();
+    assert!(config.contains("ca_file = "), "{config}");
+    assert!(
+        config.contains("fqdn = \"build-2.example.com\""),
+        "{config}"
+    );
 
     // Admins publish releases (larger than the REST body limit; LONGBLOB on MySQL) that take
     // precedence over the directory, and delete them again.

@@ -43,6 +43,8 @@ pub struct Enrollment {
     store: Store,
     keyring: Arc<Keyring>,
     public_url: String,
+    /// PEM certificates hosts should trust for this server (a private CA), if any.
+    ca_pem: Option<Arc<str>>,
 }
 
 impl Enrollment {
@@ -51,11 +53,17 @@ impl Enrollment {
         &self.public_url
     }
 
-    pub fn new(store: Store, keyring: Arc<Keyring>, public_url: String) -> Self {
+    pub fn new(
+        store: Store,
+        keyring: Arc<Keyring>,
+        public_url: String,
+        ca_pem: Option<String>,
+    ) -> Self {
         Enrollment {
             store,
             keyring,
             public_url: public_url.trim_end_matches('/').to_string(),
+            ca_pem: ca_pem.map(Arc::from),
         }
     }
 
@@ -155,7 +163,12 @@ impl Enrollment {
         }
         let host = hosts::get(self.store.db(), row.host_id).await?;
         tracing::info!(installer = %token_display_prefix(token), host = %host.fqdn, "installer used");
-        let script = install_script(&self.public_url, key.expose(), &host);
+        let script = install_script(
+            &self.public_url,
+            key.expose(),
+            &host,
+            self.ca_pem.as_deref(),
+        );
         Ok(Installer {
             host,
             script,
@@ -283,8 +296,21 @@ fn sh(value: &str) -> String {
 }
 
 /// The install script: writes cdx's config (0600) and installs the wrapper the server offers,
-/// verifying its sha256. Values are quoted; the key appears only here, in the body.
-pub fn install_script(base_url: &str, api_key: &str, host: &Host) -> String {
+/// verifying its sha256. Values are quoted; the key appears only here, in the body. With a CA,
+/// the certificates are written beside the config and every call trusts them.
+pub fn install_script(base_url: &str, api_key: &str, host: &Host, ca_pem: Option<&str>) -> String {
+    let ca = match ca_pem {
+        None => String::new(),
+        Some(pem) => format!(
+            "ca_file=\"$config_dir/ca.pem\"\ncat >\"$ca_file\" <<'CDX_CA'\n{}\nCDX_CA\nchmod 644 \"$ca_file\"\ncurl_opts+=(--cacert \"$ca_file\")\n",
+            pem.trim()
+        ),
+    };
+    let ca_line = if ca_pem.is_some() {
+        "ca_file = \"$ca_file\"\n"
+    } else {
+        ""
+    };
     format!(
         r#"#!/usr/bin/env bash
 # codex-central installer for {fqdn_comment}. Single-use: this link no longer works.
@@ -301,7 +327,7 @@ curl_opts=(-fsS --retry 3)
 
 config_dir="${{XDG_CONFIG_HOME:-$HOME/.config}}/cdx"
 mkdir -p "$config_dir"
-umask 077
+{ca}umask 077
 tmp="$(mktemp "$config_dir/.config.toml.XXXXXX")"
 cat >"$tmp" <<CDX_CONFIG
 base_url = "$CDX_BASE_URL"
@@ -309,7 +335,7 @@ api_key = "$CDX_API_KEY"
 fqdn = "$CDX_FQDN"
 force_ipv4 = $([ "$CDX_FORCE_IPV4" = 1 ] && echo true || echo false)
 curl_insecure = $([ "$CDX_CURL_INSECURE" = 1 ] && echo true || echo false)
-CDX_CONFIG
+{ca_line}CDX_CONFIG
 chmod 600 "$tmp"
 mv "$tmp" "$config_dir/config.toml"
 echo "cdx: configuration written to $config_dir/config.toml" >&2
