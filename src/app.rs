@@ -100,6 +100,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                     auth_mode_on: config.auth_mode_on,
                     internal_secret: internal_secret.clone(),
                     trusted_proxies: trusted.clone(),
+                    hosts: None,
                 },
             )?;
             background.push(services::spawn_health_monitor(store.clone(), built.health));

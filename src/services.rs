@@ -7,13 +7,14 @@ use std::time::Duration;
 use anyhow::Context;
 
 use codex_central_auth::domain::canonical::Vault;
-use codex_central_auth::layer::{AuthnConfig, AuthnLayer};
+use codex_central_auth::layer::{AuthnConfig, AuthnLayer, HostCredentials};
 use codex_central_auth::{AuthGrpc, Authenticator};
+use codex_central_common::Principal;
 use codex_central_common::crypto::Keyring;
 use codex_central_config::ConfigGrpc;
 use codex_central_fleet::FleetGrpc;
 use codex_central_fleet::domain::enrollment::Enrollment;
-use codex_central_fleet::domain::host_auth::HostAuthenticator;
+use codex_central_fleet::domain::host_auth::{self, CallKind, HostAuthenticator, HostCall};
 use codex_central_fleet::domain::releases::ReleaseChecker;
 use codex_central_fleet::domain::wrappers::{self, WrapperCatalog};
 use codex_central_gateway::clients::GrpcChannel;
@@ -63,7 +64,7 @@ pub fn build(
     store: Store,
     keyring: Arc<Keyring>,
     config: &Config,
-    authn: AuthnConfig,
+    mut authn: AuthnConfig,
 ) -> anyhow::Result<Services> {
     let public_url = config.public_url.as_str();
     let wrappers = WrapperCatalog::load(store.clone(), config.wrapper_dir.as_deref())
@@ -121,6 +122,7 @@ pub fn build(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
+    authn.hosts = Some(Arc::new(HostKeys(host_auth.clone())));
     let svc = ServiceBuilder::new()
         .layer(AuthnLayer::new(authenticator, authn))
         .service(routes);
@@ -208,4 +210,40 @@ pub fn spawn_health_monitor(store: Store, health: HealthReporter) -> tokio::task
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     })
+}
+
+/// Host keys on gRPC, judged by the fleet service's host authentication.
+struct HostKeys(HostAuthenticator);
+
+#[tonic::async_trait]
+impl HostCredentials for HostKeys {
+    fn claims(&self, token: &str) -> bool {
+        host_auth::is_host_key_shape(token)
+    }
+
+    async fn authenticate(
+        &self,
+        token: &str,
+        client_ip: Option<std::net::IpAddr>,
+        rpc: &str,
+    ) -> Result<Principal, tonic::Status> {
+        let kind = match rpc.rsplit('/').next() {
+            Some("RetrieveCodexAuth") => CallKind::AuthRetrieve,
+            Some("StoreCodexAuth") => CallKind::AuthStore,
+            _ => CallKind::General,
+        };
+        let host = self
+            .0
+            .authenticate(HostCall {
+                api_key: token,
+                client_ip,
+                kind,
+                force_ip_update: false,
+                installation_id: "",
+                client_version: "",
+                wrapper_version: "",
+            })
+            .await?;
+        Ok(host_auth::principal_of(&host))
+    }
 }

@@ -2,11 +2,15 @@
 //! admin surface in the contract is available as REST and as gRPC"), on every backend.
 
 use codex_central::config::Layer;
-use codex_central_proto::auth::v1::UploadCodexAuthRequest;
 use codex_central_proto::auth::v1::auth_service_client::AuthServiceClient;
+use codex_central_proto::auth::v1::{
+    RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, UploadCodexAuthRequest,
+};
 use codex_central_proto::common::v1::PageRequest;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
 use codex_central_proto::fleet::v1::*;
+use codex_central_proto::usage::v1::usage_service_client::UsageServiceClient;
+use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry};
 use serde_json::{Value, json};
 use tonic::Code;
 
@@ -160,6 +164,52 @@ async fn fleet_admin_over_grpc(backend: Backend) {
         up.canonical_digest.as_str()
     );
 
+    // Hosts may speak gRPC too: the host key as bearer, with the REST host API's checks.
+    let mut host_auth = AuthServiceClient::new(ch.clone());
+    let got = host_auth
+        .retrieve_codex_auth(with(
+            &key,
+            RetrieveCodexAuthRequest {
+                digest: "0".repeat(64),
+                last_refresh: "2020-01-01T00:00:00Z".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.status(), RetrieveCodexAuthStatus::Outdated);
+    assert_eq!(got.canonical_digest, up.canonical_digest);
+    let rest_auth = body["data"]["auth"].to_string();
+    assert_eq!(got.auth_json.as_deref(), Some(rest_auth.as_str()));
+    let usage = UsageServiceClient::new(ch.clone())
+        .ingest_usage(with(
+            &key,
+            IngestUsageRequest {
+                entries: vec![UsageEntry {
+                    total_tokens: Some(42),
+                    ..Default::default()
+                }],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(usage.recorded, 1);
+    let err = host_auth
+        .retrieve_codex_auth(with(
+            &format!("cch_{}", "cd".repeat(32)),
+            RetrieveCodexAuthRequest::default(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    // A host key is no admin credential on gRPC either.
+    let err = fleet
+        .list_hosts(with(&key, ListHostsRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
     // Host settings over gRPC show in REST.
     fleet
         .set_host_roaming(with(
@@ -254,6 +304,12 @@ async fn fleet_admin_over_grpc(backend: Backend) {
             .as_u16()
     };
     assert!(eventually(async || auth_status().await == 503).await);
+    let err = host_auth
+        .retrieve_codex_auth(with(&key, RetrieveCodexAuthRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+    assert_eq!(err.message(), "API disabled by administrator");
     fleet
         .set_api_state(with(&admin, SetApiStateRequest { api_enabled: true }))
         .await

@@ -43,6 +43,23 @@ pub struct AuthnConfig {
     /// Shared by gateway and services; in one process it is random per start.
     pub internal_secret: Secret<String>,
     pub trusted_proxies: TrustedProxies,
+    /// Judges host keys presented straight to gRPC (the fleet service owns hosts).
+    pub hosts: Option<Arc<dyn HostCredentials>>,
+}
+
+/// Host keys presented as gRPC bearers: the same checks as the REST host API (IP binding,
+/// insecure windows, failure budget, kill switch), with the client IP from the connection.
+#[tonic::async_trait]
+pub trait HostCredentials: Send + Sync + 'static {
+    /// Whether `token` is shaped like a host key; such tokens are judged only here.
+    fn claims(&self, token: &str) -> bool;
+    /// The host's principal. `rpc` is the request path (`/package.Service/Method`).
+    async fn authenticate(
+        &self,
+        token: &str,
+        client_ip: Option<IpAddr>,
+        rpc: &str,
+    ) -> Result<Principal, Status>;
 }
 
 #[derive(Clone)]
@@ -137,11 +154,25 @@ impl State {
         });
         let credential = bearer(req.headers());
         let principal = match credential {
-            Some(token) => match self.authenticator.authenticate(&token).await {
-                Ok(p) => Some(p),
-                Err(_) if public => None,
-                Err(err) => return Err(err.into()),
-            },
+            Some(token) => {
+                let result = match self.config.hosts.as_ref().filter(|h| h.claims(&token)) {
+                    Some(hosts) => {
+                        hosts
+                            .authenticate(&token, client_ip, req.uri().path())
+                            .await
+                    }
+                    None => self
+                        .authenticator
+                        .authenticate(&token)
+                        .await
+                        .map_err(Status::from),
+                };
+                match result {
+                    Ok(p) => Some(p),
+                    Err(_) if public => None,
+                    Err(err) => return Err(err),
+                }
+            }
             None if !self.config.auth_mode_on => Some(Principal::local_admin()),
             None if public => None,
             None => return Err(Status::unauthenticated("authentication required")),

@@ -27,6 +27,9 @@ pub enum Error {
     },
     #[error("{0}")]
     NotFound(String),
+    /// The kill switch is on (REST: 503).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("{0}")]
     FailedPrecondition(String),
     /// A single-use thing was already used or has expired (REST: 410).
@@ -73,6 +76,7 @@ impl From<Error> for Status {
             ),
             Error::AlreadyExists(msg) => Status::new(Code::AlreadyExists, msg),
             Error::NotFound(msg) => Status::new(Code::NotFound, msg),
+            Error::Unavailable(msg) => Status::new(Code::Unavailable, msg),
             Error::FailedPrecondition(msg) => Status::new(Code::FailedPrecondition, msg),
             Error::Gone(msg) => with_metadata(
                 Status::new(Code::FailedPrecondition, msg),

@@ -301,12 +301,7 @@ impl FleetService for FleetGrpc {
                 wrapper_version: &req.wrapper_version,
             })
             .await?;
-        let principal = codex_central_common::Principal {
-            kind: codex_central_common::PrincipalKind::Host,
-            id: host.id.to_string(),
-            name: host.fqdn.clone(),
-            role: codex_central_common::Role::Host,
-        };
+        let principal = crate::domain::host_auth::principal_of(&host);
         Ok(Response::new(AuthenticateHostResponse {
             principal: Some(principal.to_proto()),
             host: Some(host_to_proto(host)),
@@ -524,6 +519,7 @@ impl FleetService for FleetGrpc {
             Ok(())
         })
         .await?;
+        self.host_auth.invalidate();
         Ok(Response::new(SetApiStateResponse {
             policy: Some(policy_to_proto(p)),
         }))

@@ -95,6 +95,8 @@ pub struct HostAuthenticator {
     /// IPs recently seen without a block: the failure budget is read from the database at
     /// most once a second per address (a block made elsewhere applies within that bound).
     unblocked: TtlCache<String, ()>,
+    /// The kill switch, read at most once a second (changes through this process apply at once).
+    api_enabled: TtlCache<(), bool>,
     installation_id: Arc<tokio::sync::OnceCell<String>>,
 }
 
@@ -109,6 +111,7 @@ impl HostAuthenticator {
             })),
             pending: Arc::new(Mutex::new(HashMap::new())),
             unblocked: TtlCache::new(CACHE_TTL, CACHE_CAPACITY),
+            api_enabled: TtlCache::new(CACHE_TTL, 1),
             installation_id: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
@@ -201,9 +204,28 @@ impl HostAuthenticator {
     /// Drops every cached host (after an admin change in this process).
     pub fn invalidate(&self) {
         self.cache.clear();
+        self.api_enabled.clear();
+    }
+
+    /// The kill switch: every host call is refused while the API is disabled.
+    async fn ensure_api_enabled(&self) -> Result<()> {
+        let enabled = match self.api_enabled.get(&()) {
+            Some(enabled) => enabled,
+            None => {
+                let enabled = super::policy::get(&self.store).await?.api_enabled;
+                self.api_enabled.insert((), enabled);
+                enabled
+            }
+        };
+        if enabled {
+            Ok(())
+        } else {
+            Err(Error::Unavailable("API disabled by administrator".into()))
+        }
     }
 
     pub async fn authenticate(&self, call: HostCall<'_>) -> Result<Model> {
+        self.ensure_api_enabled().await?;
         let now = now_ms();
         let ip_text = call.client_ip.map(|ip| canonical(ip).to_string());
         if let Some(ip) = &ip_text {
@@ -401,8 +423,18 @@ impl HostAuthenticator {
     }
 }
 
+/// The principal a host acts as once authenticated.
+pub fn principal_of(host: &Model) -> codex_central_common::Principal {
+    codex_central_common::Principal {
+        kind: codex_central_common::PrincipalKind::Host,
+        id: host.id.to_string(),
+        name: host.fqdn.clone(),
+        role: codex_central_common::Role::Host,
+    }
+}
+
 /// Our keys (`cch_<64 hex>`) and the peer's (64 hex, kept so imported hosts keep working).
-fn is_host_key_shape(key: &str) -> bool {
+pub fn is_host_key_shape(key: &str) -> bool {
     let hex = key.strip_prefix("cch_").unwrap_or(key);
     hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
