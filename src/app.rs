@@ -103,6 +103,11 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                     hosts: None,
                 },
             )?;
+            built
+                .providers
+                .seed_presets()
+                .await
+                .context("cannot seed the upstream provider presets")?;
             background.push(services::spawn_health_monitor(store.clone(), built.health));
             background.push(built.host_auth.spawn_flusher());
             background.push(codex_central_fleet::domain::prune::spawn_pruner(
@@ -124,7 +129,19 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     };
 
     let clients = ServiceClients::new(channel.clone(), internal_secret);
-    let state = GatewayState::new(clients, config.auth_mode_on, trusted.clone(), local);
+    let upstreams = codex_central_gateway::v1::UpstreamClients::new(
+        codex_central_gateway::v1::UpstreamOptions {
+            connect_timeout: config.upstream_connect_timeout,
+            idle_timeout: config.upstream_idle_timeout,
+        },
+    );
+    let state = GatewayState::new(
+        clients,
+        config.auth_mode_on,
+        trusted.clone(),
+        local,
+        upstreams,
+    );
     let mut grpc = services::external(channel, &config.cors_origins);
     if config.role == ProcessRole::Gateway {
         grpc = forward_client_ip(grpc, trusted.clone());

@@ -58,6 +58,8 @@ pub struct Layer {
     pub host_ca_file: Option<PathBuf>,
     pub codex_release_url: Option<String>,
     pub codex_release_check_secs: Option<u64>,
+    pub upstream_connect_timeout_secs: Option<u64>,
+    pub upstream_idle_timeout_secs: Option<u64>,
 }
 
 /// Documentation of one key: its TOML name, environment variable, flag, default and meaning.
@@ -220,6 +222,18 @@ pub const KEYS: &[KeyDoc] = &[
         doc: "PEM certificate(s) hosts should trust for this server (a private CA); installers write them beside cdx's config and use them for every call.",
     },
     KeyDoc {
+        key: "upstream_connect_timeout_secs",
+        flag: None,
+        default: "10",
+        doc: "How long the `/v1` gateway waits to connect to an upstream provider (connection failures are retried twice).",
+    },
+    KeyDoc {
+        key: "upstream_idle_timeout_secs",
+        flag: None,
+        default: "300",
+        doc: "Longest silence allowed between two chunks of an upstream answer before the call fails with 504.",
+    },
+    KeyDoc {
         key: "codex_release_url",
         flag: None,
         default: "https://api.github.com/repos/openai/codex/releases/latest",
@@ -242,6 +256,15 @@ impl Layer {
         };
         let list_of = |key: &str| get(key).map(|v| split_list(&v));
         let path_of = |key: &str| get(key).map(PathBuf::from);
+        let secs_of = |key: &str| -> Result<Option<u64>, ConfigError> {
+            get(key)
+                .map(|v| {
+                    v.trim()
+                        .parse()
+                        .map_err(|_| invalid(key, "expected a whole number of seconds"))
+                })
+                .transpose()
+        };
         Ok(Layer {
             bind: get("bind"),
             data_dir: path_of("data_dir"),
@@ -275,6 +298,8 @@ impl Layer {
                 })
                 .transpose()?,
             wrapper_dir: path_of("wrapper_dir"),
+            upstream_connect_timeout_secs: secs_of("upstream_connect_timeout_secs")?,
+            upstream_idle_timeout_secs: secs_of("upstream_idle_timeout_secs")?,
             host_ca_file: path_of("host_ca_file"),
             codex_release_url: get("codex_release_url"),
             codex_release_check_secs: get("codex_release_check_secs")
@@ -327,6 +352,12 @@ impl Layer {
             log_level: self.log_level.or(lower.log_level),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
             wrapper_dir: self.wrapper_dir.or(lower.wrapper_dir),
+            upstream_connect_timeout_secs: self
+                .upstream_connect_timeout_secs
+                .or(lower.upstream_connect_timeout_secs),
+            upstream_idle_timeout_secs: self
+                .upstream_idle_timeout_secs
+                .or(lower.upstream_idle_timeout_secs),
             host_ca_file: self.host_ca_file.or(lower.host_ca_file),
             codex_release_url: self.codex_release_url.or(lower.codex_release_url),
             codex_release_check_secs: self
@@ -410,6 +441,8 @@ pub struct Config {
     /// Empty: no release check.
     pub codex_release_url: String,
     pub codex_release_check: std::time::Duration,
+    pub upstream_connect_timeout: std::time::Duration,
+    pub upstream_idle_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -600,6 +633,12 @@ impl Config {
             wrapper_dir: layer.wrapper_dir,
             host_ca_pem,
             codex_release_url,
+            upstream_connect_timeout: std::time::Duration::from_secs(
+                layer.upstream_connect_timeout_secs.unwrap_or(10).max(1),
+            ),
+            upstream_idle_timeout: std::time::Duration::from_secs(
+                layer.upstream_idle_timeout_secs.unwrap_or(300).max(1),
+            ),
             codex_release_check: std::time::Duration::from_secs(
                 layer.codex_release_check_secs.unwrap_or(10_800).max(60),
             ),

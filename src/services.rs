@@ -12,6 +12,7 @@ use codex_central_auth::{AuthGrpc, Authenticator};
 use codex_central_common::Principal;
 use codex_central_common::crypto::Keyring;
 use codex_central_config::ConfigGrpc;
+use codex_central_config::domain::providers::Providers;
 use codex_central_fleet::FleetGrpc;
 use codex_central_fleet::domain::enrollment::Enrollment;
 use codex_central_fleet::domain::host_auth::{self, CallKind, HostAuthenticator, HostCall};
@@ -56,6 +57,8 @@ pub struct Services {
     pub host_auth: HostAuthenticator,
     /// The latest-Codex-release job; the caller spawns it.
     pub releases: ReleaseChecker,
+    /// Upstream providers; the caller seeds the presets.
+    pub providers: Providers,
     /// The same service objects, for the gateway's direct calls in this process.
     pub local: LocalServices,
 }
@@ -101,6 +104,7 @@ pub fn build(
         public_url.to_string(),
         config.host_ca_pem.clone(),
     );
+    let providers = Providers::new(store.clone(), keyring.clone());
     let vault = Vault::new(store.clone(), keyring);
     let auth = Arc::new(AuthGrpc::new(authenticator.clone(), auth_mode_on, vault));
     let fleet = Arc::new(FleetGrpc::new(
@@ -117,7 +121,10 @@ pub fn build(
                 .max_decoding_message_size(MAX_WRAPPER_MESSAGE),
         )
         .add_service(UsageServiceServer::new(UsageGrpc::new(store.clone())))
-        .add_service(ConfigServiceServer::new(ConfigGrpc::new(store.clone())))
+        .add_service(ConfigServiceServer::new(ConfigGrpc::new(
+            store.clone(),
+            providers.clone(),
+        )))
         .add_service(MemoryServiceServer::new(MemoryGrpc::new(store)))
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -131,6 +138,7 @@ pub fn build(
         health,
         host_auth,
         releases,
+        providers,
         local: LocalServices { fleet, auth },
     })
 }

@@ -17,6 +17,7 @@ mod ops;
 mod seed;
 mod shell;
 mod usage_api;
+pub mod v1;
 mod wrapper_api;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ struct Inner {
     trusted_proxies: TrustedProxies,
     policy_cache: host_api::PolicyCache,
     local: Option<local::LocalServices>,
+    upstreams: v1::UpstreamClients,
 }
 
 impl GatewayState {
@@ -46,6 +48,7 @@ impl GatewayState {
         auth_mode_on: bool,
         trusted_proxies: TrustedProxies,
         local: Option<local::LocalServices>,
+        upstreams: v1::UpstreamClients,
     ) -> Self {
         GatewayState {
             inner: Arc::new(Inner {
@@ -54,8 +57,13 @@ impl GatewayState {
                 trusted_proxies,
                 policy_cache: host_api::PolicyCache::default(),
                 local,
+                upstreams,
             }),
         }
+    }
+
+    pub(crate) fn upstreams(&self) -> &v1::UpstreamClients {
+        &self.inner.upstreams
     }
 
     /// The services in this process, when there are (role `all`).
@@ -91,6 +99,7 @@ pub fn rest_router(state: GatewayState) -> Router {
         .merge(seed::router())
         .merge(wrapper_api::router())
         .merge(usage_api::router())
+        .merge(v1::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -14,6 +14,7 @@ mod m0003_enrollment_tokens;
 mod m0004_host_users;
 mod m0005_wrappers_and_usage;
 mod m0006_host_changes;
+mod m0007_upstreams;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_host_users::Migration),
             Box::new(m0005_wrappers_and_usage::Migration),
             Box::new(m0006_host_changes::Migration),
+            Box::new(m0007_upstreams::Migration),
         ]
     }
 }

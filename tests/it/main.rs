@@ -8,6 +8,7 @@ mod cli;
 mod distribution;
 mod fleet;
 mod fleet_grpc;
+mod gateway_v1;
 mod grpc;
 mod otlp;
 mod rest;

@@ -5,6 +5,7 @@ mod audit;
 pub(crate) mod hosts;
 mod overview;
 mod policy;
+mod providers;
 mod service_tokens;
 mod settings;
 mod whoami;
@@ -67,6 +68,22 @@ pub fn router() -> Router<GatewayState> {
         )
         .route("/admin/hosts/{id}/clear", post(hosts::clear))
         .route("/admin/hosts/{id}/rotate", post(hosts::rotate))
+        .route(
+            "/api/v1/providers",
+            get(providers::list).post(providers::create),
+        )
+        .route(
+            "/api/v1/providers/{name}",
+            get(providers::get)
+                .put(providers::put)
+                .delete(providers::delete),
+        )
+        .route(
+            "/api/v1/account/override",
+            get(providers::get_override)
+                .put(providers::put_override)
+                .delete(providers::delete_override),
+        )
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
         .route("/api/v1/config/settings", get(settings::config_settings))

@@ -8,6 +8,11 @@ pub enum Error {
     Common(#[from] codex_central_common::Error),
     #[error("{0}")]
     InvalidArgument(String),
+    /// A request field is invalid; `field` is its dotted path (REST: 422 naming it).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl From<Error> for Status {
@@ -16,6 +21,14 @@ impl From<Error> for Status {
             Error::Store(e) => e.into(),
             Error::Common(e) => e.into(),
             Error::InvalidArgument(msg) => Status::new(Code::InvalidArgument, msg),
+            Error::InvalidField { field, message } => {
+                let mut status = Status::new(Code::InvalidArgument, message);
+                if let Ok(v) = tonic::metadata::MetadataValue::try_from(field.as_str()) {
+                    status.metadata_mut().insert("x-field", v);
+                }
+                status
+            }
+            Error::NotFound(msg) => Status::new(Code::NotFound, msg),
         }
     }
 }

@@ -6,15 +6,17 @@ use codex_central_proto::config::v1::*;
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
+use crate::domain::providers::Providers;
 use crate::domain::settings;
 
 pub struct ConfigGrpc {
-    store: Store,
+    pub(crate) store: Store,
+    pub(crate) providers: Providers,
 }
 
 impl ConfigGrpc {
-    pub fn new(store: Store) -> Self {
-        ConfigGrpc { store }
+    pub fn new(store: Store, providers: Providers) -> Self {
+        ConfigGrpc { store, providers }
     }
 }
 
@@ -32,6 +34,76 @@ impl ConfigService for ConfigGrpc {
                 default_profile: s.default_profile,
             }),
         }))
+    }
+
+    async fn list_upstream_providers(
+        &self,
+        request: Request<ListUpstreamProvidersRequest>,
+    ) -> Result<Response<ListUpstreamProvidersResponse>, Status> {
+        self.do_list_upstream_providers(request).await
+    }
+
+    async fn get_upstream_provider(
+        &self,
+        request: Request<GetUpstreamProviderRequest>,
+    ) -> Result<Response<GetUpstreamProviderResponse>, Status> {
+        self.do_get_upstream_provider(request).await
+    }
+
+    async fn create_upstream_provider(
+        &self,
+        request: Request<CreateUpstreamProviderRequest>,
+    ) -> Result<Response<CreateUpstreamProviderResponse>, Status> {
+        self.do_create_upstream_provider(request).await
+    }
+
+    async fn update_upstream_provider(
+        &self,
+        request: Request<UpdateUpstreamProviderRequest>,
+    ) -> Result<Response<UpdateUpstreamProviderResponse>, Status> {
+        self.do_update_upstream_provider(request).await
+    }
+
+    async fn delete_upstream_provider(
+        &self,
+        request: Request<DeleteUpstreamProviderRequest>,
+    ) -> Result<Response<DeleteUpstreamProviderResponse>, Status> {
+        self.do_delete_upstream_provider(request).await
+    }
+
+    async fn list_models(
+        &self,
+        request: Request<ListModelsRequest>,
+    ) -> Result<Response<ListModelsResponse>, Status> {
+        self.do_list_models(request).await
+    }
+
+    async fn resolve_route(
+        &self,
+        request: Request<ResolveRouteRequest>,
+    ) -> Result<Response<ResolveRouteResponse>, Status> {
+        self.do_resolve_route(request).await
+    }
+
+    async fn get_runtime_override(
+        &self,
+        request: Request<GetRuntimeOverrideRequest>,
+    ) -> Result<Response<GetRuntimeOverrideResponse>, Status> {
+        self.do_get_runtime_override(request).await
+    }
+
+    async fn set_runtime_override(
+        &self,
+        request: Request<SetRuntimeOverrideRequest>,
+    ) -> Result<Response<SetRuntimeOverrideResponse>, Status> {
+        self.do_set_runtime_override(request).await
+    }
+
+    async fn clear_runtime_override(
+        &self,
+        request: Request<ClearRuntimeOverrideRequest>,
+    ) -> Result<Response<ClearRuntimeOverrideResponse>, Status> {
+        self.do_clear_runtime_override(request).await
     }
 
     pending_rpcs! {
@@ -69,16 +141,6 @@ impl ConfigService for ConfigGrpc {
         save_agents_document(SaveAgentsDocumentRequest) -> SaveAgentsDocumentResponse;
         clear_agents_document(ClearAgentsDocumentRequest) -> ClearAgentsDocumentResponse;
         list_agents_document_versions(ListAgentsDocumentVersionsRequest) -> ListAgentsDocumentVersionsResponse;
-        list_upstream_providers(ListUpstreamProvidersRequest) -> ListUpstreamProvidersResponse;
-        get_upstream_provider(GetUpstreamProviderRequest) -> GetUpstreamProviderResponse;
-        create_upstream_provider(CreateUpstreamProviderRequest) -> CreateUpstreamProviderResponse;
-        update_upstream_provider(UpdateUpstreamProviderRequest) -> UpdateUpstreamProviderResponse;
-        delete_upstream_provider(DeleteUpstreamProviderRequest) -> DeleteUpstreamProviderResponse;
-        list_models(ListModelsRequest) -> ListModelsResponse;
-        resolve_route(ResolveRouteRequest) -> ResolveRouteResponse;
-        get_runtime_override(GetRuntimeOverrideRequest) -> GetRuntimeOverrideResponse;
-        set_runtime_override(SetRuntimeOverrideRequest) -> SetRuntimeOverrideResponse;
-        clear_runtime_override(ClearRuntimeOverrideRequest) -> ClearRuntimeOverrideResponse;
         get_client_config(GetClientConfigRequest) -> GetClientConfigResponse;
         export_client_config(ExportClientConfigRequest) -> ExportClientConfigResponse;
         import_client_config(ImportClientConfigRequest) -> ImportClientConfigResponse;

@@ -6,6 +6,7 @@
 pub mod domain;
 mod error;
 mod grpc;
+mod grpc_upstreams;
 
 pub use error::{Error, Result};
 pub use grpc::ConfigGrpc;

@@ -17,6 +17,7 @@ pub mod leases;
 pub mod service_tokens;
 pub mod settings;
 mod time;
+pub mod upstreams;
 pub mod usage_rows;
 pub mod wrapper_releases;
 

@@ -146,3 +146,12 @@ where
         "setting {key} is changing too often; retry"
     )))
 }
+
+/// Removes a setting; false when there was none.
+pub async fn delete(store: &Store, key: &str) -> Result<bool> {
+    Ok(Entity::delete_by_id(key.to_string())
+        .exec(store.db())
+        .await?
+        .rows_affected
+        == 1)
+}

@@ -78,6 +78,12 @@ pub fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Host keys: ours (`cch_<64 hex>`) and the peer's (64 hex, kept so imported hosts keep working).
+pub fn is_host_key_shape(key: &str) -> bool {
+    let hex = key.strip_prefix("cch_").unwrap_or(key);
+    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Whether `token` hashes to `digest_hex`, compared in constant time.
 pub fn token_matches_digest(token: &str, digest_hex: &str) -> bool {
     constant_time_eq(token_digest(token).as_bytes(), digest_hex.as_bytes())

@@ -433,11 +433,7 @@ pub fn principal_of(host: &Model) -> codex_central_common::Principal {
     }
 }
 
-/// Our keys (`cch_<64 hex>`) and the peer's (64 hex, kept so imported hosts keep working).
-pub fn is_host_key_shape(key: &str) -> bool {
-    let hex = key.strip_prefix("cch_").unwrap_or(key);
-    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-}
+pub use codex_central_common::crypto::is_host_key_shape;
 
 fn clip(v: &str) -> String {
     v.chars().take(64).collect()

@@ -1,0 +1,220 @@
+//! The OpenAI-compatible API: `GET /v1/models`, `POST /v1/responses`, `POST /v1/chat/completions`.
+//! A call is routed by model (or the caller's runtime override) to a provider and forwarded
+//! with the provider's key; when client and provider speak the same API the body passes
+//! through untouched and the answer streams back chunk by chunk as it arrives.
+
+mod error;
+mod upstream;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use codex_central_auth::layer::bearer;
+use codex_central_common::{Principal, PrincipalKind};
+use codex_central_proto::config::v1::{ListModelsRequest, ResolveRouteRequest, WireApi};
+use codex_central_proto::fleet::v1::HostCallKind;
+use serde_json::{Value, json};
+
+pub use error::V1Error;
+pub use upstream::{UpstreamClients, UpstreamOptions};
+
+use crate::caller::Caller;
+use crate::extract::RawBody;
+use crate::host_api::{Reported, authenticate};
+use crate::{ApiError, GatewayState};
+
+/// Requests larger than this are refused (Codex sends the whole conversation each turn).
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+pub fn router() -> Router<GatewayState> {
+    Router::new()
+        .route("/v1/models", get(models))
+        .route(
+            "/v1/responses",
+            post(responses).layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
+        )
+        .route(
+            "/v1/chat/completions",
+            post(chat_completions).layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
+        )
+}
+
+impl From<ApiError> for V1Error {
+    fn from(e: ApiError) -> Self {
+        let kind = match e.status {
+            StatusCode::UNAUTHORIZED => "authentication_error",
+            StatusCode::FORBIDDEN => "permission_error",
+            StatusCode::TOO_MANY_REQUESTS => "rate_limit_error",
+            StatusCode::SERVICE_UNAVAILABLE => "upstream_error",
+            s if s.is_server_error() => "server_error",
+            _ => "invalid_request_error",
+        };
+        let mut out = V1Error::new(e.status, kind, e.message);
+        out.retry_after_secs = e.retry_after_secs;
+        out
+    }
+}
+
+/// Who is calling `/v1`: a personal or service token, a host key, or (auth mode off) the local
+/// admin. Anything else is 401 in OpenAI's shape.
+async fn v1_caller(state: &GatewayState, parts: &mut Parts) -> Result<Caller, V1Error> {
+    let token = bearer(&parts.headers);
+    if let Some(t) = &token
+        && codex_central_common::crypto::is_host_key_shape(t)
+    {
+        let (caller, _) = authenticate(
+            state,
+            parts,
+            HostCallKind::General,
+            false,
+            Reported::default(),
+        )
+        .await?;
+        return Ok(caller);
+    }
+    let caller = Caller::from_request_parts(parts, state).await?;
+    if caller.principal.is_none() {
+        return Err(V1Error::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "Missing bearer token: send Authorization: Bearer <token>",
+        )
+        .code("invalid_api_key"));
+    }
+    Ok(caller)
+}
+
+/// Runtime overrides and BYOK keys belong to people.
+fn user_id(p: Option<&Principal>) -> String {
+    match p {
+        Some(p) if matches!(p.kind, PrincipalKind::User | PrincipalKind::LocalAdmin) => {
+            p.id.clone()
+        }
+        _ => String::new(),
+    }
+}
+
+async fn models(State(state): State<GatewayState>, mut parts: Parts) -> Response {
+    let run = async {
+        let caller = v1_caller(&state, &mut parts).await?;
+        let res = state
+            .clients()
+            .config()
+            .list_models(caller.request(&state, ListModelsRequest {}))
+            .await?
+            .into_inner();
+        let data: Vec<Value> = res
+            .models
+            .iter()
+            .map(|m| json!({"id": m.id, "object": "model", "created": 0, "owned_by": m.provider_name}))
+            .collect();
+        Ok::<_, V1Error>(axum::Json(json!({"object": "list", "data": data})).into_response())
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Which API the client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientApi {
+    Responses,
+    Chat,
+}
+
+async fn responses(State(state): State<GatewayState>, parts: Parts, body: RawBody) -> Response {
+    proxy(state, parts, body, ClientApi::Responses)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn chat_completions(
+    State(state): State<GatewayState>,
+    parts: Parts,
+    body: RawBody,
+) -> Response {
+    proxy(state, parts, body, ClientApi::Chat)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn proxy(
+    state: GatewayState,
+    mut parts: Parts,
+    RawBody(body): RawBody,
+    api: ClientApi,
+) -> Result<Response, V1Error> {
+    let caller = v1_caller(&state, &mut parts).await?;
+    let mut doc: Value = serde_json::from_slice(&body)
+        .map_err(|_| V1Error::invalid("We could not parse the JSON body of your request."))?;
+    if !doc.is_object() {
+        return Err(V1Error::invalid("The request body must be a JSON object."));
+    }
+    let model = match doc.get("model") {
+        Some(Value::String(m)) if !m.trim().is_empty() => m.trim().to_string(),
+        Some(Value::String(_)) | None => {
+            return Err(
+                V1Error::invalid("you must provide a model parameter").code("missing_model")
+            );
+        }
+        Some(_) => return Err(V1Error::invalid("model must be a string")),
+    };
+    let route = state
+        .clients()
+        .config()
+        .resolve_route(caller.request(
+            &state,
+            ResolveRouteRequest {
+                user_id: user_id(caller.principal.as_ref()),
+                requested_model: model,
+            },
+        ))
+        .await?
+        .into_inner();
+    let provider = route
+        .provider
+        .ok_or_else(|| V1Error::from(tonic::Status::internal("route without provider")))?;
+    if route.shared_key.is_empty() {
+        return Err(V1Error::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upstream_error",
+            format!(
+                "provider {} has no API key: an admin sets one (or you add your own)",
+                provider.name
+            ),
+        ));
+    }
+    let wire = provider.wire_api();
+    let same_api = matches!(
+        (api, wire),
+        (ClientApi::Responses, WireApi::Responses) | (ClientApi::Chat, WireApi::Chat)
+    );
+    if !same_api {
+        return Err(V1Error::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "invalid_request_error",
+            "this provider speaks another API and translation is not available yet",
+        ));
+    }
+    let path = match api {
+        ClientApi::Responses => "responses",
+        ClientApi::Chat => "chat/completions",
+    };
+    // Untouched when the upstream knows the model by the same name; otherwise only `model`
+    // changes (key order and number text survive: serde_json keeps both here).
+    let bytes = if doc.get("model").and_then(Value::as_str) == Some(route.upstream_model.as_str()) {
+        body.to_vec()
+    } else {
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("model".into(), Value::String(route.upstream_model.clone()));
+        }
+        serde_json::to_vec(&doc).map_err(|_| {
+            V1Error::invalid("We could not re-encode the JSON body of your request.")
+        })?
+    };
+    state
+        .upstreams()
+        .forward(&provider, path, &route.shared_key, bytes)
+        .await
+}
