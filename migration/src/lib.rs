@@ -15,6 +15,7 @@ mod m0004_host_users;
 mod m0005_wrappers_and_usage;
 mod m0006_host_changes;
 mod m0007_upstreams;
+mod m0008_proxy_requests;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_wrappers_and_usage::Migration),
             Box::new(m0006_host_changes::Migration),
             Box::new(m0007_upstreams::Migration),
+            Box::new(m0008_proxy_requests::Migration),
         ]
     }
 }

@@ -63,10 +63,13 @@ async fn upstream_call(
                 .insert("content-type", "text/event-stream".parse().unwrap());
             res
         }
-        model => {
-            axum::Json(json!({"id": "resp_1", "object": "response", "model": model, "output": []}))
-                .into_response()
-        }
+        model => axum::Json(
+            json!({"id": "resp_1", "object": "response", "model": model, "output": [],
+                              "usage": {"input_tokens": 12, "output_tokens": 5, "total_tokens": 17,
+                                        "input_tokens_details": {"cached_tokens": 4},
+                                        "output_tokens_details": {"reasoning_tokens": 2}}}),
+        )
+        .into_response(),
     }
 }
 
@@ -467,6 +470,85 @@ async fn responses_pass_through() {
     )
     .await;
     assert_eq!(body["model"], "up-m1");
+
+    // Every call is in the request log, with status, key source and the upstream's usage.
+    let log = async || {
+        json_of(
+            srv.get("/api/v1/requests?page_size=100")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+        .1
+    };
+    let mut tries = 0;
+    let body = loop {
+        let body = log().await;
+        if body["data"]["requests"]
+            .as_array()
+            .is_some_and(|r| r.len() >= 9)
+            || tries > 40
+        {
+            break body;
+        }
+        tries += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let requests = body["data"]["requests"].as_array().unwrap();
+    let first = requests.last().unwrap();
+    assert_eq!(first["provider"], "local", "{body}");
+    assert_eq!(first["model"], "m1");
+    assert_eq!(first["upstream_model"], "up-m1");
+    assert_eq!(first["key_source"], "shared");
+    assert_eq!(first["status"], 200);
+    assert_eq!(first["usage"]["input_tokens"], 12);
+    assert_eq!(first["usage"]["cached_input_tokens"], 4);
+    assert_eq!(first["usage"]["reasoning_output_tokens"], 2);
+    assert_eq!(first["usage"]["total_tokens"], 17);
+    let statuses: Vec<u64> = requests
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    for want in [422, 504, 404, 400] {
+        assert!(statuses.contains(&want), "{want} missing from {statuses:?}");
+    }
+    assert!(
+        requests
+            .iter()
+            .any(|r| r["streamed"] == true && r["status"] == 200)
+    );
+    let (status, page) = json_of(
+        srv.get("/api/v1/requests?page_size=2")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let token = page["data"]["next_page_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, next) = json_of(
+        srv.get(&format!("/api/v1/requests?page_size=2&page_token={token}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_ne!(
+        next["data"]["requests"][0]["id"],
+        page["data"]["requests"][0]["id"]
+    );
+    let (status, _) = json_of(
+        srv.get("/api/v1/requests?page_size=501")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
 
     // An unreachable upstream is 502.
     let (status, _) = add_provider(

@@ -6,6 +6,7 @@ pub(crate) mod hosts;
 mod overview;
 mod policy;
 mod providers;
+mod requests;
 mod service_tokens;
 mod settings;
 mod whoami;
@@ -84,6 +85,7 @@ pub fn router() -> Router<GatewayState> {
                 .put(providers::put_override)
                 .delete(providers::delete_override),
         )
+        .route("/api/v1/requests", get(requests::list))
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
         .route("/api/v1/config/settings", get(settings::config_settings))

@@ -4,6 +4,7 @@
 //! through untouched and the answer streams back chunk by chunk as it arrives.
 
 mod error;
+mod log;
 mod upstream;
 
 use axum::Router;
@@ -19,6 +20,7 @@ use codex_central_proto::fleet::v1::HostCallKind;
 use serde_json::{Value, json};
 
 pub use error::V1Error;
+use log::CallLog;
 pub use upstream::{UpstreamClients, UpstreamOptions};
 
 use crate::caller::Caller;
@@ -124,9 +126,7 @@ enum ClientApi {
 }
 
 async fn responses(State(state): State<GatewayState>, parts: Parts, body: RawBody) -> Response {
-    proxy(state, parts, body, ClientApi::Responses)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    proxy(state, parts, body, ClientApi::Responses).await
 }
 
 async fn chat_completions(
@@ -134,18 +134,37 @@ async fn chat_completions(
     parts: Parts,
     body: RawBody,
 ) -> Response {
-    proxy(state, parts, body, ClientApi::Chat)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    proxy(state, parts, body, ClientApi::Chat).await
 }
 
-async fn proxy(
-    state: GatewayState,
-    mut parts: Parts,
+/// Runs one call; failures before the answer started are logged here, the rest by the tap.
+async fn proxy(state: GatewayState, mut parts: Parts, body: RawBody, api: ClientApi) -> Response {
+    let mut log = None;
+    match proxy_call(&state, &mut parts, body, api, &mut log).await {
+        Ok(res) => res,
+        Err(e) => {
+            if let Some(l) = log.take() {
+                l.finish(e.status.as_u16(), e.code.unwrap_or(e.kind), None, None);
+            }
+            e.into_response()
+        }
+    }
+}
+
+async fn proxy_call(
+    state: &GatewayState,
+    parts: &mut Parts,
     RawBody(body): RawBody,
     api: ClientApi,
+    log: &mut Option<CallLog>,
 ) -> Result<Response, V1Error> {
-    let caller = v1_caller(&state, &mut parts).await?;
+    let state = state.clone();
+    let caller = v1_caller(&state, parts).await?;
+    let endpoint = match api {
+        ClientApi::Responses => "/v1/responses",
+        ClientApi::Chat => "/v1/chat/completions",
+    };
+    let entry = log.insert(CallLog::new(&state, &caller, endpoint));
     let mut doc: Value = serde_json::from_slice(&body)
         .map_err(|_| V1Error::invalid("We could not parse the JSON body of your request."))?;
     if !doc.is_object() {
@@ -160,6 +179,8 @@ async fn proxy(
         }
         Some(_) => return Err(V1Error::invalid("model must be a string")),
     };
+    entry.entry.requested_model = model.clone();
+    entry.entry.streamed = doc.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let route = state
         .clients()
         .config()
@@ -175,6 +196,11 @@ async fn proxy(
     let provider = route
         .provider
         .ok_or_else(|| V1Error::from(tonic::Status::internal("route without provider")))?;
+    if let Some(l) = log.as_mut() {
+        l.entry.provider_id = provider.name.clone();
+        l.entry.upstream_model = route.upstream_model.clone();
+        l.set_key_source(false);
+    }
     if route.shared_key.is_empty() {
         return Err(V1Error::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -215,6 +241,6 @@ async fn proxy(
     };
     state
         .upstreams()
-        .forward(&provider, path, &route.shared_key, bytes)
+        .forward(&provider, path, &route.shared_key, bytes, log)
         .await
 }

@@ -13,6 +13,7 @@ use codex_central_proto::config::v1::UpstreamProvider;
 use futures::TryStreamExt;
 
 use super::V1Error;
+use super::log::{CallLog, Tap};
 
 /// Connection attempts for one call (only connect failures are retried).
 const CONNECT_ATTEMPTS: usize = 3;
@@ -76,6 +77,7 @@ impl UpstreamClients {
         path: &str,
         key: &str,
         body: Vec<u8>,
+        log: &mut Option<CallLog>,
     ) -> Result<Response, V1Error> {
         let base = provider.base_url.trim_end_matches('/');
         let url = format!("{base}/{path}");
@@ -115,7 +117,11 @@ impl UpstreamClients {
             tracing::warn!(provider = %name, error = %e, "upstream stream ended early");
             std::io::Error::other(e)
         });
-        let mut res = Response::new(Body::from_stream(stream));
+        let body = match log.take() {
+            Some(l) => Body::from_stream(Tap::new(Box::pin(stream), l, status.as_u16())),
+            None => Body::from_stream(stream),
+        };
+        let mut res = Response::new(body);
         *res.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
         let h = res.headers_mut();
         h.insert(header::CONTENT_TYPE, content_type);

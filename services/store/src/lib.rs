@@ -14,6 +14,7 @@ pub mod host_sync_states;
 pub mod host_users;
 pub mod hosts;
 pub mod leases;
+pub mod proxy_requests;
 pub mod service_tokens;
 pub mod settings;
 mod time;

@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 use crate::domain::{ingest, quota};
 
 pub struct UsageGrpc {
-    store: Store,
+    pub(crate) store: Store,
 }
 
 impl UsageGrpc {
@@ -142,6 +142,20 @@ impl UsageService for UsageGrpc {
         }))
     }
 
+    async fn record_proxy_request(
+        &self,
+        request: Request<RecordProxyRequestRequest>,
+    ) -> Result<Response<RecordProxyRequestResponse>, Status> {
+        self.do_record_proxy_request(request).await
+    }
+
+    async fn list_proxy_requests(
+        &self,
+        request: Request<ListProxyRequestsRequest>,
+    ) -> Result<Response<ListProxyRequestsResponse>, Status> {
+        self.do_list_proxy_requests(request).await
+    }
+
     pending_rpcs! {
         list_usage_rows(ListUsageRowsRequest) -> ListUsageRowsResponse;
         list_ingests(ListIngestsRequest) -> ListIngestsResponse;
@@ -155,8 +169,6 @@ impl UsageService for UsageGrpc {
         report_quota_snapshot(ReportQuotaSnapshotRequest) -> ReportQuotaSnapshotResponse;
         get_latest_quota_snapshot(GetLatestQuotaSnapshotRequest) -> GetLatestQuotaSnapshotResponse;
         list_quota_snapshots(ListQuotaSnapshotsRequest) -> ListQuotaSnapshotsResponse;
-        record_proxy_request(RecordProxyRequestRequest) -> RecordProxyRequestResponse;
-        list_proxy_requests(ListProxyRequestsRequest) -> ListProxyRequestsResponse;
         check_gateway_limits(CheckGatewayLimitsRequest) -> CheckGatewayLimitsResponse;
     }
 

@@ -5,6 +5,7 @@
 pub mod domain;
 mod error;
 mod grpc;
+mod grpc_proxy_log;
 
 pub use error::{Error, Result};
 pub use grpc::UsageGrpc;

@@ -9,6 +9,7 @@ pub mod host_users;
 pub mod hosts;
 pub mod installer_tokens;
 pub mod leases;
+pub mod proxy_requests;
 pub mod runtime_overrides;
 pub mod seed_tokens;
 pub mod service_tokens;
