@@ -114,17 +114,16 @@ pub fn build(
         wrappers,
         releases.clone(),
     ));
+    let config = Arc::new(ConfigGrpc::new(store.clone(), providers.clone()));
+    let usage = Arc::new(UsageGrpc::new(store.clone()));
     let routes = Routes::new(AuthServiceServer::from_arc(auth.clone()))
         .add_service(
             FleetServiceServer::from_arc(fleet.clone())
                 // Published wrapper binaries arrive in one message.
                 .max_decoding_message_size(MAX_WRAPPER_MESSAGE),
         )
-        .add_service(UsageServiceServer::new(UsageGrpc::new(store.clone())))
-        .add_service(ConfigServiceServer::new(ConfigGrpc::new(
-            store.clone(),
-            providers.clone(),
-        )))
+        .add_service(UsageServiceServer::from_arc(usage.clone()))
+        .add_service(ConfigServiceServer::from_arc(config.clone()))
         .add_service(MemoryServiceServer::new(MemoryGrpc::new(store)))
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -139,7 +138,12 @@ pub fn build(
         host_auth,
         releases,
         providers,
-        local: LocalServices { fleet, auth },
+        local: LocalServices {
+            fleet,
+            auth,
+            config,
+            usage,
+        },
     })
 }
 

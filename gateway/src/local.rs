@@ -1,4 +1,5 @@
-//! In one process (role `all`) the host sync path calls the services' implementations directly
+//! In one process (role `all`) the hot paths (host sync, `/v1` routing and its request log) call
+//! the services' implementations directly
 //! instead of through the in-process gRPC channel: the same trait methods and the same
 //! [`CallContext`] the authentication layer would attach, minus protobuf encoding, HTTP framing
 //! and the layer's metadata parsing, which together cost more than the work of a cached `/auth`
@@ -8,8 +9,11 @@ use std::sync::Arc;
 
 use codex_central_common::CallContext;
 use codex_central_proto::auth::v1::auth_service_server::AuthService;
+use codex_central_proto::config::v1::config_service_server::ConfigService;
 use codex_central_proto::fleet::v1::DownloadWrapperResponse;
 use codex_central_proto::fleet::v1::fleet_service_server::FleetService;
+use codex_central_proto::usage::v1::ExportUsageCsvResponse;
+use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use futures::stream::BoxStream;
 use tonic::Status;
 
@@ -21,11 +25,20 @@ pub type FleetObject = Arc<
     >,
 >;
 pub type AuthObject = Arc<dyn AuthService>;
+pub type ConfigObject = Arc<dyn ConfigService>;
+pub type UsageObject = Arc<
+    dyn UsageService<
+        ExportUsageCsvStream = BoxStream<'static, Result<ExportUsageCsvResponse, Status>>,
+    >,
+>;
 
+/// The services used on hot paths: host sync (fleet, auth) and `/v1` (config, usage).
 #[derive(Clone)]
 pub struct LocalServices {
     pub fleet: FleetObject,
     pub auth: AuthObject,
+    pub config: ConfigObject,
+    pub usage: UsageObject,
 }
 
 impl Caller {

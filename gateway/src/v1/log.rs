@@ -81,8 +81,20 @@ impl CallLog {
             ..
         } = self;
         tokio::spawn(async move {
-            let req = caller.request(&state, RecordProxyRequestRequest { log: Some(entry) });
-            if let Err(err) = state.clients().usage().record_proxy_request(req).await {
+            let msg = RecordProxyRequestRequest { log: Some(entry) };
+            let sent = match state.local() {
+                Some(local) => {
+                    local
+                        .usage
+                        .record_proxy_request(caller.local_request(msg))
+                        .await
+                }
+                None => {
+                    let req = caller.request(&state, msg);
+                    state.clients().usage().record_proxy_request(req).await
+                }
+            };
+            if let Err(err) = sent {
                 tracing::warn!(error = %err.message(), "could not record a /v1 request");
             }
         });

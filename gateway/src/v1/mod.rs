@@ -181,18 +181,21 @@ async fn proxy_call(
     };
     entry.entry.requested_model = model.clone();
     entry.entry.streamed = doc.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let route = state
-        .clients()
-        .config()
-        .resolve_route(caller.request(
-            &state,
-            ResolveRouteRequest {
-                user_id: user_id(caller.principal.as_ref()),
-                requested_model: model,
-            },
-        ))
-        .await?
-        .into_inner();
+    let req = ResolveRouteRequest {
+        user_id: user_id(caller.principal.as_ref()),
+        requested_model: model,
+    };
+    let route = match state.local() {
+        Some(local) => local.config.resolve_route(caller.local_request(req)).await,
+        None => {
+            state
+                .clients()
+                .config()
+                .resolve_route(caller.request(&state, req))
+                .await
+        }
+    }?
+    .into_inner();
     let provider = route
         .provider
         .ok_or_else(|| V1Error::from(tonic::Status::internal("route without provider")))?;

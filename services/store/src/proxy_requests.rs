@@ -1,15 +1,9 @@
 //! The `/v1` request log.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entities::proxy_requests::{ActiveModel, Column, Entity, Model};
 use crate::{Result, Store};
-
-pub async fn insert(store: &Store, row: Model) -> Result<Model> {
-    let mut active: ActiveModel = row.into();
-    active.id = sea_orm::ActiveValue::NotSet;
-    Ok(active.insert(store.db()).await?)
-}
 
 /// Filters for [`list`]; empty means any.
 #[derive(Debug, Clone, Default)]
@@ -43,4 +37,21 @@ pub async fn list(
         .limit(limit)
         .all(store.db())
         .await?)
+}
+
+/// Inserts rows in one statement.
+pub async fn insert_many(store: &Store, rows: Vec<Model>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let models: Vec<ActiveModel> = rows
+        .into_iter()
+        .map(|r| {
+            let mut a: ActiveModel = r.into();
+            a.id = sea_orm::ActiveValue::NotSet;
+            a
+        })
+        .collect();
+    Entity::insert_many(models).exec(store.db()).await?;
+    Ok(())
 }

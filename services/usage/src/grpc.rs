@@ -6,15 +6,19 @@ use codex_central_proto::usage::v1::*;
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
+use crate::domain::proxy_log::ProxyLogWriter;
 use crate::domain::{ingest, quota};
 
 pub struct UsageGrpc {
     pub(crate) store: Store,
+    pub(crate) proxy_log: ProxyLogWriter,
 }
 
 impl UsageGrpc {
+    /// Starts the request-log writer, so it needs a Tokio runtime.
     pub fn new(store: Store) -> Self {
-        UsageGrpc { store }
+        let proxy_log = ProxyLogWriter::spawn(store.clone());
+        UsageGrpc { store, proxy_log }
     }
 }
 

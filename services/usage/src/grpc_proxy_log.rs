@@ -65,42 +65,42 @@ impl UsageGrpc {
         CallContext::of(&request).require_internal()?;
         let l = request.into_inner().log.unwrap_or_default();
         let t = l.tokens.unwrap_or_default();
-        let row = proxy_requests::insert(
-            &self.store,
-            Row {
-                id: 0,
-                at: l
-                    .at
-                    .map(|ts| ts.seconds * 1000 + i64::from(ts.nanos / 1_000_000))
-                    .unwrap_or_else(now_ms),
-                user_id: clip(&l.user_id, 191),
-                token_id: clip(&l.token_id, 64),
-                host_id: l.host_id.parse().ok(),
-                provider_id: clip(&l.provider_id, 64),
-                requested_model: clip(&l.requested_model, 191),
-                upstream_model: clip(&l.upstream_model, 191),
-                key_source: match l.key_source() {
-                    KeySource::Byok => "byok",
-                    KeySource::Shared => "shared",
-                    KeySource::Unspecified => "",
-                }
-                .into(),
-                endpoint: clip(&l.endpoint, 64),
-                streamed: l.streamed,
-                status_code: i32::try_from(l.status_code).unwrap_or(0),
-                error_code: clip(&l.error_code, 64),
-                latency_ms: i64::from(l.latency_ms),
-                ttfb_ms: i64::from(l.ttfb_ms),
-                input_tokens: to_i64(t.input_tokens),
-                cached_input_tokens: to_i64(t.cached_input_tokens),
-                output_tokens: to_i64(t.output_tokens),
-                reasoning_output_tokens: to_i64(t.reasoning_output_tokens),
-                total_tokens: to_i64(t.total_tokens),
-                client_ip: clip(&l.client_ip, 64),
-            },
-        )
-        .await
-        .map_err(crate::Error::from)?;
+        let row = Row {
+            id: 0,
+            at: l
+                .at
+                .map(|ts| ts.seconds * 1000 + i64::from(ts.nanos / 1_000_000))
+                .unwrap_or_else(now_ms),
+            user_id: clip(&l.user_id, 191),
+            token_id: clip(&l.token_id, 64),
+            host_id: l.host_id.parse().ok(),
+            provider_id: clip(&l.provider_id, 64),
+            requested_model: clip(&l.requested_model, 191),
+            upstream_model: clip(&l.upstream_model, 191),
+            key_source: match l.key_source() {
+                KeySource::Byok => "byok",
+                KeySource::Shared => "shared",
+                KeySource::Unspecified => "",
+            }
+            .into(),
+            endpoint: clip(&l.endpoint, 64),
+            streamed: l.streamed,
+            status_code: i32::try_from(l.status_code).unwrap_or(0),
+            error_code: clip(&l.error_code, 64),
+            latency_ms: i64::from(l.latency_ms),
+            ttfb_ms: i64::from(l.ttfb_ms),
+            input_tokens: to_i64(t.input_tokens),
+            cached_input_tokens: to_i64(t.cached_input_tokens),
+            output_tokens: to_i64(t.output_tokens),
+            reasoning_output_tokens: to_i64(t.reasoning_output_tokens),
+            total_tokens: to_i64(t.total_tokens),
+            client_ip: clip(&l.client_ip, 64),
+        };
+        // Written in the next batch; the answer carries no id yet.
+        if !self.proxy_log.push(row.clone()) {
+            tracing::warn!("the /v1 request log queue is full; a row was dropped");
+            return Err(Status::resource_exhausted("request log queue full"));
+        }
         Ok(Response::new(RecordProxyRequestResponse {
             log: Some(to_proto(row)),
         }))

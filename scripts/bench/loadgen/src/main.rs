@@ -4,6 +4,7 @@
 //! (host registration, seeding, a bare axum reference server) in [`auth`].
 
 mod auth;
+mod openai;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,6 +88,22 @@ enum Target {
         #[arg(long)]
         last_refresh: String,
     },
+    /// Serve `POST /v1/responses` instantly (JSON, or four SSE events when `stream` is true).
+    Upstream {
+        #[arg(long)]
+        bind: String,
+    },
+    /// HTTP/1.1 keep-alive `POST <url>` with a small Responses request; with `--stream` the
+    /// latency measured is to the first byte of the answer's body (the rest is read too).
+    Responses {
+        url: String,
+        #[arg(long)]
+        model: String,
+        #[arg(long)]
+        stream: bool,
+        #[arg(long)]
+        token: Option<String>,
+    },
     /// Register hosts `h<i>.bench.example` through the admin API; writes their keys, one a line.
     RegisterHosts {
         base_url: String,
@@ -158,6 +175,20 @@ async fn main() -> anyhow::Result<()> {
             keys_out,
         } => return auth::register_hosts(base_url, token, *count, keys_out).await,
         Target::StoreAuth { base_url, key } => return auth::store(base_url, key).await,
+        Target::Upstream { bind } => return openai::serve(bind).await,
+        Target::Responses {
+            url,
+            model,
+            stream,
+            token,
+        } => {
+            let load = Arc::new(responses_load(url, model, *stream, token.clone())?);
+            let first_byte = *stream;
+            return run(&args, |limit| {
+                tokio::spawn(http_worker_timed(load.clone(), limit, first_byte))
+            })
+            .await;
+        }
         Target::GenHostsSql {
             count,
             keys_out,
@@ -270,6 +301,85 @@ fn retrieve_load(
         }),
         expect: Some(b"\"valid\""),
     })
+}
+
+fn responses_load(
+    url: &str,
+    model: &str,
+    stream: bool,
+    token: Option<String>,
+) -> anyhow::Result<HttpLoad> {
+    let uri: http::Uri = url.parse().context("url")?;
+    let authority = authority(&uri)?;
+    let body = openai::request_body(model, stream);
+    let bearer = token
+        .map(|t| HeaderValue::try_from(format!("Bearer {t}")))
+        .transpose()?;
+    let host = authority.clone();
+    Ok(HttpLoad {
+        authority,
+        request: Box::new(move || {
+            let mut req = http::Request::post(uri.clone())
+                .header(http::header::HOST, &host)
+                .header(http::header::CONTENT_TYPE, "application/json");
+            if let Some(b) = &bearer {
+                req = req.header(http::header::AUTHORIZATION, b);
+            }
+            Ok(req.body(Full::new(body.clone()))?)
+        }),
+        expect: Some(if stream {
+            b"response.completed"
+        } else {
+            b"\"usage\""
+        }),
+    })
+}
+
+/// Like [`http_worker`], optionally timing only to the first body frame (streams).
+async fn http_worker_timed(
+    load: Arc<HttpLoad>,
+    limit: Arc<Limit>,
+    first_byte: bool,
+) -> anyhow::Result<WorkerResult> {
+    if !first_byte {
+        return http_worker(load, limit).await;
+    }
+    let mut sender = connect(&load.authority).await?;
+    let mut result = WorkerResult {
+        latencies_us: Vec::with_capacity(100_000),
+        errors: 0,
+    };
+    while limit.more() {
+        let req = (load.request)()?;
+        let t = Instant::now();
+        sender.ready().await?;
+        match sender.send_request(req).await {
+            Ok(res) if res.status().is_success() => {
+                let mut body = res.into_body();
+                let mut first = None;
+                let mut all = Vec::new();
+                while let Some(frame) = body.frame().await {
+                    if let Ok(data) = frame?.into_data() {
+                        first.get_or_insert_with(|| elapsed_us(t));
+                        all.extend_from_slice(&data);
+                    }
+                }
+                let expected = load
+                    .expect
+                    .is_none_or(|e| all.windows(e.len()).any(|w| w == e));
+                match first {
+                    Some(us) if expected => result.latencies_us.push(us),
+                    _ => result.errors += 1,
+                }
+            }
+            Ok(res) => {
+                let _ = res.into_body().collect().await;
+                result.errors += 1;
+            }
+            Err(_) => result.errors += 1,
+        }
+    }
+    Ok(result)
 }
 
 fn authority(uri: &http::Uri) -> anyhow::Result<String> {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use codex_central_common::crypto::Keyring;
+use codex_central_common::ttl_cache::TtlCache;
 use codex_central_store::entities::runtime_overrides::Model as OverrideRow;
 use codex_central_store::entities::upstream_providers::Model as Row;
 use codex_central_store::{Store, now_ms, settings, upstreams};
@@ -218,15 +219,52 @@ fn url_ok(base: &str) -> bool {
     })
 }
 
+/// Every provider with its decrypted shared key, as read at one moment.
+struct Snapshot {
+    providers: Vec<Provider>,
+    /// Provider id -> shared key (absent or undecryptable: `None`).
+    keys: std::collections::HashMap<String, Option<String>>,
+}
+
+/// Routing reads providers at most this often per process (changes through this process apply
+/// at once; other replicas see them within this bound).
+const SNAPSHOT_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct Providers {
     store: Store,
     keyring: Arc<Keyring>,
+    snapshot: TtlCache<(), Arc<Snapshot>>,
+    /// User id -> runtime override, for routing (same bound as the snapshot).
+    overrides: TtlCache<String, Option<OverrideRow>>,
 }
 
 impl Providers {
     pub fn new(store: Store, keyring: Arc<Keyring>) -> Self {
-        Providers { store, keyring }
+        Providers {
+            store,
+            keyring,
+            snapshot: TtlCache::new(SNAPSHOT_TTL, 1),
+            overrides: TtlCache::new(SNAPSHOT_TTL, 100_000),
+        }
+    }
+
+    fn invalidate(&self) {
+        self.snapshot.clear();
+    }
+
+    async fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        if let Some(snap) = self.snapshot.get(&()) {
+            return Ok(snap);
+        }
+        let providers = self.list().await?;
+        let mut keys = std::collections::HashMap::new();
+        for p in &providers {
+            keys.insert(p.id.clone(), self.shared_key(&p.id).await?);
+        }
+        let snap = Arc::new(Snapshot { providers, keys });
+        self.snapshot.insert((), snap.clone());
+        Ok(snap)
     }
 
     async fn provider_of(&self, row: Row) -> Result<Provider> {
@@ -343,6 +381,7 @@ impl Providers {
         if let Some(k) = key.filter(|k| !k.trim().is_empty()) {
             self.store_key(&input.id, k.trim(), by).await?;
         }
+        self.invalidate();
         self.get(&input.id).await
     }
 
@@ -398,6 +437,7 @@ impl Providers {
             },
         )
         .await?;
+        self.invalidate();
         self.get(&input.id).await
     }
 
@@ -406,6 +446,7 @@ impl Providers {
             return Err(Error::NotFound(format!("no provider named {id:?}")));
         }
         settings::delete(&self.store, &key_setting(id)).await?;
+        self.invalidate();
         Ok(())
     }
 
@@ -418,8 +459,9 @@ impl Providers {
 
     /// Enabled models of enabled providers, as `(provider, model)`.
     pub async fn available(&self) -> Result<Vec<(Provider, Model)>> {
+        let snap = self.snapshot().await?;
         let mut out = Vec::new();
-        for p in self.list().await?.into_iter().filter(|p| p.enabled) {
+        for p in snap.providers.iter().filter(|p| p.enabled) {
             for m in p.models.iter().filter(|m| m.enabled) {
                 out.push((p.clone(), m.clone()));
             }
@@ -430,17 +472,22 @@ impl Providers {
     /// Provider and upstream model for a `/v1` call: the user's runtime override wins when set
     /// (and still names an enabled provider and model), else the requested model.
     pub async fn resolve(&self, user_id: &str, requested: &str) -> Result<Route> {
-        let available = self.available().await?;
+        let snap = self.snapshot().await?;
         let pick = |provider: &str, model: &str| {
-            available
+            snap.providers
                 .iter()
-                .find(|(p, m)| (provider.is_empty() || p.id == provider) && m.id == model)
-                .cloned()
+                .filter(|p| p.enabled && (provider.is_empty() || p.id == provider))
+                .find_map(|p| {
+                    p.models
+                        .iter()
+                        .find(|m| m.enabled && m.id == model)
+                        .map(|m| (p.clone(), m.clone()))
+                })
         };
         let mut override_applied = false;
         let mut chosen = None;
         if !user_id.is_empty()
-            && let Some(o) = upstreams::get_override(&self.store, user_id).await?
+            && let Some(o) = self.cached_override(user_id).await?
         {
             chosen = pick(&o.provider_id, &o.model);
             override_applied = chosen.is_some();
@@ -453,13 +500,22 @@ impl Providers {
                 )));
             }
         };
-        let shared_key = self.shared_key(&provider.id).await?;
+        let shared_key = snap.keys.get(&provider.id).cloned().flatten();
         Ok(Route {
             provider,
             model,
             shared_key,
             override_applied,
         })
+    }
+
+    async fn cached_override(&self, user_id: &str) -> Result<Option<OverrideRow>> {
+        if let Some(found) = self.overrides.get(user_id) {
+            return Ok(found);
+        }
+        let found = upstreams::get_override(&self.store, user_id).await?;
+        self.overrides.insert(user_id.to_string(), found.clone());
+        Ok(found)
     }
 
     pub async fn get_override(&self, user_id: &str) -> Result<Option<OverrideRow>> {
@@ -496,11 +552,13 @@ impl Providers {
             set_at: now_ms(),
         };
         upstreams::set_override(&self.store, row.clone()).await?;
+        self.overrides.remove(user_id);
         Ok(row)
     }
 
     pub async fn clear_override(&self, user_id: &str) -> Result<()> {
         upstreams::clear_override(&self.store, user_id).await?;
+        self.overrides.remove(user_id);
         Ok(())
     }
 

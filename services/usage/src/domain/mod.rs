@@ -1,4 +1,5 @@
 //! The usage service's domain logic (no tonic or axum here).
 
 pub mod ingest;
+pub mod proxy_log;
 pub mod quota;

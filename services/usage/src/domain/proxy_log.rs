@@ -1,0 +1,56 @@
+//! The `/v1` request log writer: rows are queued and written in batches by a background task,
+//! so a busy gateway costs a few inserts a second, not one per call. The queue is bounded: when
+//! the database cannot keep up, rows are dropped (and counted in the log) rather than holding
+//! calls or memory.
+
+use std::time::Duration;
+
+use codex_central_store::entities::proxy_requests::Model as Row;
+use codex_central_store::{Store, proxy_requests};
+use tokio::sync::mpsc;
+
+const QUEUE: usize = 50_000;
+const BATCH: usize = 500;
+const INTERVAL: Duration = Duration::from_millis(200);
+
+#[derive(Clone)]
+pub struct ProxyLogWriter {
+    tx: mpsc::Sender<Row>,
+}
+
+impl ProxyLogWriter {
+    /// Starts the writer task (needs a Tokio runtime).
+    pub fn spawn(store: Store) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(store, rx));
+        ProxyLogWriter { tx }
+    }
+
+    /// Queues a row; false when the queue is full and the row was dropped.
+    pub fn push(&self, row: Row) -> bool {
+        self.tx.try_send(row).is_ok()
+    }
+}
+
+async fn write_batches(store: Store, mut rx: mpsc::Receiver<Row>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        // Wait for the first row, then gather what else arrives in the interval.
+        match rx.recv().await {
+            Some(row) => batch.push(row),
+            None => return,
+        }
+        let deadline = tokio::time::Instant::now() + INTERVAL;
+        while batch.len() < BATCH {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(row)) => batch.push(row),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let rows = std::mem::take(&mut batch);
+        let n = rows.len();
+        if let Err(err) = proxy_requests::insert_many(&store, rows).await {
+            tracing::warn!(error = %err, rows = n, "could not write /v1 request log rows");
+        }
+    }
+}
