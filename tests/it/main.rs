@@ -5,6 +5,7 @@
 mod testkit;
 
 mod cli;
+mod clients;
 mod distribution;
 mod fleet;
 mod fleet_grpc;
