@@ -6,6 +6,7 @@ mod testkit;
 
 mod cli;
 mod clients;
+mod codex_cli;
 mod distribution;
 mod fleet;
 mod fleet_grpc;
