@@ -16,6 +16,7 @@ mod m0005_wrappers_and_usage;
 mod m0006_host_changes;
 mod m0007_upstreams;
 mod m0008_proxy_requests;
+mod m0009_rate_windows;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_host_changes::Migration),
             Box::new(m0007_upstreams::Migration),
             Box::new(m0008_proxy_requests::Migration),
+            Box::new(m0009_rate_windows::Migration),
         ]
     }
 }

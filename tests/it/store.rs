@@ -345,3 +345,66 @@ async fn auth_failure_rows_are_pruned(backend: Backend) {
 }
 
 on_all_backends!(auth_failure_rows_are_pruned);
+
+/// Per-minute limits hold across replicas: two stores (two pools, as two processes would have)
+/// race on one token and exactly the limit gets through.
+async fn rate_limits_hold_across_replicas(backend: Backend) {
+    use codex_central_usage::domain::limits::{Decision, Limits, add_tokens, check};
+    let Some((db, a)) = open(backend).await else {
+        return;
+    };
+    let b = Store::connect(&db.url).await.unwrap();
+    let now = codex_central_store::rate_windows::window_of(codex_central_store::now_ms()) + 1_000;
+    let limits = Limits {
+        requests_per_minute: Some(25),
+        tokens_per_minute: None,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            check(&store, "tok_race", limits, now).await.unwrap()
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Decision::Allowed => allowed += 1,
+            Decision::Denied {
+                retry_after_secs,
+                reason,
+            } => {
+                assert!((1..=60).contains(&retry_after_secs));
+                assert!(reason.contains("25 requests per minute"), "{reason}");
+            }
+        }
+    }
+    assert_eq!(allowed, 25);
+    // The next minute starts afresh.
+    assert_eq!(
+        check(&a, "tok_race", limits, now + 60_000).await.unwrap(),
+        Decision::Allowed
+    );
+    // Tokens used by finished calls count against tokens per minute.
+    let tpm = Limits {
+        requests_per_minute: None,
+        tokens_per_minute: Some(100),
+    };
+    assert_eq!(
+        check(&a, "tok_tpm", tpm, now).await.unwrap(),
+        Decision::Allowed
+    );
+    add_tokens(&b, "tok_tpm", now, 60).await.unwrap();
+    assert_eq!(
+        check(&a, "tok_tpm", tpm, now).await.unwrap(),
+        Decision::Allowed
+    );
+    add_tokens(&a, "tok_tpm", now, 40).await.unwrap();
+    assert!(matches!(
+        check(&b, "tok_tpm", tpm, now).await.unwrap(),
+        Decision::Denied { .. }
+    ));
+    b.close().await.unwrap();
+}
+
+on_all_backends!(rate_limits_hold_across_replicas);

@@ -15,6 +15,7 @@ pub mod host_users;
 pub mod hosts;
 pub mod leases;
 pub mod proxy_requests;
+pub mod rate_windows;
 pub mod service_tokens;
 pub mod settings;
 mod time;

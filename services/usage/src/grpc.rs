@@ -7,7 +7,7 @@ use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
 use crate::domain::proxy_log::ProxyLogWriter;
-use crate::domain::{ingest, quota};
+use crate::domain::{ingest, limits, quota};
 
 pub struct UsageGrpc {
     pub(crate) store: Store,
@@ -160,6 +160,46 @@ impl UsageService for UsageGrpc {
         self.do_list_proxy_requests(request).await
     }
 
+    async fn check_gateway_limits(
+        &self,
+        request: Request<CheckGatewayLimitsRequest>,
+    ) -> Result<Response<CheckGatewayLimitsResponse>, Status> {
+        CallContext::of(&request).require_internal()?;
+        let req = request.into_inner();
+        let l = req.limits.unwrap_or_default();
+        // Limits belong to a token; without one, to the user.
+        let subject = if req.token_id.is_empty() {
+            req.user_id
+        } else {
+            req.token_id
+        };
+        let decision = limits::check(
+            &self.store,
+            &subject,
+            limits::Limits {
+                requests_per_minute: l.requests_per_minute,
+                tokens_per_minute: l.tokens_per_minute,
+            },
+            codex_central_store::now_ms(),
+        )
+        .await?;
+        Ok(Response::new(match decision {
+            limits::Decision::Allowed => CheckGatewayLimitsResponse {
+                allowed: true,
+                ..Default::default()
+            },
+            limits::Decision::Denied {
+                retry_after_secs,
+                reason,
+            } => CheckGatewayLimitsResponse {
+                allowed: false,
+                retry_after_seconds: retry_after_secs,
+                reason,
+                ..Default::default()
+            },
+        }))
+    }
+
     pending_rpcs! {
         list_usage_rows(ListUsageRowsRequest) -> ListUsageRowsResponse;
         list_ingests(ListIngestsRequest) -> ListIngestsResponse;
@@ -173,7 +213,6 @@ impl UsageService for UsageGrpc {
         report_quota_snapshot(ReportQuotaSnapshotRequest) -> ReportQuotaSnapshotResponse;
         get_latest_quota_snapshot(GetLatestQuotaSnapshotRequest) -> GetLatestQuotaSnapshotResponse;
         list_quota_snapshots(ListQuotaSnapshotsRequest) -> ListQuotaSnapshotsResponse;
-        check_gateway_limits(CheckGatewayLimitsRequest) -> CheckGatewayLimitsResponse;
     }
 
     async fn export_usage_csv(

@@ -10,6 +10,7 @@ pub mod hosts;
 pub mod installer_tokens;
 pub mod leases;
 pub mod proxy_requests;
+pub mod rate_windows;
 pub mod runtime_overrides;
 pub mod seed_tokens;
 pub mod service_tokens;

@@ -34,7 +34,17 @@ impl ProxyLogWriter {
 
 async fn write_batches(store: Store, mut rx: mpsc::Receiver<Row>) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut pruned = tokio::time::Instant::now();
     loop {
+        // Old rate-limit windows are only read for a minute; drop them now and then.
+        if pruned.elapsed() > Duration::from_secs(300) {
+            pruned = tokio::time::Instant::now();
+            let before =
+                codex_central_store::now_ms() - 10 * codex_central_store::rate_windows::WINDOW_MS;
+            if let Err(err) = codex_central_store::rate_windows::prune(&store, before).await {
+                tracing::warn!(error = %err, "could not prune rate-limit windows");
+            }
+        }
         // Wait for the first row, then gather what else arrives in the interval.
         match rx.recv().await {
             Some(row) => batch.push(row),
@@ -49,6 +59,18 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Row>) {
         }
         let rows = std::mem::take(&mut batch);
         let n = rows.len();
+        // Tokens count against per-minute limits: one upsert per token per batch.
+        let mut per_token: std::collections::HashMap<String, i64> =
+            std::collections::HashMap::new();
+        for r in rows.iter().filter(|r| !r.token_id.is_empty()) {
+            *per_token.entry(r.token_id.clone()).or_default() += r.total_tokens;
+        }
+        let now = codex_central_store::now_ms();
+        for (token, tokens) in per_token {
+            if let Err(err) = super::limits::add_tokens(&store, &token, now, tokens).await {
+                tracing::warn!(error = %err, "could not count tokens against a rate limit");
+            }
+        }
         if let Err(err) = proxy_requests::insert_many(&store, rows).await {
             tracing::warn!(error = %err, rows = n, "could not write /v1 request log rows");
         }
