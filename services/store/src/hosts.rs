@@ -164,7 +164,7 @@ pub struct Activity {
 
 /// Hosts per statement: one `UPDATE … CASE` per chunk keeps a flush to a handful of statements
 /// however many hosts called (at 100,000 hosts a statement per host would saturate SQLite).
-const ACTIVITY_CHUNK: usize = 200;
+const ACTIVITY_CHUNK: usize = 100;
 
 /// Folds coalesced activity into the rows, in one transaction.
 pub async fn record_activity(store: &Store, batch: &[Activity]) -> Result<()> {
@@ -186,9 +186,9 @@ pub async fn record_activity(store: &Store, batch: &[Activity]) -> Result<()> {
         }
         let calls = calls.finally(Expr::col(Column::ApiCalls));
         let seen = seen.finally(Expr::col(Column::LastSeenAt));
+        // `updated_at` is the time of the last change to the host's settings, not of its calls.
         Entity::update_many()
             .col_expr(Column::ApiCalls, calls.into())
-            .col_expr(Column::UpdatedAt, seen.clone().into())
             .col_expr(Column::LastSeenAt, seen.into())
             .filter(Column::Id.is_in(ids))
             .exec(&txn)
