@@ -540,3 +540,41 @@ async fn revocation_elsewhere_is_seen_within_a_second() {
     assert_eq!(status, 401);
     srv.stop().await;
 }
+
+/// `/api/openapi.json` lists only operations that exist: each one answers something other than
+/// the "no such route" 404 or a 405.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_lists_only_real_routes() {
+    let Some(srv) = spawn(Backend::Sqlite, Opts::default()).await else {
+        return;
+    };
+    let (status, doc) = json(srv.get("/api/openapi.json").send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.contains_key("/v1/responses") && paths.contains_key("/api/v1/providers"));
+    let mut checked = 0;
+    for (path, ops) in paths {
+        let concrete = path.replace("{id}", "1").replace("{name}", "nope");
+        for method in ops.as_object().unwrap().keys() {
+            let url = format!("{}{concrete}", srv.url);
+            let req = match method.as_str() {
+                "get" => srv.http.get(&url),
+                "post" => srv.http.post(&url).json(&serde_json::json!({})),
+                "put" => srv.http.put(&url).json(&serde_json::json!({})),
+                "delete" => srv.http.delete(&url),
+                other => panic!("unexpected method {other}"),
+            };
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let body = res.text().await.unwrap_or_default();
+            assert_ne!(status, 405, "{method} {path} is not routed");
+            assert!(
+                !(status == 404 && body.contains("no such route")),
+                "{method} {path} is not routed: {body}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "{checked}");
+}

@@ -18,6 +18,7 @@ use crate::GatewayState;
 
 pub fn router() -> Router<GatewayState> {
     Router::new()
+        .route("/api/openapi.json", get(crate::openapi::get))
         .route("/api/v1/whoami", get(whoami::get))
         .route(
             "/api/v1/service-tokens",

@@ -1,0 +1,268 @@
+//! `GET /api/openapi.json`: an OpenAPI 3.1 description of the JSON APIs (`/api/v1`, `/v1`) and
+//! the host API, built from one table so the document and the routes are checked together
+//! (a test calls every operation listed here and expects a route behind it).
+
+use axum::Json;
+use axum::response::IntoResponse;
+use serde_json::{Map, Value, json};
+
+/// Who may call an operation.
+#[derive(Clone, Copy)]
+pub enum Access {
+    Open,
+    Host,
+    Member,
+    Admin,
+}
+
+pub struct Op {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+}
+
+const fn op(method: &'static str, path: &'static str, access: Access, summary: &'static str) -> Op {
+    Op {
+        method,
+        path,
+        summary,
+        access,
+    }
+}
+
+pub const OPERATIONS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/whoami",
+        Access::Member,
+        "The caller's principal.",
+    ),
+    op(
+        "get",
+        "/api/v1/service-tokens",
+        Access::Admin,
+        "List service tokens (keyset pagination).",
+    ),
+    op(
+        "post",
+        "/api/v1/service-tokens",
+        Access::Admin,
+        "Create a service token; the secret is returned once.",
+    ),
+    op(
+        "delete",
+        "/api/v1/service-tokens/{id}",
+        Access::Admin,
+        "Revoke a service token.",
+    ),
+    op(
+        "get",
+        "/api/v1/audit",
+        Access::Admin,
+        "Audit events with filters (keyset pagination).",
+    ),
+    op(
+        "get",
+        "/api/v1/fleet/policy",
+        Access::Admin,
+        "Fleet policy (kill switch, silent mode, prune window, Codex version).",
+    ),
+    op(
+        "get",
+        "/api/v1/usage/quota-policy",
+        Access::Admin,
+        "Quota policy.",
+    ),
+    op(
+        "get",
+        "/api/v1/config/settings",
+        Access::Admin,
+        "Config-distribution settings.",
+    ),
+    op(
+        "get",
+        "/api/v1/memory/settings",
+        Access::Admin,
+        "Memory store settings.",
+    ),
+    op(
+        "get",
+        "/api/v1/providers",
+        Access::Admin,
+        "Upstream providers of the /v1 gateway (keys shown as a suffix only).",
+    ),
+    op(
+        "post",
+        "/api/v1/providers",
+        Access::Admin,
+        "Add a provider: name, kind, base_url, wire_api, models, api_key (write-only), enabled.",
+    ),
+    op(
+        "get",
+        "/api/v1/providers/{name}",
+        Access::Admin,
+        "One provider.",
+    ),
+    op(
+        "put",
+        "/api/v1/providers/{name}",
+        Access::Admin,
+        "Replace a provider's settings; a blank api_key keeps the stored one, clear_api_key removes it.",
+    ),
+    op(
+        "delete",
+        "/api/v1/providers/{name}",
+        Access::Admin,
+        "Remove a provider.",
+    ),
+    op(
+        "get",
+        "/api/v1/account/override",
+        Access::Member,
+        "The caller's runtime override (provider + model), or null.",
+    ),
+    op(
+        "put",
+        "/api/v1/account/override",
+        Access::Member,
+        "Route every /v1 call of the caller to this provider and model until reset.",
+    ),
+    op(
+        "delete",
+        "/api/v1/account/override",
+        Access::Member,
+        "Reset the caller's runtime override.",
+    ),
+    op(
+        "get",
+        "/api/v1/requests",
+        Access::Member,
+        "The /v1 request log (admins: all; others: their own; keyset pagination).",
+    ),
+    op(
+        "get",
+        "/v1/models",
+        Access::Member,
+        "Models the caller may use (OpenAI list shape).",
+    ),
+    op(
+        "post",
+        "/v1/responses",
+        Access::Member,
+        "OpenAI Responses API, streaming or not, routed to the model's provider.",
+    ),
+    op(
+        "post",
+        "/v1/chat/completions",
+        Access::Member,
+        "OpenAI Chat Completions API, streaming or not, routed to the model's provider.",
+    ),
+    op(
+        "post",
+        "/auth",
+        Access::Host,
+        "Retrieve or store the canonical auth.json (codex-orchestrator compatible).",
+    ),
+    op(
+        "delete",
+        "/auth",
+        Access::Host,
+        "Deregister the calling host (?force=1 from a new IP).",
+    ),
+    op(
+        "get",
+        "/versions",
+        Access::Open,
+        "Fleet versions and policy flags.",
+    ),
+    op(
+        "post",
+        "/host/users",
+        Access::Host,
+        "Record a local user running Codex on the host.",
+    ),
+    op(
+        "post",
+        "/usage",
+        Access::Host,
+        "Report token usage (a Codex summary line or numbers, or {usages:[…]}).",
+    ),
+    op(
+        "get",
+        "/wrapper",
+        Access::Host,
+        "The wrapper release for ?platform= (or ?os=&arch=).",
+    ),
+    op(
+        "get",
+        "/wrapper/download",
+        Access::Host,
+        "Download that wrapper (X-SHA256, ETag).",
+    ),
+];
+
+fn security(access: Access) -> Value {
+    match access {
+        Access::Open => json!([]),
+        Access::Host => json!([{"hostKey": []}, {"bearer": []}]),
+        Access::Member | Access::Admin => json!([{"bearer": []}]),
+    }
+}
+
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for o in OPERATIONS {
+        let params: Vec<Value> = o
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let mut operation = json!({
+            "summary": o.summary,
+            "security": security(o.access),
+            "responses": {
+                "200": {"description": "Success: {\"status\":\"ok\",\"data\":…} (the /v1 routes answer in OpenAI's shapes)."},
+                "4XX": {"description": "Error: {\"status\":\"error\",\"message\",\"code\"} with `errors` on 422 (/v1: {\"error\":{\"message\",\"type\",\"code\"}})."}
+            },
+        });
+        if matches!(o.access, Access::Admin)
+            && let Some(obj) = operation.as_object_mut()
+        {
+            obj.insert("x-access".into(), json!("admin"));
+        }
+        if !params.is_empty()
+            && let Some(obj) = operation.as_object_mut()
+        {
+            obj.insert("parameters".into(), Value::Array(params));
+        }
+        if matches!(o.method, "post" | "put")
+            && let Some(obj) = operation.as_object_mut()
+        {
+            obj.insert(
+                "requestBody".into(),
+                json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
+            );
+        }
+        let entry = paths
+            .entry(o.path.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(obj) = entry.as_object_mut() {
+            obj.insert(o.method.to_string(), operation);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "codex-central", "version": env!("CARGO_PKG_VERSION")},
+        "paths": paths,
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "A service token (cct_…), personal token (m2c_…) or, on host routes, a host key."},
+            "hostKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+        }},
+    })
+}
+
+pub async fn get() -> impl IntoResponse {
+    Json(document())
+}
