@@ -125,6 +125,25 @@ pub enum AdminCommand {
         store: StoreArgs,
         id: String,
     },
+    /// Create a person's account; the password is read from stdin (one line).
+    CreateUser {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// Make the user an admin (default: member).
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set a user's password; the new password is read from stdin (one line).
+    ResetPassword {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use codex_central_auth::domain::service_tokens::{self, Actor, Scope};
+use codex_central_auth::domain::users;
 use codex_central_common::time::ms_to_rfc3339;
 use codex_central_common::{Principal, PrincipalKind, Role};
 use codex_central_store::now_ms;
@@ -177,6 +178,47 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<ExitCode> {
             db.close().await?;
             Ok(ExitCode::SUCCESS)
         }
+        AdminCommand::CreateUser {
+            store,
+            username,
+            display_name,
+            admin,
+        } => {
+            let password = read_password()?;
+            let config = store.config()?;
+            let _log = quiet_logs(&config);
+            let db = app::open_store(&config).await?;
+            keys::open_keyring(&config, &db).await?;
+            let role = if admin {
+                users::UserRole::Admin
+            } else {
+                users::UserRole::Member
+            };
+            let user =
+                users::create(&db, &cli_actor(), &username, &display_name, &password, role).await?;
+            db.close().await?;
+            println!("created {} ({}, {})", user.username, user.role, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::ResetPassword { store, username } => {
+            let password = read_password()?;
+            let config = store.config()?;
+            let _log = quiet_logs(&config);
+            let db = app::open_store(&config).await?;
+            let Some(user) = codex_central_store::users::find_by_username(
+                &db,
+                &users::check_username(&username)?,
+            )
+            .await?
+            else {
+                db.close().await?;
+                anyhow::bail!("no user named {username:?}");
+            };
+            users::reset_password(&db, &cli_actor(), &user.id, &password).await?;
+            db.close().await?;
+            println!("password reset for {}", user.username);
+            Ok(ExitCode::SUCCESS)
+        }
         AdminCommand::RevokeToken { store, id } => {
             let config = store.config()?;
             let _log = quiet_logs(&config);
@@ -187,6 +229,21 @@ async fn admin_command(command: AdminCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// One line from stdin (never echoed; a terminal user types it, scripts pipe it).
+fn read_password() -> anyhow::Result<codex_central_common::crypto::Secret<String>> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        anyhow::bail!(
+            "no password on stdin: pipe it in, e.g. `printf '%s' \"$PW\" | codex-central admin ...`"
+        );
+    }
+    Ok(codex_central_common::crypto::Secret::new(password))
 }
 
 async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<ExitCode> {

@@ -106,7 +106,12 @@ pub fn build(
     );
     let providers = Providers::new(store.clone(), keyring.clone());
     let vault = Vault::new(store.clone(), keyring);
-    let auth = Arc::new(AuthGrpc::new(authenticator.clone(), auth_mode_on, vault));
+    let auth = Arc::new(AuthGrpc::new(
+        authenticator.clone(),
+        auth_mode_on,
+        vault,
+        store.clone(),
+    ));
     let fleet = Arc::new(FleetGrpc::new(
         store.clone(),
         host_auth.clone(),

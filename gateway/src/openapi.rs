@@ -88,6 +88,49 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/users",
+        Access::Admin,
+        "People's accounts (?q=, include_disabled, keyset pagination by username).",
+    ),
+    op(
+        "post",
+        "/api/v1/users",
+        Access::Admin,
+        "Create a user: username, password (at least 8 characters), display_name, role admin|member.",
+    ),
+    op("get", "/api/v1/users/{id}", Access::Admin, "One user."),
+    op(
+        "patch",
+        "/api/v1/users/{id}",
+        Access::Admin,
+        "Change a user's display_name.",
+    ),
+    op(
+        "delete",
+        "/api/v1/users/{id}",
+        Access::Admin,
+        "Delete a user (never the last enabled admin: 409).",
+    ),
+    op(
+        "post",
+        "/api/v1/users/{id}/role",
+        Access::Admin,
+        "Set role admin|member (never demoting the last enabled admin: 409).",
+    ),
+    op(
+        "post",
+        "/api/v1/users/{id}/enabled",
+        Access::Admin,
+        "Enable or disable a user (never the last enabled admin: 409).",
+    ),
+    op(
+        "post",
+        "/api/v1/users/{id}/password",
+        Access::Admin,
+        "Set a user's password.",
+    ),
+    op(
+        "get",
         "/api/v1/providers",
         Access::Admin,
         "Upstream providers of the /v1 gateway (keys shown as a suffix only).",
@@ -237,7 +280,7 @@ pub fn document() -> Value {
         {
             obj.insert("parameters".into(), Value::Array(params));
         }
-        if matches!(o.method, "post" | "put")
+        if matches!(o.method, "post" | "put" | "patch")
             && let Some(obj) = operation.as_object_mut()
         {
             obj.insert(

@@ -17,6 +17,7 @@ mod m0006_host_changes;
 mod m0007_upstreams;
 mod m0008_proxy_requests;
 mod m0009_rate_windows;
+mod m0010_users;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_upstreams::Migration),
             Box::new(m0008_proxy_requests::Migration),
             Box::new(m0009_rate_windows::Migration),
+            Box::new(m0010_users::Migration),
         ]
     }
 }

@@ -446,3 +446,65 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
         assert!(!log.contains(secret), "a secret leaked into the logs");
     }
 }
+
+/// `admin create-user` and `admin reset-password` read the password from stdin and work on an
+/// empty data dir; bad input fails with a message naming the problem.
+#[test]
+fn create_user_and_reset_password_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let with_stdin = |args: &[&str], input: &str| {
+        let mut child = cmd(dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = with_stdin(
+        &["admin", "create-user", "--username", "Alice", "--admin"],
+        "correct horse battery\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("created alice (admin,"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stderr(&out).contains("correct horse"));
+    let out = with_stdin(
+        &["admin", "create-user", "--username", "alice"],
+        "another password\n",
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    let out = with_stdin(&["admin", "create-user", "--username", "bob"], "short\n");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("at least 8"), "{}", stderr(&out));
+    let out = with_stdin(&["admin", "create-user", "--username", "bob"], "");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no password on stdin"),
+        "{}",
+        stderr(&out)
+    );
+    let out = with_stdin(
+        &["admin", "reset-password", "--username", "alice"],
+        "new password 123\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = with_stdin(
+        &["admin", "reset-password", "--username", "nobody"],
+        "new password 123\n",
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no user named"), "{}", stderr(&out));
+}

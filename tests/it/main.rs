@@ -17,3 +17,4 @@ mod rest;
 mod split;
 mod store;
 mod tls;
+mod users;

@@ -562,6 +562,7 @@ async fn openapi_lists_only_real_routes() {
                 "get" => srv.http.get(&url),
                 "post" => srv.http.post(&url).json(&serde_json::json!({})),
                 "put" => srv.http.put(&url).json(&serde_json::json!({})),
+                "patch" => srv.http.patch(&url).json(&serde_json::json!({})),
                 "delete" => srv.http.delete(&url),
                 other => panic!("unexpected method {other}"),
             };

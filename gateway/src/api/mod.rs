@@ -9,6 +9,7 @@ mod providers;
 mod requests;
 mod service_tokens;
 mod settings;
+mod users;
 mod whoami;
 
 use axum::Router;
@@ -87,6 +88,14 @@ pub fn router() -> Router<GatewayState> {
                 .delete(providers::delete_override),
         )
         .route("/api/v1/requests", get(requests::list))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route(
+            "/api/v1/users/{id}",
+            get(users::get).patch(users::patch).delete(users::delete),
+        )
+        .route("/api/v1/users/{id}/role", post(users::set_role))
+        .route("/api/v1/users/{id}/enabled", post(users::set_enabled))
+        .route("/api/v1/users/{id}/password", post(users::reset_password))
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
         .route("/api/v1/config/settings", get(settings::config_settings))

@@ -26,14 +26,21 @@ pub struct AuthGrpc {
     authenticator: Authenticator,
     auth_mode_on: bool,
     vault: Vault,
+    pub(crate) store: codex_central_store::Store,
 }
 
 impl AuthGrpc {
-    pub fn new(authenticator: Authenticator, auth_mode_on: bool, vault: Vault) -> Self {
+    pub fn new(
+        authenticator: Authenticator,
+        auth_mode_on: bool,
+        vault: Vault,
+        store: codex_central_store::Store,
+    ) -> Self {
         AuthGrpc {
             authenticator,
             auth_mode_on,
             vault,
+            store,
         }
     }
 }
@@ -385,18 +392,67 @@ impl AuthService for AuthGrpc {
         }))
     }
 
+    async fn list_users(
+        &self,
+        request: Request<ListUsersRequest>,
+    ) -> Result<Response<ListUsersResponse>, Status> {
+        self.do_list_users(request).await
+    }
+
+    async fn get_user(
+        &self,
+        request: Request<GetUserRequest>,
+    ) -> Result<Response<GetUserResponse>, Status> {
+        self.do_get_user(request).await
+    }
+
+    async fn create_user(
+        &self,
+        request: Request<CreateUserRequest>,
+    ) -> Result<Response<CreateUserResponse>, Status> {
+        self.do_create_user(request).await
+    }
+
+    async fn update_user(
+        &self,
+        request: Request<UpdateUserRequest>,
+    ) -> Result<Response<UpdateUserResponse>, Status> {
+        self.do_update_user(request).await
+    }
+
+    async fn set_user_role(
+        &self,
+        request: Request<SetUserRoleRequest>,
+    ) -> Result<Response<SetUserRoleResponse>, Status> {
+        self.do_set_user_role(request).await
+    }
+
+    async fn set_user_enabled(
+        &self,
+        request: Request<SetUserEnabledRequest>,
+    ) -> Result<Response<SetUserEnabledResponse>, Status> {
+        self.do_set_user_enabled(request).await
+    }
+
+    async fn reset_user_password(
+        &self,
+        request: Request<ResetUserPasswordRequest>,
+    ) -> Result<Response<ResetUserPasswordResponse>, Status> {
+        self.do_reset_user_password(request).await
+    }
+
+    async fn delete_user(
+        &self,
+        request: Request<DeleteUserRequest>,
+    ) -> Result<Response<DeleteUserResponse>, Status> {
+        self.do_delete_user(request).await
+    }
+
     pending_rpcs! {
         resolve_session(ResolveSessionRequest) -> ResolveSessionResponse;
         resolve_personal_token(ResolvePersonalTokenRequest) -> ResolvePersonalTokenResponse;
         get_setup_status(GetSetupStatusRequest) -> GetSetupStatusResponse;
         complete_setup(CompleteSetupRequest) -> CompleteSetupResponse;
-        list_users(ListUsersRequest) -> ListUsersResponse;
-        get_user(GetUserRequest) -> GetUserResponse;
-        create_user(CreateUserRequest) -> CreateUserResponse;
-        update_user(UpdateUserRequest) -> UpdateUserResponse;
-        set_user_role(SetUserRoleRequest) -> SetUserRoleResponse;
-        set_user_enabled(SetUserEnabledRequest) -> SetUserEnabledResponse;
-        reset_user_password(ResetUserPasswordRequest) -> ResetUserPasswordResponse;
         change_password(ChangePasswordRequest) -> ChangePasswordResponse;
         get_registration_policy(GetRegistrationPolicyRequest) -> GetRegistrationPolicyResponse;
         set_registration_policy(SetRegistrationPolicyRequest) -> SetRegistrationPolicyResponse;

@@ -5,6 +5,7 @@
 pub mod domain;
 mod error;
 mod grpc;
+mod grpc_users;
 pub mod layer;
 
 pub use domain::authenticator::Authenticator;

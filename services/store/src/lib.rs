@@ -21,6 +21,7 @@ pub mod settings;
 mod time;
 pub mod upstreams;
 pub mod usage_rows;
+pub mod users;
 pub mod wrapper_releases;
 
 pub use connect::{Backend, Store};

@@ -4,3 +4,4 @@ pub mod authenticator;
 pub mod canonical;
 pub mod codex_auth;
 pub mod service_tokens;
+pub mod users;

@@ -17,4 +17,5 @@ pub mod service_tokens;
 pub mod settings;
 pub mod upstream_providers;
 pub mod usage_rows;
+pub mod users;
 pub mod wrapper_releases;

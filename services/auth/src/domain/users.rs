@@ -1,0 +1,226 @@
+//! People's accounts: create, list, change, delete. Passwords are Argon2id; the last enabled
+//! admin can be neither demoted, disabled nor deleted (decided under a serializing guard).
+
+use codex_central_common::crypto::{Secret, hash_password};
+use codex_central_store::entities::users::{Column, Model};
+use codex_central_store::{Store, audit, now_ms, users};
+
+use super::service_tokens::Actor;
+use crate::{Error, Result};
+
+pub const MIN_PASSWORD: usize = 8;
+const MAX_PASSWORD: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRole {
+    Admin,
+    Member,
+}
+
+impl UserRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Admin => "admin",
+            UserRole::Member => "member",
+        }
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    Error::InvalidField {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Usernames: 2–64 of lowercase letters, digits, `.`, `_`, `-` (they appear in URLs and logs).
+pub fn check_username(raw: &str) -> Result<String> {
+    let u = raw.trim().to_ascii_lowercase();
+    let ok = (2..=64).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(u)
+    } else {
+        Err(invalid(
+            "username",
+            "username must be 2-64 characters of a-z, 0-9, '.', '_' or '-'",
+        ))
+    }
+}
+
+pub fn check_password(password: &Secret<String>) -> Result<()> {
+    let n = password.expose().chars().count();
+    if n < MIN_PASSWORD {
+        return Err(invalid(
+            "password",
+            format!("password must be at least {MIN_PASSWORD} characters"),
+        ));
+    }
+    if password.expose().len() > MAX_PASSWORD {
+        return Err(invalid("password", "password is too long"));
+    }
+    Ok(())
+}
+
+fn check_display_name(raw: &str) -> Result<String> {
+    let d = raw.trim();
+    if d.chars().count() > 191 || d.chars().any(char::is_control) {
+        return Err(invalid(
+            "display_name",
+            "display_name must be at most 191 printable characters",
+        ));
+    }
+    Ok(d.to_string())
+}
+
+async fn record(store: &Store, actor: &Actor, action: &str, user: &Model) -> Result<()> {
+    audit::append(
+        store.db(),
+        audit::NewAuditEvent {
+            actor_kind: actor.principal.kind_name().into(),
+            actor: actor.principal.audit_actor(),
+            action: action.into(),
+            target: format!("user:{}", user.id),
+            client_ip: actor.client_ip.clone(),
+            details: serde_json::json!({"username": user.username, "role": user.role, "enabled": user.enabled}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    username: &str,
+    display_name: &str,
+    password: &Secret<String>,
+    role: UserRole,
+) -> Result<Model> {
+    let username = check_username(username)?;
+    let display_name = check_display_name(display_name)?;
+    check_password(password)?;
+    let now = now_ms();
+    let user = users::insert(
+        store.db(),
+        Model {
+            id: uuid::Uuid::new_v4().to_string(),
+            display_name: if display_name.is_empty() {
+                username.clone()
+            } else {
+                display_name
+            },
+            username,
+            role: role.as_str().into(),
+            enabled: true,
+            password_hash: Some(hash_password(password)?),
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+        },
+    )
+    .await?;
+    record(store, actor, "user.create", &user).await?;
+    Ok(user)
+}
+
+pub async fn set_display_name(store: &Store, actor: &Actor, id: &str, name: &str) -> Result<Model> {
+    let name = check_display_name(name)?;
+    let user = users::update(store.db(), id, vec![(Column::DisplayName, name.into())]).await?;
+    record(store, actor, "user.update", &user).await?;
+    Ok(user)
+}
+
+/// Applies `change` unless it would leave no enabled admin.
+async fn guarded_change(
+    store: &Store,
+    id: &str,
+    change: Option<Vec<(Column, sea_orm::Value)>>,
+) -> Result<Option<Model>> {
+    let id = id.to_string();
+    let out = users::guarded(store, move |txn| {
+        let id = id.clone();
+        let change = change.clone();
+        Box::pin(async move {
+            let before = users::get(txn, &id).await?;
+            let was_admin = before.role == "admin" && before.enabled;
+            let after = match change {
+                Some(c) => Some(users::update(txn, &id, c).await?),
+                None => {
+                    users::delete(txn, &id).await?;
+                    None
+                }
+            };
+            let still_admin = after
+                .as_ref()
+                .is_some_and(|a| a.role == "admin" && a.enabled);
+            if was_admin && !still_admin && users::enabled_admins(txn).await? == 0 {
+                return Err(codex_central_store::Error::Conflict(
+                    "the last enabled admin cannot be demoted, disabled or deleted".into(),
+                ));
+            }
+            Ok(after)
+        })
+    })
+    .await?;
+    Ok(out)
+}
+
+pub async fn set_role(store: &Store, actor: &Actor, id: &str, role: UserRole) -> Result<Model> {
+    let user = guarded_change(store, id, Some(vec![(Column::Role, role.as_str().into())]))
+        .await?
+        .ok_or_else(|| {
+            Error::from(codex_central_store::Error::NotFound(
+                "User not found".into(),
+            ))
+        })?;
+    record(store, actor, "user.set_role", &user).await?;
+    Ok(user)
+}
+
+pub async fn set_enabled(store: &Store, actor: &Actor, id: &str, enabled: bool) -> Result<Model> {
+    let user = guarded_change(store, id, Some(vec![(Column::Enabled, enabled.into())]))
+        .await?
+        .ok_or_else(|| {
+            Error::from(codex_central_store::Error::NotFound(
+                "User not found".into(),
+            ))
+        })?;
+    record(
+        store,
+        actor,
+        if enabled {
+            "user.enable"
+        } else {
+            "user.disable"
+        },
+        &user,
+    )
+    .await?;
+    Ok(user)
+}
+
+pub async fn delete(store: &Store, actor: &Actor, id: &str) -> Result<()> {
+    let user = users::get(store.db(), id).await?;
+    guarded_change(store, id, None).await?;
+    record(store, actor, "user.delete", &user).await
+}
+
+pub async fn reset_password(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    password: &Secret<String>,
+) -> Result<Model> {
+    check_password(password)?;
+    let hash = hash_password(password)?;
+    let user = users::update(
+        store.db(),
+        id,
+        vec![(Column::PasswordHash, Some(hash).into())],
+    )
+    .await?;
+    record(store, actor, "user.reset_password", &user).await?;
+    Ok(user)
+}
