@@ -114,6 +114,10 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                 store.clone(),
                 format!("{}:{}", std::process::id(), holder_suffix()),
             ));
+            background.push(codex_central_auth::domain::sessions::spawn_pruner(
+                store.clone(),
+                format!("{}:{}", std::process::id(), holder_suffix()),
+            ));
             let holder = format!("{}:{}", std::process::id(), holder_suffix());
             background.extend(built.releases.spawn(holder));
             host_activity = Some(built.host_auth);
@@ -138,6 +142,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     let state = GatewayState::new(
         clients,
         config.auth_mode_on,
+        config.cookie_secure,
         trusted.clone(),
         local,
         upstreams,
@@ -163,6 +168,23 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
         ProcessRole::Services => "services",
         ProcessRole::Gateway => "gateway",
     };
+    // While nobody can sign in yet, the banner says where to create the first admin.
+    let setup = match &store_for_shutdown {
+        Some(store) if config.auth_mode_on => {
+            match codex_central_auth::domain::accounts::setup_required(store).await {
+                Ok(true) => format!(
+                    "; first-run setup: {}/admin/setup",
+                    config.public_url.trim_end_matches('/')
+                ),
+                Ok(false) => String::new(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot tell whether first-run setup is needed");
+                    String::new()
+                }
+            }
+        }
+        _ => String::new(),
+    };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         url = %url,
@@ -170,7 +192,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
         database = database_kind,
         auth_mode = if config.auth_mode_on { "on" } else { "off" },
         role,
-        "codex-central {} listening on {url} (database: {database_kind}, auth mode: {}, role: {role})",
+        "codex-central {} listening on {url} (database: {database_kind}, auth mode: {}, role: {role}){setup}",
         env!("CARGO_PKG_VERSION"),
         if config.auth_mode_on { "on" } else { "off" },
     );

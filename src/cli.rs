@@ -62,6 +62,9 @@ pub struct ServeArgs {
     pub auth_mode: Option<String>,
     #[arg(long)]
     pub allow_open_network: bool,
+    /// Mark the session cookie Secure (behind a TLS-terminating proxy).
+    #[arg(long)]
+    pub cookie_secure: bool,
     /// Comma-separated CIDRs.
     #[arg(long)]
     pub trusted_proxies: Option<String>,
@@ -186,6 +189,7 @@ impl ServeArgs {
             host_ca_file: self.host_ca_file.clone(),
             auth_mode: self.auth_mode.clone(),
             allow_open_network: self.allow_open_network.then_some(true),
+            cookie_secure: self.cookie_secure.then_some(true),
             trusted_proxies: self.trusted_proxies.as_deref().map(config::split_list),
             cors_origins: self.cors_origins.as_deref().map(config::split_list),
             tls_cert: self.tls_cert.clone(),

@@ -6,10 +6,15 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use codex_central_auth::layer::{CLIENT_IP_HEADER, INTERNAL_HEADER, PRINCIPAL_HEADER, bearer};
+use axum::http::{Method, StatusCode};
+use codex_central_auth::layer::{
+    CLIENT_IP_HEADER, CSRF_HEADER, INTERNAL_HEADER, PRINCIPAL_HEADER, SESSION_COOKIE, bearer,
+    cookie,
+};
 use codex_central_common::Principal;
+use codex_central_common::crypto::constant_time_eq;
 use codex_central_common::net::PeerInfo;
-use codex_central_proto::auth::v1::AuthenticateRequest;
+use codex_central_proto::auth::v1::{AuthenticateRequest, ResolveSessionRequest};
 use prost::Message;
 use tonic::metadata::{AsciiMetadataValue, BinaryMetadataValue};
 
@@ -19,6 +24,60 @@ use crate::{ApiError, GatewayState};
 pub struct Caller {
     pub principal: Option<Principal>,
     pub client_ip: IpAddr,
+    /// Set when the principal came from a session cookie.
+    pub session: Option<SessionCredential>,
+}
+
+/// A browser session presented as a cookie, with the CSRF token it expects.
+#[derive(Clone)]
+pub struct SessionCredential {
+    pub token: String,
+    pub csrf: String,
+}
+
+impl std::fmt::Debug for SessionCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCredential(..)")
+    }
+}
+
+/// Resolves the session cookie of a request, if any (auth mode on only: in local mode every
+/// caller is the local admin). `Ok(None)` when there is no cookie or it names no live session.
+pub async fn session_of(
+    parts: &Parts,
+    state: &GatewayState,
+) -> Result<Option<(Principal, SessionCredential)>, ApiError> {
+    if !state.auth_mode_on() {
+        return Ok(None);
+    }
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let mut req = tonic::Request::new(ResolveSessionRequest {
+        session_token: token.clone(),
+    });
+    attach(&mut req, state, None, client_ip(parts, state));
+    let res = match state.clients().auth().resolve_session(req).await {
+        Ok(r) => r.into_inner(),
+        Err(s) if s.code() == tonic::Code::Unauthenticated => return Ok(None),
+        Err(s) => return Err(s.into()),
+    };
+    let proto = res
+        .principal
+        .ok_or_else(|| ApiError::from(tonic::Status::internal("session without principal")))?;
+    let principal = Principal::from_proto(&proto).map_err(tonic::Status::from)?;
+    Ok(Some((
+        principal,
+        SessionCredential {
+            token,
+            csrf: res.csrf_token,
+        },
+    )))
+}
+
+/// Whether a presented CSRF token matches the session's (constant time).
+pub fn csrf_matches(session: &SessionCredential, presented: &str) -> bool {
+    !presented.is_empty() && constant_time_eq(presented.as_bytes(), session.csrf.as_bytes())
 }
 
 impl Caller {
@@ -28,6 +87,7 @@ impl Caller {
         Caller {
             principal: None,
             client_ip,
+            session: None,
         }
     }
 
@@ -93,11 +153,35 @@ impl FromRequestParts<GatewayState> for Caller {
                 Some(Principal::from_proto(&proto).map_err(tonic::Status::from)?)
             }
             None if !state.auth_mode_on() => Some(Principal::local_admin()),
-            None => None,
+            None => match session_of(parts, state).await? {
+                Some((principal, session)) => {
+                    // A cookie rides along on cross-site requests; the CSRF header cannot.
+                    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                    let presented = parts
+                        .headers
+                        .get(CSRF_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    if !safe && !csrf_matches(&session, presented) {
+                        return Err(ApiError::new(
+                            StatusCode::FORBIDDEN,
+                            "csrf_failed",
+                            "Missing or invalid CSRF token: send the X-CSRF-Token header",
+                        ));
+                    }
+                    return Ok(Caller {
+                        principal: Some(principal),
+                        client_ip,
+                        session: Some(session),
+                    });
+                }
+                None => None,
+            },
         };
         Ok(Caller {
             principal,
             client_ip,
+            session: None,
         })
     }
 }

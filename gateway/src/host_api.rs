@@ -211,6 +211,7 @@ pub(crate) async fn authenticate(
         Caller {
             principal,
             client_ip: ip,
+            session: None,
         },
         host,
     ))

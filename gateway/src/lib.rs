@@ -3,7 +3,7 @@
 //! generated tonic clients ([`clients::ServiceClients`]), never the store.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
-mod api;
+pub(crate) mod api;
 pub mod caller;
 pub mod clients;
 mod error;
@@ -15,6 +15,7 @@ pub mod local;
 pub mod observe;
 pub mod openapi;
 mod ops;
+mod pages;
 mod seed;
 mod shell;
 mod usage_api;
@@ -37,6 +38,7 @@ pub struct GatewayState {
 struct Inner {
     clients: clients::ServiceClients,
     auth_mode_on: bool,
+    cookie_secure: bool,
     trusted_proxies: TrustedProxies,
     policy_cache: host_api::PolicyCache,
     local: Option<local::LocalServices>,
@@ -47,6 +49,7 @@ impl GatewayState {
     pub fn new(
         clients: clients::ServiceClients,
         auth_mode_on: bool,
+        cookie_secure: bool,
         trusted_proxies: TrustedProxies,
         local: Option<local::LocalServices>,
         upstreams: v1::UpstreamClients,
@@ -55,6 +58,7 @@ impl GatewayState {
             inner: Arc::new(Inner {
                 clients,
                 auth_mode_on,
+                cookie_secure,
                 trusted_proxies,
                 policy_cache: host_api::PolicyCache::default(),
                 local,
@@ -80,6 +84,11 @@ impl GatewayState {
         self.inner.auth_mode_on
     }
 
+    /// Whether the session cookie is marked `Secure` (TLS, or `cookie_secure`).
+    pub fn cookie_secure(&self) -> bool {
+        self.inner.cookie_secure
+    }
+
     pub fn trusted_proxies(&self) -> &TrustedProxies {
         &self.inner.trusted_proxies
     }
@@ -101,6 +110,7 @@ pub fn rest_router(state: GatewayState) -> Router {
         .merge(wrapper_api::router())
         .merge(usage_api::router())
         .merge(v1::router())
+        .merge(pages::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -18,6 +18,7 @@ mod m0007_upstreams;
 mod m0008_proxy_requests;
 mod m0009_rate_windows;
 mod m0010_users;
+mod m0011_sessions_tokens_byok;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_proxy_requests::Migration),
             Box::new(m0009_rate_windows::Migration),
             Box::new(m0010_users::Migration),
+            Box::new(m0011_sessions_tokens_byok::Migration),
         ]
     }
 }

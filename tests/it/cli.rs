@@ -432,6 +432,10 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
         log.len()
     );
     assert!(log.contains("request_id"), "request spans carry ids");
+    assert!(
+        log.contains("first-run setup: http://127.0.0.1:") && log.contains("/admin/setup"),
+        "the banner shows the setup URL while no user exists"
+    );
     for secret in [
         token.as_str(),
         minted.as_str(),
@@ -507,4 +511,10 @@ fn create_user_and_reset_password_from_stdin() {
     );
     assert!(!out.status.success());
     assert!(stderr(&out).contains("no user named"), "{}", stderr(&out));
+    // An admin exists now: the banner no longer offers first-run setup.
+    let served = serve_with(&mut cmd(dir.path()), &["--auth-mode", "on"]);
+    let (code, log) = stop(served);
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("auth mode: on"), "{log}");
+    assert!(!log.contains("first-run setup"), "{log}");
 }

@@ -4,6 +4,7 @@
 
 mod testkit;
 
+mod accounts;
 mod cli;
 mod clients;
 mod codex_cli;

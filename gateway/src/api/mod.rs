@@ -1,6 +1,7 @@
 //! The JSON REST API under `/api/v1`. Each handler: extract and validate, call one RPC as the
 //! caller, convert the answer into the envelope. No logic lives here.
 
+mod account;
 mod audit;
 pub(crate) mod hosts;
 mod overview;
@@ -9,11 +10,11 @@ mod providers;
 mod requests;
 mod service_tokens;
 mod settings;
-mod users;
+pub(crate) mod users;
 mod whoami;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::GatewayState;
 
@@ -21,6 +22,24 @@ pub fn router() -> Router<GatewayState> {
     Router::new()
         .route("/api/openapi.json", get(crate::openapi::get))
         .route("/api/v1/whoami", get(whoami::get))
+        .route("/api/v1/account", get(account::get))
+        .route(
+            "/api/v1/account/tokens",
+            get(account::list_tokens).post(account::create_token),
+        )
+        .route(
+            "/api/v1/account/tokens/{id}",
+            delete(account::revoke_token).patch(account::update_token),
+        )
+        .route("/api/v1/account/byok", get(account::list_byok))
+        .route(
+            "/api/v1/account/byok/{provider}",
+            put(account::set_byok).delete(account::delete_byok),
+        )
+        .route(
+            "/api/v1/settings/registration",
+            get(account::get_registration).put(account::set_registration),
+        )
         .route(
             "/api/v1/service-tokens",
             get(service_tokens::list).post(service_tokens::create),

@@ -19,7 +19,7 @@ use crate::error::{ok, ok_with};
 use crate::flex::FlexBool;
 use crate::{ApiError, GatewayState};
 
-fn user_json(u: &User) -> Value {
+pub(crate) fn user_json(u: &User) -> Value {
     json!({
         "id": u.id,
         "username": u.username,

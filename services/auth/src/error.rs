@@ -10,6 +10,14 @@ pub enum Error {
     InvalidArgument(String),
     #[error("{0}")]
     Unauthenticated(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// Too many attempts: try again after this many seconds.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// A request field is invalid; `field` is its dotted path (e.g. `auth.last_refresh`).
     #[error("{message}")]
     InvalidField { field: String, message: String },
@@ -22,6 +30,19 @@ impl From<Error> for Status {
             Error::Common(e) => e.into(),
             Error::InvalidArgument(msg) => Status::new(Code::InvalidArgument, msg),
             Error::Unauthenticated(msg) => Status::new(Code::Unauthenticated, msg),
+            Error::PermissionDenied(msg) => Status::new(Code::PermissionDenied, msg),
+            Error::RateLimited {
+                message,
+                retry_after_secs,
+            } => {
+                let mut status = Status::new(Code::ResourceExhausted, message);
+                if let Ok(v) =
+                    tonic::metadata::MetadataValue::try_from(retry_after_secs.to_string())
+                {
+                    status.metadata_mut().insert("retry-after", v);
+                }
+                status
+            }
             Error::InvalidField { field, message } => {
                 let mut status = Status::new(Code::InvalidArgument, message);
                 if let Ok(v) = tonic::metadata::MetadataValue::try_from(field.as_str()) {

@@ -23,7 +23,8 @@ fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
 }
 
 pub struct AuthGrpc {
-    authenticator: Authenticator,
+    pub(crate) authenticator: Authenticator,
+    pub(crate) byok: crate::domain::byok::Byok,
     auth_mode_on: bool,
     vault: Vault,
     pub(crate) store: codex_central_store::Store,
@@ -37,6 +38,7 @@ impl AuthGrpc {
         store: codex_central_store::Store,
     ) -> Self {
         AuthGrpc {
+            byok: crate::domain::byok::Byok::new(store.clone(), vault.keyring()),
             authenticator,
             auth_mode_on,
             vault,
@@ -448,23 +450,147 @@ impl AuthService for AuthGrpc {
         self.do_delete_user(request).await
     }
 
+    async fn resolve_session(
+        &self,
+        request: Request<ResolveSessionRequest>,
+    ) -> Result<Response<ResolveSessionResponse>, Status> {
+        self.do_resolve_session(request).await
+    }
+
+    async fn resolve_personal_token(
+        &self,
+        request: Request<ResolvePersonalTokenRequest>,
+    ) -> Result<Response<ResolvePersonalTokenResponse>, Status> {
+        self.do_resolve_personal_token(request).await
+    }
+
+    async fn get_setup_status(
+        &self,
+        request: Request<GetSetupStatusRequest>,
+    ) -> Result<Response<GetSetupStatusResponse>, Status> {
+        self.do_get_setup_status(request).await
+    }
+
+    async fn complete_setup(
+        &self,
+        request: Request<CompleteSetupRequest>,
+    ) -> Result<Response<CompleteSetupResponse>, Status> {
+        self.do_complete_setup(request).await
+    }
+
+    async fn change_password(
+        &self,
+        request: Request<ChangePasswordRequest>,
+    ) -> Result<Response<ChangePasswordResponse>, Status> {
+        self.do_change_password(request).await
+    }
+
+    async fn get_registration_policy(
+        &self,
+        request: Request<GetRegistrationPolicyRequest>,
+    ) -> Result<Response<GetRegistrationPolicyResponse>, Status> {
+        self.do_get_registration_policy(request).await
+    }
+
+    async fn set_registration_policy(
+        &self,
+        request: Request<SetRegistrationPolicyRequest>,
+    ) -> Result<Response<SetRegistrationPolicyResponse>, Status> {
+        self.do_set_registration_policy(request).await
+    }
+
+    async fn register(
+        &self,
+        request: Request<RegisterRequest>,
+    ) -> Result<Response<RegisterResponse>, Status> {
+        self.do_register(request).await
+    }
+
+    async fn login(
+        &self,
+        request: Request<LoginRequest>,
+    ) -> Result<Response<LoginResponse>, Status> {
+        self.do_login(request).await
+    }
+
+    async fn logout(
+        &self,
+        request: Request<LogoutRequest>,
+    ) -> Result<Response<LogoutResponse>, Status> {
+        self.do_logout(request).await
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<ListSessionsRequest>,
+    ) -> Result<Response<ListSessionsResponse>, Status> {
+        self.do_list_sessions(request).await
+    }
+
+    async fn revoke_session(
+        &self,
+        request: Request<RevokeSessionRequest>,
+    ) -> Result<Response<RevokeSessionResponse>, Status> {
+        self.do_revoke_session(request).await
+    }
+
+    async fn create_personal_token(
+        &self,
+        request: Request<CreatePersonalTokenRequest>,
+    ) -> Result<Response<CreatePersonalTokenResponse>, Status> {
+        self.do_create_personal_token(request).await
+    }
+
+    async fn list_personal_tokens(
+        &self,
+        request: Request<ListPersonalTokensRequest>,
+    ) -> Result<Response<ListPersonalTokensResponse>, Status> {
+        self.do_list_personal_tokens(request).await
+    }
+
+    async fn update_personal_token_policy(
+        &self,
+        request: Request<UpdatePersonalTokenPolicyRequest>,
+    ) -> Result<Response<UpdatePersonalTokenPolicyResponse>, Status> {
+        self.do_update_personal_token_policy(request).await
+    }
+
+    async fn revoke_personal_token(
+        &self,
+        request: Request<RevokePersonalTokenRequest>,
+    ) -> Result<Response<RevokePersonalTokenResponse>, Status> {
+        self.do_revoke_personal_token(request).await
+    }
+
+    async fn list_byok_keys(
+        &self,
+        request: Request<ListByokKeysRequest>,
+    ) -> Result<Response<ListByokKeysResponse>, Status> {
+        self.do_list_byok_keys(request).await
+    }
+
+    async fn set_byok_key(
+        &self,
+        request: Request<SetByokKeyRequest>,
+    ) -> Result<Response<SetByokKeyResponse>, Status> {
+        self.do_set_byok_key(request).await
+    }
+
+    async fn delete_byok_key(
+        &self,
+        request: Request<DeleteByokKeyRequest>,
+    ) -> Result<Response<DeleteByokKeyResponse>, Status> {
+        self.do_delete_byok_key(request).await
+    }
+
+    async fn resolve_byok_key(
+        &self,
+        request: Request<ResolveByokKeyRequest>,
+    ) -> Result<Response<ResolveByokKeyResponse>, Status> {
+        self.do_resolve_byok_key(request).await
+    }
+
     pending_rpcs! {
-        resolve_session(ResolveSessionRequest) -> ResolveSessionResponse;
-        resolve_personal_token(ResolvePersonalTokenRequest) -> ResolvePersonalTokenResponse;
-        get_setup_status(GetSetupStatusRequest) -> GetSetupStatusResponse;
-        complete_setup(CompleteSetupRequest) -> CompleteSetupResponse;
-        change_password(ChangePasswordRequest) -> ChangePasswordResponse;
-        get_registration_policy(GetRegistrationPolicyRequest) -> GetRegistrationPolicyResponse;
-        set_registration_policy(SetRegistrationPolicyRequest) -> SetRegistrationPolicyResponse;
-        register(RegisterRequest) -> RegisterResponse;
-        login(LoginRequest) -> LoginResponse;
-        logout(LogoutRequest) -> LogoutResponse;
-        list_sessions(ListSessionsRequest) -> ListSessionsResponse;
-        revoke_session(RevokeSessionRequest) -> RevokeSessionResponse;
-        create_personal_token(CreatePersonalTokenRequest) -> CreatePersonalTokenResponse;
-        list_personal_tokens(ListPersonalTokensRequest) -> ListPersonalTokensResponse;
-        update_personal_token_policy(UpdatePersonalTokenPolicyRequest) -> UpdatePersonalTokenPolicyResponse;
-        revoke_personal_token(RevokePersonalTokenRequest) -> RevokePersonalTokenResponse;
         list_login_providers(ListLoginProvidersRequest) -> ListLoginProvidersResponse;
         list_o_auth_providers(ListOAuthProvidersRequest) -> ListOAuthProvidersResponse;
         get_o_auth_provider(GetOAuthProviderRequest) -> GetOAuthProviderResponse;
@@ -475,10 +601,6 @@ impl AuthService for AuthGrpc {
         complete_o_auth_login(CompleteOAuthLoginRequest) -> CompleteOAuthLoginResponse;
         list_linked_identities(ListLinkedIdentitiesRequest) -> ListLinkedIdentitiesResponse;
         unlink_identity(UnlinkIdentityRequest) -> UnlinkIdentityResponse;
-        list_byok_keys(ListByokKeysRequest) -> ListByokKeysResponse;
-        set_byok_key(SetByokKeyRequest) -> SetByokKeyResponse;
-        delete_byok_key(DeleteByokKeyRequest) -> DeleteByokKeyResponse;
-        resolve_byok_key(ResolveByokKeyRequest) -> ResolveByokKeyResponse;
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
         refresh_codex_auth(RefreshCodexAuthRequest) -> RefreshCodexAuthResponse;
         validate_codex_auth(ValidateCodexAuthRequest) -> ValidateCodexAuthResponse;

@@ -150,6 +150,7 @@ impl AuthGrpc {
         let actor = admin(&CallContext::of(&request))?;
         let req = request.into_inner();
         let user = users::set_role(&self.store, &actor, &req.id, role_of(req.role)?).await?;
+        self.authenticator.forget_user(&user.id);
         Ok(Response::new(SetUserRoleResponse {
             user: Some(user_to_proto(user)),
         }))
@@ -162,6 +163,7 @@ impl AuthGrpc {
         let actor = admin(&CallContext::of(&request))?;
         let req = request.into_inner();
         let user = users::set_enabled(&self.store, &actor, &req.id, req.enabled).await?;
+        self.authenticator.forget_user(&user.id);
         Ok(Response::new(SetUserEnabledResponse {
             user: Some(user_to_proto(user)),
         }))
@@ -186,7 +188,9 @@ impl AuthGrpc {
         request: Request<DeleteUserRequest>,
     ) -> Result<Response<DeleteUserResponse>, Status> {
         let actor = admin(&CallContext::of(&request))?;
-        users::delete(&self.store, &actor, &request.into_inner().id).await?;
+        let id = request.into_inner().id;
+        users::delete(&self.store, &actor, &id).await?;
+        self.authenticator.forget_user(&id);
         Ok(Response::new(DeleteUserResponse {}))
     }
 }

@@ -28,6 +28,10 @@ use crate::domain::authenticator::Authenticator;
 pub const INTERNAL_HEADER: &str = "x-cc-internal";
 pub const PRINCIPAL_HEADER: &str = "x-cc-principal-bin";
 pub const CLIENT_IP_HEADER: &str = "x-cc-client-ip";
+/// The browser session cookie.
+pub const SESSION_COOKIE: &str = "cc_session";
+/// The header carrying a session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// RPCs anyone may call, even in auth mode `on`: probes and API discovery.
 const PUBLIC_PREFIXES: &[&str] = &[
@@ -173,6 +177,15 @@ impl State {
                     Err(err) => return Err(err),
                 }
             }
+            None if let Some(token) = cookie(req.headers(), SESSION_COOKIE) => {
+                // grpc-web from the dashboard: every RPC is a POST, so every one needs the
+                // session's CSRF token.
+                match self.session_principal(&token, req.headers()).await {
+                    Ok(p) => Some(p),
+                    Err(_) if public => None,
+                    Err(err) => return Err(err),
+                }
+            }
             None if !self.config.auth_mode_on => Some(Principal::local_admin()),
             None if public => None,
             None => return Err(Status::unauthenticated("authentication required")),
@@ -183,6 +196,42 @@ impl State {
             internal: false,
         })
     }
+}
+
+impl State {
+    async fn session_principal(
+        &self,
+        token: &str,
+        headers: &HeaderMap,
+    ) -> Result<Principal, Status> {
+        let found = crate::domain::sessions::resolve(self.authenticator.store(), token)
+            .await
+            .map_err(Status::from)?
+            .ok_or_else(|| Status::unauthenticated("not signed in or session expired"))?;
+        let presented = headers
+            .get(CSRF_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !constant_time_eq(presented, found.csrf.as_bytes()) {
+            return Err(Status::permission_denied(
+                "missing or wrong CSRF token: send the x-csrf-token header",
+            ));
+        }
+        Ok(found.principal)
+    }
+}
+
+/// The value of cookie `name` in the request's `cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn internal_context(headers: &HeaderMap) -> Result<CallContext, Status> {

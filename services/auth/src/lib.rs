@@ -1,10 +1,11 @@
-//! The auth service: people and credentials. This version resolves credentials (service
-//! tokens), answers `WhoAmI`, and administers service tokens.
+//! The auth service: people and credentials. It resolves every credential (service and
+//! personal tokens, sessions), signs people in, and keeps users, tokens and BYOK keys.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 pub mod domain;
 mod error;
 mod grpc;
+mod grpc_accounts;
 mod grpc_users;
 pub mod layer;
 

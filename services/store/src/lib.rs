@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth_failures;
+pub mod byok_keys;
 pub mod canonical_auth;
 mod connect;
 pub mod enrollment;
@@ -14,9 +15,11 @@ pub mod host_sync_states;
 pub mod host_users;
 pub mod hosts;
 pub mod leases;
+pub mod personal_tokens;
 pub mod proxy_requests;
 pub mod rate_windows;
 pub mod service_tokens;
+pub mod sessions;
 pub mod settings;
 mod time;
 pub mod upstreams;

@@ -84,6 +84,10 @@ impl Vault {
         }
     }
 
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.keyring.clone()
+    }
+
     /// The current document (cached briefly).
     pub async fn current(&self) -> Result<Option<Arc<Current>>> {
         if let Ok(cache) = self.cache.lock()

@@ -1,9 +1,9 @@
 //! People's accounts: create, list, change, delete. Passwords are Argon2id; the last enabled
 //! admin can be neither demoted, disabled nor deleted (decided under a serializing guard).
 
-use codex_central_common::crypto::{Secret, hash_password};
+use codex_central_common::crypto::Secret;
 use codex_central_store::entities::users::{Column, Model};
-use codex_central_store::{Store, audit, now_ms, users};
+use codex_central_store::{Store, audit, byok_keys, now_ms, personal_tokens, sessions, users};
 
 use super::service_tokens::Actor;
 use crate::{Error, Result};
@@ -114,7 +114,7 @@ pub async fn create(
             username,
             role: role.as_str().into(),
             enabled: true,
-            password_hash: Some(hash_password(password)?),
+            password_hash: Some(super::accounts::hash_new_password(password).await?),
             created_at: now,
             updated_at: now,
             last_login_at: None,
@@ -204,6 +204,9 @@ pub async fn set_enabled(store: &Store, actor: &Actor, id: &str, enabled: bool) 
 pub async fn delete(store: &Store, actor: &Actor, id: &str) -> Result<()> {
     let user = users::get(store.db(), id).await?;
     guarded_change(store, id, None).await?;
+    sessions::delete_all_for_user(store.db(), id).await?;
+    personal_tokens::delete_all_for_user(store.db(), id).await?;
+    byok_keys::delete_all_for_user(store.db(), id).await?;
     record(store, actor, "user.delete", &user).await
 }
 
@@ -214,13 +217,14 @@ pub async fn reset_password(
     password: &Secret<String>,
 ) -> Result<Model> {
     check_password(password)?;
-    let hash = hash_password(password)?;
+    let hash = super::accounts::hash_new_password(password).await?;
     let user = users::update(
         store.db(),
         id,
         vec![(Column::PasswordHash, Some(hash).into())],
     )
     .await?;
+    sessions::delete_all_for_user(store.db(), &user.id).await?;
     record(store, actor, "user.reset_password", &user).await?;
     Ok(user)
 }

@@ -29,6 +29,6 @@ pub use password::{hash_password, verify_password};
 pub use secret::Secret;
 pub use secretbox::{PEER_SBOX_PREFIX, decrypt_peer_sbox, peer_key_from_str};
 pub use token::{
-    TokenKind, constant_time_eq, generate_token, is_host_key_shape, token_digest,
-    token_display_prefix, token_matches_digest,
+    TokenKind, constant_time_eq, derived_token_value, generate_token, is_host_key_shape,
+    token_digest, token_display_prefix, token_matches_digest,
 };

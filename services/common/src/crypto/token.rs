@@ -78,6 +78,18 @@ pub fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A value derived from a secret token for another purpose (e.g. a session's CSRF token):
+/// lowercase hex SHA-256 over a purpose label and the token, so it reveals nothing of the token
+/// and differs from its stored digest.
+pub fn derived_token_value(label: &str, token: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"codex-central/");
+    h.update(label.as_bytes());
+    h.update([0u8]);
+    h.update(token.as_bytes());
+    hex::encode(h.finalize())
+}
+
 /// Host keys: ours (`cch_<64 hex>`) and the peer's (64 hex, kept so imported hosts keep working).
 pub fn is_host_key_shape(key: &str) -> bool {
     let hex = key.strip_prefix("cch_").unwrap_or(key);

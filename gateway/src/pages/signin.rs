@@ -1,0 +1,532 @@
+//! `/admin/` entry, first-run setup, sign-in, sign-out and open registration.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use codex_central_proto::auth::v1::{
+    CompleteSetupRequest, GetRegistrationPolicyRequest, GetSetupStatusRequest, LoginRequest,
+    LogoutRequest, RegisterRequest, User,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    Notice, Viewer, clear_session_cookie, esc, form_fields, page, redirect, safe_next,
+    set_session_cookie, user_agent, viewer_session, wants_json,
+};
+use crate::api::users::user_json;
+use crate::caller::{Caller, client_ip, csrf_matches};
+use crate::error::ok_with;
+use crate::extract::RawBody;
+use crate::{ApiError, GatewayState};
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// What the sign-in forms and JSON bodies carry.
+#[derive(Default)]
+struct Credentials {
+    username: String,
+    password: String,
+    display_name: String,
+    next: Option<String>,
+}
+
+fn credentials(json: bool, body: &[u8]) -> Result<Credentials, ApiError> {
+    if json {
+        let v: Value = serde_json::from_slice(body)
+            .map_err(|_| ApiError::bad_request("request body is not valid JSON"))?;
+        let field = |name: &str, required: bool| -> Result<String, ApiError> {
+            match v.get(name) {
+                Some(Value::String(s)) => Ok(s.clone()),
+                None | Some(Value::Null) if !required => Ok(String::new()),
+                None | Some(Value::Null) => {
+                    Err(ApiError::invalid_field(name, format!("{name} is required")))
+                }
+                Some(_) => Err(ApiError::invalid_field(
+                    name,
+                    format!("{name} must be a string"),
+                )),
+            }
+        };
+        Ok(Credentials {
+            username: field("username", true)?,
+            password: field("password", true)?,
+            display_name: field("display_name", false)?,
+            next: None,
+        })
+    } else {
+        let mut f = form_fields(&axum::body::Bytes::copy_from_slice(body));
+        Ok(Credentials {
+            username: f.remove("username").unwrap_or_default(),
+            password: f.remove("password").unwrap_or_default(),
+            display_name: f.remove("display_name").unwrap_or_default(),
+            next: f.remove("next"),
+        })
+    }
+}
+
+fn local_mode_page(title: &str) -> Response {
+    page(
+        StatusCode::OK,
+        title,
+        &Viewer {
+            principal: None,
+            csrf: None,
+            local_mode: true,
+        },
+        true,
+        &Notice::None,
+        r#"<div class="card"><h1>Local mode</h1><p>This server runs with <code>auth_mode = off</code>: there is a single implicit local administrator and nobody signs in. Start it with <code>--auth-mode on</code> to use accounts.</p><p><a href="/admin/">Continue to the dashboard</a></p></div>"#,
+    )
+}
+
+async fn setup_required(state: &GatewayState, parts: &Parts) -> Result<bool, ApiError> {
+    Ok(state
+        .clients()
+        .auth()
+        .get_setup_status(
+            Caller::anonymous(client_ip(parts, state)).request(state, GetSetupStatusRequest {}),
+        )
+        .await?
+        .into_inner()
+        .setup_required)
+}
+
+/// A signed-in answer: JSON envelope or a redirect, with the session cookie.
+fn signed_in(
+    state: &GatewayState,
+    json: bool,
+    status: StatusCode,
+    user: Option<User>,
+    token: &str,
+    csrf: String,
+    next: Option<&str>,
+) -> Response {
+    let mut res = if json {
+        ok_with(
+            status,
+            json!({"user": user.as_ref().map(user_json), "csrf_token": csrf}),
+        )
+    } else {
+        redirect(&safe_next(next))
+    };
+    set_session_cookie(state, &mut res, token);
+    res
+}
+
+/// Renders a form again with the error (forms) or answers the envelope (JSON).
+fn failed(
+    json: bool,
+    e: ApiError,
+    render: impl FnOnce(StatusCode, Notice) -> Response,
+) -> Response {
+    if json {
+        return e.into_response();
+    }
+    let retry = e.retry_after_secs;
+    let mut res = render(e.status, Notice::Error(e.message));
+    if let Some(secs) = retry
+        && let Ok(v) = secs.to_string().parse()
+    {
+        res.headers_mut().insert(RETRY_AFTER, v);
+    }
+    res
+}
+
+/// `/admin/`: the dashboard's entry. Until the SPA lands it is a small landing page.
+pub async fn home(State(state): State<GatewayState>, parts: Parts) -> Result<Response, ApiError> {
+    if !state.auth_mode_on() {
+        return Ok(landing(None, None, true));
+    }
+    if setup_required(&state, &parts).await? {
+        return Ok(redirect("/admin/setup"));
+    }
+    match viewer_session(&parts, &state).await? {
+        Some((p, s)) => Ok(landing(Some(&p), Some(&s.csrf), false)),
+        None => Ok(redirect("/admin/login?next=/admin/")),
+    }
+}
+
+fn landing(
+    principal: Option<&codex_central_common::Principal>,
+    csrf: Option<&str>,
+    local_mode: bool,
+) -> Response {
+    let who = match principal {
+        Some(p) => format!("<p>Signed in as <strong>{}</strong>.</p>", esc(&p.name)),
+        None => {
+            "<p>This server runs in local mode (auth mode off): no sign-in is needed.</p>".into()
+        }
+    };
+    page(
+        StatusCode::OK,
+        "Dashboard",
+        &Viewer {
+            principal,
+            csrf,
+            local_mode,
+        },
+        false,
+        &Notice::None,
+        &format!(
+            r#"<div class="card"><h1>codex-central</h1>{who}<p class="muted">The full dashboard is on its way. Until then: your <a href="/admin/account">account</a> (tokens and your own upstream keys), the REST API described at <a href="/api/openapi.json">/api/openapi.json</a>, and gRPC.</p></div>"#
+        ),
+    )
+}
+
+fn setup_form(status: StatusCode, notice: Notice, username: &str, display: &str) -> Response {
+    page(
+        status,
+        "First-run setup",
+        &Viewer {
+            principal: None,
+            csrf: None,
+            local_mode: false,
+        },
+        true,
+        &notice,
+        &format!(
+            r#"<div class="card"><h1>Create the first administrator</h1><p class="muted">No account exists yet. The account you create here administers this server.</p>
+<form method="post" action="/admin/setup">
+<label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required minlength="2" maxlength="64" value="{}">
+<label for="display_name">Display name <span class="muted">(optional)</span></label><input id="display_name" name="display_name" type="text" maxlength="191" value="{}">
+<label for="password">Password <span class="muted">(at least 8 characters)</span></label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="8">
+<button type="submit">Create administrator</button></form></div>"#,
+            esc(username),
+            esc(display)
+        ),
+    )
+}
+
+pub async fn setup_page(
+    State(state): State<GatewayState>,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    if !state.auth_mode_on() {
+        return Ok(local_mode_page("First-run setup"));
+    }
+    if !setup_required(&state, &parts).await? {
+        return Ok(redirect("/admin/login"));
+    }
+    Ok(setup_form(StatusCode::OK, Notice::None, "", ""))
+}
+
+pub async fn setup(
+    State(state): State<GatewayState>,
+    parts: Parts,
+    RawBody(body): RawBody,
+) -> Response {
+    let json = wants_json(&parts.headers);
+    let creds = match credentials(json, &body) {
+        Ok(c) => c,
+        Err(e) => return failed(json, e, |s, n| setup_form(s, n, "", "")),
+    };
+    if !state.auth_mode_on() {
+        let e = ApiError::new(
+            StatusCode::CONFLICT,
+            "local_mode",
+            "this server runs in local mode (auth mode off): there is nothing to set up",
+        );
+        return failed(json, e, |_, _| local_mode_page("First-run setup"));
+    }
+    let req = Caller::anonymous(client_ip(&parts, &state)).request(
+        &state,
+        CompleteSetupRequest {
+            username: creds.username.clone(),
+            display_name: creds.display_name.clone(),
+            password: creds.password,
+        },
+    );
+    match state.clients().auth().complete_setup(req).await {
+        Ok(res) => {
+            let r = res.into_inner();
+            signed_in(
+                &state,
+                json,
+                StatusCode::CREATED,
+                r.user,
+                &r.session_token,
+                r.csrf_token,
+                Some("/admin/"),
+            )
+        }
+        Err(status) => {
+            let e = ApiError::from(status);
+            if !json && e.status == StatusCode::CONFLICT {
+                return redirect("/admin/login");
+            }
+            failed(json, e, |s, n| {
+                setup_form(s, n, &creds.username, &creds.display_name)
+            })
+        }
+    }
+}
+
+fn login_form(
+    status: StatusCode,
+    notice: Notice,
+    username: &str,
+    next: &str,
+    register: bool,
+) -> Response {
+    let register = if register {
+        r#"<p class="muted">No account? <a href="/admin/register">Create one</a>.</p>"#
+    } else {
+        ""
+    };
+    page(
+        status,
+        "Sign in",
+        &Viewer {
+            principal: None,
+            csrf: None,
+            local_mode: false,
+        },
+        true,
+        &notice,
+        &format!(
+            r#"<div class="card"><h1>Sign in</h1>
+<form method="post" action="/admin/login"><input type="hidden" name="next" value="{}">
+<label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required value="{}">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form>{register}</div>"#,
+            esc(next),
+            esc(username)
+        ),
+    )
+}
+
+async fn registration_open(state: &GatewayState, parts: &Parts) -> bool {
+    state
+        .clients()
+        .auth()
+        .get_registration_policy(
+            Caller::anonymous(client_ip(parts, state))
+                .request(state, GetRegistrationPolicyRequest {}),
+        )
+        .await
+        .ok()
+        .and_then(|r| r.into_inner().policy)
+        .is_some_and(|p| p.open_registration)
+}
+
+pub async fn login_page(
+    State(state): State<GatewayState>,
+    parts: Parts,
+    query: Result<Query<NextQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    if !state.auth_mode_on() {
+        return Ok(local_mode_page("Sign in"));
+    }
+    let next = safe_next(query.as_ref().ok().and_then(|q| q.next.as_deref()));
+    if setup_required(&state, &parts).await? {
+        return Ok(redirect("/admin/setup"));
+    }
+    if viewer_session(&parts, &state).await?.is_some() {
+        return Ok(redirect(&next));
+    }
+    let open = registration_open(&state, &parts).await;
+    Ok(login_form(StatusCode::OK, Notice::None, "", &next, open))
+}
+
+pub async fn login(
+    State(state): State<GatewayState>,
+    parts: Parts,
+    RawBody(body): RawBody,
+) -> Response {
+    let json = wants_json(&parts.headers);
+    let creds = match credentials(json, &body) {
+        Ok(c) => c,
+        Err(e) => return failed(json, e, |s, n| login_form(s, n, "", "/admin/", false)),
+    };
+    let next = safe_next(creds.next.as_deref());
+    if !state.auth_mode_on() {
+        let e = ApiError::new(
+            StatusCode::CONFLICT,
+            "local_mode",
+            "this server runs in local mode (auth mode off): nobody signs in",
+        );
+        return failed(json, e, |_, _| local_mode_page("Sign in"));
+    }
+    let req = Caller::anonymous(client_ip(&parts, &state)).request(
+        &state,
+        LoginRequest {
+            username: creds.username.clone(),
+            password: creds.password,
+            user_agent: user_agent(&parts.headers),
+        },
+    );
+    match state.clients().auth().login(req).await {
+        Ok(res) => {
+            let r = res.into_inner();
+            signed_in(
+                &state,
+                json,
+                StatusCode::OK,
+                r.user,
+                &r.session_token,
+                r.csrf_token,
+                Some(&next),
+            )
+        }
+        Err(status) => failed(json, ApiError::from(status), |s, n| {
+            login_form(s, n, &creds.username, &next, false)
+        }),
+    }
+}
+
+/// Signs out: needs the session's CSRF token (header for JSON, field for forms) so another
+/// site cannot sign people out. Without a live session it just clears the cookie.
+pub async fn logout(
+    State(state): State<GatewayState>,
+    parts: Parts,
+    RawBody(body): RawBody,
+) -> Response {
+    let json = wants_json(&parts.headers);
+    let session = match viewer_session(&parts, &state).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if let Some((_, cred)) = &session {
+        let presented = if json {
+            parts
+                .headers
+                .get(codex_central_auth::layer::CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            form_fields(&body).remove("csrf_token").unwrap_or_default()
+        };
+        if !csrf_matches(cred, &presented) {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "Missing or invalid CSRF token",
+            )
+            .into_response();
+        }
+        let req = Caller::anonymous(client_ip(&parts, &state)).request(
+            &state,
+            LogoutRequest {
+                session_token: cred.token.clone(),
+            },
+        );
+        if let Err(status) = state.clients().auth().logout(req).await {
+            return ApiError::from(status).into_response();
+        }
+    }
+    let mut res = if json {
+        ok_with(StatusCode::OK, json!({"signed_out": session.is_some()}))
+    } else {
+        redirect("/admin/login")
+    };
+    clear_session_cookie(&state, &mut res);
+    res
+}
+
+fn register_form(status: StatusCode, notice: Notice, username: &str, display: &str) -> Response {
+    page(
+        status,
+        "Create an account",
+        &Viewer {
+            principal: None,
+            csrf: None,
+            local_mode: false,
+        },
+        true,
+        &notice,
+        &format!(
+            r#"<div class="card"><h1>Create an account</h1>
+<form method="post" action="/admin/register">
+<label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required minlength="2" maxlength="64" value="{}">
+<label for="display_name">Display name <span class="muted">(optional)</span></label><input id="display_name" name="display_name" type="text" maxlength="191" value="{}">
+<label for="password">Password <span class="muted">(at least 8 characters)</span></label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="8">
+<button type="submit">Create account</button></form><p class="muted">Already registered? <a href="/admin/login">Sign in</a>.</p></div>"#,
+            esc(username),
+            esc(display)
+        ),
+    )
+}
+
+fn registration_closed(status: StatusCode) -> Response {
+    page(
+        status,
+        "Registration closed",
+        &Viewer {
+            principal: None,
+            csrf: None,
+            local_mode: false,
+        },
+        true,
+        &Notice::None,
+        r#"<div class="card"><h1>Registration is closed</h1><p>This server does not accept new accounts. Ask an administrator to create one for you.</p><p><a href="/admin/login">Sign in</a></p></div>"#,
+    )
+}
+
+pub async fn register_page(State(state): State<GatewayState>, parts: Parts) -> Response {
+    if !state.auth_mode_on() {
+        return local_mode_page("Create an account");
+    }
+    if !registration_open(&state, &parts).await {
+        return registration_closed(StatusCode::FORBIDDEN);
+    }
+    register_form(StatusCode::OK, Notice::None, "", "")
+}
+
+pub async fn register(
+    State(state): State<GatewayState>,
+    parts: Parts,
+    RawBody(body): RawBody,
+) -> Response {
+    let json = wants_json(&parts.headers);
+    let creds = match credentials(json, &body) {
+        Ok(c) => c,
+        Err(e) => return failed(json, e, |s, n| register_form(s, n, "", "")),
+    };
+    if !state.auth_mode_on() {
+        let e = ApiError::new(
+            StatusCode::CONFLICT,
+            "local_mode",
+            "this server runs in local mode (auth mode off): accounts are not used",
+        );
+        return failed(json, e, |_, _| local_mode_page("Create an account"));
+    }
+    let req = Caller::anonymous(client_ip(&parts, &state)).request(
+        &state,
+        RegisterRequest {
+            username: creds.username.clone(),
+            display_name: creds.display_name.clone(),
+            password: creds.password,
+        },
+    );
+    match state.clients().auth().register(req).await {
+        Ok(res) => {
+            let r = res.into_inner();
+            signed_in(
+                &state,
+                json,
+                StatusCode::CREATED,
+                r.user,
+                &r.session_token,
+                r.csrf_token,
+                Some("/admin/account"),
+            )
+        }
+        Err(status) => {
+            let e = ApiError::from(status);
+            if !json && e.status == StatusCode::FORBIDDEN {
+                return registration_closed(StatusCode::FORBIDDEN);
+            }
+            failed(json, e, |s, n| {
+                register_form(s, n, &creds.username, &creds.display_name)
+            })
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Bring-your-own upstream keys: one per user and provider, sealed with the master key and
+//! never shown again (a masked suffix at most). A key that no longer decrypts (master key
+//! rotated without re-encryption, corruption) is reported as "needs re-entry" and the gateway
+//! falls back to the provider's shared key.
+
+use std::sync::Arc;
+
+use codex_central_common::crypto::{Keyring, Secret};
+use codex_central_store::audit::{self, NewAuditEvent};
+use codex_central_store::entities::byok_keys::Model;
+use codex_central_store::{Store, byok_keys, now_ms, upstreams};
+use serde_json::json;
+
+use super::service_tokens::Actor;
+use crate::{Error, Result};
+
+const MAX_KEY_LEN: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    Ok,
+    NeedsReentry,
+}
+
+pub struct Listed {
+    pub row: Model,
+    pub status: KeyStatus,
+}
+
+#[derive(Clone)]
+pub struct Byok {
+    store: Store,
+    keyring: Arc<Keyring>,
+}
+
+fn masked_suffix(key: &str) -> String {
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+impl Byok {
+    pub fn new(store: Store, keyring: Arc<Keyring>) -> Self {
+        Byok { store, keyring }
+    }
+
+    async fn record(&self, actor: &Actor, action: &str, provider: &str) -> Result<()> {
+        audit::append(
+            self.store.db(),
+            NewAuditEvent {
+                actor_kind: actor.principal.kind_name().into(),
+                actor: actor.principal.audit_actor(),
+                action: action.into(),
+                target: format!("byok:{}:{provider}", actor.principal.id),
+                client_ip: actor.client_ip.clone(),
+                details: json!({"provider": provider}),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set(&self, actor: &Actor, provider: &str, key: &Secret<String>) -> Result<Listed> {
+        let provider = provider.trim();
+        if upstreams::get(&self.store, provider).await?.is_none() {
+            return Err(Error::Store(codex_central_store::Error::NotFound(format!(
+                "no upstream provider named {provider:?}"
+            ))));
+        }
+        let k = key.expose().trim();
+        if k.is_empty()
+            || k.len() > MAX_KEY_LEN
+            || k.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::InvalidField {
+                field: "key".into(),
+                message: "key must be 1-4096 characters without spaces".into(),
+            });
+        }
+        let now = now_ms();
+        let row = Model {
+            user_id: actor.principal.id.clone(),
+            provider_id: provider.to_string(),
+            ciphertext: self.keyring.encrypt_str(k)?,
+            suffix: masked_suffix(k),
+            created_at: now,
+            updated_at: now,
+        };
+        byok_keys::upsert(&self.store, row).await?;
+        self.record(actor, "byok.set", provider).await?;
+        let row = byok_keys::get(&self.store, &actor.principal.id, provider)
+            .await?
+            .ok_or_else(|| Error::InvalidArgument("key vanished while being stored".into()))?;
+        Ok(Listed {
+            row,
+            status: KeyStatus::Ok,
+        })
+    }
+
+    pub async fn list(&self, user_id: &str) -> Result<Vec<Listed>> {
+        Ok(byok_keys::list_for_user(&self.store, user_id)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let status = if self.keyring.decrypt_string(&row.ciphertext).is_ok() {
+                    KeyStatus::Ok
+                } else {
+                    KeyStatus::NeedsReentry
+                };
+                Listed { row, status }
+            })
+            .collect())
+    }
+
+    pub async fn delete(&self, actor: &Actor, provider: &str) -> Result<()> {
+        let provider = provider.trim();
+        if !byok_keys::delete(&self.store, &actor.principal.id, provider).await? {
+            return Err(Error::Store(codex_central_store::Error::NotFound(format!(
+                "you have no key for provider {provider:?}"
+            ))));
+        }
+        self.record(actor, "byok.delete", provider).await
+    }
+
+    /// The user's usable key for a provider, or `None` (none stored, or undecryptable).
+    pub async fn resolve(&self, user_id: &str, provider: &str) -> Result<Option<Secret<String>>> {
+        if user_id.is_empty() {
+            return Ok(None);
+        }
+        let Some(row) = byok_keys::get(&self.store, user_id, provider).await? else {
+            return Ok(None);
+        };
+        match self.keyring.decrypt_string(&row.ciphertext) {
+            Ok(key) => Ok(Some(Secret::new(key))),
+            Err(e) => {
+                tracing::warn!(user = user_id, provider, error = %e, "BYOK key does not decrypt; using the shared key");
+                Ok(None)
+            }
+        }
+    }
+}
