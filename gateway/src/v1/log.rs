@@ -107,6 +107,10 @@ impl CallLog {
 
 type Inner = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
+/// Where a translating stream notes that it ended in failure (it still ends cleanly for the
+/// client, with an error event), so the log records the error.
+pub type ErrorSlot = std::sync::Arc<std::sync::Mutex<Option<&'static str>>>;
+
 /// Passes an upstream answer through untouched while noting when its first byte came and
 /// keeping enough of it to read the usage numbers at the end.
 pub struct Tap {
@@ -115,6 +119,7 @@ pub struct Tap {
     status: u16,
     ttfb: Option<Duration>,
     kept: Vec<u8>,
+    error: Option<ErrorSlot>,
 }
 
 impl Tap {
@@ -125,7 +130,13 @@ impl Tap {
             status,
             ttfb: None,
             kept: Vec::new(),
+            error: None,
         }
+    }
+
+    pub fn with_error_slot(mut self, slot: ErrorSlot) -> Self {
+        self.error = Some(slot);
+        self
     }
 
     fn keep(&mut self, chunk: &[u8]) {
@@ -163,7 +174,12 @@ impl Stream for Tap {
             }
             Poll::Ready(None) => {
                 let status = self.status;
-                self.end(status, "");
+                let code = self
+                    .error
+                    .as_ref()
+                    .and_then(|slot| slot.lock().ok().and_then(|s| *s))
+                    .unwrap_or("");
+                self.end(status, code);
             }
             Poll::Pending => {}
         }

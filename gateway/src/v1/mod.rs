@@ -5,6 +5,8 @@
 
 mod error;
 mod log;
+mod policy;
+mod translate;
 mod upstream;
 
 use axum::Router;
@@ -61,9 +63,17 @@ impl From<ApiError> for V1Error {
 }
 
 /// Who is calling `/v1`: a personal or service token, a host key, or (auth mode off) the local
-/// admin. Anything else is 401 in OpenAI's shape.
-async fn v1_caller(state: &GatewayState, parts: &mut Parts) -> Result<Caller, V1Error> {
+/// admin. Anything else is 401 in OpenAI's shape. A personal token comes with its policy.
+async fn v1_caller(
+    state: &GatewayState,
+    parts: &mut Parts,
+) -> Result<(Caller, Option<policy::Grant>), V1Error> {
     let token = bearer(&parts.headers);
+    if let Some(t) = &token
+        && policy::is_personal_token(t)
+    {
+        return policy::resolve(state, parts, t).await;
+    }
     if let Some(t) = &token
         && codex_central_common::crypto::is_host_key_shape(t)
     {
@@ -75,7 +85,7 @@ async fn v1_caller(state: &GatewayState, parts: &mut Parts) -> Result<Caller, V1
             Reported::default(),
         )
         .await?;
-        return Ok(caller);
+        return Ok((caller, None));
     }
     let caller = Caller::from_request_parts(parts, state).await?;
     if caller.principal.is_none() {
@@ -86,7 +96,7 @@ async fn v1_caller(state: &GatewayState, parts: &mut Parts) -> Result<Caller, V1
         )
         .code("invalid_api_key"));
     }
-    Ok(caller)
+    Ok((caller, None))
 }
 
 /// Runtime overrides and BYOK keys belong to people.
@@ -101,7 +111,7 @@ fn user_id(p: Option<&Principal>) -> String {
 
 async fn models(State(state): State<GatewayState>, mut parts: Parts) -> Response {
     let run = async {
-        let caller = v1_caller(&state, &mut parts).await?;
+        let (caller, grant) = v1_caller(&state, &mut parts).await?;
         let res = state
             .clients()
             .config()
@@ -111,6 +121,7 @@ async fn models(State(state): State<GatewayState>, mut parts: Parts) -> Response
         let data: Vec<Value> = res
             .models
             .iter()
+            .filter(|m| grant.as_ref().is_none_or(|g| g.allows_model(&m.id)))
             .map(|m| json!({"id": m.id, "object": "model", "created": 0, "owned_by": m.provider_name}))
             .collect();
         Ok::<_, V1Error>(axum::Json(json!({"object": "list", "data": data})).into_response())
@@ -120,7 +131,7 @@ async fn models(State(state): State<GatewayState>, mut parts: Parts) -> Response
 
 /// Which API the client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ClientApi {
+pub(crate) enum ClientApi {
     Responses,
     Chat,
 }
@@ -159,12 +170,15 @@ async fn proxy_call(
     log: &mut Option<CallLog>,
 ) -> Result<Response, V1Error> {
     let state = state.clone();
-    let caller = v1_caller(&state, parts).await?;
+    let (caller, grant) = v1_caller(&state, parts).await?;
     let endpoint = match api {
         ClientApi::Responses => "/v1/responses",
         ClientApi::Chat => "/v1/chat/completions",
     };
     let entry = log.insert(CallLog::new(&state, &caller, endpoint));
+    if let Some(g) = &grant {
+        entry.entry.token_id = g.token_id.clone();
+    }
     let mut doc: Value = serde_json::from_slice(&body)
         .map_err(|_| V1Error::invalid("We could not parse the JSON body of your request."))?;
     if !doc.is_object() {
@@ -180,10 +194,14 @@ async fn proxy_call(
         Some(_) => return Err(V1Error::invalid("model must be a string")),
     };
     entry.entry.requested_model = model.clone();
-    entry.entry.streamed = doc.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let streaming = doc.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    entry.entry.streamed = streaming;
+    if let Some(g) = &grant {
+        g.admit(&state, &caller, &model).await?;
+    }
     let req = ResolveRouteRequest {
         user_id: user_id(caller.principal.as_ref()),
-        requested_model: model,
+        requested_model: model.clone(),
     };
     let route = match state.local() {
         Some(local) => local.config.resolve_route(caller.local_request(req)).await,
@@ -199,12 +217,14 @@ async fn proxy_call(
     let provider = route
         .provider
         .ok_or_else(|| V1Error::from(tonic::Status::internal("route without provider")))?;
+    let (key, byok) =
+        policy::upstream_key(&state, &caller, &provider.name, &route.shared_key).await;
     if let Some(l) = log.as_mut() {
         l.entry.provider_id = provider.name.clone();
         l.entry.upstream_model = route.upstream_model.clone();
-        l.set_key_source(false);
+        l.set_key_source(byok);
     }
-    if route.shared_key.is_empty() {
+    if key.is_empty() {
         return Err(V1Error::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "upstream_error",
@@ -220,11 +240,37 @@ async fn proxy_call(
         (ClientApi::Responses, WireApi::Responses) | (ClientApi::Chat, WireApi::Chat)
     );
     if !same_api {
-        return Err(V1Error::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "invalid_request_error",
-            "this provider speaks another API and translation is not available yet",
-        ));
+        let options = provider.models.iter().find(|m| m.id == model).or_else(|| {
+            provider
+                .models
+                .iter()
+                .find(|m| m.upstream_model == route.upstream_model)
+        });
+        let target = crate::openai::Target {
+            upstream_model: route.upstream_model.clone(),
+            max_output_tokens_cap: options.and_then(|m| m.max_output_tokens),
+            supports_reasoning: options.is_some_and(|m| m.supports_reasoning),
+        };
+        let (body, path) = translate::upstream_request(api, &doc, &target)?;
+        let include_usage = doc
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        return translate::call(
+            state.upstreams(),
+            translate::Call {
+                api,
+                provider: &provider,
+                key: &key,
+                path,
+                body,
+                streaming,
+                include_usage,
+                requested_model: &model,
+            },
+            log,
+        )
+        .await;
     }
     let path = match api {
         ClientApi::Responses => "responses",
@@ -244,6 +290,6 @@ async fn proxy_call(
     };
     state
         .upstreams()
-        .forward(&provider, path, &route.shared_key, bytes, log)
+        .forward(&provider, path, &key, bytes, log)
         .await
 }

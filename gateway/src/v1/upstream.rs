@@ -70,15 +70,15 @@ impl UpstreamClients {
         Ok(client)
     }
 
-    /// POSTs `body` to `{base_url}/{path}` with the key and streams the answer back.
-    pub async fn forward(
+    /// POSTs `body` to `{base_url}/{path}` with the key: the upstream's successful answer, or
+    /// its failure in OpenAI's shape. Only connection failures (nothing sent) are retried.
+    pub async fn send(
         &self,
         provider: &UpstreamProvider,
         path: &str,
         key: &str,
         body: Vec<u8>,
-        log: &mut Option<CallLog>,
-    ) -> Result<Response, V1Error> {
+    ) -> Result<reqwest::Response, V1Error> {
         let base = provider.base_url.trim_end_matches('/');
         let url = format!("{base}/{path}");
         let client = self.client(base)?;
@@ -103,10 +103,23 @@ impl UpstreamClients {
                 Err(e) => return Err(send_error(&provider.name, &e)),
             }
         };
-        let status = upstream.status();
-        if !status.is_success() {
+        if !upstream.status().is_success() {
             return Err(upstream_failure(&provider.name, upstream).await);
         }
+        Ok(upstream)
+    }
+
+    /// Sends the body and streams the upstream's answer back untouched.
+    pub async fn forward(
+        &self,
+        provider: &UpstreamProvider,
+        path: &str,
+        key: &str,
+        body: Vec<u8>,
+        log: &mut Option<CallLog>,
+    ) -> Result<Response, V1Error> {
+        let upstream = self.send(provider, path, key, body).await?;
+        let status = upstream.status();
         let content_type = upstream
             .headers()
             .get(header::CONTENT_TYPE)
@@ -132,7 +145,7 @@ impl UpstreamClients {
     }
 }
 
-fn send_error(provider: &str, e: &reqwest::Error) -> V1Error {
+pub(super) fn send_error(provider: &str, e: &reqwest::Error) -> V1Error {
     if e.is_timeout() {
         V1Error::upstream(
             StatusCode::GATEWAY_TIMEOUT,

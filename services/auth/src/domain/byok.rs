@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use codex_central_common::crypto::{Keyring, Secret};
+use codex_central_common::ttl_cache::TtlCache;
 use codex_central_store::audit::{self, NewAuditEvent};
 use codex_central_store::entities::byok_keys::Model;
 use codex_central_store::{Store, byok_keys, now_ms, upstreams};
@@ -27,10 +28,15 @@ pub struct Listed {
     pub status: KeyStatus,
 }
 
+/// A key set or deleted through another replica is seen within this long.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct Byok {
     store: Store,
     keyring: Arc<Keyring>,
+    /// (user, provider) -> the usable key, or `None` for "use the shared key".
+    cache: TtlCache<(String, String), Option<Secret<String>>>,
 }
 
 fn masked_suffix(key: &str) -> String {
@@ -47,7 +53,11 @@ fn masked_suffix(key: &str) -> String {
 
 impl Byok {
     pub fn new(store: Store, keyring: Arc<Keyring>) -> Self {
-        Byok { store, keyring }
+        Byok {
+            store,
+            keyring,
+            cache: TtlCache::new(CACHE_TTL, 10_000),
+        }
     }
 
     async fn record(&self, actor: &Actor, action: &str, provider: &str) -> Result<()> {
@@ -93,6 +103,7 @@ impl Byok {
             updated_at: now,
         };
         byok_keys::upsert(&self.store, row).await?;
+        self.forget(&actor.principal.id, provider);
         self.record(actor, "byok.set", provider).await?;
         let row = byok_keys::get(&self.store, &actor.principal.id, provider)
             .await?
@@ -120,6 +131,7 @@ impl Byok {
 
     pub async fn delete(&self, actor: &Actor, provider: &str) -> Result<()> {
         let provider = provider.trim();
+        self.forget(&actor.principal.id, provider);
         if !byok_keys::delete(&self.store, &actor.principal.id, provider).await? {
             return Err(Error::Store(codex_central_store::Error::NotFound(format!(
                 "you have no key for provider {provider:?}"
@@ -133,15 +145,26 @@ impl Byok {
         if user_id.is_empty() {
             return Ok(None);
         }
-        let Some(row) = byok_keys::get(&self.store, user_id, provider).await? else {
-            return Ok(None);
-        };
-        match self.keyring.decrypt_string(&row.ciphertext) {
-            Ok(key) => Ok(Some(Secret::new(key))),
-            Err(e) => {
-                tracing::warn!(user = user_id, provider, error = %e, "BYOK key does not decrypt; using the shared key");
-                Ok(None)
-            }
+        let cache_key = (user_id.to_string(), provider.to_string());
+        if let Some(hit) = self.cache.get(&cache_key) {
+            return Ok(hit);
         }
+        let found = match byok_keys::get(&self.store, user_id, provider).await? {
+            None => None,
+            Some(row) => match self.keyring.decrypt_string(&row.ciphertext) {
+                Ok(key) => Some(Secret::new(key)),
+                Err(e) => {
+                    tracing::warn!(user = user_id, provider, error = %e, "BYOK key does not decrypt; using the shared key");
+                    None
+                }
+            },
+        };
+        self.cache.insert(cache_key, found.clone());
+        Ok(found)
+    }
+
+    fn forget(&self, user_id: &str, provider: &str) {
+        self.cache
+            .remove(&(user_id.to_string(), provider.to_string()));
     }
 }
