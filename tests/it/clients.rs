@@ -63,6 +63,9 @@ fn response_object(status: &str) -> Value {
 
 async fn upstream_responses(body: String) -> axum::response::Response {
     let doc: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    if doc["model"] == "up-cx" {
+        return responses_for_chat_clients(&doc);
+    }
     if doc["stream"] != true {
         return axum::Json(response_object("completed")).into_response();
     }
@@ -81,8 +84,72 @@ async fn upstream_responses(body: String) -> axum::response::Response {
     )
 }
 
+/// What a Responses upstream answers the SDK's Chat checks with (reached through translation).
+fn responses_for_chat_clients(doc: &Value) -> axum::response::Response {
+    let usage = json!({"input_tokens": 5, "output_tokens": 4, "total_tokens": 9,
+                       "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}});
+    if doc["stream"] != true {
+        let call = json!({"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather",
+                          "arguments": "{\"city\":\"Paris\"}", "status": "completed"});
+        return axum::Json(json!({"id": "resp_9", "object": "response", "created_at": 1_700_000_000,
+                                 "status": "completed", "model": "up-cx", "output": [call], "usage": usage}))
+        .into_response();
+    }
+    let message = json!({"type": "message", "id": "msg_9", "status": "completed", "role": "assistant",
+                         "content": [{"type": "output_text", "text": "It is sunny", "annotations": []}]});
+    let delta = |seq: u32, d: &str| {
+        json!({"type": "response.output_text.delta", "sequence_number": seq,
+        "item_id": "msg_9", "output_index": 0, "content_index": 0, "delta": d})
+    };
+    sse(
+        &[
+            json!({"type": "response.created", "sequence_number": 0, "response": {"id": "resp_9", "status": "in_progress", "output": []}}),
+            json!({"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
+                   "item": {"type": "message", "id": "msg_9", "role": "assistant", "status": "in_progress", "content": []}}),
+            delta(2, "It is"),
+            delta(3, " sunny"),
+            json!({"type": "response.completed", "sequence_number": 4,
+                   "response": {"id": "resp_9", "status": "completed", "output": [message], "usage": usage}}),
+        ],
+        false,
+    )
+}
+
+/// What a Chat upstream answers the SDK's Responses checks with (reached through translation).
+fn chat_for_responses_clients(doc: &Value) -> axum::response::Response {
+    let usage = json!({"prompt_tokens": 12, "completion_tokens": 2, "total_tokens": 14});
+    if doc["stream"] != true {
+        return axum::Json(json!({
+            "id": "chatcmpl-3", "object": "chat.completion", "created": 1_700_000_000, "model": "up-rx",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hello there"}}],
+            "usage": usage
+        }))
+        .into_response();
+    }
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-4", "object": "chat.completion.chunk",
+        "created": 1_700_000_000, "model": "up-rx", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    sse(
+        &[
+            chunk(
+                json!({"role": "assistant", "content": "Hello"}),
+                Value::Null,
+            ),
+            chunk(json!({"content": " there"}), Value::Null),
+            chunk(json!({}), json!("stop")),
+            json!({"id": "chatcmpl-4", "object": "chat.completion.chunk", "created": 1_700_000_000,
+                   "model": "up-rx", "choices": [], "usage": usage}),
+        ],
+        true,
+    )
+}
+
 async fn upstream_chat(body: String) -> axum::response::Response {
     let doc: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    if doc["model"] == "up-rx" {
+        return chat_for_responses_clients(&doc);
+    }
     let usage = json!({"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9});
     if doc["stream"] != true {
         return axum::Json(json!({
@@ -137,9 +204,12 @@ async fn openai_python_sdk() {
         return;
     };
     let admin = admin_token(&srv).await;
+    // Same-API providers, then crossed ones that the gateway translates for.
     for (name, wire, model, up) in [
         ("resp", "responses", "r-model", "up-r"),
         ("chat", "chat", "c-model", "up-c"),
+        ("x-chat", "chat", "rx-model", "up-rx"),
+        ("x-resp", "responses", "cx-model", "up-cx"),
     ] {
         let res = srv
             .post("/api/v1/providers")
@@ -151,23 +221,25 @@ async fn openai_python_sdk() {
             .unwrap();
         assert_eq!(res.status(), 201);
     }
-    let out = tokio::process::Command::new(python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/clients/openai_sdk.py"
-        ))
-        .env("CC_BASE", &srv.url)
-        .env("CC_KEY", &admin)
-        .env("CC_RESPONSES_MODEL", "r-model")
-        .env("CC_CHAT_MODEL", "c-model")
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "SDK checks failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("all ok"), "{stdout}");
+    for (responses_model, chat_model) in [("r-model", "c-model"), ("rx-model", "cx-model")] {
+        let out = tokio::process::Command::new(&python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/clients/openai_sdk.py"
+            ))
+            .env("CC_BASE", &srv.url)
+            .env("CC_KEY", &admin)
+            .env("CC_RESPONSES_MODEL", responses_model)
+            .env("CC_CHAT_MODEL", chat_model)
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "SDK checks failed for {responses_model}/{chat_model}:\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains("all ok"), "{stdout}");
+    }
 }

@@ -11,6 +11,7 @@ mod codex_cli;
 mod distribution;
 mod fleet;
 mod fleet_grpc;
+mod gateway_translate;
 mod gateway_v1;
 mod grpc;
 mod otlp;
