@@ -100,6 +100,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                     auth_mode_on: config.auth_mode_on,
                     internal_secret: internal_secret.clone(),
                     trusted_proxies: trusted.clone(),
+                    admin_requires_client_cert: config.admin_requires_client_cert,
                     hosts: None,
                 },
             )?;
@@ -108,7 +109,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                 .seed_presets()
                 .await
                 .context("cannot seed the upstream provider presets")?;
-            background.push(services::spawn_health_monitor(store.clone(), built.health));
+            background.push(services::spawn_health_monitor(store.clone(), built.health).await);
             background.push(built.host_auth.spawn_flusher());
             background.push(codex_central_fleet::domain::prune::spawn_pruner(
                 store.clone(),
@@ -143,6 +144,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
         clients,
         config.auth_mode_on,
         config.cookie_secure,
+        config.admin_requires_client_cert,
         trusted.clone(),
         local,
         upstreams,

@@ -65,6 +65,9 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (behind a TLS-terminating proxy).
     #[arg(long)]
     pub cookie_secure: bool,
+    /// Admin access also needs a verified TLS client certificate.
+    #[arg(long)]
+    pub admin_requires_client_cert: bool,
     /// Comma-separated CIDRs.
     #[arg(long)]
     pub trusted_proxies: Option<String>,
@@ -190,6 +193,7 @@ impl ServeArgs {
             auth_mode: self.auth_mode.clone(),
             allow_open_network: self.allow_open_network.then_some(true),
             cookie_secure: self.cookie_secure.then_some(true),
+            admin_requires_client_cert: self.admin_requires_client_cert.then_some(true),
             trusted_proxies: self.trusted_proxies.as_deref().map(config::split_list),
             cors_origins: self.cors_origins.as_deref().map(config::split_list),
             tls_cert: self.tls_cert.clone(),

@@ -40,6 +40,7 @@ pub struct Layer {
     pub auth_mode: Option<String>,
     pub allow_open_network: Option<bool>,
     pub cookie_secure: Option<bool>,
+    pub admin_requires_client_cert: Option<bool>,
     pub trusted_proxies: Option<Vec<String>>,
     pub cors_origins: Option<Vec<String>>,
     pub tls_cert: Option<PathBuf>,
@@ -125,6 +126,12 @@ pub const KEYS: &[KeyDoc] = &[
         flag: Some("--cookie-secure"),
         default: "true with TLS, else false",
         doc: "Mark the session cookie `Secure` (set it when a TLS-terminating proxy serves this plain-HTTP server).",
+    },
+    KeyDoc {
+        key: "admin_requires_client_cert",
+        flag: Some("--admin-requires-client-cert"),
+        default: "false",
+        doc: "Admin access also needs a verified TLS client certificate (`client_ca`), or a trusted proxy's `X-mTLS-Present`/`X-SSL-Client-Verify` header.",
     },
     KeyDoc {
         key: "trusted_proxies",
@@ -281,6 +288,7 @@ impl Layer {
             auth_mode: get("auth_mode"),
             allow_open_network: bool_of("allow_open_network")?,
             cookie_secure: bool_of("cookie_secure")?,
+            admin_requires_client_cert: bool_of("admin_requires_client_cert")?,
             trusted_proxies: list_of("trusted_proxies"),
             cors_origins: list_of("cors_origins"),
             tls_cert: path_of("tls_cert"),
@@ -345,6 +353,9 @@ impl Layer {
             auth_mode: self.auth_mode.or(lower.auth_mode),
             allow_open_network: self.allow_open_network.or(lower.allow_open_network),
             cookie_secure: self.cookie_secure.or(lower.cookie_secure),
+            admin_requires_client_cert: self
+                .admin_requires_client_cert
+                .or(lower.admin_requires_client_cert),
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
             cors_origins: self.cors_origins.or(lower.cors_origins),
             tls_cert: self.tls_cert.or(lower.tls_cert),
@@ -435,6 +446,8 @@ pub struct Config {
     pub auth_mode_on: bool,
     /// The session cookie carries `Secure`.
     pub cookie_secure: bool,
+    /// Admin principals count as admins only on connections with a verified client certificate.
+    pub admin_requires_client_cert: bool,
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
     pub tls: Option<Tls>,
@@ -625,6 +638,15 @@ impl Config {
                 Ok(text)
             })
             .transpose()?;
+        let admin_requires_client_cert = layer.admin_requires_client_cert.unwrap_or(false);
+        let can_verify =
+            tls.as_ref().is_some_and(|t| t.client_ca.is_some()) || !trusted_proxies.is_empty();
+        if admin_requires_client_cert && !can_verify {
+            return Err(invalid(
+                "admin_requires_client_cert",
+                "nothing could verify a client certificate: set client_ca (with TLS) or trusted_proxies (a proxy that verifies them)",
+            ));
+        }
         Ok(Config {
             bind,
             data_dir,
@@ -632,6 +654,7 @@ impl Config {
             public_url,
             auth_mode_on,
             cookie_secure: layer.cookie_secure.unwrap_or(tls.is_some()),
+            admin_requires_client_cert,
             trusted_proxies,
             cors_origins: layer.cors_origins.unwrap_or_default(),
             tls,
@@ -787,6 +810,25 @@ mod tests {
             ..off
         };
         assert!(!Config::resolve(allowed).unwrap().auth_mode_on);
+    }
+
+    #[test]
+    fn admin_client_certs_need_something_to_verify_them() {
+        let wanted = Layer {
+            admin_requires_client_cert: Some(true),
+            ..Default::default()
+        };
+        let err = Config::resolve(wanted.clone()).unwrap_err().to_string();
+        assert!(err.contains("admin_requires_client_cert"), "{err}");
+        let behind_proxy = Layer {
+            trusted_proxies: Some(vec!["10.0.0.0/8".into()]),
+            ..wanted
+        };
+        assert!(
+            Config::resolve(behind_proxy)
+                .unwrap()
+                .admin_requires_client_cert
+        );
     }
 
     #[test]

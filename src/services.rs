@@ -189,44 +189,51 @@ pub fn external(channel: GrpcChannel, cors_origins: &[String]) -> GrpcChannel {
 }
 
 /// Keeps the health status in step with the database: SERVING while it answers and every
-/// migration is applied, NOT_SERVING otherwise, so `/readyz` and gRPC health say the same.
-pub fn spawn_health_monitor(store: Store, health: HealthReporter) -> tokio::task::JoinHandle<()> {
+/// migration is applied, NOT_SERVING otherwise, so `/readyz` and gRPC health say the same. The
+/// first status is set before this returns, so a client never sees "service not registered".
+pub async fn spawn_health_monitor(
+    store: Store,
+    health: HealthReporter,
+) -> tokio::task::JoinHandle<()> {
+    let mut last = report_health(&store, &health, None).await;
     tokio::spawn(async move {
-        let mut last: Option<bool> = None;
         loop {
-            let (open, idle) = store.pool_stats();
-            metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(open));
-            metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
-            let ready = match store.ping().await {
-                Ok(()) => store
-                    .pending_migrations()
-                    .await
-                    .map(|p| p.is_empty())
-                    .unwrap_or(false),
-                Err(_) => false,
-            };
-            if last != Some(ready) {
-                let status = if ready {
-                    ServingStatus::Serving
-                } else {
-                    ServingStatus::NotServing
-                };
-                if !ready {
-                    tracing::warn!(
-                        "database unreachable or migrations pending: reporting NOT_SERVING"
-                    );
-                } else if last.is_some() {
-                    tracing::info!("database reachable again: reporting SERVING");
-                }
-                health.set_service_status("", status).await;
-                for name in SERVICE_NAMES {
-                    health.set_service_status(name, status).await;
-                }
-                last = Some(ready);
-            }
             tokio::time::sleep(Duration::from_secs(1)).await;
+            last = report_health(&store, &health, last).await;
         }
     })
+}
+
+/// One health check; the status is written only when it changed from `last`.
+async fn report_health(store: &Store, health: &HealthReporter, last: Option<bool>) -> Option<bool> {
+    let (open, idle) = store.pool_stats();
+    metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(open));
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
+    let ready = match store.ping().await {
+        Ok(()) => store
+            .pending_migrations()
+            .await
+            .map(|p| p.is_empty())
+            .unwrap_or(false),
+        Err(_) => false,
+    };
+    if last != Some(ready) {
+        let status = if ready {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        if !ready {
+            tracing::warn!("database unreachable or migrations pending: reporting NOT_SERVING");
+        } else if last.is_some() {
+            tracing::info!("database reachable again: reporting SERVING");
+        }
+        health.set_service_status("", status).await;
+        for name in SERVICE_NAMES {
+            health.set_service_status(name, status).await;
+        }
+    }
+    Some(ready)
 }
 
 /// Host keys on gRPC, judged by the fleet service's host authentication.

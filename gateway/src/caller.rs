@@ -65,7 +65,10 @@ pub async fn session_of(
     let proto = res
         .principal
         .ok_or_else(|| ApiError::from(tonic::Status::internal("session without principal")))?;
-    let principal = Principal::from_proto(&proto).map_err(tonic::Status::from)?;
+    let mut principal = Principal::from_proto(&proto).map_err(tonic::Status::from)?;
+    if !admin_allowed(parts, state) {
+        principal = principal.without_admin();
+    }
     Ok(Some((
         principal,
         SessionCredential {
@@ -139,49 +142,67 @@ impl FromRequestParts<GatewayState> for Caller {
         parts: &mut Parts,
         state: &GatewayState,
     ) -> Result<Self, Self::Rejection> {
-        let client_ip = client_ip(parts, state);
-        let principal = match bearer(&parts.headers) {
-            Some(credential) => {
-                let mut req = tonic::Request::new(AuthenticateRequest { credential });
-                attach(&mut req, state, None, client_ip);
-                let res = state.clients().auth().authenticate(req).await?;
-                let proto = res.into_inner().principal.ok_or_else(|| {
-                    ApiError::from(tonic::Status::internal(
-                        "authenticate returned no principal",
-                    ))
-                })?;
-                Some(Principal::from_proto(&proto).map_err(tonic::Status::from)?)
-            }
-            None if !state.auth_mode_on() => Some(Principal::local_admin()),
-            None => match session_of(parts, state).await? {
-                Some((principal, session)) => {
-                    // A cookie rides along on cross-site requests; the CSRF header cannot.
-                    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-                    let presented = parts
-                        .headers
-                        .get(CSRF_HEADER)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    if !safe && !csrf_matches(&session, presented) {
-                        return Err(ApiError::new(
-                            StatusCode::FORBIDDEN,
-                            "csrf_failed",
-                            "Missing or invalid CSRF token: send the X-CSRF-Token header",
-                        ));
-                    }
-                    return Ok(Caller {
-                        principal: Some(principal),
-                        client_ip,
-                        session: Some(session),
-                    });
-                }
-                None => None,
-            },
-        };
-        Ok(Caller {
-            principal,
-            client_ip,
-            session: None,
-        })
+        let mut caller = resolve(parts, state).await?;
+        if !admin_allowed(parts, state) {
+            caller.principal = caller.principal.map(Principal::without_admin);
+        }
+        Ok(caller)
     }
+}
+
+/// With `admin_requires_client_cert`, admin rights need a verified client certificate on the
+/// connection (or a trusted proxy's word for one).
+fn admin_allowed(parts: &Parts, state: &GatewayState) -> bool {
+    !state.admin_requires_client_cert()
+        || state
+            .trusted_proxies()
+            .client_cert_verified(parts.extensions.get::<PeerInfo>(), &parts.headers)
+}
+
+/// The caller as the credential says, before the client-certificate rule.
+async fn resolve(parts: &mut Parts, state: &GatewayState) -> Result<Caller, ApiError> {
+    let client_ip = client_ip(parts, state);
+    let principal = match bearer(&parts.headers) {
+        Some(credential) => {
+            let mut req = tonic::Request::new(AuthenticateRequest { credential });
+            attach(&mut req, state, None, client_ip);
+            let res = state.clients().auth().authenticate(req).await?;
+            let proto = res.into_inner().principal.ok_or_else(|| {
+                ApiError::from(tonic::Status::internal(
+                    "authenticate returned no principal",
+                ))
+            })?;
+            Some(Principal::from_proto(&proto).map_err(tonic::Status::from)?)
+        }
+        None if !state.auth_mode_on() => Some(Principal::local_admin()),
+        None => match session_of(parts, state).await? {
+            Some((principal, session)) => {
+                // A cookie rides along on cross-site requests; the CSRF header cannot.
+                let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                let presented = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                if !safe && !csrf_matches(&session, presented) {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "csrf_failed",
+                        "Missing or invalid CSRF token: send the X-CSRF-Token header",
+                    ));
+                }
+                return Ok(Caller {
+                    principal: Some(principal),
+                    client_ip,
+                    session: Some(session),
+                });
+            }
+            None => None,
+        },
+    };
+    Ok(Caller {
+        principal,
+        client_ip,
+        session: None,
+    })
 }

@@ -40,6 +40,7 @@ struct Inner {
     clients: clients::ServiceClients,
     auth_mode_on: bool,
     cookie_secure: bool,
+    admin_requires_client_cert: bool,
     trusted_proxies: TrustedProxies,
     policy_cache: host_api::PolicyCache,
     local: Option<local::LocalServices>,
@@ -51,6 +52,7 @@ impl GatewayState {
         clients: clients::ServiceClients,
         auth_mode_on: bool,
         cookie_secure: bool,
+        admin_requires_client_cert: bool,
         trusted_proxies: TrustedProxies,
         local: Option<local::LocalServices>,
         upstreams: v1::UpstreamClients,
@@ -60,6 +62,7 @@ impl GatewayState {
                 clients,
                 auth_mode_on,
                 cookie_secure,
+                admin_requires_client_cert,
                 trusted_proxies,
                 policy_cache: host_api::PolicyCache::default(),
                 local,
@@ -83,6 +86,10 @@ impl GatewayState {
 
     pub fn auth_mode_on(&self) -> bool {
         self.inner.auth_mode_on
+    }
+
+    pub fn admin_requires_client_cert(&self) -> bool {
+        self.inner.admin_requires_client_cert
     }
 
     /// Whether the session cookie is marked `Secure` (TLS, or `cookie_secure`).

@@ -47,6 +47,8 @@ pub struct AuthnConfig {
     /// Shared by gateway and services; in one process it is random per start.
     pub internal_secret: Secret<String>,
     pub trusted_proxies: TrustedProxies,
+    /// Admin principals count as admins only on connections with a verified client certificate.
+    pub admin_requires_client_cert: bool,
     /// Judges host keys presented straight to gRPC (the fleet service owns hosts).
     pub hosts: Option<Arc<dyn HostCredentials>>,
 }
@@ -189,6 +191,18 @@ impl State {
             None if !self.config.auth_mode_on => Some(Principal::local_admin()),
             None if public => None,
             None => return Err(Status::unauthenticated("authentication required")),
+        };
+        let principal = match principal {
+            Some(p)
+                if self.config.admin_requires_client_cert
+                    && !self.config.trusted_proxies.client_cert_verified(
+                        req.extensions().get::<PeerInfo>(),
+                        req.headers(),
+                    ) =>
+            {
+                Some(p.without_admin())
+            }
+            other => other,
         };
         Ok(CallContext {
             principal,

@@ -34,6 +34,29 @@ impl TrustedProxies {
         self.nets.is_empty()
     }
 
+    /// Whether the request's connection carries a verified client certificate: verified by our
+    /// own TLS listener, or vouched for by a trusted proxy that terminated TLS (its
+    /// `X-mTLS-Present: true` or nginx's `X-SSL-Client-Verify: SUCCESS`). The headers of any
+    /// other peer are ignored: anyone can send them.
+    pub fn client_cert_verified(&self, peer: Option<&PeerInfo>, headers: &HeaderMap) -> bool {
+        let Some(peer) = peer else {
+            return false;
+        };
+        if peer.client_cert_verified {
+            return true;
+        }
+        if !self.contains(peer.remote.ip()) {
+            return false;
+        }
+        let says = |name: &str, yes: &[&str]| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| yes.iter().any(|y| v.trim().eq_ignore_ascii_case(y)))
+        };
+        says("x-mtls-present", &["true", "1", "yes"]) || says("x-ssl-client-verify", &["success"])
+    }
+
     /// The client's address for a request whose socket peer is `peer`.
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let peer = canonical(peer);

@@ -41,6 +41,15 @@ impl Principal {
         }
     }
 
+    /// The same principal without admin rights (admin access needs a client certificate this
+    /// connection lacks).
+    pub fn without_admin(mut self) -> Self {
+        if self.role == Role::Admin {
+            self.role = Role::Member;
+        }
+        self
+    }
+
     /// How the principal appears in audit rows: `<kind>:<id>`.
     pub fn audit_actor(&self) -> String {
         format!("{}:{}", self.kind_name(), self.id)
