@@ -109,6 +109,27 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                 .seed_presets()
                 .await
                 .context("cannot seed the upstream provider presets")?;
+            built
+                .oauth
+                .providers()
+                .apply_config(
+                    config
+                        .oauth_providers
+                        .iter()
+                        .map(|p| codex_central_auth::domain::oauth::Input {
+                            id: p.name.clone(),
+                            kind: p.kind.clone(),
+                            display_name: p.display_name.clone(),
+                            client_id: p.client_id.clone(),
+                            client_secret: p.client_secret.clone(),
+                            issuer_url: p.issuer_url.clone(),
+                            scopes: p.scopes.clone(),
+                            enabled: p.enabled,
+                        })
+                        .collect(),
+                )
+                .await
+                .context("cannot apply the oauth_providers of the config file")?;
             background.push(services::spawn_health_monitor(store.clone(), built.health).await);
             background.push(built.host_auth.spawn_flusher());
             background.push(codex_central_fleet::domain::prune::spawn_pruner(

@@ -62,6 +62,27 @@ pub struct Layer {
     pub codex_release_check_secs: Option<u64>,
     pub upstream_connect_timeout_secs: Option<u64>,
     pub upstream_idle_timeout_secs: Option<u64>,
+    pub oauth_providers: Option<Vec<OAuthProviderLayer>>,
+}
+
+/// A sign-in provider from the config file (`[[oauth_providers]]`), created or updated at start.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthProviderLayer {
+    pub name: String,
+    /// `github`, `gitee` or `oidc`.
+    pub kind: String,
+    #[serde(default)]
+    pub display_name: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    /// OIDC issuer; for GitHub/Gitee an optional base URL.
+    #[serde(default)]
+    pub issuer_url: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub enabled: Option<bool>,
 }
 
 /// Documentation of one key: its TOML name, environment variable, flag, default and meaning.
@@ -242,6 +263,12 @@ pub const KEYS: &[KeyDoc] = &[
         doc: "How long the `/v1` gateway waits to connect to an upstream provider (connection failures are retried twice).",
     },
     KeyDoc {
+        key: "oauth_providers",
+        flag: None,
+        default: "(none)",
+        doc: "Config file only: `[[oauth_providers]]` tables (`name`, `kind` github/gitee/oidc, `client_id`, `client_secret` or `client_secret_file`, `issuer_url`, `scopes`, `display_name`, `enabled`), created or updated at start.",
+    },
+    KeyDoc {
         key: "upstream_idle_timeout_secs",
         flag: None,
         default: "300",
@@ -328,6 +355,7 @@ impl Layer {
                     })
                 })
                 .transpose()?,
+            oauth_providers: None,
         })
     }
 
@@ -378,6 +406,7 @@ impl Layer {
             upstream_idle_timeout_secs: self
                 .upstream_idle_timeout_secs
                 .or(lower.upstream_idle_timeout_secs),
+            oauth_providers: self.oauth_providers.or(lower.oauth_providers),
             host_ca_file: self.host_ca_file.or(lower.host_ca_file),
             codex_release_url: self.codex_release_url.or(lower.codex_release_url),
             codex_release_check_secs: self
@@ -467,6 +496,21 @@ pub struct Config {
     pub codex_release_check: std::time::Duration,
     pub upstream_connect_timeout: std::time::Duration,
     pub upstream_idle_timeout: std::time::Duration,
+    /// Sign-in providers from the config file, secrets read.
+    pub oauth_providers: Vec<OAuthProviderConfig>,
+}
+
+/// A config-file sign-in provider with its secret loaded.
+#[derive(Debug, Clone)]
+pub struct OAuthProviderConfig {
+    pub name: String,
+    pub kind: String,
+    pub display_name: String,
+    pub client_id: String,
+    pub client_secret: Option<Secret<String>>,
+    pub issuer_url: String,
+    pub scopes: Vec<String>,
+    pub enabled: bool,
 }
 
 impl Config {
@@ -674,6 +718,7 @@ impl Config {
             upstream_idle_timeout: std::time::Duration::from_secs(
                 layer.upstream_idle_timeout_secs.unwrap_or(300).max(1),
             ),
+            oauth_providers: oauth_providers(layer.oauth_providers.unwrap_or_default())?,
             codex_release_check: std::time::Duration::from_secs(
                 layer.codex_release_check_secs.unwrap_or(10_800).max(60),
             ),
@@ -714,6 +759,50 @@ fn read_secret_file(key: &str, path: &Path) -> Result<String, ConfigError> {
         return Err(invalid(key, format!("{} is empty", path.display())));
     }
     Ok(value)
+}
+
+fn oauth_providers(
+    layers: Vec<OAuthProviderLayer>,
+) -> Result<Vec<OAuthProviderConfig>, ConfigError> {
+    layers
+        .into_iter()
+        .map(|p| {
+            let client_secret = match (p.client_secret, p.client_secret_file) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        "oauth_providers",
+                        format!(
+                            "{}: set client_secret or client_secret_file, not both",
+                            p.name
+                        ),
+                    ));
+                }
+                (Some(s), None) => Some(Secret::new(s)),
+                (None, Some(path)) => Some(Secret::new(
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| {
+                            invalid(
+                                "oauth_providers",
+                                format!("{}: cannot read {}: {e}", p.name, path.display()),
+                            )
+                        })?
+                        .trim()
+                        .to_string(),
+                )),
+                (None, None) => None,
+            };
+            Ok(OAuthProviderConfig {
+                name: p.name,
+                kind: p.kind,
+                display_name: p.display_name,
+                client_id: p.client_id,
+                client_secret,
+                issuer_url: p.issuer_url,
+                scopes: p.scopes,
+                enabled: p.enabled.unwrap_or(true),
+            })
+        })
+        .collect()
 }
 
 /// The README's configuration table, generated from [`KEYS`].

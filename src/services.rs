@@ -61,6 +61,8 @@ pub struct Services {
     pub providers: Providers,
     /// The same service objects, for the gateway's direct calls in this process.
     pub local: LocalServices,
+    /// Sign-in providers; the caller applies the config file's and prunes login states.
+    pub oauth: codex_central_auth::domain::oauth::OAuth,
 }
 
 pub fn build(
@@ -106,11 +108,14 @@ pub fn build(
     );
     let providers = Providers::new(store.clone(), keyring.clone());
     let vault = Vault::new(store.clone(), keyring);
+    let oauth =
+        codex_central_auth::domain::oauth::OAuth::new(store.clone(), vault.keyring(), public_url)?;
     let auth = Arc::new(AuthGrpc::new(
         authenticator.clone(),
         auth_mode_on,
         vault,
         store.clone(),
+        oauth.clone(),
     ));
     let fleet = Arc::new(FleetGrpc::new(
         store.clone(),
@@ -143,6 +148,7 @@ pub fn build(
         host_auth,
         releases,
         providers,
+        oauth,
         local: LocalServices {
             fleet,
             auth,

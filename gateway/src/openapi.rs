@@ -160,6 +160,48 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/oauth/providers",
+        Access::Admin,
+        "Sign-in providers (GitHub, Gitee, OpenID Connect) with their callback URLs; secrets are never returned.",
+    ),
+    op(
+        "post",
+        "/api/v1/oauth/providers",
+        Access::Admin,
+        "Add a sign-in provider {name, kind: github|gitee|oidc, client_id, client_secret, issuer_url (OIDC issuer, or a GitHub Enterprise / Gitee base URL), scopes?, display_name?, enabled?}.",
+    ),
+    op(
+        "get",
+        "/api/v1/oauth/providers/{name}",
+        Access::Admin,
+        "One sign-in provider.",
+    ),
+    op(
+        "put",
+        "/api/v1/oauth/providers/{name}",
+        Access::Admin,
+        "Edit a sign-in provider; absent fields and a blank client_secret keep their values.",
+    ),
+    op(
+        "delete",
+        "/api/v1/oauth/providers/{name}",
+        Access::Admin,
+        "Remove a sign-in provider.",
+    ),
+    op(
+        "get",
+        "/api/v1/account/links",
+        Access::Member,
+        "The caller's linked sign-in accounts.",
+    ),
+    op(
+        "delete",
+        "/api/v1/account/links/{provider}",
+        Access::Member,
+        "Unlink a sign-in account (never the last way to sign in: 409).",
+    ),
+    op(
+        "get",
         "/api/v1/settings/registration",
         Access::Admin,
         "Whether open registration is on.",

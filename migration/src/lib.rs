@@ -19,6 +19,7 @@ mod m0008_proxy_requests;
 mod m0009_rate_windows;
 mod m0010_users;
 mod m0011_sessions_tokens_byok;
+mod m0012_oauth;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_rate_windows::Migration),
             Box::new(m0010_users::Migration),
             Box::new(m0011_sessions_tokens_byok::Migration),
+            Box::new(m0012_oauth::Migration),
         ]
     }
 }

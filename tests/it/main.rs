@@ -14,6 +14,7 @@ mod fleet_grpc;
 mod gateway_translate;
 mod gateway_v1;
 mod grpc;
+mod oauth;
 mod otlp;
 mod rest;
 mod split;

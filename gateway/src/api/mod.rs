@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 pub(crate) mod hosts;
+mod oauth;
 mod overview;
 mod policy;
 mod providers;
@@ -35,6 +36,16 @@ pub fn router() -> Router<GatewayState> {
         .route(
             "/api/v1/account/byok/{provider}",
             put(account::set_byok).delete(account::delete_byok),
+        )
+        .route("/api/v1/account/links", get(oauth::links))
+        .route("/api/v1/account/links/{provider}", delete(oauth::unlink))
+        .route(
+            "/api/v1/oauth/providers",
+            get(oauth::list).post(oauth::create),
+        )
+        .route(
+            "/api/v1/oauth/providers/{name}",
+            get(oauth::get).put(oauth::update).delete(oauth::delete),
         )
         .route(
             "/api/v1/settings/registration",

@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use codex_central_common::Principal;
 use codex_central_proto::auth::v1::{
     ByokKeyStatus, ChangePasswordRequest, CreatePersonalTokenRequest, DeleteByokKeyRequest,
-    ListByokKeysRequest, ListPersonalTokensRequest, PersonalTokenStatus,
-    RevokePersonalTokenRequest, SetByokKeyRequest,
+    ListByokKeysRequest, ListLinkedIdentitiesRequest, ListLoginProvidersRequest,
+    ListPersonalTokensRequest, PersonalTokenStatus, RevokePersonalTokenRequest, SetByokKeyRequest,
+    UnlinkIdentityRequest,
 };
 use serde::Deserialize;
 
@@ -31,6 +32,8 @@ fn flash_text(code: &str) -> Option<&'static str> {
         "key-saved" => "Key saved. It is stored encrypted and never shown again.",
         "key-deleted" => "Key deleted.",
         "password" => "Password changed.",
+        "linked" => "Account linked: you can now sign in with it.",
+        "unlinked" => "Account unlinked.",
         _ => return None,
     })
 }
@@ -98,6 +101,20 @@ async fn render(
         .await?
         .into_inner()
         .keys;
+    let identities = state
+        .clients()
+        .auth()
+        .list_linked_identities(caller.request(state, ListLinkedIdentitiesRequest {}))
+        .await?
+        .into_inner()
+        .identities;
+    let providers = state
+        .clients()
+        .auth()
+        .list_login_providers(caller.request(state, ListLoginProvidersRequest {}))
+        .await?
+        .into_inner()
+        .providers;
     let csrf_field = format!(
         r#"<input type="hidden" name="csrf_token" value="{}">"#,
         esc(csrf)
@@ -147,6 +164,30 @@ async fn render(
     if keys.is_empty() {
         key_rows = r#"<tr><td colspan="5" class="muted">No keys of your own: requests use the shared keys.</td></tr>"#.into();
     }
+    let mut link_rows = String::new();
+    for i in &identities {
+        link_rows.push_str(&format!(
+            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td><form class="inline" method="post" action="/admin/account/links/{}/unlink">{csrf_field}<button class="link" type="submit">Unlink</button></form></td></tr>"#,
+            esc(&i.provider_id),
+            esc(&i.display),
+            when(i.linked_at.as_ref()),
+            esc(&i.id),
+        ));
+    }
+    if identities.is_empty() {
+        link_rows = r#"<tr><td colspan="4" class="muted">No linked accounts.</td></tr>"#.into();
+    }
+    let mut link_buttons = String::new();
+    for p in providers
+        .iter()
+        .filter(|p| !identities.iter().any(|i| i.provider_id == p.id))
+    {
+        link_buttons.push_str(&format!(
+            r#"<form class="inline" method="post" action="/oauth/start/{}">{csrf_field}<button type="submit">Link {}</button></form> "#,
+            esc(&p.id),
+            esc(&p.display_name)
+        ));
+    }
     let body = format!(
         r#"{secret_html}<div class="card"><h1>{name}</h1><p class="muted">Role: {role}</p></div>
 <div class="card"><h2>Personal API tokens</h2><p class="muted">Use a token as <code>Authorization: Bearer m2c_…</code> for <code>/v1</code> (Codex, OpenAI SDKs) and the REST API.</p>
@@ -155,6 +196,8 @@ async fn render(
 <div class="card"><h2>Your upstream keys</h2><p class="muted">Keys you bring for an upstream provider are used for your requests instead of the shared key.</p>
 <table><thead><tr><th>Provider</th><th>Key</th><th>Updated</th><th>Status</th><th></th></tr></thead><tbody>{key_rows}</tbody></table>
 <form method="post" action="/admin/account/byok">{csrf_field}<div class="row"><div><label for="provider">Provider</label><input id="provider" name="provider" type="text" required maxlength="64"></div><div><label for="key">Key</label><input id="key" name="key" type="password" required autocomplete="off"></div></div><button type="submit">Save key</button></form></div>
+<div class="card"><h2>Linked sign-in accounts</h2>
+<table><thead><tr><th>Provider</th><th>Account</th><th>Linked</th><th></th></tr></thead><tbody>{link_rows}</tbody></table>{link_buttons}</div>
 <div class="card"><h2>Change password</h2><form method="post" action="/admin/account/password">{csrf_field}<label for="current_password">Current password</label><input id="current_password" name="current_password" type="password" autocomplete="current-password" required><label for="new_password">New password <span class="muted">(at least 8 characters)</span></label><input id="new_password" name="new_password" type="password" autocomplete="new-password" required minlength="8"><button type="submit">Change password</button></form></div>"#,
         name = esc(&principal.name),
         role = if principal.role == codex_central_common::Role::Admin {
@@ -358,6 +401,23 @@ pub async fn password(
             ))
             .await?;
         Ok(redirect("/admin/account?done=password"))
+    })
+    .await
+}
+
+pub async fn unlink(
+    State(state): State<GatewayState>,
+    Path(id): Path<String>,
+    parts: Parts,
+    RawBody(body): RawBody,
+) -> Response {
+    action(state, parts, &body, |state, caller, _| async move {
+        state
+            .clients()
+            .auth()
+            .unlink_identity(caller.request(&state, UnlinkIdentityRequest { id }))
+            .await?;
+        Ok(redirect("/admin/account?done=unlinked"))
     })
     .await
 }

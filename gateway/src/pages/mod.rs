@@ -4,6 +4,7 @@
 //! answers in the API envelope).
 
 mod account;
+mod oauth;
 mod signin;
 
 use axum::Router;
@@ -38,6 +39,12 @@ pub fn router() -> Router<GatewayState> {
             post(account::revoke_token),
         )
         .route("/admin/account/byok", post(account::set_byok))
+        .route("/admin/account/links/{id}/unlink", post(account::unlink))
+        .route(
+            "/oauth/start/{provider}",
+            get(oauth::start).post(oauth::start_link),
+        )
+        .route("/oauth/callback/{provider}", get(oauth::callback))
         .route(
             "/admin/account/byok/{provider}/delete",
             post(account::delete_byok),

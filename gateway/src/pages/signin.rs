@@ -274,7 +274,9 @@ fn login_form(
     username: &str,
     next: &str,
     register: bool,
+    providers: &[codex_central_proto::auth::v1::LoginProvider],
 ) -> Response {
+    let oauth = super::oauth::buttons(providers, next);
     let register = if register {
         r#"<p class="muted">No account? <a href="/admin/register">Create one</a>.</p>"#
     } else {
@@ -295,11 +297,28 @@ fn login_form(
 <form method="post" action="/admin/login"><input type="hidden" name="next" value="{}">
 <label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required value="{}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form>{register}</div>"#,
+<button type="submit">Sign in</button></form>{oauth}{register}</div>"#,
             esc(next),
             esc(username)
         ),
     )
+}
+
+/// The enabled OAuth/OIDC providers, for the sign-in buttons (none when unreachable).
+async fn login_providers(
+    state: &GatewayState,
+    parts: &Parts,
+) -> Vec<codex_central_proto::auth::v1::LoginProvider> {
+    state
+        .clients()
+        .auth()
+        .list_login_providers(Caller::anonymous(client_ip(parts, state)).request(
+            state,
+            codex_central_proto::auth::v1::ListLoginProvidersRequest {},
+        ))
+        .await
+        .map(|r| r.into_inner().providers)
+        .unwrap_or_default()
 }
 
 async fn registration_open(state: &GatewayState, parts: &Parts) -> bool {
@@ -332,7 +351,15 @@ pub async fn login_page(
         return Ok(redirect(&next));
     }
     let open = registration_open(&state, &parts).await;
-    Ok(login_form(StatusCode::OK, Notice::None, "", &next, open))
+    let providers = login_providers(&state, &parts).await;
+    Ok(login_form(
+        StatusCode::OK,
+        Notice::None,
+        "",
+        &next,
+        open,
+        &providers,
+    ))
 }
 
 pub async fn login(
@@ -343,7 +370,7 @@ pub async fn login(
     let json = wants_json(&parts.headers);
     let creds = match credentials(json, &body) {
         Ok(c) => c,
-        Err(e) => return failed(json, e, |s, n| login_form(s, n, "", "/admin/", false)),
+        Err(e) => return failed(json, e, |s, n| login_form(s, n, "", "/admin/", false, &[])),
     };
     let next = safe_next(creds.next.as_deref());
     if !state.auth_mode_on() {
@@ -375,9 +402,12 @@ pub async fn login(
                 Some(&next),
             )
         }
-        Err(status) => failed(json, ApiError::from(status), |s, n| {
-            login_form(s, n, &creds.username, &next, false)
-        }),
+        Err(status) => {
+            let providers = login_providers(&state, &parts).await;
+            failed(json, ApiError::from(status), |s, n| {
+                login_form(s, n, &creds.username, &next, false, &providers)
+            })
+        }
     }
 }
 

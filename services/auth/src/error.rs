@@ -12,6 +12,12 @@ pub enum Error {
     Unauthenticated(String),
     #[error("{0}")]
     PermissionDenied(String),
+    /// The request is well-formed but the state of things forbids it.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// A sign-in provider failed or answered something unusable.
+    #[error("{0}")]
+    Provider(String),
     /// Too many attempts: try again after this many seconds.
     #[error("{message}")]
     RateLimited {
@@ -31,6 +37,8 @@ impl From<Error> for Status {
             Error::InvalidArgument(msg) => Status::new(Code::InvalidArgument, msg),
             Error::Unauthenticated(msg) => Status::new(Code::Unauthenticated, msg),
             Error::PermissionDenied(msg) => Status::new(Code::PermissionDenied, msg),
+            Error::FailedPrecondition(msg) => Status::new(Code::FailedPrecondition, msg),
+            Error::Provider(msg) => Status::new(Code::Unavailable, msg),
             Error::RateLimited {
                 message,
                 retry_after_secs,

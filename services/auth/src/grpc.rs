@@ -25,6 +25,7 @@ fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
 pub struct AuthGrpc {
     pub(crate) authenticator: Authenticator,
     pub(crate) byok: crate::domain::byok::Byok,
+    pub(crate) oauth: crate::domain::oauth::OAuth,
     auth_mode_on: bool,
     vault: Vault,
     pub(crate) store: codex_central_store::Store,
@@ -36,9 +37,11 @@ impl AuthGrpc {
         auth_mode_on: bool,
         vault: Vault,
         store: codex_central_store::Store,
+        oauth: crate::domain::oauth::OAuth,
     ) -> Self {
         AuthGrpc {
             byok: crate::domain::byok::Byok::new(store.clone(), vault.keyring()),
+            oauth,
             authenticator,
             auth_mode_on,
             vault,
@@ -590,17 +593,77 @@ impl AuthService for AuthGrpc {
         self.do_resolve_byok_key(request).await
     }
 
+    async fn list_login_providers(
+        &self,
+        request: Request<ListLoginProvidersRequest>,
+    ) -> Result<Response<ListLoginProvidersResponse>, Status> {
+        self.do_list_login_providers(request).await
+    }
+
+    async fn list_o_auth_providers(
+        &self,
+        request: Request<ListOAuthProvidersRequest>,
+    ) -> Result<Response<ListOAuthProvidersResponse>, Status> {
+        self.do_list_o_auth_providers(request).await
+    }
+
+    async fn get_o_auth_provider(
+        &self,
+        request: Request<GetOAuthProviderRequest>,
+    ) -> Result<Response<GetOAuthProviderResponse>, Status> {
+        self.do_get_o_auth_provider(request).await
+    }
+
+    async fn create_o_auth_provider(
+        &self,
+        request: Request<CreateOAuthProviderRequest>,
+    ) -> Result<Response<CreateOAuthProviderResponse>, Status> {
+        self.do_create_o_auth_provider(request).await
+    }
+
+    async fn update_o_auth_provider(
+        &self,
+        request: Request<UpdateOAuthProviderRequest>,
+    ) -> Result<Response<UpdateOAuthProviderResponse>, Status> {
+        self.do_update_o_auth_provider(request).await
+    }
+
+    async fn delete_o_auth_provider(
+        &self,
+        request: Request<DeleteOAuthProviderRequest>,
+    ) -> Result<Response<DeleteOAuthProviderResponse>, Status> {
+        self.do_delete_o_auth_provider(request).await
+    }
+
+    async fn begin_o_auth_login(
+        &self,
+        request: Request<BeginOAuthLoginRequest>,
+    ) -> Result<Response<BeginOAuthLoginResponse>, Status> {
+        self.do_begin_o_auth_login(request).await
+    }
+
+    async fn complete_o_auth_login(
+        &self,
+        request: Request<CompleteOAuthLoginRequest>,
+    ) -> Result<Response<CompleteOAuthLoginResponse>, Status> {
+        self.do_complete_o_auth_login(request).await
+    }
+
+    async fn list_linked_identities(
+        &self,
+        request: Request<ListLinkedIdentitiesRequest>,
+    ) -> Result<Response<ListLinkedIdentitiesResponse>, Status> {
+        self.do_list_linked_identities(request).await
+    }
+
+    async fn unlink_identity(
+        &self,
+        request: Request<UnlinkIdentityRequest>,
+    ) -> Result<Response<UnlinkIdentityResponse>, Status> {
+        self.do_unlink_identity(request).await
+    }
+
     pending_rpcs! {
-        list_login_providers(ListLoginProvidersRequest) -> ListLoginProvidersResponse;
-        list_o_auth_providers(ListOAuthProvidersRequest) -> ListOAuthProvidersResponse;
-        get_o_auth_provider(GetOAuthProviderRequest) -> GetOAuthProviderResponse;
-        create_o_auth_provider(CreateOAuthProviderRequest) -> CreateOAuthProviderResponse;
-        update_o_auth_provider(UpdateOAuthProviderRequest) -> UpdateOAuthProviderResponse;
-        delete_o_auth_provider(DeleteOAuthProviderRequest) -> DeleteOAuthProviderResponse;
-        begin_o_auth_login(BeginOAuthLoginRequest) -> BeginOAuthLoginResponse;
-        complete_o_auth_login(CompleteOAuthLoginRequest) -> CompleteOAuthLoginResponse;
-        list_linked_identities(ListLinkedIdentitiesRequest) -> ListLinkedIdentitiesResponse;
-        unlink_identity(UnlinkIdentityRequest) -> UnlinkIdentityResponse;
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
         refresh_codex_auth(RefreshCodexAuthRequest) -> RefreshCodexAuthResponse;
         validate_codex_auth(ValidateCodexAuthRequest) -> ValidateCodexAuthResponse;

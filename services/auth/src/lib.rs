@@ -6,6 +6,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod grpc_accounts;
+mod grpc_oauth;
 mod grpc_users;
 pub mod layer;
 

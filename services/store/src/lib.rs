@@ -15,6 +15,7 @@ pub mod host_sync_states;
 pub mod host_users;
 pub mod hosts;
 pub mod leases;
+pub mod oauth;
 pub mod personal_tokens;
 pub mod proxy_requests;
 pub mod rate_windows;

@@ -5,6 +5,7 @@ pub mod authenticator;
 pub mod byok;
 pub mod canonical;
 pub mod codex_auth;
+pub mod oauth;
 pub mod personal_tokens;
 pub mod service_tokens;
 pub mod sessions;

@@ -113,16 +113,23 @@ pub async fn close(store: &Store, token: &str) -> Result<bool> {
     Ok(sessions::delete_by_digest(store, &token_digest(token.trim())).await?)
 }
 
-/// Deletes expired sessions every ten minutes on whichever replica holds the lease.
+/// Deletes expired sessions and sign-in states every ten minutes on whichever replica holds the lease.
 pub fn spawn_pruner(store: Store, holder: String) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             match leases::acquire(&store, PRUNE_LEASE, &holder, PRUNE_EVERY * 2).await {
-                Ok(true) => match sessions::prune_expired(&store, now_ms()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(count = n, "expired sessions pruned"),
-                    Err(e) => tracing::warn!(error = %e, "session pruning failed"),
-                },
+                Ok(true) => {
+                    match sessions::prune_expired(&store, now_ms()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(count = n, "expired sessions pruned"),
+                        Err(e) => tracing::warn!(error = %e, "session pruning failed"),
+                    }
+                    // Sign-ins that were started and never finished.
+                    if let Err(e) = codex_central_store::oauth::prune_states(&store, now_ms()).await
+                    {
+                        tracing::warn!(error = %e, "OAuth state pruning failed");
+                    }
+                }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "session prune lease unavailable"),
             }

@@ -207,6 +207,7 @@ pub async fn delete(store: &Store, actor: &Actor, id: &str) -> Result<()> {
     sessions::delete_all_for_user(store.db(), id).await?;
     personal_tokens::delete_all_for_user(store.db(), id).await?;
     byok_keys::delete_all_for_user(store.db(), id).await?;
+    codex_central_store::oauth::delete_identities_of(store.db(), id).await?;
     record(store, actor, "user.delete", &user).await
 }
 
