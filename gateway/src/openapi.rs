@@ -195,6 +195,12 @@ pub const OPERATIONS: &[Op] = &[
         "The caller's linked sign-in accounts.",
     ),
     op(
+        "get",
+        "/api/v1/account/links/{provider}",
+        Access::Member,
+        "The caller's link to one provider.",
+    ),
+    op(
         "delete",
         "/api/v1/account/links/{provider}",
         Access::Member,

@@ -25,6 +25,21 @@ struct Seen {
     bodies: Mutex<Vec<Value>>,
     auth: Mutex<Vec<String>>,
     release: Notify,
+    /// Models whose streamed answer was dropped before it ended (the connection went away).
+    abandoned: std::sync::Mutex<Vec<String>>,
+}
+
+/// Notes an answer as abandoned when its stream is dropped before the end.
+struct Abandon(Arc<Seen>, String, bool);
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        if !self.2
+            && let Ok(mut a) = self.0.abandoned.lock()
+        {
+            a.push(self.1.clone());
+        }
+    }
 }
 
 fn sse_body<S>(s: S) -> axum::response::Response
@@ -59,6 +74,15 @@ async fn chat_upstream(
             .to_string(),
     );
     let model = doc["model"].as_str().unwrap_or("").to_string();
+    if model == "up-500" {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(
+                json!({"error": {"message": "overloaded, try later", "type": "server_error"}}),
+            ),
+        )
+            .into_response();
+    }
     if model == "up-broken" {
         return (
             axum::http::StatusCode::BAD_REQUEST,
@@ -78,10 +102,14 @@ async fn chat_upstream(
         .into_response();
     }
     let seen = seen.clone();
-    let stream = futures::stream::unfold(0u8, move |step| {
+    let guard = Abandon(seen.clone(), model.clone(), false);
+    let stream = futures::stream::unfold((0u8, guard), move |(step, mut guard)| {
         let seen = seen.clone();
         let model = model.clone();
         async move {
+            if step == 4 {
+                guard.2 = true;
+            }
             let text = match (model.as_str(), step) {
                 (_, 0) => chat_chunk(json!({"role": "assistant", "reasoning_content": "Hmm."}), None),
                 ("up-hang", 1) => {
@@ -105,7 +133,7 @@ async fn chat_upstream(
                 (_, 4) => "data: [DONE]\n\n".to_string(),
                 _ => return None,
             };
-            Some((Ok(text), step + 1))
+            Some((Ok(text), (step + 1, guard)))
         }
     });
     sse_body(stream)
@@ -175,7 +203,8 @@ async fn add_providers(srv: &TestServer, admin: &str, chat: &str, resp: &str) {
                "models": [{"name": "m", "upstream": "up-m", "reasoning": true, "max_output_tokens": 1000},
                           {"name": "broken", "upstream": "up-broken"}, {"name": "hang", "upstream": "up-hang"},
                           {"name": "garbage", "upstream": "up-garbage"}, {"name": "error", "upstream": "up-error"},
-                          {"name": "cut", "upstream": "up-cut"}],
+                          {"name": "cut", "upstream": "up-cut"}, {"name": "down", "upstream": "up-500"},
+                          {"name": "leave", "upstream": "up-leave"}],
                "api_key": "sk-shared-chat"}),
         json!({"name": "respy", "kind": "openai", "base_url": resp, "wire_api": "responses",
                "models": [{"name": "r", "upstream": "up-r"}], "api_key": "sk-shared-resp"}),
@@ -324,6 +353,23 @@ async fn responses_clients_reach_chat_providers_and_back() {
             .as_str()
             .unwrap()
             .contains("max_tokens is too large"),
+        "{e}"
+    );
+    let res = v1(
+        "/v1/responses",
+        json!({"model": "down", "input": "x", "stream": true}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 503, "the upstream's status is kept");
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["type"], "upstream_error");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("overloaded"),
         "{e}"
     );
     for (model, needle) in [
@@ -632,6 +678,12 @@ async fn byok_keys_are_used_and_fall_back() {
     let admin = admin_token(&srv).await;
     add_providers(&srv, &admin, &chat, &resp).await;
     let session = sign_in(&srv, &admin, "grace").await;
+    // A token with an expiry stops at its expiry.
+    let brief = new_token(&srv, &session, json!({"expires_in_seconds": 1})).await;
+    let models = |t: String| srv.get("/v1/models").bearer_auth(t).send();
+    assert_eq!(models(brief.clone()).await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(models(brief).await.unwrap().status(), 401, "expired");
     let token = new_token(&srv, &session, json!({})).await;
     let res = srv
         .http

@@ -38,7 +38,10 @@ pub fn router() -> Router<GatewayState> {
             put(account::set_byok).delete(account::delete_byok),
         )
         .route("/api/v1/account/links", get(oauth::links))
-        .route("/api/v1/account/links/{provider}", delete(oauth::unlink))
+        .route(
+            "/api/v1/account/links/{provider}",
+            get(oauth::link).delete(oauth::unlink),
+        )
         .route(
             "/api/v1/oauth/providers",
             get(oauth::list).post(oauth::create),

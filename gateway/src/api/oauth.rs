@@ -234,6 +234,27 @@ pub async fn links(
     Ok(ok(json!({ "links": links })))
 }
 
+/// `GET /api/v1/account/links/{provider}`: the caller's link to one provider.
+pub async fn link(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(provider) = path?;
+    let res = state
+        .clients()
+        .auth()
+        .list_linked_identities(caller.request(&state, ListLinkedIdentitiesRequest {}))
+        .await?
+        .into_inner();
+    let found = res
+        .identities
+        .iter()
+        .find(|i| i.provider_id == provider || i.id == provider)
+        .ok_or_else(|| ApiError::not_found("no linked account for this provider"))?;
+    Ok(ok(json!({ "link": link_json(found) })))
+}
+
 /// `DELETE /api/v1/account/links/{provider}` (a provider name or a link id).
 pub async fn unlink(
     State(state): State<GatewayState>,
