@@ -135,7 +135,7 @@ async fn render(
             _ => "active",
         };
         token_rows.push_str(&format!(
-            r#"<tr><td>{}<br><span class="muted">{}…</span></td><td>{}</td><td>{}</td><td>{status}</td><td><form class="inline" method="post" action="/admin/account/tokens/{}/revoke">{csrf_field}<button class="link" type="submit">Revoke</button></form></td></tr>"#,
+            r#"<tr><td>{}<br><span class="muted prefix">{}…</span></td><td>{}</td><td>{}</td><td>{status}</td><td><form class="inline" method="post" action="/admin/account/tokens/{}/revoke">{csrf_field}<button class="link" type="submit">Revoke</button></form></td></tr>"#,
             esc(&t.name),
             esc(&t.prefix),
             when(t.created_at.as_ref()),
@@ -289,11 +289,6 @@ pub async fn create_token(
     parts: Parts,
     RawBody(body): RawBody,
 ) -> Response {
-    let (p, csrf) = match signed_in(&state, &parts).await {
-        Ok(Ok((_, p, s))) => (p, s.csrf),
-        Ok(Err(res)) => return res,
-        Err(e) => return e.into_response(),
-    };
     action(state, parts, &body, |state, caller, f| async move {
         let created = state
             .clients()
@@ -308,11 +303,15 @@ pub async fn create_token(
             ))
             .await?
             .into_inner();
+        // `action` only runs for a signed-in caller with a session.
+        let (Some(p), Some(session)) = (caller.principal.clone(), caller.session.clone()) else {
+            return Ok(redirect("/admin/login?next=/admin/account"));
+        };
         render(
             &state,
             &caller,
             &p,
-            &csrf,
+            &session.csrf,
             StatusCode::CREATED,
             Notice::None,
             Some(&created.secret),

@@ -179,7 +179,10 @@ impl State {
                     Err(err) => return Err(err),
                 }
             }
-            None if let Some(token) = cookie(req.headers(), SESSION_COOKIE) => {
+            // In local mode (auth mode off) a leftover cookie means nothing.
+            None if self.config.auth_mode_on
+                && let Some(token) = cookie(req.headers(), SESSION_COOKIE) =>
+            {
                 // grpc-web from the dashboard: every RPC is a POST, so every one needs the
                 // session's CSRF token.
                 match self.session_principal(&token, req.headers()).await {
