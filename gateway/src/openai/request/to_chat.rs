@@ -381,11 +381,9 @@ mod tests {
     use super::*;
     use crate::openai::testkit::{Rng, mutate};
 
-    const TURN1: &str =
-        include_str!("../../../../../shared/fixtures/codex-0.169/responses-request-turn1.json");
-    const AFTER_TOOL: &str = include_str!(
-        "../../../../../shared/fixtures/codex-0.169/responses-request-after-tool-call.json"
-    );
+    const TURN1: &str = include_str!("../../../testdata/codex-0.169/responses-request-turn1.json");
+    const AFTER_TOOL: &str =
+        include_str!("../../../testdata/codex-0.169/responses-request-after-tool-call.json");
 
     fn body_of(fixture: &str) -> Value {
         let v: Value = serde_json::from_str(fixture).unwrap();
