@@ -37,9 +37,44 @@ async fn responses(body: Bytes) -> Response {
     .into_response()
 }
 
-/// Serves `POST /v1/responses` instantly until killed.
+const CHUNKS: [&str; 5] = [
+    "data: {\"id\":\"chatcmpl-b\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"b\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hello\"},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"chatcmpl-b\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"b\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there\"},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"chatcmpl-b\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"b\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+    "data: {\"id\":\"chatcmpl-b\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"b\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,\"total_tokens\":14}}\n\n",
+    "data: [DONE]\n\n",
+];
+
+/// The same answer as [`responses`] from a Chat Completions upstream (for translated calls).
+async fn chat(body: Bytes) -> Response {
+    let doc: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if doc["stream"] == true {
+        let chunks = futures::stream::iter(
+            CHUNKS
+                .iter()
+                .map(|e| Ok::<_, std::io::Error>(Bytes::from_static(e.as_bytes()))),
+        );
+        let mut res = Body::from_stream(chunks).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/event-stream"),
+        );
+        return res;
+    }
+    axum::Json(json!({
+        "id": "chatcmpl-b", "object": "chat.completion", "created": 1, "model": doc["model"],
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": "Hello there"}}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 2, "total_tokens": 14}
+    }))
+    .into_response()
+}
+
+/// Serves `POST /v1/responses` and `POST /v1/chat/completions` instantly until killed.
 pub async fn serve(bind: &str) -> anyhow::Result<()> {
-    let app = axum::Router::new().route("/v1/responses", axum::routing::post(responses));
+    let app = axum::Router::new()
+        .route("/v1/responses", axum::routing::post(responses))
+        .route("/v1/chat/completions", axum::routing::post(chat));
     let listener = tokio::net::TcpListener::bind(bind).await?;
     axum::serve(listener, app).await?;
     Ok(())
