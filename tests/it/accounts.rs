@@ -580,3 +580,30 @@ async fn local_mode_pages_say_so() {
         assert!(res.text().await.unwrap().contains("local mode"), "{path}");
     }
 }
+
+/// Behind a TLS-terminating proxy, `--cookie-secure` marks the session cookie `Secure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_secure_marks_the_session_cookie() {
+    let srv = spawn(
+        Backend::Sqlite,
+        Opts {
+            layer: Layer {
+                auth_mode: Some("on".into()),
+                cookie_secure: Some(true),
+                ..Default::default()
+            },
+        },
+    )
+    .await
+    .unwrap();
+    let res = no_redirects()
+        .post(format!("{}/admin/setup", srv.url))
+        .json(&json!({"username": "root", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let (_, header) = session_cookie(&res);
+    assert!(header.contains("; Secure"), "{header}");
+    assert!(header.contains("Max-Age=604800"), "7 days: {header}");
+}
