@@ -126,7 +126,7 @@ pub const OPERATIONS: &[Op] = &[
         "post",
         "/api/v1/account/tokens",
         Access::Member,
-        "Create a personal token {name?, expires_in_seconds?, policy?}; data.token holds the m2c_ secret, shown once.",
+        "Create a personal token {name?, models?, expires_at?, rpm?, tpm?, budget?: {period, micros, alert_percent?}} (or the policy nested under policy); 201 data: {id, name, token (the m2c_ secret, shown once), prefix, created_at, ...policy}.",
     ),
     op(
         "patch",
@@ -150,7 +150,7 @@ pub const OPERATIONS: &[Op] = &[
         "put",
         "/api/v1/account/byok/{provider}",
         Access::Member,
-        "Store the caller's key {key} for an upstream provider (encrypted).",
+        "Store the caller's key {api_key} for an upstream provider (encrypted; listed only as masked).",
     ),
     op(
         "delete",

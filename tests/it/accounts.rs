@@ -113,7 +113,11 @@ async fn setup_race_sessions_and_tokens(backend: Backend) {
         let res = r.await.unwrap();
         match res.status().as_u16() {
             201 => winners.push(res),
-            409 => conflicts += 1,
+            409 => {
+                let b: Value = res.json().await.unwrap();
+                assert_eq!(b["code"], "setup_done", "{b}");
+                conflicts += 1
+            }
             other => panic!("setup answered {other}: {}", res.text().await.unwrap()),
         }
     }
@@ -181,10 +185,40 @@ async fn setup_race_sessions_and_tokens(backend: Backend) {
     assert_eq!(status, 201, "{made}");
     let token = made["data"]["token"].as_str().unwrap().to_string();
     assert!(token.starts_with("m2c_") && token.len() == 68, "{token}");
-    let info = &made["data"]["personal_token"];
+    let info = &made["data"];
     assert_eq!(info["policy"]["allowed_models"], json!(["gpt-5"]));
     assert_eq!(info["policy"]["requests_per_minute"], 60);
     assert!(token.starts_with(info["prefix"].as_str().unwrap()));
+    // The flat, mimo2codex-style shape.
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let (status, flat) = body(
+        http.post(format!("{}/api/v1/account/tokens", srv.url))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"name": "ci", "models": ["m1"], "rpm": 30, "tpm": 9000, "expires_at": in_an_hour,
+                          "budget": {"period": "day", "micros": 5_000_000, "alert_percent": 80}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{flat}");
+    let d = &flat["data"];
+    assert!(d["token"].as_str().unwrap().starts_with("m2c_"));
+    assert!(d["id"].is_string() && d["created_at"].is_string() && d["expires_at"].is_string());
+    assert_eq!(
+        (
+            d["name"].clone(),
+            d["models"].clone(),
+            d["rpm"].clone(),
+            d["tpm"].clone()
+        ),
+        (json!("ci"), json!(["m1"]), json!(30), json!(9000))
+    );
+    assert_eq!(
+        d["budget"],
+        json!({"period": "day", "micros": 5_000_000, "alert_percent": 80})
+    );
     let (status, bad) = body(
         http.post(format!("{}/api/v1/account/tokens", srv.url))
             .header("cookie", &cookie)
@@ -219,7 +253,7 @@ async fn setup_race_sessions_and_tokens(backend: Backend) {
             .unwrap(),
     )
     .await;
-    assert_eq!(listed["data"]["tokens"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["data"]["tokens"].as_array().unwrap().len(), 2);
     assert!(!listed.to_string().contains(&token[4..]));
     let id = info["id"].as_str().unwrap();
     let res = srv
@@ -516,13 +550,13 @@ async fn registration_and_byok_keys() {
         http.put(format!("{}/api/v1/account/byok/{provider}", srv.url))
             .header("cookie", &cookie)
             .header("x-csrf-token", &csrf)
-            .json(&json!({"key": key}))
+            .json(&json!({"api_key": key}))
             .send()
     };
     let secret = "sk-erin-own-key-0123456789abcd";
     let (status, set) = body(put("openai", secret).await.unwrap()).await;
     assert_eq!(status, 200, "{set}");
-    assert_eq!(set["data"]["key"]["masked_key"], "…abcd");
+    assert_eq!(set["data"]["key"]["masked"], "…abcd");
     assert!(!set.to_string().contains(secret));
     assert_eq!(put("no-such-provider", secret).await.unwrap().status(), 404);
     assert_eq!(

@@ -43,11 +43,22 @@ fn policy_json(p: Option<&TokenPolicy>) -> Value {
     })
 }
 
+/// A token as the API shows it: the policy both flat (`models`, `rpm`, `tpm`, `budget`, the
+/// mimo2codex-style names) and nested under `policy`.
 pub(crate) fn token_json(t: &PersonalToken) -> Value {
     let status = match PersonalTokenStatus::try_from(t.status) {
         Ok(PersonalTokenStatus::Expired) => "expired",
         Ok(PersonalTokenStatus::Revoked) => "revoked",
         _ => "active",
+    };
+    let policy = policy_json(t.policy.as_ref());
+    let budget = match (&policy["budget_period"], &policy["budget_micros"]) {
+        (Value::String(period), Value::Number(micros)) => json!({
+            "period": period,
+            "micros": micros,
+            "alert_percent": policy["budget_alert_percent"],
+        }),
+        _ => Value::Null,
     };
     json!({
         "id": t.id,
@@ -58,14 +69,18 @@ pub(crate) fn token_json(t: &PersonalToken) -> Value {
         "expires_at": rfc3339(t.expires_at.as_ref()),
         "last_used_at": rfc3339(t.last_used_at.as_ref()),
         "revoked_at": rfc3339(t.revoked_at.as_ref()),
-        "policy": policy_json(t.policy.as_ref()),
+        "models": policy["allowed_models"],
+        "rpm": policy["requests_per_minute"],
+        "tpm": policy["tokens_per_minute"],
+        "budget": budget,
+        "policy": policy,
     })
 }
 
 fn key_json(k: &ByokKey) -> Value {
     json!({
         "provider": k.provider_id,
-        "masked_key": k.masked_suffix,
+        "masked": k.masked_suffix,
         "status": if k.status == ByokKeyStatus::NeedsReentry as i32 { "needs_reentry" } else { "ok" },
         "created_at": rfc3339(k.created_at.as_ref()),
         "updated_at": rfc3339(k.updated_at.as_ref()),
@@ -168,13 +183,51 @@ fn policy_proto(p: PolicyBody) -> Result<TokenPolicy, ApiError> {
     })
 }
 
+/// `{name?, models?, expires_at?, rpm?, tpm?, budget?}` (or the same policy nested under
+/// `policy`, and `expires_in_seconds` instead of `expires_at`).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     #[serde(default)]
     name: String,
     expires_in_seconds: Option<i64>,
+    /// RFC 3339 time or Unix seconds.
+    expires_at: Option<Value>,
+    models: Option<Vec<String>>,
+    rpm: Option<u32>,
+    tpm: Option<u64>,
+    budget: Option<BudgetBody>,
     policy: Option<PolicyBody>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetBody {
+    period: String,
+    micros: i64,
+    alert_percent: Option<u32>,
+}
+
+/// Seconds from now until `expires_at`.
+fn expires_in(at: &Value) -> Result<i64, ApiError> {
+    let bad = || {
+        ApiError::invalid_field(
+            "expires_at",
+            "expires_at must be a future RFC 3339 time or Unix seconds",
+        )
+    };
+    let at = match at {
+        Value::Number(n) => n.as_i64().ok_or_else(bad)?,
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
+            .map_err(|_| bad())?
+            .timestamp(),
+        _ => return Err(bad()),
+    };
+    let secs = at - chrono::Utc::now().timestamp();
+    if secs <= 0 {
+        return Err(bad());
+    }
+    Ok(secs)
 }
 
 pub async fn create_token(
@@ -183,6 +236,39 @@ pub async fn create_token(
     body: Result<Json<CreateBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
+    let flat =
+        body.models.is_some() || body.rpm.is_some() || body.tpm.is_some() || body.budget.is_some();
+    if flat && body.policy.is_some() {
+        return Err(ApiError::invalid_field(
+            "policy",
+            "send the policy either flat (models, rpm, tpm, budget) or as policy, not both",
+        ));
+    }
+    let policy = match body.policy {
+        Some(p) => Some(p),
+        None if flat => {
+            let budget = body.budget;
+            Some(PolicyBody {
+                allowed_models: body.models.unwrap_or_default(),
+                requests_per_minute: body.rpm,
+                tokens_per_minute: body.tpm,
+                budget_period: budget.as_ref().map(|b| b.period.clone()),
+                budget_micros: budget.as_ref().map(|b| b.micros),
+                budget_alert_percent: budget.and_then(|b| b.alert_percent),
+            })
+        }
+        None => None,
+    };
+    let expires_in_seconds = match (&body.expires_at, body.expires_in_seconds) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "expires_at",
+                "send expires_at or expires_in_seconds, not both",
+            ));
+        }
+        (Some(at), None) => Some(expires_in(at)?),
+        (None, secs) => secs,
+    };
     let res = state
         .clients()
         .auth()
@@ -190,19 +276,21 @@ pub async fn create_token(
             &state,
             CreatePersonalTokenRequest {
                 name: body.name,
-                expires_in_seconds: body.expires_in_seconds,
-                policy: body.policy.map(policy_proto).transpose()?,
+                expires_in_seconds,
+                policy: policy.map(policy_proto).transpose()?,
             },
         ))
         .await?
         .into_inner();
-    Ok(ok_with(
-        StatusCode::CREATED,
-        json!({
-            "token": res.secret,
-            "personal_token": res.token.as_ref().map(token_json),
-        }),
-    ))
+    let mut data = res
+        .token
+        .as_ref()
+        .map(token_json)
+        .unwrap_or_else(|| json!({}));
+    if let Value::Object(map) = &mut data {
+        map.insert("token".into(), json!(res.secret));
+    }
+    Ok(ok_with(StatusCode::CREATED, data))
 }
 
 #[derive(Deserialize)]
@@ -270,7 +358,8 @@ pub async fn list_byok(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyBody {
-    key: String,
+    #[serde(alias = "key")]
+    api_key: String,
 }
 
 pub async fn set_byok(
@@ -288,7 +377,7 @@ pub async fn set_byok(
             &state,
             SetByokKeyRequest {
                 provider_id: provider,
-                key: body.key,
+                key: body.api_key,
             },
         ))
         .await?

@@ -25,6 +25,9 @@ pub struct Target {
     pub max_output_tokens_cap: Option<u32>,
     /// Send reasoning effort upstream only when true: providers without reasoning reject it.
     pub supports_reasoning: bool,
+    /// OpenAI's own Chat API wants `max_completion_tokens` (its reasoning models reject
+    /// `max_tokens`); everyone else reads `max_tokens`.
+    pub max_completion_tokens: bool,
 }
 
 /// A request the gateway cannot translate (answered 400 invalid_request_error with this message).

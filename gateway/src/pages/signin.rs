@@ -257,9 +257,12 @@ pub async fn setup(
             )
         }
         Err(status) => {
-            let e = ApiError::from(status);
-            if !json && e.status == StatusCode::CONFLICT {
-                return redirect("/admin/login");
+            let mut e = ApiError::from(status);
+            if e.status == StatusCode::CONFLICT {
+                if !json {
+                    return redirect("/admin/login");
+                }
+                e.code = "setup_done";
             }
             failed(json, e, |s, n| {
                 setup_form(s, n, &creds.username, &creds.display_name)
@@ -546,7 +549,7 @@ pub async fn register(
                 r.user,
                 &r.session_token,
                 r.csrf_token,
-                Some("/admin/account"),
+                Some("/admin/"),
             )
         }
         Err(status) => {

@@ -250,6 +250,8 @@ async fn proxy_call(
             upstream_model: route.upstream_model.clone(),
             max_output_tokens_cap: options.and_then(|m| m.max_output_tokens),
             supports_reasoning: options.is_some_and(|m| m.supports_reasoning),
+            max_completion_tokens: provider.kind()
+                == codex_central_proto::config::v1::UpstreamKind::Openai,
         };
         let (body, path) = translate::upstream_request(api, &doc, &target)?;
         let include_usage = doc

@@ -76,7 +76,12 @@ pub fn responses_to_chat(body: &Value, target: &Target) -> Result<Value, Transla
         }
     }
     if let Some(n) = max_tokens(req.get("max_output_tokens"), "max_output_tokens", target)? {
-        out.insert("max_tokens".into(), json!(n));
+        let field = if target.max_completion_tokens {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        out.insert(field.into(), json!(n));
     }
     for key in PASS_THROUGH {
         if let Some(v) = req.get(*key).filter(|v| !v.is_null()) {
@@ -395,7 +400,23 @@ mod tests {
             upstream_model: "deepseek-chat".into(),
             max_output_tokens_cap: None,
             supports_reasoning: false,
+            max_completion_tokens: false,
         }
+    }
+
+    #[test]
+    fn openai_kind_gets_max_completion_tokens() {
+        let body = json!({"model": "m", "input": "hi", "max_output_tokens": 300});
+        let openai = Target {
+            upstream_model: "gpt".into(),
+            max_completion_tokens: true,
+            ..Target::default()
+        };
+        let out = responses_to_chat(&body, &openai).unwrap();
+        assert_eq!(out["max_completion_tokens"], 300);
+        assert!(out.get("max_tokens").is_none());
+        let other = responses_to_chat(&body, &Target::default()).unwrap();
+        assert_eq!(other["max_tokens"], 300);
     }
 
     #[test]
@@ -514,6 +535,7 @@ mod tests {
             upstream_model: "deepseek-reasoner".into(),
             max_output_tokens_cap: Some(8192),
             supports_reasoning: true,
+            max_completion_tokens: false,
         };
         assert_eq!(
             responses_to_chat(&body, &target).unwrap(),

@@ -316,6 +316,7 @@ mod tests {
             upstream_model: "gpt-5".into(),
             max_output_tokens_cap: Some(4096),
             supports_reasoning: true,
+            max_completion_tokens: false,
         }
     }
 
