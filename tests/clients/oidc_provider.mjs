@@ -15,6 +15,9 @@
 //                       also accepts client_secret_post for such a client.
 //   OIDC_SUBJECT (alice-sub), OIDC_EMAIL (alice@example.com),
 //   OIDC_USERNAME (alice)    the account every request is approved as.
+//   OIDC_TAMPER=signature    corrupt the ID token's signature in token responses
+//                       (one base64url character changed, same length), so a
+//                       client can be shown to reject it.
 //
 // Prints exactly one stdout line, `ready <port>`, once listening; the issuer is
 // http://127.0.0.1:<port>. Exits 0 on SIGTERM/SIGINT.
@@ -72,9 +75,40 @@ const server = createServer((req, res) => {
       res.end(`interaction failed: ${err.message}`);
     });
   } else {
+    if (env.OIDC_TAMPER === 'signature' && req.method === 'POST' && path.endsWith('/token')) {
+      tamperIdToken(res);
+    }
     provider.callback()(req, res);
   }
 });
+
+// Rewrites the JSON the token endpoint sends: the last character of the ID
+// token's signature flips, keeping the length (Content-Length stays right).
+function tamperIdToken(res) {
+  const chunks = [];
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  res.write = (chunk, ...rest) => {
+    if (chunk) chunks.push(Buffer.from(chunk));
+    return true;
+  };
+  res.end = (chunk, ...rest) => {
+    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
+    let body = Buffer.concat(chunks).toString('utf8');
+    try {
+      const json = JSON.parse(body);
+      if (typeof json.id_token === 'string') {
+        const last = json.id_token.slice(-1);
+        const tampered = json.id_token.slice(0, -1) + (last === 'A' ? 'B' : 'A');
+        body = body.replace(json.id_token, tampered); // in place: same bytes but one
+      }
+    } catch {
+      // not JSON: pass it on untouched
+    }
+    write(body);
+    return end();
+  };
+}
 
 // Stands in for both the login and the consent page: one submission logs the
 // fixed account in and grants whatever was asked, so the provider's resume

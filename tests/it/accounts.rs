@@ -431,7 +431,62 @@ async fn login_throttling_and_forms(backend: Backend) {
     assert!(actions.iter().any(|a| a == "login.success"));
 }
 
-on_all_backends!(setup_race_sessions_and_tokens, login_throttling_and_forms);
+/// The session's 7 days slide with use; a session past its expiry is refused. Time is moved by
+/// rewriting the session row, the clock the server reads being the database's rows.
+async fn sessions_slide_and_expire(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on()).await else {
+        return;
+    };
+    let res = no_redirects()
+        .post(format!("{}/admin/setup", srv.url))
+        .json(&json!({"username": "root", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let (cookie, _) = session_cookie(&res);
+    let store = codex_central_store::Store::connect(&srv.db.as_ref().unwrap().url)
+        .await
+        .unwrap();
+    use codex_central_store::entities::sessions::{Column, Entity};
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    let now = chrono::Utc::now().timestamp_millis();
+    let set = |last_seen: i64, expires: i64| {
+        Entity::update_many()
+            .col_expr(Column::LastSeenAt, Expr::value(last_seen))
+            .col_expr(Column::ExpiresAt, Expr::value(expires))
+            .exec(store.db())
+    };
+    let account = || {
+        no_redirects()
+            .get(format!("{}/api/v1/account", srv.url))
+            .header("cookie", &cookie)
+            .send()
+    };
+    // Last used six days ago, one day left: a request pushes the expiry to 7 days from now.
+    set(now - 6 * 86_400_000, now + 86_400_000).await.unwrap();
+    assert_eq!(account().await.unwrap().status(), 200);
+    let row = Entity::find().one(store.db()).await.unwrap().unwrap();
+    assert!(
+        row.expires_at > now + 6 * 86_400_000 + 23 * 3_600_000,
+        "slid to ~7 days: {}",
+        row.expires_at - now
+    );
+    // Past its expiry: refused, and the pruner's query removes it.
+    set(now - 8 * 86_400_000, now - 1000).await.unwrap();
+    assert_eq!(account().await.unwrap().status(), 401);
+    assert_eq!(
+        codex_central_store::sessions::prune_expired(&store, chrono::Utc::now().timestamp_millis())
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+on_all_backends!(
+    setup_race_sessions_and_tokens,
+    login_throttling_and_forms,
+    sessions_slide_and_expire
+);
 
 fn grpc_web_frame(msg: &impl Message) -> Vec<u8> {
     let body = msg.encode_to_vec();

@@ -151,6 +151,10 @@ impl Drop for Oidc {
 }
 
 async fn oidc_provider(redirect: &str) -> Option<Oidc> {
+    oidc_provider_with(redirect, "").await
+}
+
+async fn oidc_provider_with(redirect: &str, tamper: &str) -> Option<Oidc> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let modules = root.join("target/node-clients/node_modules");
     if !modules.join("oidc-provider").exists() {
@@ -169,6 +173,7 @@ async fn oidc_provider(redirect: &str) -> Option<Oidc> {
         .env("OIDC_CLIENT_SECRET", "oidc-test-secret-0123")
         .env("OIDC_REDIRECT_URI", redirect)
         .env("OIDC_SUBJECT", "alice-sub")
+        .env("OIDC_TAMPER", tamper)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -634,4 +639,43 @@ async fn providers_from_the_config_file() {
         .await
         .unwrap();
     assert!(!row.client_secret.unwrap().contains("gitee-secret"));
+}
+
+/// An ID token whose signature does not verify is refused, and nobody is signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_id_token_is_rejected() {
+    let srv = spawn(Backend::Sqlite, auth_on()).await.unwrap();
+    let Some(idp) =
+        oidc_provider_with(&format!("{}/oauth/callback/corp", srv.url), "signature").await
+    else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    add_provider(
+        &srv,
+        &admin,
+        json!({"name": "corp", "kind": "oidc", "client_id": "codex-central-test",
+               "client_secret": "oidc-test-secret-0123", "issuer_url": idp.base}),
+    )
+    .await;
+    let jar = Jar::default();
+    let (res, _) = sign_in(&srv, &jar, "corp", &idp.base).await;
+    assert_eq!(res.status(), 502);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("ID token"), "{page}");
+    assert!(!jar.header().contains("cc_session="), "no session");
+    let users: Value = srv
+        .get("/api/v1/users")
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        users["data"]["users"].as_array().unwrap().len(),
+        0,
+        "nobody was created"
+    );
 }
