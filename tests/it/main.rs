@@ -16,6 +16,7 @@ mod gateway_v1;
 mod grpc;
 mod oauth;
 mod otlp;
+mod pages;
 mod rest;
 mod split;
 mod store;
