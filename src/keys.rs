@@ -7,7 +7,7 @@ use codex_central_common::crypto::{
 };
 use codex_central_common::{Principal, PrincipalKind, Role};
 use codex_central_store::audit::{self, NewAuditEvent};
-use codex_central_store::{Store, canonical_auth, settings};
+use codex_central_store::{Store, byok_keys, canonical_auth, oauth, settings};
 use serde_json::json;
 
 use crate::config::{Config, MasterKeyConfig};
@@ -117,11 +117,54 @@ pub async fn rotate(
     {
         reencrypted += 1;
     }
-    let remaining = settings::list_encrypted(store)
+    // People's own upstream keys. One that no longer decrypts is already shown as needing
+    // re-entry; it cannot be re-encrypted and must not stop the rotation of the others.
+    let mut unreadable = 0;
+    for row in byok_keys::list_all(store).await? {
+        match keyring.reencrypt(&row.ciphertext) {
+            Ok(Some(new)) => {
+                if byok_keys::swap_ciphertext(store, &row, new).await? {
+                    reencrypted += 1;
+                }
+            }
+            Ok(None) => {}
+            Err(_) => unreadable += 1,
+        }
+    }
+    if unreadable > 0 {
+        eprintln!(
+            "{unreadable} personal upstream keys could not be read and were left as they are (their owners must enter them again)"
+        );
+    }
+    for row in oauth::list_providers(store).await? {
+        if let Some(old) = &row.client_secret
+            && let Some(new) = keyring.reencrypt(old)?
+            && oauth::swap_client_secret(store, &row.id, old, new).await?
+        {
+            reencrypted += 1;
+        }
+    }
+    let stale_byok = byok_keys::list_all(store)
         .await?
         .iter()
-        .filter(|r| keyring.needs_rotation(&r.value))
-        .count()
+        .filter(|r| keyring.decrypt(&r.ciphertext).is_ok() && keyring.needs_rotation(&r.ciphertext))
+        .count();
+    let stale_oauth = oauth::list_providers(store)
+        .await?
+        .iter()
+        .filter(|r| {
+            r.client_secret
+                .as_deref()
+                .is_some_and(|c| keyring.needs_rotation(c))
+        })
+        .count();
+    let remaining = stale_byok
+        + stale_oauth
+        + settings::list_encrypted(store)
+            .await?
+            .iter()
+            .filter(|r| keyring.needs_rotation(&r.value))
+            .count()
         + canonical_auth::get(store)
             .await?
             .filter(|r| keyring.needs_rotation(&r.body_enc))

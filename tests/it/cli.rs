@@ -288,12 +288,60 @@ async fn keys_rotate_reencrypts_and_keeps_old_values_readable_until_dropped() {
     let k1: Keyring = load_keyring_file(&key_file).unwrap();
     assert_eq!(before.split(':').nth(1).unwrap(), k1.current_key_id());
 
+    // A person's upstream key and a sign-in provider's secret, sealed with the first key, and
+    // a personal key nobody can read any more (sealed under a key that is gone).
+    let store = Store::connect(&url).await.unwrap();
+    let byok = |user: &str, ciphertext: String| codex_central_store::entities::byok_keys::Model {
+        user_id: user.into(),
+        provider_id: "openai".into(),
+        ciphertext,
+        suffix: "…user".into(),
+        created_at: 0,
+        updated_at: 0,
+    };
+    codex_central_store::byok_keys::upsert(&store, byok("u1", k1.encrypt_str("sk-user").unwrap()))
+        .await
+        .unwrap();
+    let lost = Keyring::new(
+        codex_central_common::crypto::MasterKey::generate().unwrap(),
+        Vec::new(),
+    );
+    codex_central_store::byok_keys::upsert(
+        &store,
+        byok("u2", lost.encrypt_str("sk-lost").unwrap()),
+    )
+    .await
+    .unwrap();
+    codex_central_store::oauth::insert_provider(
+        &store,
+        codex_central_store::entities::oauth_providers::Model {
+            id: "corp".into(),
+            kind: "oidc".into(),
+            display_name: "Corp".into(),
+            client_id: "cid".into(),
+            client_secret: Some(k1.encrypt_str("oauth-secret").unwrap()),
+            issuer_url: "https://sso.example".into(),
+            scopes: "[\"openid\"]".into(),
+            enabled: true,
+            created_at: 0,
+            updated_at: 0,
+        },
+    )
+    .await
+    .unwrap();
+    store.close().await.unwrap();
+
     let out = run(cmd(dir.path()).args(["keys", "rotate"]));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("re-encrypted 1 secrets"),
+        stdout(&out).contains("re-encrypted 3 secrets"),
         "{}",
         stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("1 personal upstream keys could not be read"),
+        "{}",
+        stderr(&out)
     );
     let k2 = load_keyring_file(&key_file).unwrap();
     assert_ne!(k2.current_key_id(), k1.current_key_id());
@@ -311,6 +359,20 @@ async fn keys_rotate_reencrypts_and_keeps_old_values_readable_until_dropped() {
     assert!(k3.decrypt(&before).is_err());
     let now = check(Store::connect(&url).await.unwrap()).await;
     assert!(k3.decrypt(&now).is_ok());
+    let store = Store::connect(&url).await.unwrap();
+    let kept = codex_central_store::byok_keys::get(&store, "u1", "openai")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(k3.decrypt_string(&kept.ciphertext).unwrap(), "sk-user");
+    let provider = codex_central_store::oauth::get_provider(&store, "corp")
+        .await
+        .unwrap();
+    assert_eq!(
+        k3.decrypt_string(&provider.client_secret.unwrap()).unwrap(),
+        "oauth-secret"
+    );
+    store.close().await.unwrap();
     let out = run(cmd(dir.path()).args(["migrate"]));
     assert!(out.status.success(), "{}", stderr(&out));
 

@@ -40,6 +40,18 @@ pub async fn update_provider(store: &Store, row: oauth_providers::Model) -> Resu
     Ok(())
 }
 
+/// Replaces a provider's sealed secret if it is still `old` (master key rotation).
+pub async fn swap_client_secret(store: &Store, id: &str, old: &str, new: String) -> Result<bool> {
+    Ok(oauth_providers::Entity::update_many()
+        .col_expr(oauth_providers::Column::ClientSecret, Expr::value(new))
+        .filter(oauth_providers::Column::Id.eq(id))
+        .filter(oauth_providers::Column::ClientSecret.eq(old))
+        .exec(store.db())
+        .await?
+        .rows_affected
+        == 1)
+}
+
 pub async fn delete_provider(store: &Store, id: &str) -> Result<bool> {
     oauth_states::Entity::delete_many()
         .filter(oauth_states::Column::ProviderId.eq(id))
