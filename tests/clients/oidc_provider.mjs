@@ -82,8 +82,8 @@ const server = createServer((req, res) => {
   }
 });
 
-// Rewrites the JSON the token endpoint sends: the last character of the ID
-// token's signature flips, keeping the length (Content-Length stays right).
+// Rewrites the JSON the token endpoint sends: one character of the ID token's
+// signature changes, keeping the length (Content-Length stays right).
 function tamperIdToken(res) {
   const chunks = [];
   const write = res.write.bind(res);
@@ -98,8 +98,11 @@ function tamperIdToken(res) {
     try {
       const json = JSON.parse(body);
       if (typeof json.id_token === 'string') {
-        const last = json.id_token.slice(-1);
-        const tampered = json.id_token.slice(0, -1) + (last === 'A' ? 'B' : 'A');
+        // A character inside the signature: the last one may carry only padding bits, which
+        // lenient base64url decoders ignore, so changing it would not always break anything.
+        const at = json.id_token.lastIndexOf('.') + 10;
+        const c = json.id_token[at];
+        const tampered = json.id_token.slice(0, at) + (c === 'A' ? 'B' : 'A') + json.id_token.slice(at + 1);
         body = body.replace(json.id_token, tampered); // in place: same bytes but one
       }
     } catch {
