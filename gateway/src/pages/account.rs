@@ -258,7 +258,7 @@ where
         Ok(Err(res)) => return res,
         Err(e) => return e.into_response(),
     };
-    let fields = form_fields(&axum::body::Bytes::copy_from_slice(body));
+    let fields = form_fields(body);
     let presented = fields.get("csrf_token").cloned().unwrap_or_default();
     if !csrf_matches(&session, &presented) {
         return ApiError::new(

@@ -8,7 +8,6 @@ mod oauth;
 mod signin;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -18,7 +17,7 @@ use codex_central_auth::layer::SESSION_COOKIE;
 use codex_central_common::Principal;
 
 use crate::GatewayState;
-use crate::caller::{SessionCredential, session_of};
+use crate::caller::{SessionCredential, csrf_matches, session_of};
 
 pub fn router() -> Router<GatewayState> {
     Router::new()
@@ -163,8 +162,14 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// Form fields as pairs (last one wins on repeats).
-pub fn form_fields(body: &Bytes) -> std::collections::HashMap<String, String> {
+pub fn form_fields(body: &[u8]) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Whether a form carries the session's CSRF token in its `csrf_token` field.
+pub fn form_csrf_matches(session: &SessionCredential, body: &[u8]) -> bool {
+    let presented = form_fields(body).remove("csrf_token").unwrap_or_default();
+    csrf_matches(session, &presented)
 }
 
 fn cookie_value(state: &GatewayState, value: &str, max_age: i64) -> Option<HeaderValue> {

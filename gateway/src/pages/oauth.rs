@@ -14,10 +14,10 @@ use codex_central_proto::auth::v1::{BeginOAuthLoginRequest, CompleteOAuthLoginRe
 use serde::Deserialize;
 
 use super::{
-    Notice, Viewer, esc, form_fields, page, redirect, set_session_cookie, user_agent,
+    Notice, Viewer, esc, form_csrf_matches, page, redirect, set_session_cookie, user_agent,
     viewer_session,
 };
-use crate::caller::{Caller, client_ip, csrf_matches};
+use crate::caller::{Caller, client_ip};
 use crate::extract::RawBody;
 use crate::{ApiError, GatewayState};
 
@@ -138,8 +138,7 @@ pub async fn start_link(
         Ok(None) => return redirect("/admin/login?next=/admin/account"),
         Err(e) => return e.into_response(),
     };
-    let presented = form_fields(&body).remove("csrf_token").unwrap_or_default();
-    if !csrf_matches(&session, &presented) {
+    if !form_csrf_matches(&session, &body) {
         return error_page(
             StatusCode::FORBIDDEN,
             "Missing or invalid CSRF token: reload the page and try again",

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Notice, Viewer, clear_session_cookie, esc, form_fields, page, redirect, safe_next,
-    set_session_cookie, user_agent, viewer_session, wants_json,
+    Notice, Viewer, clear_session_cookie, esc, form_csrf_matches, form_fields, page, redirect,
+    safe_next, set_session_cookie, user_agent, viewer_session, wants_json,
 };
 use crate::api::users::user_json;
 use crate::caller::{Caller, client_ip, csrf_matches};
@@ -61,7 +61,7 @@ fn credentials(json: bool, body: &[u8]) -> Result<Credentials, ApiError> {
             next: None,
         })
     } else {
-        let mut f = form_fields(&axum::body::Bytes::copy_from_slice(body));
+        let mut f = form_fields(body);
         Ok(Credentials {
             username: f.remove("username").unwrap_or_default(),
             password: f.remove("password").unwrap_or_default(),
@@ -137,6 +137,25 @@ fn failed(
         res.headers_mut().insert(RETRY_AFTER, v);
     }
     res
+}
+
+/// What setup, sign-in and registration share: the credentials from a form or JSON, refused in
+/// local mode. `Err` is the answer to send (the form again with the error, or the envelope).
+fn accepted(
+    state: &GatewayState,
+    parts: &Parts,
+    body: &[u8],
+    form: impl FnOnce(StatusCode, Notice) -> Response,
+    local_message: &str,
+    title: &str,
+) -> Result<(bool, Credentials), Box<Response>> {
+    let json = wants_json(&parts.headers);
+    let creds = credentials(json, body).map_err(|e| Box::new(failed(json, e, form)))?;
+    if !state.auth_mode_on() {
+        let e = ApiError::new(StatusCode::CONFLICT, "local_mode", local_message);
+        return Err(Box::new(failed(json, e, |_, _| local_mode_page(title))));
+    }
+    Ok((json, creds))
 }
 
 /// `/admin/`: the dashboard's entry. Until the SPA lands it is a small landing page.
@@ -222,19 +241,17 @@ pub async fn setup(
     parts: Parts,
     RawBody(body): RawBody,
 ) -> Response {
-    let json = wants_json(&parts.headers);
-    let creds = match credentials(json, &body) {
-        Ok(c) => c,
-        Err(e) => return failed(json, e, |s, n| setup_form(s, n, "", "")),
+    let (json, creds) = match accepted(
+        &state,
+        &parts,
+        &body,
+        |s, n| setup_form(s, n, "", ""),
+        "this server runs in local mode (auth mode off): there is nothing to set up",
+        "First-run setup",
+    ) {
+        Ok(v) => v,
+        Err(res) => return *res,
     };
-    if !state.auth_mode_on() {
-        let e = ApiError::new(
-            StatusCode::CONFLICT,
-            "local_mode",
-            "this server runs in local mode (auth mode off): there is nothing to set up",
-        );
-        return failed(json, e, |_, _| local_mode_page("First-run setup"));
-    }
     let req = Caller::anonymous(client_ip(&parts, &state)).request(
         &state,
         CompleteSetupRequest {
@@ -370,20 +387,18 @@ pub async fn login(
     parts: Parts,
     RawBody(body): RawBody,
 ) -> Response {
-    let json = wants_json(&parts.headers);
-    let creds = match credentials(json, &body) {
-        Ok(c) => c,
-        Err(e) => return failed(json, e, |s, n| login_form(s, n, "", "/admin/", false, &[])),
+    let (json, creds) = match accepted(
+        &state,
+        &parts,
+        &body,
+        |s, n| login_form(s, n, "", "/admin/", false, &[]),
+        "this server runs in local mode (auth mode off): nobody signs in",
+        "Sign in",
+    ) {
+        Ok(v) => v,
+        Err(res) => return *res,
     };
     let next = safe_next(creds.next.as_deref());
-    if !state.auth_mode_on() {
-        let e = ApiError::new(
-            StatusCode::CONFLICT,
-            "local_mode",
-            "this server runs in local mode (auth mode off): nobody signs in",
-        );
-        return failed(json, e, |_, _| local_mode_page("Sign in"));
-    }
     let req = Caller::anonymous(client_ip(&parts, &state)).request(
         &state,
         LoginRequest {
@@ -427,17 +442,17 @@ pub async fn logout(
         Err(e) => return e.into_response(),
     };
     if let Some((_, cred)) = &session {
-        let presented = if json {
-            parts
+        let ok = if json {
+            let header = parts
                 .headers
                 .get(codex_central_auth::layer::CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string()
+                .unwrap_or_default();
+            csrf_matches(cred, header)
         } else {
-            form_fields(&body).remove("csrf_token").unwrap_or_default()
+            form_csrf_matches(cred, &body)
         };
-        if !csrf_matches(cred, &presented) {
+        if !ok {
             return ApiError::new(
                 StatusCode::FORBIDDEN,
                 "csrf_failed",
@@ -518,19 +533,17 @@ pub async fn register(
     parts: Parts,
     RawBody(body): RawBody,
 ) -> Response {
-    let json = wants_json(&parts.headers);
-    let creds = match credentials(json, &body) {
-        Ok(c) => c,
-        Err(e) => return failed(json, e, |s, n| register_form(s, n, "", "")),
+    let (json, creds) = match accepted(
+        &state,
+        &parts,
+        &body,
+        |s, n| register_form(s, n, "", ""),
+        "this server runs in local mode (auth mode off): accounts are not used",
+        "Create an account",
+    ) {
+        Ok(v) => v,
+        Err(res) => return *res,
     };
-    if !state.auth_mode_on() {
-        let e = ApiError::new(
-            StatusCode::CONFLICT,
-            "local_mode",
-            "this server runs in local mode (auth mode off): accounts are not used",
-        );
-        return failed(json, e, |_, _| local_mode_page("Create an account"));
-    }
     let req = Caller::anonymous(client_ip(&parts, &state)).request(
         &state,
         RegisterRequest {

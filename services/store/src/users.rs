@@ -130,7 +130,9 @@ where
     ))
 }
 
-fn is_busy(e: &sea_orm::DbErr) -> bool {
+/// SQLite's answer to a second writer while the first holds the write lock ("database is
+/// locked", `SQLITE_BUSY`).
+pub fn is_busy(e: &sea_orm::DbErr) -> bool {
     let text = e.to_string();
     text.contains("database is locked") || text.contains("(code: 5)")
 }

@@ -114,17 +114,6 @@ async fn record(
     Ok(())
 }
 
-fn display_or_username(display_name: &str, username: &str) -> Result<String> {
-    let d = display_name.trim();
-    if d.chars().count() > 191 || d.chars().any(char::is_control) {
-        return Err(Error::InvalidField {
-            field: "display_name".into(),
-            message: "display_name must be at most 191 printable characters".into(),
-        });
-    }
-    Ok(if d.is_empty() { username } else { d }.to_string())
-}
-
 pub async fn setup_required(store: &Store) -> Result<bool> {
     Ok(users::count(store).await? == 0)
 }
@@ -140,7 +129,7 @@ pub async fn complete_setup(
 ) -> Result<(UserRow, Opened)> {
     const DONE: &str = "setup is already complete: sign in instead";
     let username = check_username(username)?;
-    let display_name = display_or_username(display_name, &username)?;
+    let display_name = super::users::display_or_username(display_name, &username)?;
     check_password(password)?;
     if !setup_required(store).await? {
         return Err(conflict(DONE));
@@ -164,7 +153,8 @@ pub async fn complete_setup(
         let _ = txn.rollback().await;
         return Err(match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => conflict(DONE),
-            _ if is_busy(&e) => conflict(DONE),
+            // SQLite: another setup holds the write lock and is committing.
+            _ if users::is_busy(&e) => conflict(DONE),
             _ => codex_central_store::Error::from(e).into(),
         });
     }
@@ -210,13 +200,6 @@ pub async fn complete_setup(
         .await
         .map_err(codex_central_store::Error::from)?;
     Ok((user, opened))
-}
-
-/// SQLite refuses a second writer at once ("database is locked") when the first already
-/// holds the write lock; for setup that can only mean another setup is committing.
-fn is_busy(e: &sea_orm::DbErr) -> bool {
-    let text = e.to_string();
-    text.contains("database is locked") || text.contains("(code: 5)")
 }
 
 fn budget_keys(ip: &str, username: &str) -> [String; 2] {
@@ -378,7 +361,7 @@ pub async fn register(
         ));
     }
     let username = check_username(username)?;
-    let display_name = display_or_username(display_name, &username)?;
+    let display_name = super::users::display_or_username(display_name, &username)?;
     check_password(password)?;
     let password_hash = hash(password).await?;
     let now = now_ms();

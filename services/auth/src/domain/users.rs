@@ -63,6 +63,16 @@ pub fn check_password(password: &Secret<String>) -> Result<()> {
     Ok(())
 }
 
+/// The display name, or the username when none is given.
+pub(crate) fn display_or_username(raw: &str, username: &str) -> Result<String> {
+    let d = check_display_name(raw)?;
+    Ok(if d.is_empty() {
+        username.to_string()
+    } else {
+        d
+    })
+}
+
 fn check_display_name(raw: &str) -> Result<String> {
     let d = raw.trim();
     if d.chars().count() > 191 || d.chars().any(char::is_control) {
@@ -99,18 +109,14 @@ pub async fn create(
     role: UserRole,
 ) -> Result<Model> {
     let username = check_username(username)?;
-    let display_name = check_display_name(display_name)?;
+    let display_name = display_or_username(display_name, &username)?;
     check_password(password)?;
     let now = now_ms();
     let user = users::insert(
         store.db(),
         Model {
             id: uuid::Uuid::new_v4().to_string(),
-            display_name: if display_name.is_empty() {
-                username.clone()
-            } else {
-                display_name
-            },
+            display_name,
             username,
             role: role.as_str().into(),
             enabled: true,
