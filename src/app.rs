@@ -324,7 +324,10 @@ fn remote_channel(url: &str) -> anyhow::Result<GrpcChannel> {
                 Ok(res) => res,
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot reach the services");
-                    tonic::Status::unavailable("services unavailable").into_http()
+                    codex_central_proto::status::encode(&codex_central_common::Error::unavailable(
+                        "services unavailable",
+                    ))
+                    .into_http()
                 }
             })
         }

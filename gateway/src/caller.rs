@@ -7,13 +7,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
-use codex_central_auth::layer::{
-    CLIENT_IP_HEADER, CSRF_HEADER, INTERNAL_HEADER, PRINCIPAL_HEADER, SESSION_COOKIE, bearer,
-    cookie,
-};
 use codex_central_common::Principal;
 use codex_central_common::crypto::constant_time_eq;
 use codex_central_common::net::PeerInfo;
+use codex_central_common::wire::{
+    CLIENT_IP_HEADER, CSRF_HEADER, INTERNAL_HEADER, PRINCIPAL_HEADER, SESSION_COOKIE, bearer,
+    cookie,
+};
 use codex_central_proto::auth::v1::{AuthenticateRequest, ResolveSessionRequest};
 use prost::Message;
 use tonic::metadata::{AsciiMetadataValue, BinaryMetadataValue};
@@ -64,8 +64,8 @@ pub async fn session_of(
     };
     let proto = res
         .principal
-        .ok_or_else(|| ApiError::from(tonic::Status::internal("session without principal")))?;
-    let mut principal = Principal::from_proto(&proto).map_err(tonic::Status::from)?;
+        .ok_or_else(|| ApiError::internal("session without principal"))?;
+    let mut principal = Principal::try_from(&proto)?;
     if !admin_allowed(parts, state) {
         principal = principal.without_admin();
     }
@@ -119,7 +119,9 @@ fn attach<T>(
     if let Some(p) = principal {
         md.insert_bin(
             PRINCIPAL_HEADER,
-            BinaryMetadataValue::from_bytes(&p.to_proto().encode_to_vec()),
+            BinaryMetadataValue::from_bytes(
+                &codex_central_proto::common::v1::Principal::from(p).encode_to_vec(),
+            ),
         );
     }
 }
@@ -167,12 +169,11 @@ async fn resolve(parts: &mut Parts, state: &GatewayState) -> Result<Caller, ApiE
             let mut req = tonic::Request::new(AuthenticateRequest { credential });
             attach(&mut req, state, None, client_ip);
             let res = state.clients().auth().authenticate(req).await?;
-            let proto = res.into_inner().principal.ok_or_else(|| {
-                ApiError::from(tonic::Status::internal(
-                    "authenticate returned no principal",
-                ))
-            })?;
-            Some(Principal::from_proto(&proto).map_err(tonic::Status::from)?)
+            let proto = res
+                .into_inner()
+                .principal
+                .ok_or_else(|| ApiError::internal("authenticate returned no principal"))?;
+            Some(Principal::try_from(&proto)?)
         }
         None if !state.auth_mode_on() => Some(Principal::local_admin()),
         None => match session_of(parts, state).await? {

@@ -1,11 +1,14 @@
-//! The REST error envelope and the one mapping from gRPC status codes to HTTP (SPEC §2).
+//! The REST error envelope, rendered from the base error (which services send as gRPC rich
+//! error details), and the one mapping from error kinds to HTTP statuses (SPEC §2).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use codex_central_common::Error;
+use codex_central_common::error::Kind;
+use codex_central_proto::status::decode;
 use serde_json::{Map, Value, json};
-use tonic::Code;
 
 /// An error as a REST client sees it:
 /// `{"status":"error","message":"...","code":"...","details":{...},"errors":{...}}`.
@@ -13,6 +16,8 @@ use tonic::Code;
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
+    /// A service's specific reason (e.g. `ip_not_allowed`); shown as `code` when set.
+    pub reason: Option<String>,
     pub message: String,
     pub details: Option<Box<Map<String, Value>>>,
     /// Field errors for 422: dotted path -> messages.
@@ -25,6 +30,7 @@ impl ApiError {
         ApiError {
             status,
             code,
+            reason: None,
             message: message.into(),
             details: None,
             errors: None,
@@ -38,6 +44,13 @@ impl ApiError {
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// A failure of the gateway itself: logged here (in the request's span, so with its
+    /// request id), shown to the client as a fixed message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::from(Error::internal(cause.to_string()))
     }
 
     /// 422 with one field error.
@@ -56,68 +69,68 @@ impl ApiError {
     }
 }
 
+/// The HTTP status of each kind of error, for every JSON surface.
+pub fn http_status(kind: Kind) -> StatusCode {
+    match kind {
+        Kind::InvalidArgument => StatusCode::UNPROCESSABLE_ENTITY,
+        Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Kind::PermissionDenied => StatusCode::FORBIDDEN,
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::AlreadyExists | Kind::FailedPrecondition => StatusCode::CONFLICT,
+        Kind::Gone => StatusCode::GONE,
+        Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        Kind::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        Kind::Cancelled => StatusCode::REQUEST_TIMEOUT,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The envelope of a base error: the stable reason as `code`, field violations as `errors`,
+/// `ErrorInfo` context as `details`, the retry delay as `Retry-After`.
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        let mut api = ApiError::new(http_status(err.kind()), "", err.public_message());
+        api.code = err.kind().default_reason();
+        if err.reason() != api.code {
+            api.reason = Some(err.reason().to_string());
+        }
+        api.retry_after_secs = err.retry_after_secs();
+        if !err.metadata().is_empty() {
+            api.details = Some(Box::new(
+                err.metadata()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect(),
+            ));
+        }
+        if !err.fields().is_empty() {
+            let mut errors = Map::new();
+            for violation in err.fields() {
+                match errors
+                    .entry(violation.field.clone())
+                    .or_insert_with(|| json!([]))
+                {
+                    Value::Array(list) => list.push(json!(violation.description)),
+                    other => *other = json!([violation.description]),
+                }
+            }
+            api.errors = Some(Box::new(errors));
+        } else if err.kind() == Kind::InvalidArgument {
+            // A 422 always names a field; a service that named none refused the body as such.
+            let mut errors = Map::new();
+            errors.insert("body".into(), json!([err.message()]));
+            api.errors = Some(Box::new(errors));
+        }
+        api
+    }
+}
+
+/// A service's answer, decoded once from its rich details.
 impl From<tonic::Status> for ApiError {
     fn from(status: tonic::Status) -> Self {
-        let (http, code) = match status.code() {
-            Code::Ok => (StatusCode::OK, "ok"),
-            Code::InvalidArgument => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_argument"),
-            Code::OutOfRange => (StatusCode::UNPROCESSABLE_ENTITY, "out_of_range"),
-            Code::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            Code::AlreadyExists => (StatusCode::CONFLICT, "already_exists"),
-            Code::Aborted => (StatusCode::CONFLICT, "aborted"),
-            Code::FailedPrecondition => (StatusCode::CONFLICT, "failed_precondition"),
-            Code::PermissionDenied => (StatusCode::FORBIDDEN, "permission_denied"),
-            Code::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            Code::ResourceExhausted => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            Code::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Code::DeadlineExceeded => (StatusCode::GATEWAY_TIMEOUT, "deadline_exceeded"),
-            Code::Unimplemented => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
-            Code::Cancelled => (StatusCode::REQUEST_TIMEOUT, "cancelled"),
-            Code::Unknown | Code::Internal | Code::DataLoss => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
-        };
-        let message = if http == StatusCode::INTERNAL_SERVER_ERROR {
-            // Internal details were logged where they happened; clients get a stable message.
-            "internal server error".to_string()
-        } else {
-            status.message().to_string()
-        };
-        let retry_after_secs = status
-            .metadata()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let mut err = ApiError::new(http, code, message);
-        err.retry_after_secs = retry_after_secs;
-        // Context the services attach as `x-detail-<name>` metadata (e.g. the IP binding's
-        // expected and received addresses) becomes the envelope's `details` object.
-        let details: Map<String, Value> = status
-            .metadata()
-            .iter()
-            .filter_map(|entry| match entry {
-                tonic::metadata::KeyAndValueRef::Ascii(k, v) => {
-                    let name = k.as_str().strip_prefix("x-detail-")?;
-                    Some((name.replace('-', "_"), json!(v.to_str().ok()?)))
-                }
-                tonic::metadata::KeyAndValueRef::Binary(..) => None,
-            })
-            .collect();
-        if !details.is_empty() {
-            err.details = Some(Box::new(details));
-        }
-        if http == StatusCode::UNPROCESSABLE_ENTITY {
-            let field = status
-                .metadata()
-                .get("x-field")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("body")
-                .to_string();
-            let mut errors = Map::new();
-            errors.insert(field, json!([err.message.clone()]));
-            err.errors = Some(Box::new(errors));
-        }
-        err
+        ApiError::from(decode(&status))
     }
 }
 
@@ -168,7 +181,10 @@ impl IntoResponse for ApiError {
         let mut body = Map::new();
         body.insert("status".into(), json!("error"));
         body.insert("message".into(), json!(self.message));
-        body.insert("code".into(), json!(self.code));
+        body.insert(
+            "code".into(),
+            json!(self.reason.as_deref().unwrap_or(self.code)),
+        );
         if let Some(details) = self.details {
             body.insert("details".into(), Value::Object(*details));
         }

@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use codex_central_auth::layer::bearer;
 use codex_central_common::Principal;
+use codex_central_common::wire::bearer;
 use codex_central_proto::auth::v1::{
     RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, StoreCodexAuthRequest, StoreCodexAuthStatus,
 };
@@ -109,7 +109,7 @@ impl PolicyCache {
             quota.week_partition_days,
             fleet.silent_mode,
         ))
-        .map_err(|e| ApiError::from(tonic::Status::internal(e.to_string())))?;
+        .map_err(|e| ApiError::internal(e.to_string()))?;
         let flags = Arc::new(FleetFlags {
             api_enabled: fleet.api_enabled,
             quota_hard_fail: quota.hard_fail,
@@ -201,12 +201,9 @@ pub(crate) async fn authenticate(
     let principal = res
         .principal
         .as_ref()
-        .map(Principal::from_proto)
-        .transpose()
-        .map_err(tonic::Status::from)?;
-    let host = res
-        .host
-        .ok_or_else(|| ApiError::from(tonic::Status::internal("host missing")))?;
+        .map(Principal::try_from)
+        .transpose()?;
+    let host = res.host.ok_or_else(|| ApiError::internal("host missing"))?;
     Ok((
         Caller {
             principal,
@@ -449,7 +446,7 @@ async fn sync_answer(
         .auth_json
         .map(RawValue::from_string)
         .transpose()
-        .map_err(|_| ApiError::from(tonic::Status::internal("canonical auth.json is not JSON")))?;
+        .map_err(|_| ApiError::internal("canonical auth.json is not JSON"))?;
     let answer = SyncAnswer {
         status: o.status,
         canonical_last_refresh: (!o.last_refresh.is_empty()).then_some(o.last_refresh),

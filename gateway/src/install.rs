@@ -11,9 +11,9 @@ use codex_central_proto::fleet::v1::{
     ConsumeInstallerTokenRequest, EnrollmentTokenState, InspectInstallerTokenRequest,
 };
 
-use crate::GatewayState;
 use crate::caller::{Caller, client_ip};
-use crate::shell::{error_script, script_response, status_of};
+use crate::shell::{script_response, service_error_script};
+use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
     Router::new().route("/install/{token}", get(install))
@@ -104,11 +104,11 @@ async fn install(
                 }
             }
             Err(err) => {
-                let status = status_of(&err);
+                let err = ApiError::from(err);
                 if method == Method::HEAD {
-                    status.into_response()
+                    err.status.into_response()
                 } else {
-                    preview_page(status, err.message(), "")
+                    preview_page(err.status, &err.message, "")
                 }
             }
         };
@@ -128,14 +128,6 @@ async fn install(
             }
             response
         }
-        Err(err) => {
-            let status = status_of(&err);
-            let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-                "internal server error"
-            } else {
-                err.message()
-            };
-            error_script(status, message)
-        }
+        Err(err) => service_error_script(err),
     }
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use codex_central_common::CallContext;
+use codex_central_proto::CallContext;
 use codex_central_proto::auth::v1::auth_service_server::AuthService;
 use codex_central_proto::config::v1::config_service_server::ConfigService;
 use codex_central_proto::fleet::v1::DownloadWrapperResponse;

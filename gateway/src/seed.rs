@@ -24,7 +24,7 @@ use crate::api::rfc3339;
 use crate::caller::{Caller, client_ip};
 use crate::error::ok;
 use crate::extract::{Q, RawBody};
-use crate::shell::{error_script, script_response, status_of};
+use crate::shell::{error_script, script_response, service_error_script};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -209,7 +209,7 @@ async fn seed_script(
                 _ => error_script(StatusCode::GONE, "Seed link expired"),
             }
         }
-        Err(err) => error_script(status_of(&err), err.message()),
+        Err(err) => service_error_script(err),
     }
 }
 
@@ -232,7 +232,7 @@ async fn seed_upload(
             },
         ))
         .await
-        .map_err(|e| gone_aware(&e))?
+        .map_err(ApiError::from)?
         .into_inner();
     match res.state() {
         EnrollmentTokenState::Valid => {}
@@ -254,17 +254,8 @@ async fn seed_upload(
         .fleet()
         .consume_seed_token(caller.request(&state, ConsumeSeedTokenRequest { token }))
         .await
-        .map_err(|e| gone_aware(&e))?;
+        .map_err(ApiError::from)?;
     Ok(ok(upload_as(&state, &caller, auth_json, false, true).await?))
-}
-
-fn gone_aware(err: &tonic::Status) -> ApiError {
-    let mut api = ApiError::from(err.clone());
-    if status_of(err) == StatusCode::GONE {
-        api.status = StatusCode::GONE;
-        api.code = "gone";
-    }
-    api
 }
 
 #[derive(Deserialize, Default)]

@@ -34,13 +34,8 @@ pub fn error_script(status: StatusCode, message: &str) -> Response {
     )
 }
 
-/// HTTP status for a single-use link error: the services mark "used/expired" with 410
-/// (`x-http-status`), everything else maps as usual.
-pub fn status_of(err: &tonic::Status) -> StatusCode {
-    err.metadata()
-        .get("x-http-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u16>().ok())
-        .and_then(|v| StatusCode::from_u16(v).ok())
-        .unwrap_or_else(|| ApiError::from(err.clone()).status)
+/// A service error as a script: the same status and public message as the JSON envelope.
+pub fn service_error_script(err: tonic::Status) -> Response {
+    let api = ApiError::from(err);
+    error_script(api.status, &api.message)
 }

@@ -153,8 +153,7 @@ async fn download(
         (StatusCode::OK, Body::from(content))
     };
     let header_value = |v: &str| {
-        HeaderValue::from_str(v)
-            .map_err(|_| ApiError::from(tonic::Status::internal("unrepresentable header")))
+        HeaderValue::from_str(v).map_err(|_| ApiError::internal("unrepresentable header"))
     };
     let mut res = Response::new(body);
     *res.status_mut() = status;

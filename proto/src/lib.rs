@@ -266,3 +266,12 @@ mod tests {
         };
     }
 }
+
+pub mod context;
+pub mod conversions;
+mod macros;
+pub mod paging;
+pub mod status;
+
+pub use context::CallContext;
+pub use conversions::ms_to_timestamp;

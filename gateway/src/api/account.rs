@@ -6,6 +6,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use codex_central_common::Error;
 use codex_central_proto::auth::v1::{
     BudgetPeriod, ByokKey, ByokKeyStatus, CreatePersonalTokenRequest, DeleteByokKeyRequest,
     GetRegistrationPolicyRequest, ListByokKeysRequest, ListPersonalTokensRequest, PersonalToken,
@@ -410,8 +411,8 @@ pub async fn get_registration(
 ) -> Result<Response, ApiError> {
     match caller.principal.as_ref().map(|p| p.role) {
         Some(codex_central_common::Role::Admin | codex_central_common::Role::ReadOnly) => {}
-        Some(_) => return Err(tonic::Status::permission_denied("admin access required").into()),
-        None => return Err(tonic::Status::unauthenticated("authentication required").into()),
+        Some(_) => return Err(Error::permission_denied("admin access required").into()),
+        None => return Err(Error::unauthenticated("authentication required").into()),
     }
     let res = state
         .clients()

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::response::Response;
+use codex_central_common::Error;
 use codex_central_proto::fleet::v1::{
     FleetPolicy, GetFleetPolicyRequest, SetApiStateRequest, SetPrunePolicyRequest,
     SetSilentModeRequest,
@@ -32,8 +33,8 @@ async fn fleet_policy(state: &GatewayState, caller: &Caller) -> Result<FleetPoli
 fn require_admin(caller: &Caller) -> Result<(), ApiError> {
     match &caller.principal {
         Some(p) if p.role == codex_central_common::Role::Admin => Ok(()),
-        Some(_) => Err(tonic::Status::permission_denied("admin access required").into()),
-        None => Err(tonic::Status::unauthenticated("authentication required").into()),
+        Some(_) => Err(Error::permission_denied("admin access required").into()),
+        None => Err(Error::unauthenticated("authentication required").into()),
     }
 }
 

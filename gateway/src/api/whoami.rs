@@ -16,7 +16,7 @@ pub async fn get(State(state): State<GatewayState>, caller: Caller) -> Result<Re
         .await?
         .into_inner();
     let principal = match res.principal.as_ref() {
-        Some(p) => Some(Principal::from_proto(p).map_err(tonic::Status::from)?),
+        Some(p) => Some(Principal::try_from(p)?),
         None => None,
     };
     Ok(ok(json!({

@@ -13,8 +13,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use codex_central_auth::layer::SESSION_COOKIE;
 use codex_central_common::Principal;
+use codex_central_common::wire::SESSION_COOKIE;
 
 use crate::GatewayState;
 use crate::caller::{SessionCredential, csrf_matches, session_of};

@@ -187,7 +187,8 @@ async fn finish(
         ));
     }
     let query_state = q.state.unwrap_or_default();
-    let bound = codex_central_auth::layer::cookie(&parts.headers, STATE_COOKIE).unwrap_or_default();
+    let bound =
+        codex_central_common::wire::cookie(&parts.headers, STATE_COOKIE).unwrap_or_default();
     if query_state.is_empty() || !constant_time_eq(query_state.as_bytes(), bound.as_bytes()) {
         return Err((StatusCode::BAD_REQUEST, BAD_STATE.into()));
     }

@@ -445,7 +445,7 @@ pub async fn logout(
         let ok = if json {
             let header = parts
                 .headers
-                .get(codex_central_auth::layer::CSRF_HEADER)
+                .get(codex_central_common::wire::CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             csrf_matches(cred, header)

@@ -4,13 +4,22 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use codex_central_common::Error;
+use codex_central_common::error::Kind;
+use codex_central_proto::status::decode;
 use serde_json::json;
+
+use crate::error::http_status;
 
 #[derive(Debug)]
 pub struct V1Error {
     pub status: StatusCode,
     pub kind: &'static str,
     pub code: Option<&'static str>,
+    /// A service's specific reason (e.g. `model_not_allowed`); shown as `code` when set.
+    pub reason: Option<Box<str>>,
+    /// The dotted path of the offending field, when one was named.
+    pub param: Option<Box<str>>,
     pub message: String,
     pub retry_after_secs: Option<u64>,
 }
@@ -21,6 +30,8 @@ impl V1Error {
             status,
             kind,
             code: None,
+            reason: None,
+            param: None,
             message: message.into(),
             retry_after_secs: None,
         }
@@ -34,51 +45,60 @@ impl V1Error {
         V1Error::new(status, "upstream_error", message)
     }
 
+    /// A failure of the gateway itself: logged here (in the request's span, so with its
+    /// request id), shown to the client as a fixed message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        V1Error::from(Error::internal(cause.to_string()))
+    }
+
     pub fn code(mut self, code: &'static str) -> Self {
         self.code = Some(code);
         self
     }
 }
 
-impl From<tonic::Status> for V1Error {
-    fn from(s: tonic::Status) -> Self {
-        use tonic::Code;
-        let (status, kind, code) = match s.code() {
-            Code::Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                "authentication_error",
-                Some("invalid_api_key"),
-            ),
-            Code::PermissionDenied => (StatusCode::FORBIDDEN, "permission_error", None),
-            Code::NotFound => (
-                StatusCode::NOT_FOUND,
-                "invalid_request_error",
-                Some("model_not_found"),
-            ),
-            Code::InvalidArgument => (StatusCode::BAD_REQUEST, "invalid_request_error", None),
-            Code::ResourceExhausted => (StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", None),
-            Code::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "upstream_error", None),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None),
-        };
-        let retry_after_secs = s
-            .metadata()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        // Internal failures keep their detail in the logs, not in the answer.
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(status = ?s.code(), message = s.message(), "service call failed");
-            "internal error".to_string()
-        } else {
-            s.message().to_string()
+/// OpenAI's error type for each kind, and the `code` SDKs expect when a service named no
+/// more specific reason.
+fn openai_shape(kind: Kind) -> (&'static str, Option<&'static str>) {
+    match kind {
+        Kind::Unauthenticated => ("authentication_error", Some("invalid_api_key")),
+        Kind::PermissionDenied => ("permission_error", None),
+        Kind::NotFound => ("invalid_request_error", Some("model_not_found")),
+        Kind::InvalidArgument => ("invalid_request_error", None),
+        Kind::RateLimited => ("rate_limit_error", None),
+        Kind::Unavailable | Kind::DeadlineExceeded => ("upstream_error", None),
+        Kind::AlreadyExists | Kind::FailedPrecondition | Kind::Gone => {
+            ("invalid_request_error", None)
+        }
+        Kind::Unimplemented | Kind::Cancelled | Kind::Internal => ("server_error", None),
+    }
+}
+
+/// The OpenAI shape of a base error: the same decoded value the REST envelope renders.
+impl From<Error> for V1Error {
+    fn from(err: Error) -> Self {
+        let (kind, default_code) = openai_shape(err.kind());
+        let status = match err.kind() {
+            // OpenAI answers malformed requests with 400, not 422.
+            Kind::InvalidArgument => StatusCode::BAD_REQUEST,
+            other => http_status(other),
         };
         V1Error {
             status,
             kind,
-            code,
-            message,
-            retry_after_secs,
+            code: default_code,
+            reason: (err.reason() != err.kind().default_reason()).then(|| err.reason().into()),
+            param: err.fields().first().map(|f| f.field.as_str().into()),
+            message: err.public_message().to_string(),
+            retry_after_secs: err.retry_after_secs(),
         }
+    }
+}
+
+impl From<tonic::Status> for V1Error {
+    fn from(status: tonic::Status) -> Self {
+        V1Error::from(decode(&status))
     }
 }
 
@@ -88,8 +108,8 @@ impl IntoResponse for V1Error {
             "error": {
                 "message": self.message,
                 "type": self.kind,
-                "code": self.code,
-                "param": null,
+                "code": self.reason.as_deref().or(self.code),
+                "param": self.param,
             }
         });
         let mut res = (self.status, Json(body)).into_response();

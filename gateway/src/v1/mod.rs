@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use codex_central_auth::layer::bearer;
+use codex_central_common::wire::bearer;
 use codex_central_common::{Principal, PrincipalKind};
 use codex_central_proto::config::v1::{ListModelsRequest, ResolveRouteRequest, WireApi};
 use codex_central_proto::fleet::v1::HostCallKind;
@@ -216,7 +216,7 @@ async fn proxy_call(
     .into_inner();
     let provider = route
         .provider
-        .ok_or_else(|| V1Error::from(tonic::Status::internal("route without provider")))?;
+        .ok_or_else(|| V1Error::internal("route without provider"))?;
     let (key, byok) =
         policy::upstream_key(&state, &caller, &provider.name, &route.shared_key).await;
     if let Some(l) = log.as_mut() {

@@ -67,9 +67,8 @@ pub async fn resolve(
     let principal = res
         .principal
         .as_ref()
-        .map(Principal::from_proto)
-        .transpose()
-        .map_err(tonic::Status::from)?
+        .map(Principal::try_from)
+        .transpose()?
         .ok_or_else(unauthorized)?;
     let token = res.token.ok_or_else(unauthorized)?;
     Ok((

@@ -55,7 +55,7 @@ impl UpstreamClients {
         let mut clients = self
             .clients
             .lock()
-            .map_err(|_| V1Error::from(tonic::Status::internal("upstream client pool poisoned")))?;
+            .map_err(|_| V1Error::internal("upstream client pool poisoned"))?;
         if let Some(c) = clients.get(base_url) {
             return Ok(c.clone());
         }
@@ -65,7 +65,7 @@ impl UpstreamClients {
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(concat!("codex-central/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| V1Error::from(tonic::Status::internal(format!("HTTP client: {e}"))))?;
+            .map_err(|e| V1Error::internal(format!("HTTP client: {e}")))?;
         clients.insert(base_url.to_string(), client.clone());
         Ok(client)
     }

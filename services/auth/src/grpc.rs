@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use codex_central_common::paging::{decode_token, encode_token, page_limit};
-use codex_central_common::time::ms_to_timestamp;
-use codex_central_common::{CallContext, pending_rpcs};
 use codex_central_proto::auth::v1::auth_service_server::AuthService;
 use codex_central_proto::auth::v1::*;
+use codex_central_proto::ms_to_timestamp;
+use codex_central_proto::paging::{decode_token, encode_token, page_limit};
+use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::entities::service_tokens::Model as ServiceTokenRow;
 use tonic::{Request, Response, Status};
 
@@ -63,9 +63,9 @@ fn uploader(ctx: &CallContext) -> Result<Uploader, Status> {
         p.role,
         codex_central_common::Role::Admin | codex_central_common::Role::Host
     ) {
-        return Err(Status::permission_denied(
+        return Err(tonic::Status::from(crate::Error::permission_denied(
             "only hosts and admins can store auth.json",
-        ));
+        )));
     }
     Ok(Uploader {
         actor_kind: p.kind_name().into(),
@@ -109,7 +109,7 @@ impl AuthService for AuthGrpc {
         let ctx = CallContext::of(&request);
         let principal = ctx.principal()?;
         Ok(Response::new(WhoAmIResponse {
-            principal: Some(principal.to_proto()),
+            principal: Some(codex_central_proto::common::v1::Principal::from(principal)),
             client_ip: ctx.client_ip_text(),
             auth_mode: if self.auth_mode_on { "on" } else { "off" }.into(),
         }))
@@ -123,7 +123,7 @@ impl AuthService for AuthGrpc {
         let credential = request.into_inner().credential;
         let principal = self.authenticator.authenticate(&credential).await?;
         Ok(Response::new(AuthenticateResponse {
-            principal: Some(principal.to_proto()),
+            principal: Some(codex_central_proto::common::v1::Principal::from(&principal)),
         }))
     }
 
@@ -137,9 +137,9 @@ impl AuthService for AuthGrpc {
             principal.role,
             codex_central_common::Role::Admin | codex_central_common::Role::Host
         ) {
-            return Err(Status::permission_denied(
+            return Err(tonic::Status::from(crate::Error::permission_denied(
                 "only hosts and admins can retrieve auth.json",
-            ));
+            )));
         }
         let req = request.into_inner();
         let answer = self
@@ -223,8 +223,16 @@ impl AuthService for AuthGrpc {
                 actor: "seed:link".into(),
                 client_ip: ctx.client_ip_text(),
             },
-            Some(_) => return Err(Status::permission_denied("admin access required")),
-            None => return Err(Status::unauthenticated("authentication required")),
+            Some(_) => {
+                return Err(tonic::Status::from(crate::Error::permission_denied(
+                    "admin access required",
+                )));
+            }
+            None => {
+                return Err(tonic::Status::from(crate::Error::unauthenticated(
+                    "authentication required",
+                )));
+            }
         };
         let req = request.into_inner();
         if req.dry_run {
@@ -266,7 +274,9 @@ impl AuthService for AuthGrpc {
             ctx.require_admin()?.clone()
         };
         let Some(current) = self.vault.current().await? else {
-            return Err(Status::not_found("no canonical auth.json yet"));
+            return Err(tonic::Status::from(crate::Error::not_found(
+                "no canonical auth.json yet",
+            )));
         };
         let auth_json = if req.masked {
             masked(&current.text)
@@ -289,10 +299,12 @@ impl AuthService for AuthGrpc {
     ) -> Result<Response<ListHostAuthStatesResponse>, Status> {
         CallContext::of(&request).require_admin_read()?;
         let req = request.into_inner();
-        let host_id: i64 =
-            req.host_id.trim().parse().map_err(|_| {
-                Status::invalid_argument("host_id is required and must be a host id")
-            })?;
+        let host_id: i64 = req.host_id.trim().parse().map_err(|_| {
+            tonic::Status::from(crate::Error::invalid(
+                "host_id",
+                "host_id is required and must be a host id",
+            ))
+        })?;
         let canonical = self
             .vault
             .current()
@@ -308,7 +320,7 @@ impl AuthService for AuthGrpc {
                 in_sync: !canonical.is_empty() && s.seen_digest == canonical,
                 recent_digests: vec![s.seen_digest.clone()],
                 seen_digest: s.seen_digest,
-                seen_at: Some(codex_central_common::time::ms_to_timestamp(s.seen_at)),
+                seen_at: Some(codex_central_proto::ms_to_timestamp(s.seen_at)),
             })
             .into_iter()
             .collect();
@@ -329,18 +341,20 @@ impl AuthService for AuthGrpc {
             ServiceTokenScope::Admin => Scope::Admin,
             ServiceTokenScope::Read => Scope::Read,
             ServiceTokenScope::Unspecified => {
-                return Err(Status::invalid_argument(
+                return Err(tonic::Status::from(crate::Error::invalid(
+                    "scope",
                     "scope is required (admin or read)",
-                ));
+                )));
             }
         };
         let expires_in = match req.expires_in_seconds {
             None => None,
             Some(secs) if secs > 0 => Some(Duration::from_secs(secs.unsigned_abs())),
             Some(_) => {
-                return Err(Status::invalid_argument(
+                return Err(tonic::Status::from(crate::Error::invalid(
+                    "expires_in_seconds",
                     "expires_in_seconds must be positive",
-                ));
+                )));
             }
         };
         let created = service_tokens::create(

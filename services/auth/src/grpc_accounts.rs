@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use codex_central_common::paging::{decode_token, encode_token, page_limit};
-use codex_central_common::time::ms_to_timestamp;
-use codex_central_common::{CallContext, Principal, PrincipalKind};
+use codex_central_common::{Principal, PrincipalKind};
+use codex_central_proto::CallContext;
 use codex_central_proto::auth::v1::*;
+use codex_central_proto::ms_to_timestamp;
+use codex_central_proto::paging::{decode_token, encode_token, page_limit};
 use codex_central_store::entities::personal_tokens::Model as TokenRow;
 use codex_central_store::entities::sessions::Model as SessionRow;
 use codex_central_store::now_ms;
@@ -31,12 +32,14 @@ fn client(ctx: &CallContext, user_agent: &str) -> Client {
 fn person(ctx: &CallContext) -> Result<Actor, Status> {
     let p = ctx.principal()?;
     if p.kind != PrincipalKind::User {
-        return Err(Status::failed_precondition(match p.kind {
-            PrincipalKind::LocalAdmin => {
-                "the server runs in local mode (auth mode off): there are no personal accounts"
-            }
-            _ => "only a signed-in user has personal tokens and keys",
-        }));
+        return Err(tonic::Status::from(crate::Error::failed_precondition(
+            match p.kind {
+                PrincipalKind::LocalAdmin => {
+                    "the server runs in local mode (auth mode off): there are no personal accounts"
+                }
+                _ => "only a signed-in user has personal tokens and keys",
+            },
+        )));
     }
     Ok(Actor {
         principal: p.clone(),
@@ -97,10 +100,10 @@ fn policy_from_proto(p: Option<TokenPolicy>) -> Result<Policy, Status> {
         Ok(BudgetPeriod::Week) => Some(Period::Week),
         Ok(BudgetPeriod::Month) => Some(Period::Month),
         Err(_) => {
-            return Err(crate::Error::InvalidField {
-                field: "policy.budget_period".into(),
-                message: "budget_period must be day, week or month".into(),
-            }
+            return Err(crate::Error::invalid(
+                "policy.budget_period",
+                "budget_period must be day, week or month",
+            )
             .into());
         }
     };
@@ -173,11 +176,15 @@ impl AuthGrpc {
         CallContext::of(&request).require_internal()?;
         let token = request.into_inner().session_token;
         let Some(found) = sessions::resolve(&self.store, &token).await? else {
-            return Err(Status::unauthenticated("not signed in or session expired"));
+            return Err(tonic::Status::from(crate::Error::unauthenticated(
+                "not signed in or session expired",
+            )));
         };
         let current = found.session.id.clone();
         Ok(Response::new(ResolveSessionResponse {
-            principal: Some(found.principal.to_proto()),
+            principal: Some(codex_central_proto::common::v1::Principal::from(
+                &found.principal,
+            )),
             session: Some(session_to_proto(found.session, Some(&current))),
             csrf_token: found.csrf,
         }))
@@ -193,7 +200,7 @@ impl AuthGrpc {
             .personal_token(&request.into_inner().secret)
             .await?;
         Ok(Response::new(ResolvePersonalTokenResponse {
-            principal: Some(principal.to_proto()),
+            principal: Some(codex_central_proto::common::v1::Principal::from(&principal)),
             token: Some(token_to_proto(row)),
         }))
     }
@@ -381,7 +388,9 @@ impl AuthGrpc {
             .await
             .map_err(crate::Error::from)?
         {
-            return Err(Status::not_found("Session not found"));
+            return Err(tonic::Status::from(crate::Error::not_found(
+                "Session not found",
+            )));
         }
         Ok(Response::new(RevokeSessionResponse {}))
     }
@@ -396,10 +405,10 @@ impl AuthGrpc {
             None => None,
             Some(secs) if secs > 0 => Some(Duration::from_secs(secs.unsigned_abs())),
             Some(_) => {
-                return Err(crate::Error::InvalidField {
-                    field: "expires_in_seconds".into(),
-                    message: "expires_in_seconds must be positive".into(),
-                }
+                return Err(crate::Error::invalid(
+                    "expires_in_seconds",
+                    "expires_in_seconds must be positive",
+                )
                 .into());
             }
         };

@@ -1,8 +1,9 @@
 //! Sign-in provider administration and the OAuth/OIDC login and link flows.
 
-use codex_central_common::time::ms_to_timestamp;
-use codex_central_common::{CallContext, PrincipalKind};
+use codex_central_common::PrincipalKind;
+use codex_central_proto::CallContext;
 use codex_central_proto::auth::v1::*;
+use codex_central_proto::ms_to_timestamp;
 use codex_central_store::entities::oauth_providers::Model as ProviderRow;
 use tonic::{Request, Response, Status};
 
@@ -184,9 +185,9 @@ impl AuthGrpc {
             match ctx.principal.as_ref() {
                 Some(p) if p.kind == PrincipalKind::User => Some(p.id.clone()),
                 _ => {
-                    return Err(Status::failed_precondition(
+                    return Err(tonic::Status::from(crate::Error::failed_precondition(
                         "sign in first to link another account",
-                    ));
+                    )));
                 }
             }
         } else {
@@ -259,9 +260,9 @@ impl AuthGrpc {
         let ctx = CallContext::of(&request);
         let p = ctx.principal()?;
         if p.kind != PrincipalKind::User {
-            return Err(Status::failed_precondition(
+            return Err(tonic::Status::from(crate::Error::failed_precondition(
                 "only a signed-in user has linked accounts",
-            ));
+            )));
         }
         let kinds: std::collections::HashMap<String, String> = self
             .oauth
@@ -299,9 +300,9 @@ impl AuthGrpc {
         let ctx = CallContext::of(&request);
         let p = ctx.principal()?.clone();
         if p.kind != PrincipalKind::User {
-            return Err(Status::failed_precondition(
+            return Err(tonic::Status::from(crate::Error::failed_precondition(
                 "only a signed-in user has linked accounts",
-            ));
+            )));
         }
         self.oauth
             .unlink(

@@ -1,10 +1,10 @@
 //! The user-management RPCs (admin only).
 
-use codex_central_common::CallContext;
 use codex_central_common::crypto::Secret;
-use codex_central_common::time::ms_to_timestamp;
+use codex_central_proto::CallContext;
 use codex_central_proto::auth::v1::*;
 use codex_central_proto::common::v1::Role as ProtoRole;
+use codex_central_proto::ms_to_timestamp;
 use codex_central_store::entities::users::Model;
 use tonic::{Request, Response, Status};
 
@@ -43,11 +43,7 @@ fn role_of(r: i32) -> Result<UserRole, Status> {
     match ProtoRole::try_from(r) {
         Ok(ProtoRole::Admin) => Ok(UserRole::Admin),
         Ok(ProtoRole::Member) | Ok(ProtoRole::Unspecified) => Ok(UserRole::Member),
-        _ => Err(crate::Error::InvalidField {
-            field: "role".into(),
-            message: "role must be admin or member".into(),
-        }
-        .into()),
+        _ => Err(crate::Error::invalid("role", "role must be admin or member").into()),
     }
 }
 
@@ -82,10 +78,10 @@ impl AuthGrpc {
         let limit = match u64::from(page.page_size) {
             0 => DEFAULT_PAGE,
             n if n > MAX_PAGE => {
-                return Err(crate::Error::InvalidField {
-                    field: "page_size".into(),
-                    message: format!("page_size must be at most {MAX_PAGE}"),
-                }
+                return Err(crate::Error::invalid(
+                    "page_size",
+                    format!("page_size must be at most {MAX_PAGE}"),
+                )
                 .into());
             }
             n => n,

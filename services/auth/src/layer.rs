@@ -12,9 +12,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use codex_central_common::Principal;
 use codex_central_common::crypto::{Secret, constant_time_eq};
 use codex_central_common::net::{PeerInfo, TrustedProxies};
-use codex_central_common::{CallContext, Principal};
+use codex_central_common::wire::{
+    CLIENT_IP_HEADER, CSRF_HEADER, INTERNAL_HEADER, PRINCIPAL_HEADER, SESSION_COOKIE, bearer,
+    cookie,
+};
+use codex_central_proto::CallContext;
 use codex_central_proto::common::v1 as pb;
 use futures::future::BoxFuture;
 use http::{HeaderMap, Request, Response};
@@ -24,14 +29,6 @@ use tonic::body::Body;
 use tonic::metadata::MetadataMap;
 
 use crate::domain::authenticator::Authenticator;
-
-pub const INTERNAL_HEADER: &str = "x-cc-internal";
-pub const PRINCIPAL_HEADER: &str = "x-cc-principal-bin";
-pub const CLIENT_IP_HEADER: &str = "x-cc-client-ip";
-/// The browser session cookie.
-pub const SESSION_COOKIE: &str = "cc_session";
-/// The header carrying a session's CSRF token.
-pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// RPCs anyone may call, even in auth mode `on`: probes and API discovery.
 const PUBLIC_PREFIXES: &[&str] = &[
@@ -145,7 +142,9 @@ impl State {
             .map(|v| v.as_bytes().to_vec());
         if let Some(presented) = internal {
             if !constant_time_eq(&presented, self.config.internal_secret.expose().as_bytes()) {
-                return Err(Status::unauthenticated("invalid gateway credential"));
+                return Err(tonic::Status::from(crate::Error::unauthenticated(
+                    "invalid gateway credential",
+                )));
             }
             return internal_context(req.headers());
         }
@@ -193,7 +192,11 @@ impl State {
             }
             None if !self.config.auth_mode_on => Some(Principal::local_admin()),
             None if public => None,
-            None => return Err(Status::unauthenticated("authentication required")),
+            None => {
+                return Err(tonic::Status::from(crate::Error::unauthenticated(
+                    "authentication required",
+                )));
+            }
         };
         let principal = match principal {
             Some(p)
@@ -224,31 +227,22 @@ impl State {
         let found = crate::domain::sessions::resolve(self.authenticator.store(), token)
             .await
             .map_err(Status::from)?
-            .ok_or_else(|| Status::unauthenticated("not signed in or session expired"))?;
+            .ok_or_else(|| {
+                tonic::Status::from(crate::Error::unauthenticated(
+                    "not signed in or session expired",
+                ))
+            })?;
         let presented = headers
             .get(CSRF_HEADER)
             .map(|v| v.as_bytes())
             .unwrap_or_default();
         if !constant_time_eq(presented, found.csrf.as_bytes()) {
-            return Err(Status::permission_denied(
+            return Err(tonic::Status::from(crate::Error::permission_denied(
                 "missing or wrong CSRF token: send the x-csrf-token header",
-            ));
+            )));
         }
         Ok(found.principal)
     }
-}
-
-/// The value of cookie `name` in the request's `cookie` headers.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        .filter(|v| !v.is_empty())
 }
 
 fn internal_context(headers: &HeaderMap) -> Result<CallContext, Status> {
@@ -256,12 +250,17 @@ fn internal_context(headers: &HeaderMap) -> Result<CallContext, Status> {
     let principal = match metadata.get_bin(PRINCIPAL_HEADER) {
         None => None,
         Some(value) => {
-            let bytes = value
-                .to_bytes()
-                .map_err(|_| Status::invalid_argument("malformed principal metadata"))?;
-            let proto = pb::Principal::decode(bytes)
-                .map_err(|_| Status::invalid_argument("malformed principal metadata"))?;
-            Some(Principal::from_proto(&proto).map_err(Status::from)?)
+            let bytes = value.to_bytes().map_err(|_| {
+                tonic::Status::from(crate::Error::invalid_argument(
+                    "malformed principal metadata",
+                ))
+            })?;
+            let proto = pb::Principal::decode(bytes).map_err(|_| {
+                tonic::Status::from(crate::Error::invalid_argument(
+                    "malformed principal metadata",
+                ))
+            })?;
+            Some(Principal::try_from(&proto).map_err(|e| codex_central_proto::status::encode(&e))?)
         }
     };
     let client_ip = headers
@@ -279,15 +278,4 @@ fn strip_internal_headers(headers: &mut HeaderMap) {
     headers.remove(INTERNAL_HEADER);
     headers.remove(PRINCIPAL_HEADER);
     headers.remove(CLIENT_IP_HEADER);
-}
-
-/// The token of an `authorization: Bearer <token>` header (scheme case-insensitive).
-pub fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let token = token.trim();
-    (!token.is_empty()).then(|| token.to_string())
 }

@@ -1,8 +1,8 @@
 //! `codexcentral.config.v1.ConfigService`: validate, authorize, call the domain, convert.
 
-use codex_central_common::{CallContext, pending_rpcs};
 use codex_central_proto::config::v1::config_service_server::ConfigService;
 use codex_central_proto::config::v1::*;
+use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 

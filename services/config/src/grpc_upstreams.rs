@@ -1,8 +1,9 @@
 //! The upstream-provider, model-routing and runtime-override RPCs.
 
-use codex_central_common::time::ms_to_timestamp;
-use codex_central_common::{CallContext, Principal, PrincipalKind, Role};
+use codex_central_common::{Principal, PrincipalKind, Role};
+use codex_central_proto::CallContext;
 use codex_central_proto::config::v1::*;
+use codex_central_proto::ms_to_timestamp;
 use tonic::{Request, Response, Status};
 
 use crate::domain::providers::{self, KeyChange, ProviderInput};
@@ -101,16 +102,17 @@ fn override_subject<'a>(ctx: &'a CallContext, named: &'a str) -> Result<String, 
     };
     if named.is_empty() || named == own {
         if own.is_empty() {
-            return Err(Status::invalid_argument(
+            return Err(tonic::Status::from(crate::Error::invalid(
+                "user_id",
                 "user_id is required: this credential is not a user",
-            ));
+            )));
         }
         return Ok(own);
     }
     if p.role != Role::Admin {
-        return Err(Status::permission_denied(
+        return Err(tonic::Status::from(crate::Error::permission_denied(
             "only admins manage other users' overrides",
-        ));
+        )));
     }
     Ok(named.to_string())
 }

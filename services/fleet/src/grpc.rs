@@ -1,10 +1,10 @@
 //! `codexcentral.fleet.v1.FleetService`: validate, authorize, call the domain, convert.
 
-use codex_central_common::paging::{decode_token, encode_token, page_limit};
-use codex_central_common::time::ms_to_timestamp;
-use codex_central_common::{CallContext, pending_rpcs};
 use codex_central_proto::fleet::v1::fleet_service_server::FleetService;
 use codex_central_proto::fleet::v1::*;
+use codex_central_proto::ms_to_timestamp;
+use codex_central_proto::paging::{decode_token, encode_token, page_limit};
+use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::Store;
 use codex_central_store::audit::AuditFilter;
 use tonic::{Request, Response, Status};
@@ -213,7 +213,7 @@ impl FleetService for FleetGrpc {
         let after = match decode_token(&page.page_token)? {
             None => None,
             Some(t) => Some(t.parse::<i64>().map_err(|_| {
-                crate::Error::invalid("page_token", "page_token is not a valid page token")
+                crate::Error::invalid("page.page_token", "page_token is not a valid page token")
             })?),
         };
         let status = match req.status() {
@@ -303,7 +303,7 @@ impl FleetService for FleetGrpc {
             .await?;
         let principal = crate::domain::host_auth::principal_of(&host);
         Ok(Response::new(AuthenticateHostResponse {
-            principal: Some(principal.to_proto()),
+            principal: Some(codex_central_proto::common::v1::Principal::from(&principal)),
             host: Some(host_to_proto(host)),
         }))
     }
@@ -315,9 +315,9 @@ impl FleetService for FleetGrpc {
         let ctx = CallContext::of(&request);
         let principal = ctx.principal()?.clone();
         if principal.kind != codex_central_common::PrincipalKind::Host {
-            return Err(Status::permission_denied(
+            return Err(tonic::Status::from(crate::Error::permission_denied(
                 "only a host can deregister itself",
-            ));
+            )));
         }
         let id = hosts::parse_id(&principal.id)?;
         let actor = Actor {
@@ -646,9 +646,9 @@ impl FleetService for FleetGrpc {
         let ctx = CallContext::of(&request);
         let principal = ctx.principal()?;
         if principal.kind != codex_central_common::PrincipalKind::Host {
-            return Err(Status::permission_denied(
+            return Err(tonic::Status::from(crate::Error::permission_denied(
                 "only a host can record its users",
-            ));
+            )));
         }
         let host_id = hosts::parse_id(&principal.id)?;
         let req = request.into_inner();

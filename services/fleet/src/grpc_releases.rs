@@ -1,8 +1,9 @@
 //! The versions and wrapper-release RPCs (delegated to from the `FleetService` impl).
 
-use codex_central_common::time::ms_to_timestamp;
-use codex_central_common::{CallContext, PrincipalKind};
+use codex_central_common::PrincipalKind;
+use codex_central_proto::CallContext;
 use codex_central_proto::fleet::v1::*;
+use codex_central_proto::ms_to_timestamp;
 use codex_central_store::{hosts as host_rows, now_ms};
 use futures::StreamExt;
 use tonic::{Request, Response, Status};
@@ -141,7 +142,7 @@ impl FleetGrpc {
             .wrappers
             .pick(requested_platform(platform).as_deref())
             .await?
-            .ok_or_else(|| Status::not_found("Wrapper not available"))?;
+            .ok_or_else(|| tonic::Status::from(crate::Error::not_found("Wrapper not available")))?;
         let baked_for_host = release.kind == Kind::Script && host_id.is_some();
         if !(with_content || baked_for_host) {
             let (sha, size) = (release.sha256.clone(), release.size_bytes);
@@ -154,9 +155,10 @@ impl FleetGrpc {
                 .map_err(crate::Error::from)?;
             if !codex_central_common::crypto::token_matches_digest(api_key.trim(), &host.key_digest)
             {
-                return Err(Status::invalid_argument(
+                return Err(tonic::Status::from(crate::Error::invalid(
+                    "api_key",
                     "api_key must be the key this host authenticated with",
-                ));
+                )));
             }
             let p = policy::get(&self.store).await?;
             content = wrappers::bake(

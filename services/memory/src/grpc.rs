@@ -1,8 +1,8 @@
 //! `codexcentral.memory.v1.MemoryService`: validate, authorize, call the domain, convert.
 
-use codex_central_common::{CallContext, pending_rpcs};
 use codex_central_proto::memory::v1::memory_service_server::MemoryService;
 use codex_central_proto::memory::v1::*;
+use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 

@@ -1,5 +1,4 @@
 use sea_orm::DbErr;
-use tonic::{Code, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -27,29 +26,25 @@ fn is_connection_error(err: &DbErr) -> bool {
     matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
 }
 
-impl From<Error> for Status {
+/// Services see store failures as the base error. Database outages are `Unavailable` (the
+/// caller may retry); anything else is internal, with the cause kept for the log only.
+impl From<Error> for codex_central_common::Error {
     fn from(err: Error) -> Self {
+        use codex_central_common::Error as Base;
         match err {
-            Error::InvalidUrl(msg) => Status::new(Code::InvalidArgument, msg),
+            Error::InvalidUrl(msg) => Base::invalid_argument(msg),
             Error::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
-                Status::new(Code::Unavailable, "database unavailable")
+                Base::unavailable("database unavailable")
             }
-            Error::NotFound(msg) => Status::new(Code::NotFound, msg),
-            Error::Conflict(msg) => Status::new(Code::AlreadyExists, msg),
-            Error::Corrupt(msg) => {
-                tracing::error!(error = %msg, "corrupt stored data");
-                Status::new(Code::Internal, "stored data is invalid")
+            Error::NotFound(msg) => Base::not_found(msg),
+            Error::Conflict(msg) => Base::already_exists(msg),
+            Error::Corrupt(msg) => Base::internal(format!("corrupt stored data: {msg}")),
+            Error::Db(err) if is_connection_error(&err) => {
+                tracing::warn!(error = %err, "database unavailable");
+                Base::unavailable("database unavailable")
             }
-            Error::Db(err) => {
-                if is_connection_error(&err) {
-                    tracing::warn!(error = %err, "database unavailable");
-                    Status::new(Code::Unavailable, "database unavailable")
-                } else {
-                    tracing::error!(error = %err, "database error");
-                    Status::new(Code::Internal, "database error")
-                }
-            }
+            Error::Db(err) => Base::internal(format!("database error: {err}")),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! `codexcentral.usage.v1.UsageService`: validate, authorize, call the domain, convert.
 
-use codex_central_common::{CallContext, pending_rpcs};
 use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use codex_central_proto::usage::v1::*;
+use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
@@ -81,14 +81,15 @@ impl UsageService for UsageGrpc {
         let ctx = CallContext::of(&request);
         let principal = ctx.principal()?.clone();
         if principal.kind != codex_central_common::PrincipalKind::Host {
-            return Err(Status::permission_denied(
+            return Err(tonic::Status::from(crate::Error::permission_denied(
                 "only hosts report usage in this version",
-            ));
+            )));
         }
-        let host_id = principal
-            .id
-            .parse::<i64>()
-            .map_err(|_| Status::invalid_argument("the host principal has no numeric id"))?;
+        let host_id = principal.id.parse::<i64>().map_err(|_| {
+            tonic::Status::from(crate::Error::invalid_argument(
+                "the host principal has no numeric id",
+            ))
+        })?;
         let entries: Vec<serde_json::Value> = request
             .into_inner()
             .entries
@@ -110,9 +111,7 @@ impl UsageService for UsageGrpc {
                 UsageRow {
                     ingest_id: done.ingest_id.clone(),
                     host_id: host_id.to_string(),
-                    recorded_at: Some(codex_central_common::time::ms_to_timestamp(
-                        done.recorded_at,
-                    )),
+                    recorded_at: Some(codex_central_proto::ms_to_timestamp(done.recorded_at)),
                     model: e.model.clone(),
                     tokens: Some(TokenTotals {
                         total_tokens: e.total,
@@ -228,8 +227,12 @@ impl UsageService for UsageGrpc {
 /// The entry as the JSON object the parser reads: `raw_json` when sent, else the fields.
 fn entry_json(e: UsageEntry) -> Result<serde_json::Value, Status> {
     if !e.raw_json.is_empty() {
-        return serde_json::from_str(&e.raw_json)
-            .map_err(|_| Status::invalid_argument("raw_json is not JSON"));
+        return serde_json::from_str(&e.raw_json).map_err(|_| {
+            tonic::Status::from(crate::Error::invalid(
+                "entries.raw_json",
+                "raw_json is not JSON",
+            ))
+        });
     }
     Ok(serde_json::json!({
         "line": e.line,

@@ -1,7 +1,8 @@
 //! The `/v1` request log RPCs: the gateway records each call; admins list all, users their own.
 
-use codex_central_common::time::ms_to_timestamp;
-use codex_central_common::{CallContext, PrincipalKind, Role};
+use codex_central_common::{PrincipalKind, Role};
+use codex_central_proto::CallContext;
+use codex_central_proto::ms_to_timestamp;
 use codex_central_proto::usage::v1::*;
 use codex_central_store::entities::proxy_requests::Model as Row;
 use codex_central_store::{now_ms, proxy_requests};
@@ -99,7 +100,10 @@ impl UsageGrpc {
         // Written in the next batch; the answer carries no id yet.
         if !self.proxy_log.push(row.clone()) {
             tracing::warn!("the /v1 request log queue is full; a row was dropped");
-            return Err(Status::resource_exhausted("request log queue full"));
+            return Err(tonic::Status::from(crate::Error::rate_limited(
+                "request log queue full",
+                1,
+            )));
         }
         Ok(Response::new(RecordProxyRequestResponse {
             log: Some(to_proto(row)),
@@ -119,19 +123,19 @@ impl UsageGrpc {
             (Role::Admin | Role::ReadOnly, _) => filter.user_id,
             (_, PrincipalKind::User) => p.id.clone(),
             _ => {
-                return Err(Status::permission_denied(
+                return Err(tonic::Status::from(crate::Error::permission_denied(
                     "no request log for this credential",
-                ));
+                )));
             }
         };
         let page = req.page.unwrap_or_default();
         let limit = match page.page_size {
             0 => DEFAULT_PAGE,
             n if u64::from(n) > MAX_PAGE => {
-                return Err(crate::Error::InvalidField {
-                    field: "page_size".into(),
-                    message: format!("page_size must be at most {MAX_PAGE}"),
-                }
+                return Err(crate::Error::invalid(
+                    "page_size",
+                    format!("page_size must be at most {MAX_PAGE}"),
+                )
                 .into());
             }
             n => u64::from(n),
@@ -139,14 +143,9 @@ impl UsageGrpc {
         let before = if page.page_token.is_empty() {
             None
         } else {
-            Some(
-                page.page_token
-                    .parse::<i64>()
-                    .map_err(|_| crate::Error::InvalidField {
-                        field: "page_token".into(),
-                        message: "page_token is not a valid page token".into(),
-                    })?,
-            )
+            Some(page.page_token.parse::<i64>().map_err(|_| {
+                crate::Error::invalid("page.page_token", "page_token is not a valid page token")
+            })?)
         };
         let rows = proxy_requests::list(
             &self.store,

@@ -49,11 +49,11 @@ async fn hash(password: &Secret<String>) -> Result<String> {
     let _permit = HASHING
         .acquire()
         .await
-        .map_err(|_| Error::InvalidArgument("server is shutting down".into()))?;
+        .map_err(|_| Error::invalid_argument("server is shutting down"))?;
     let password = password.clone();
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|e| Error::InvalidArgument(format!("password hashing failed: {e}")))?
+        .map_err(|e| Error::invalid_argument(format!("password hashing failed: {e}")))?
         .map_err(Error::from)
 }
 
@@ -61,7 +61,7 @@ async fn verify(password: &Secret<String>, phc: Option<String>) -> Result<bool> 
     let _permit = HASHING
         .acquire()
         .await
-        .map_err(|_| Error::InvalidArgument("server is shutting down".into()))?;
+        .map_err(|_| Error::invalid_argument("server is shutting down"))?;
     let password = password.clone();
     let (phc, real) = match phc {
         Some(p) => (p, true),
@@ -69,7 +69,7 @@ async fn verify(password: &Secret<String>, phc: Option<String>) -> Result<bool> 
     };
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
         .await
-        .map_err(|e| Error::InvalidArgument(format!("password check failed: {e}")))??;
+        .map_err(|e| Error::invalid_argument(format!("password check failed: {e}")))??;
     Ok(ok && real)
 }
 
@@ -83,7 +83,7 @@ fn dummy_hash() -> Result<String> {
 }
 
 fn conflict(message: &str) -> Error {
-    Error::Store(codex_central_store::Error::Conflict(message.into()))
+    Error::from(codex_central_store::Error::Conflict(message.into()))
 }
 
 async fn record(
@@ -213,12 +213,12 @@ fn budget_keys(ip: &str, username: &str) -> [String; 2] {
 async fn check_not_blocked(store: &Store, keys: &[String; 2], now: i64) -> Result<()> {
     for key in keys {
         if let Some(until) = auth_failures::blocked_until(store, key, now).await? {
-            return Err(Error::RateLimited {
-                message: "too many failed sign-ins: try again later".into(),
-                retry_after_secs: u64::try_from((until - now + 999) / 1000)
+            return Err(Error::rate_limited(
+                "too many failed sign-ins: try again later",
+                u64::try_from((until - now + 999) / 1000)
                     .unwrap_or(1)
                     .max(1),
-            });
+            ));
         }
     }
     Ok(())
@@ -256,7 +256,7 @@ pub async fn login(
             json!({"method": "password"}),
         )
         .await?;
-        return Err(Error::Unauthenticated(BAD_CREDENTIALS.into()));
+        return Err(Error::unauthenticated(BAD_CREDENTIALS));
     };
     if !user.enabled {
         record(
@@ -268,7 +268,7 @@ pub async fn login(
             json!({"reason": "disabled"}),
         )
         .await?;
-        return Err(Error::PermissionDenied("this account is disabled".into()));
+        return Err(Error::permission_denied("this account is disabled"));
     }
     signed_in(store, user, client, "password").await
 }
@@ -356,8 +356,8 @@ pub async fn register(
     client: &Client,
 ) -> Result<(UserRow, Opened)> {
     if !registration_open(store).await? {
-        return Err(Error::PermissionDenied(
-            "registration is closed: ask an administrator for an account".into(),
+        return Err(Error::permission_denied(
+            "registration is closed: ask an administrator for an account",
         ));
     }
     let username = check_username(username)?;
@@ -409,19 +409,21 @@ pub async fn change_password(
     new: &Secret<String>,
     client: &Client,
 ) -> Result<()> {
-    check_password(new).map_err(|_| Error::InvalidField {
-        field: "new_password".into(),
-        message: format!(
-            "new_password must be at least {} characters",
-            super::users::MIN_PASSWORD
-        ),
+    check_password(new).map_err(|_| {
+        Error::invalid(
+            "new_password",
+            format!(
+                "new_password must be at least {} characters",
+                super::users::MIN_PASSWORD
+            ),
+        )
     })?;
     let user = users::get(store.db(), user_id).await?;
     if !verify(current, user.password_hash.clone()).await? {
-        return Err(Error::InvalidField {
-            field: "current_password".into(),
-            message: "current_password is not correct".into(),
-        });
+        return Err(Error::invalid(
+            "current_password",
+            "current_password is not correct",
+        ));
     }
     let phc = hash(new).await?;
     users::update(

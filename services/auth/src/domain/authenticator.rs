@@ -159,5 +159,5 @@ pub fn is_personal_token_shape(token: &str) -> bool {
 }
 
 fn invalid() -> Error {
-    Error::Unauthenticated("invalid or expired credential".into())
+    Error::unauthenticated("invalid or expired credential")
 }

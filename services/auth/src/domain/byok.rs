@@ -79,7 +79,7 @@ impl Byok {
     pub async fn set(&self, actor: &Actor, provider: &str, key: &Secret<String>) -> Result<Listed> {
         let provider = provider.trim();
         if upstreams::get(&self.store, provider).await?.is_none() {
-            return Err(Error::Store(codex_central_store::Error::NotFound(format!(
+            return Err(Error::from(codex_central_store::Error::NotFound(format!(
                 "no upstream provider named {provider:?}"
             ))));
         }
@@ -88,10 +88,10 @@ impl Byok {
             || k.len() > MAX_KEY_LEN
             || k.chars().any(|c| c.is_whitespace() || c.is_control())
         {
-            return Err(Error::InvalidField {
-                field: "key".into(),
-                message: "key must be 1-4096 characters without spaces".into(),
-            });
+            return Err(Error::invalid(
+                "key",
+                "key must be 1-4096 characters without spaces",
+            ));
         }
         let now = now_ms();
         let row = Model {
@@ -107,7 +107,7 @@ impl Byok {
         self.record(actor, "byok.set", provider).await?;
         let row = byok_keys::get(&self.store, &actor.principal.id, provider)
             .await?
-            .ok_or_else(|| Error::InvalidArgument("key vanished while being stored".into()))?;
+            .ok_or_else(|| Error::invalid_argument("key vanished while being stored"))?;
         Ok(Listed {
             row,
             status: KeyStatus::Ok,
@@ -133,7 +133,7 @@ impl Byok {
         let provider = provider.trim();
         self.forget(&actor.principal.id, provider);
         if !byok_keys::delete(&self.store, &actor.principal.id, provider).await? {
-            return Err(Error::Store(codex_central_store::Error::NotFound(format!(
+            return Err(Error::from(codex_central_store::Error::NotFound(format!(
                 "you have no key for provider {provider:?}"
             ))));
         }

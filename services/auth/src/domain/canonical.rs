@@ -67,10 +67,7 @@ pub struct Vault {
 
 impl From<FieldError> for Error {
     fn from(e: FieldError) -> Self {
-        Error::InvalidField {
-            field: e.field,
-            message: e.message,
-        }
+        Error::invalid(e.field, e.message)
     }
 }
 
@@ -136,10 +133,10 @@ impl Vault {
     ) -> Result<RetrieveAnswer> {
         let digest = digest.trim().to_ascii_lowercase();
         if !is_digest(&digest) {
-            return Err(Error::InvalidField {
-                field: "digest".into(),
-                message: "digest must be 64 hexadecimal characters".into(),
-            });
+            return Err(Error::invalid(
+                "digest",
+                "digest must be 64 hexadecimal characters",
+            ));
         }
         let client_at = parse_client_timestamp(last_refresh)?;
         let current = self.current().await?;
@@ -218,7 +215,7 @@ impl Vault {
                 });
             }
         }
-        Err(Error::Store(codex_central_store::Error::Unavailable(
+        Err(Error::from(codex_central_store::Error::Unavailable(
             "too many concurrent auth.json stores; retry".into(),
         )))
     }

@@ -46,10 +46,7 @@ pub struct Policy {
 }
 
 fn invalid(field: &str, message: &str) -> Error {
-    Error::InvalidField {
-        field: field.into(),
-        message: message.into(),
-    }
+    Error::invalid(field, message)
 }
 
 impl Policy {
@@ -182,7 +179,7 @@ pub async fn create(
         ));
     }
     if personal_tokens::count_active_for_user(store, user_id).await? >= MAX_ACTIVE_PER_USER {
-        return Err(Error::Store(codex_central_store::Error::Conflict(
+        return Err(Error::from(codex_central_store::Error::Conflict(
             "you already have 100 active tokens: revoke some first".into(),
         )));
     }
@@ -201,7 +198,7 @@ pub async fn create(
             last_used_at: None,
             revoked_at: None,
             policy: serde_json::to_string(&policy)
-                .map_err(|e| Error::InvalidArgument(format!("policy: {e}")))?,
+                .map_err(|e| Error::invalid_argument(format!("policy: {e}")))?,
         },
     )
     .await?;
@@ -225,12 +222,12 @@ pub async fn set_policy(
     let policy = policy.validate()?;
     let token = personal_tokens::get(store, id.trim()).await?;
     if token.user_id != user_id {
-        return Err(Error::Store(codex_central_store::Error::NotFound(
+        return Err(Error::from(codex_central_store::Error::NotFound(
             "Token not found".into(),
         )));
     }
     let text = serde_json::to_string(&policy)
-        .map_err(|e| Error::InvalidArgument(format!("policy: {e}")))?;
+        .map_err(|e| Error::invalid_argument(format!("policy: {e}")))?;
     let token = personal_tokens::set_policy(store, &token.id, text).await?;
     record(store, actor, "personal_token.policy", &token).await?;
     Ok(token)

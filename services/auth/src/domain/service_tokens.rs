@@ -34,7 +34,7 @@ impl Scope {
         match s {
             "read" => Ok(Scope::Read),
             "admin" => Ok(Scope::Admin),
-            other => Err(Error::InvalidArgument(format!(
+            other => Err(Error::invalid_argument(format!(
                 "scope must be \"admin\" or \"read\", not {other:?}"
             ))),
         }
@@ -71,8 +71,8 @@ pub async fn create(
     if let Some(ttl) = expires_in
         && (ttl.is_zero() || ttl > MAX_EXPIRY)
     {
-        return Err(Error::InvalidArgument(
-            "expires_in must be between 1 second and 10 years".into(),
+        return Err(Error::invalid_argument(
+            "expires_in must be between 1 second and 10 years",
         ));
     }
     let secret = generate_token(TokenKind::Service)?;
@@ -112,7 +112,7 @@ pub async fn create(
 
 pub async fn revoke(store: &Store, actor: &Actor, id: &str) -> Result<Model> {
     if id.trim().is_empty() {
-        return Err(Error::InvalidArgument("id is required".into()));
+        return Err(Error::invalid_argument("id is required"));
     }
     let txn = store.begin().await?;
     let token = service_tokens::revoke(&txn, id, now_ms()).await?;
@@ -146,16 +146,16 @@ pub async fn list(
 fn validate_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(Error::InvalidArgument("name is required".into()));
+        return Err(Error::invalid_argument("name is required"));
     }
     if name.chars().count() > 128 {
-        return Err(Error::InvalidArgument(
-            "name must be at most 128 characters".into(),
+        return Err(Error::invalid_argument(
+            "name must be at most 128 characters",
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err(Error::InvalidArgument(
-            "name must not contain control characters".into(),
+        return Err(Error::invalid_argument(
+            "name must not contain control characters",
         ));
     }
     Ok(name.to_string())

@@ -27,10 +27,7 @@ impl UserRole {
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::InvalidField {
-        field: field.into(),
-        message: message.into(),
-    }
+    Error::invalid(field, message)
 }
 
 /// Usernames: 2–64 of lowercase letters, digits, `.`, `_`, `-` (they appear in URLs and logs).

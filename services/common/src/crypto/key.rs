@@ -41,15 +41,15 @@ impl MasterKey {
     pub fn from_base64(s: &str) -> Result<Self> {
         let trimmed = s.trim();
         if trimmed.is_empty() {
-            return Err(Error::MasterKey("master key is empty".into()));
+            return Err(Error::master_key("master key is empty"));
         }
         let decoded = Zeroizing::new(
             BASE64_LENIENT
                 .decode(trimmed)
-                .map_err(|_| Error::MasterKey("master key is not valid standard base64".into()))?,
+                .map_err(|_| Error::master_key("master key is not valid standard base64"))?,
         );
         let bytes = <[u8; KEY_LEN]>::try_from(decoded.as_slice()).map_err(|_| {
-            Error::MasterKey(format!(
+            Error::master_key(format!(
                 "master key decodes to {} bytes; it must be exactly {KEY_LEN} \
                  (generate one with `openssl rand -base64 32`)",
                 decoded.len()
@@ -130,12 +130,12 @@ mod tests {
     #[test]
     fn rejects_bad_input_without_echoing_it() {
         let err = MasterKey::from_base64("").unwrap_err();
-        assert!(matches!(err, Error::MasterKey(_)));
+        assert!(err.reason() == "master_key");
         assert!(err.to_string().contains("empty"));
 
         let bad = "this-is-not-base64-#secretish";
         let err = MasterKey::from_base64(bad).unwrap_err();
-        assert!(matches!(err, Error::MasterKey(_)));
+        assert!(err.reason() == "master_key");
         assert!(err.to_string().contains("base64"));
         assert!(!err.to_string().contains("secretish"));
 

@@ -75,7 +75,7 @@ pub fn load_keyring(
 pub fn load_keyring_file(path: &Path) -> Result<Keyring> {
     read_keyring_file(path).map_err(|e| match e {
         ReadError::Missing => {
-            Error::MasterKey(format!("master key file {} does not exist", path.display()))
+            Error::master_key(format!("master key file {} does not exist", path.display()))
         }
         ReadError::Other(e) => e,
     })
@@ -143,9 +143,7 @@ impl ReadError {
     fn into_error(self) -> Error {
         match self {
             // Only reachable if the file vanished right after another process created it.
-            ReadError::Missing => {
-                Error::MasterKey("master key file disappeared during start-up".into())
-            }
+            ReadError::Missing => Error::master_key("master key file disappeared during start-up"),
             ReadError::Other(e) => e,
         }
     }
@@ -167,7 +165,7 @@ fn read_keyring_file(path: &Path) -> Result<Keyring, ReadError> {
         .metadata()
         .map_err(|e| io_error("cannot stat master key file", path, &e))?;
     if !meta.is_file() {
-        return Err(Error::MasterKey(format!(
+        return Err(Error::master_key(format!(
             "master key file {} is not a regular file",
             path.display()
         ))
@@ -191,7 +189,7 @@ fn read_keyring_file(path: &Path) -> Result<Keyring, ReadError> {
     }
     let mut keys = keys.into_iter();
     let Some(current) = keys.next() else {
-        return Err(Error::MasterKey(format!(
+        return Err(Error::master_key(format!(
             "master key file {} contains no key; restore it from backup, or delete it to \
              generate a new one (existing encrypted data will then be unreadable)",
             path.display()
@@ -206,7 +204,7 @@ fn check_permissions(path: &Path, meta: &fs::Metadata) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
     if mode & !KEY_FILE_MODE != 0 {
-        return Err(Error::MasterKey(format!(
+        return Err(Error::master_key(format!(
             "master key file {} has permissions {mode:04o}, wider than 0600; \
              run `chmod 600 {}` and restart",
             path.display(),
@@ -283,14 +281,15 @@ fn sync_dir(dir: &Path) {
 }
 
 fn io_error(what: &str, path: &Path, err: &std::io::Error) -> Error {
-    Error::MasterKey(format!("{what} {}: {err}", path.display()))
+    Error::master_key(format!("{what} {}: {err}", path.display()))
 }
 
 /// Prefixes where a bad key came from; the inner message already avoids the key itself.
 fn context(source: &str, err: Error) -> Error {
-    match err {
-        Error::MasterKey(msg) => Error::MasterKey(format!("{source}: {msg}")),
-        other => other,
+    if err.reason() == "master_key" {
+        Error::master_key(format!("{source}: {}", err.message()))
+    } else {
+        err
     }
 }
 
@@ -334,7 +333,7 @@ mod tests {
         for wide in [0o644, 0o640, 0o604, 0o700, 0o666] {
             fs::set_permissions(&path, fs::Permissions::from_mode(wide)).unwrap();
             let err = load_keyring(tmp.path(), None, None).unwrap_err();
-            assert!(matches!(err, Error::MasterKey(_)));
+            assert!(err.reason() == "master_key");
             let msg = err.to_string();
             assert!(msg.contains("chmod 600"), "{msg}");
             assert!(msg.contains(&path.display().to_string()), "{msg}");
@@ -482,6 +481,6 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let kr = Keyring::new(MasterKey::generate().unwrap(), vec![]);
         let err = write_keyring_file(&tmp.path().join("no/such/dir/master.key"), &kr).unwrap_err();
-        assert!(matches!(err, Error::MasterKey(_)));
+        assert!(err.reason() == "master_key");
     }
 }

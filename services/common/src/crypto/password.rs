@@ -20,7 +20,7 @@ const SALT_LEN: usize = 16;
 
 fn hasher() -> Result<Argon2<'static>> {
     let params = Params::new(M_COST_KIB, T_COST, P_COST, None)
-        .map_err(|e| Error::Internal(format!("invalid Argon2 parameters: {e}")))?;
+        .map_err(|e| Error::internal(format!("invalid Argon2 parameters: {e}")))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -29,7 +29,7 @@ pub fn hash_password(password: &Secret<String>) -> Result<String> {
     let salt: [u8; SALT_LEN] = rng::array()?;
     let hash = hasher()?
         .hash_password_with_salt(password.expose().as_bytes(), &salt)
-        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))?;
+        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))?;
     Ok(hash.to_string())
 }
 
@@ -38,26 +38,26 @@ pub fn hash_password(password: &Secret<String>) -> Result<String> {
 /// wrong password). The parameters come from the stored hash.
 pub fn verify_password(password: &Secret<String>, phc: &str) -> Result<bool> {
     let parsed = PasswordHash::new(phc)
-        .map_err(|e| Error::Internal(format!("stored password hash is malformed: {e}")))?;
+        .map_err(|e| Error::internal(format!("stored password hash is malformed: {e}")))?;
     // The argon2 verifier reports a hash without salt or output as a wrong password; that is
     // corrupt data, so catch it here (as well as non-Argon2 hashes) and report it as such.
     if !matches!(
         parsed.algorithm.as_str(),
         "argon2id" | "argon2i" | "argon2d"
     ) {
-        return Err(Error::Internal(
-            "stored password hash is not an Argon2 hash".into(),
+        return Err(Error::internal(
+            "stored password hash is not an Argon2 hash",
         ));
     }
     if parsed.salt.is_none() || parsed.hash.is_none() {
-        return Err(Error::Internal(
-            "stored password hash is missing its salt or output".into(),
+        return Err(Error::internal(
+            "stored password hash is missing its salt or output",
         ));
     }
     match hasher()?.verify_password(password.expose().as_bytes(), &parsed) {
         Ok(()) => Ok(true),
         Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(e) => Err(Error::Internal(format!(
+        Err(e) => Err(Error::internal(format!(
             "stored password hash cannot be verified: {e}"
         ))),
     }
@@ -119,7 +119,7 @@ mod tests {
             "$bcrypt$xyz$abc",
         ] {
             let err = verify_password(&pw("x"), bad).unwrap_err();
-            assert!(matches!(err, Error::Internal(_)), "{bad}: {err:?}");
+            assert!(err.reason() == "internal", "{bad}: {err:?}");
         }
     }
 }

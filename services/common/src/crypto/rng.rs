@@ -6,7 +6,7 @@ use crate::{Error, Result};
 /// to `Error::Internal`; the message names the RNG only (the buffer is never shown).
 pub(crate) fn fill(buf: &mut [u8]) -> Result<()> {
     getrandom::fill(buf)
-        .map_err(|e| Error::Internal(format!("OS random number generator failed: {e}")))
+        .map_err(|e| Error::internal(format!("OS random number generator failed: {e}")))
 }
 
 /// A fresh array of OS-random bytes.

@@ -37,7 +37,7 @@ pub(crate) fn seal_with_nonce(
     XSalsa20Poly1305::new(Key::from_slice(key))
         .encrypt(Nonce::from_slice(nonce), plaintext)
         // secretbox only fails on associated data or absurd lengths; neither comes from here.
-        .map_err(|_| Error::Internal("secretbox encryption failed".into()))
+        .map_err(|_| Error::internal("secretbox encryption failed"))
 }
 
 /// Seals under a fresh random nonce and returns nonce (24) || MAC (16) || ciphertext, the
@@ -55,7 +55,7 @@ pub(crate) fn seal(key: &[u8; KEY_LEN], plaintext: &[u8]) -> Result<Vec<u8>> {
 /// Opens nonce (24) || MAC (16) || ciphertext. `what` names the value's format in messages.
 pub(crate) fn open(key: &[u8; KEY_LEN], payload: &[u8], what: &str) -> Result<Vec<u8>> {
     if payload.len() < NONCE_LEN + MAC_LEN {
-        return Err(Error::Decrypt(format!(
+        return Err(Error::decrypt(format!(
             "{what} value is too short ({} bytes; at least {} needed for nonce and MAC)",
             payload.len(),
             NONCE_LEN + MAC_LEN
@@ -65,7 +65,7 @@ pub(crate) fn open(key: &[u8; KEY_LEN], payload: &[u8], what: &str) -> Result<Ve
     XSalsa20Poly1305::new(Key::from_slice(key))
         .decrypt(Nonce::from_slice(nonce), sealed)
         .map_err(|_| {
-            Error::Decrypt(format!(
+            Error::decrypt(format!(
                 "{what} value failed authentication: wrong key or tampered ciphertext"
             ))
         })
@@ -75,7 +75,7 @@ pub(crate) fn open(key: &[u8; KEY_LEN], payload: &[u8], what: &str) -> Result<Ve
 pub(crate) fn decode_payload(b64: &str, what: &str) -> Result<Vec<u8>> {
     BASE64_LENIENT
         .decode(b64)
-        .map_err(|_| Error::Decrypt(format!("{what} value is not valid base64")))
+        .map_err(|_| Error::decrypt(format!("{what} value is not valid base64")))
 }
 
 /// Decrypts a codex-orchestrator value: `sbox:v1:` + base64(nonce (24) || secretbox_easy output),
@@ -86,7 +86,7 @@ pub(crate) fn decode_payload(b64: &str, what: &str) -> Result<Vec<u8>> {
 pub fn decrypt_peer_sbox(key: &[u8; KEY_LEN], stored: &str) -> Result<Vec<u8>> {
     // The peer trims before parsing, so do the same (values come out of MySQL text columns).
     let Some(b64) = stored.trim().strip_prefix(PEER_SBOX_PREFIX) else {
-        return Err(Error::Decrypt(format!(
+        return Err(Error::decrypt(format!(
             "not a codex-orchestrator encrypted value (expected prefix {PEER_SBOX_PREFIX})"
         )));
     };
@@ -113,26 +113,24 @@ pub fn peer_key_from_str(s: &str) -> Result<[u8; KEY_LEN]> {
         .unwrap_or(trimmed)
         .trim();
     if unquoted.is_empty() {
-        return Err(Error::InvalidArgument(
-            "codex-orchestrator AUTH_ENCRYPTION_KEY is empty".into(),
+        return Err(Error::invalid_argument(
+            "codex-orchestrator AUTH_ENCRYPTION_KEY is empty",
         ));
     }
-    let bytes: Zeroizing<Vec<u8>> = if unquoted.len() == 2 * KEY_LEN
-        && unquoted.bytes().all(|b| b.is_ascii_hexdigit())
-    {
-        Zeroizing::new(hex::decode(unquoted).map_err(|_| {
-            Error::InvalidArgument("codex-orchestrator AUTH_ENCRYPTION_KEY is not valid hex".into())
-        })?)
-    } else {
-        Zeroizing::new(BASE64_LENIENT.decode(unquoted).map_err(|_| {
-            Error::InvalidArgument(
-                "codex-orchestrator AUTH_ENCRYPTION_KEY is neither base64 nor 64 hex characters"
-                    .into(),
+    let bytes: Zeroizing<Vec<u8>> =
+        if unquoted.len() == 2 * KEY_LEN && unquoted.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Zeroizing::new(hex::decode(unquoted).map_err(|_| {
+                Error::invalid_argument("codex-orchestrator AUTH_ENCRYPTION_KEY is not valid hex")
+            })?)
+        } else {
+            Zeroizing::new(BASE64_LENIENT.decode(unquoted).map_err(|_| {
+            Error::invalid_argument(
+                "codex-orchestrator AUTH_ENCRYPTION_KEY is neither base64 nor 64 hex characters",
             )
         })?)
-    };
+        };
     <[u8; KEY_LEN]>::try_from(bytes.as_slice()).map_err(|_| {
-        Error::InvalidArgument(format!(
+        Error::invalid_argument(format!(
             "codex-orchestrator AUTH_ENCRYPTION_KEY decodes to {} bytes; a secretbox key is {KEY_LEN}",
             bytes.len()
         ))
@@ -213,7 +211,7 @@ mod tests {
             let last = payload.len() - 1;
             payload[last] ^= 0x01;
             let err = open(&arr(&t.key_hex), &payload, "test").unwrap_err();
-            assert!(matches!(err, Error::Decrypt(_)), "vector {}", t.name);
+            assert!(err.reason() == "decrypt_failed", "vector {}", t.name);
         }
     }
 
@@ -242,7 +240,7 @@ mod tests {
         let key = peer_key_from_str(&t.key_base64).unwrap();
 
         let err = decrypt_peer_sbox(&key, "plaintext-legacy-secret").unwrap_err();
-        assert!(matches!(err, Error::Decrypt(_)));
+        assert!(err.reason() == "decrypt_failed");
         assert!(err.to_string().contains("sbox:v1:"));
         assert!(!err.to_string().contains("legacy-secret"));
 
@@ -284,7 +282,7 @@ mod tests {
 
         let short = base64::engine::general_purpose::STANDARD.encode([1u8; 16]);
         let err = peer_key_from_str(&short).unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument(_)));
+        assert!(err.reason() == "invalid_argument");
         assert!(err.to_string().contains("16 bytes"), "{err}");
         assert!(!err.to_string().contains(&short));
         assert!(peer_key_from_str("  ").is_err());

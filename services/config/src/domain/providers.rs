@@ -138,10 +138,7 @@ fn key_setting(id: &str) -> String {
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::InvalidField {
-        field: field.to_string(),
-        message: message.into(),
-    }
+    Error::invalid(field.to_string(), message.into())
 }
 
 /// Names used in URLs and as model ids: short, no spaces or slashes except within model ids.
@@ -269,7 +266,7 @@ impl Providers {
 
     async fn provider_of(&self, row: Row) -> Result<Provider> {
         let models: Vec<Model> = serde_json::from_str(&row.models).map_err(|e| {
-            Error::Store(codex_central_store::Error::Corrupt(format!(
+            Error::from(codex_central_store::Error::Corrupt(format!(
                 "provider {}: {e}",
                 row.id
             )))
@@ -310,7 +307,7 @@ impl Providers {
     pub async fn get(&self, id: &str) -> Result<Provider> {
         let row = upstreams::get(&self.store, id)
             .await?
-            .ok_or_else(|| Error::NotFound(format!("no provider named {id:?}")))?;
+            .ok_or_else(|| Error::not_found(format!("no provider named {id:?}")))?;
         self.provider_of(row).await
     }
 
@@ -403,7 +400,7 @@ impl Providers {
         let (kind, wire, base) = check_input(&input)?;
         let current = upstreams::get(&self.store, &input.id)
             .await?
-            .ok_or_else(|| Error::NotFound(format!("no provider named {:?}", input.id)))?;
+            .ok_or_else(|| Error::not_found(format!("no provider named {:?}", input.id)))?;
         let models = Self::normalized(input.models);
         if let Some(msg) = self.colliding_model(&input.id, &models).await? {
             return Err(invalid("models", msg));
@@ -443,7 +440,7 @@ impl Providers {
 
     pub async fn delete(&self, id: &str) -> Result<()> {
         if !upstreams::delete(&self.store, id).await? {
-            return Err(Error::NotFound(format!("no provider named {id:?}")));
+            return Err(Error::not_found(format!("no provider named {id:?}")));
         }
         settings::delete(&self.store, &key_setting(id)).await?;
         self.invalidate();
@@ -495,7 +492,7 @@ impl Providers {
         let (provider, model) = match chosen.or_else(|| pick("", requested)) {
             Some(found) => found,
             None => {
-                return Err(Error::NotFound(format!(
+                return Err(Error::not_found(format!(
                     "The model `{requested}` does not exist or you do not have access to it."
                 )));
             }

@@ -153,13 +153,13 @@ impl Enrollment {
         let row = self.find(token).await?;
         let now = now_ms();
         match Self::state(&row, now) {
-            TokenState::Used => return Err(Error::Gone("Installer already used".into())),
-            TokenState::Expired => return Err(Error::Gone("Installer expired".into())),
+            TokenState::Used => return Err(Error::gone("Installer already used")),
+            TokenState::Expired => return Err(Error::gone("Installer expired")),
             TokenState::Valid => {}
         }
         let key = Secret::new(self.keyring.decrypt_string(&row.key_enc)?);
         if !enrollment::consume_installer(&self.store, &row.token_digest, now).await? {
-            return Err(Error::Gone("Installer already used".into()));
+            return Err(Error::gone("Installer already used"));
         }
         let host = hosts::get(self.store.db(), row.host_id).await?;
         tracing::info!(installer = %token_display_prefix(token), host = %host.fqdn, "installer used");
@@ -254,13 +254,13 @@ impl Enrollment {
     pub async fn consume_seed(&self, token: &str) -> Result<()> {
         let (state, _, _) = self.inspect_seed(token).await?;
         match state {
-            TokenState::Used => Err(Error::Gone("Seed link already used".into())),
-            TokenState::Expired => Err(Error::Gone("Seed link expired".into())),
+            TokenState::Used => Err(Error::gone("Seed link already used")),
+            TokenState::Expired => Err(Error::gone("Seed link expired")),
             TokenState::Valid => {
                 if enrollment::consume_seed(&self.store, &token_digest(token), now_ms()).await? {
                     Ok(())
                 } else {
-                    Err(Error::Gone("Seed link already used".into()))
+                    Err(Error::gone("Seed link already used"))
                 }
             }
         }

@@ -220,7 +220,7 @@ impl HostAuthenticator {
         if enabled {
             Ok(())
         } else {
-            Err(Error::Unavailable("API disabled by administrator".into()))
+            Err(Error::unavailable("API disabled by administrator"))
         }
     }
 
@@ -243,11 +243,11 @@ impl HostAuthenticator {
             return Err(self.fail(ip_text.as_deref(), now, "Invalid API key").await);
         }
         if host.status != "active" {
-            return Err(Error::denied("Host is disabled"));
+            return Err(Error::permission_denied("Host is disabled"));
         }
         let presented = call.installation_id.trim();
         if !presented.is_empty() && presented != self.installation_id().await? {
-            return Err(Error::denied("Installation ID mismatch"));
+            return Err(Error::permission_denied("Installation ID mismatch"));
         }
         if let Some(ip) = &ip_text {
             self.check_ip(&mut host, ip, call.force_ip_update, now)
@@ -322,14 +322,14 @@ impl HostAuthenticator {
 
     async fn fail(&self, ip: Option<&str>, now: i64, message: &str) -> Error {
         let Some(ip) = ip else {
-            return Error::Unauthenticated(message.into());
+            return Error::unauthenticated(message);
         };
         match auth_failures::record_failure(&self.store, ip, now, FAILURE_BUDGET).await {
             Ok(Some(until)) => {
                 self.unblocked.remove(ip);
                 too_many(until, now)
             }
-            Ok(None) => Error::Unauthenticated(message.into()),
+            Ok(None) => Error::unauthenticated(message),
             Err(err) => err.into(),
         }
     }
@@ -371,7 +371,9 @@ impl HostAuthenticator {
         let open = host.insecure_enabled_until.is_some_and(|u| u >= now);
         let grace = host.insecure_grace_until.is_some_and(|u| u >= now);
         if !(open || (kind == CallKind::AuthStore && grace)) {
-            return Err(Error::denied("Insecure host API access disabled"));
+            return Err(Error::permission_denied(
+                "Insecure host API access disabled",
+            ));
         }
         if open {
             let target = now + i64::from(host.insecure_window_minutes.max(0)) * 60_000;
@@ -440,20 +442,17 @@ fn clip(v: &str) -> String {
 }
 
 fn ip_denied(expected: &str, received: &str) -> Error {
-    Error::PermissionDenied {
-        message: "API key not allowed from this IP".into(),
-        details: vec![
-            ("expected_ip", expected.to_string()),
-            ("received_ip", received.to_string()),
-        ],
-    }
+    Error::permission_denied("API key not allowed from this IP")
+        .with_reason("ip_not_allowed")
+        .with_metadata("expected_ip", expected)
+        .with_metadata("received_ip", received)
 }
 
 fn too_many(until: i64, now: i64) -> Error {
-    Error::RateLimited {
-        message: "Too many failed authentication attempts".into(),
-        retry_after_secs: u64::try_from((until - now + 999) / 1000)
+    Error::rate_limited(
+        "Too many failed authentication attempts",
+        u64::try_from((until - now + 999) / 1000)
             .unwrap_or(1)
             .max(1),
-    }
+    )
 }

@@ -97,7 +97,7 @@ pub async fn register(store: &Store, actor: &Actor, reg: Registration) -> Result
     let (api_key, digest, prefix) = new_key()?;
     if let Some(existing) = hosts::find_by_fqdn(store, &fqdn).await? {
         if !reg.rotate {
-            return Err(Error::AlreadyExists(format!(
+            return Err(Error::already_exists(format!(
                 "host {fqdn} is already registered; pass rotate=true to rotate its key"
             )));
         }
@@ -151,7 +151,7 @@ pub async fn register(store: &Store, actor: &Actor, reg: Registration) -> Result
     };
     let txn = store.begin().await?;
     let host = hosts::insert(&txn, host).await.map_err(|e| match e {
-        codex_central_store::Error::Conflict(_) => Error::AlreadyExists(format!(
+        codex_central_store::Error::Conflict(_) => Error::already_exists(format!(
             "host {fqdn} is already registered; pass rotate=true to rotate its key"
         )),
         other => other.into(),

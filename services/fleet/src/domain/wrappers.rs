@@ -220,7 +220,7 @@ impl WrapperCatalog {
         }
         wrapper_releases::content(&self.store, &release.platform, &release.version)
             .await?
-            .ok_or_else(|| Error::NotFound("Wrapper not available".into()))
+            .ok_or_else(|| Error::not_found("Wrapper not available"))
     }
 
     /// Stores a release (replacing one with the same platform and version).
@@ -294,11 +294,11 @@ impl WrapperCatalog {
             .iter()
             .any(|f| f.release.platform == platform && f.release.version == version)
         {
-            return Err(Error::FailedPrecondition(
-                "this release comes from --wrapper-dir; remove the file there".into(),
+            return Err(Error::failed_precondition(
+                "this release comes from --wrapper-dir; remove the file there",
             ));
         }
-        Err(Error::NotFound("Wrapper not available".into()))
+        Err(Error::not_found("Wrapper not available"))
     }
 }
 

@@ -167,10 +167,10 @@ pub async fn ingest(
     entries: &[Value],
 ) -> Result<Ingested> {
     if entries.is_empty() {
-        return Err(Error::InvalidArgument("no usage entries".into()));
+        return Err(Error::invalid_argument("no usage entries"));
     }
     if entries.len() > MAX_ENTRIES {
-        return Err(Error::InvalidArgument(format!(
+        return Err(Error::invalid_argument(format!(
             "at most {MAX_ENTRIES} entries per call"
         )));
     }
@@ -189,10 +189,7 @@ pub async fn ingest(
         } else {
             format!("usages.{index}")
         };
-        return Err(Error::InvalidField {
-            field,
-            message: reason,
-        });
+        return Err(Error::invalid(field, reason));
     }
     let ingest_id = uuid::Uuid::new_v4().to_string();
     let now = now_ms();

@@ -42,13 +42,13 @@ pub async fn set(
     policy: QuotaPolicy,
 ) -> Result<QuotaPolicy> {
     if !(50..=100).contains(&policy.limit_percent) {
-        return Err(crate::Error::InvalidArgument(
-            "limit_percent must be between 50 and 100".into(),
+        return Err(crate::Error::invalid_argument(
+            "limit_percent must be between 50 and 100",
         ));
     }
     if !matches!(policy.week_partition_days, 0 | 5 | 7) {
-        return Err(crate::Error::InvalidArgument(
-            "week_partition must be off (0), 5 or 7".into(),
+        return Err(crate::Error::invalid_argument(
+            "week_partition must be off (0), 5 or 7",
         ));
     }
     settings::put_json(store, KEY, &policy, actor).await?;

@@ -94,7 +94,7 @@ pub struct OAuth {
 }
 
 fn provider_error(provider: &str, what: impl std::fmt::Display) -> Error {
-    Error::Provider(format!("sign-in with {provider} failed: {what}"))
+    Error::provider(format!("sign-in with {provider} failed: {what}"))
 }
 
 /// Only paths on this server are returned to (no open redirects).
@@ -129,7 +129,7 @@ impl OAuth {
             providers: Providers::new(store.clone(), keyring.clone(), public_url),
             store,
             keyring,
-            http: Http::new().map_err(|e| Error::InvalidArgument(e.0))?,
+            http: Http::new().map_err(|e| Error::invalid_argument(e.0))?,
             discovery: Arc::default(),
         })
     }
@@ -165,7 +165,7 @@ impl OAuth {
 
     fn redirect(&self, row: &ProviderRow) -> Result<RedirectUrl> {
         RedirectUrl::new(self.providers.callback_url(&row.id)).map_err(|e| {
-            Error::InvalidArgument(format!("public_url gives a bad callback URL: {e}"))
+            Error::invalid_argument(format!("public_url gives a bad callback URL: {e}"))
         })
     }
 
@@ -199,7 +199,7 @@ impl OAuth {
     /// The OAuth 2 client and the profile API URL.
     fn plain_client(&self, row: &ProviderRow, kind: Kind) -> Result<(PlainClient, String)> {
         let (auth, token, api) = Self::plain_endpoints(kind, &row.issuer_url);
-        let bad = |e: url::ParseError| Error::InvalidArgument(format!("provider URL: {e}"));
+        let bad = |e: url::ParseError| Error::invalid_argument(format!("provider URL: {e}"));
         let mut client = oauth2::basic::BasicClient::new(ClientId::new(row.client_id.clone()))
             .set_auth_uri(AuthUrl::new(auth).map_err(bad)?)
             .set_token_uri(TokenUrl::new(token).map_err(bad)?)
@@ -231,7 +231,7 @@ impl OAuth {
     ) -> Result<Begun> {
         let row = self.providers.get(provider_id).await?;
         if !row.enabled {
-            return Err(Error::PermissionDenied(format!(
+            return Err(Error::permission_denied(format!(
                 "sign-in with {} is turned off",
                 row.display_name
             )));
@@ -269,7 +269,7 @@ impl OAuth {
             pkce_verifier: verifier.secret().clone(),
             nonce: nonce.secret().clone(),
         })
-        .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        .map_err(|e| Error::invalid_argument(e.to_string()))?;
         let now = now_ms();
         oauth::insert_state(
             &self.store,
@@ -340,7 +340,7 @@ impl OAuth {
                     .map_err(|e| provider_error(name, format!("token exchange: {e}")))?;
                 let access = token.access_token().secret();
                 let mut api = url::Url::parse(&api)
-                    .map_err(|e| Error::InvalidArgument(format!("provider URL: {e}")))?;
+                    .map_err(|e| Error::invalid_argument(format!("provider URL: {e}")))?;
                 if kind == Kind::Gitee {
                     // Gitee's v5 API reads the token from the query.
                     api.query_pairs_mut().append_pair("access_token", access);
@@ -446,7 +446,7 @@ impl OAuth {
         state: &str,
         client: &Client,
     ) -> Result<Completed> {
-        let bad_state = || Error::InvalidArgument(BAD_STATE.into());
+        let bad_state = || Error::invalid_argument(BAD_STATE);
         if state.is_empty() || state.len() > 512 {
             return Err(bad_state());
         }
@@ -456,8 +456,8 @@ impl OAuth {
             .filter(|s| s.provider_id == provider_id)
             .ok_or_else(bad_state)?;
         if code.is_empty() || code.len() > 2048 {
-            return Err(Error::InvalidArgument(
-                "the provider sent no authorization code".into(),
+            return Err(Error::invalid_argument(
+                "the provider sent no authorization code",
             ));
         }
         let secrets: Secrets = serde_json::from_str(&self.keyring.decrypt_string(&taken.secrets)?)
@@ -512,7 +512,7 @@ impl OAuth {
                 json!({"reason": "disabled", "method": format!("oauth:{}", row.id)}),
             )
             .await?;
-            return Err(Error::PermissionDenied("this account is disabled".into()));
+            return Err(Error::permission_denied("this account is disabled"));
         }
         let (user, opened) =
             accounts::signed_in(&self.store, user, client, &format!("oauth:{}", row.id)).await?;
@@ -586,8 +586,8 @@ impl OAuth {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(Error::InvalidArgument(
-            "could not find a free username for this account".into(),
+        Err(Error::invalid_argument(
+            "could not find a free username for this account",
         ))
     }
 
@@ -603,14 +603,13 @@ impl OAuth {
             .iter()
             .find(|i| i.id == id || i.provider_id == id)
         else {
-            return Err(Error::Store(codex_central_store::Error::NotFound(
+            return Err(Error::from(codex_central_store::Error::NotFound(
                 "no such linked account".into(),
             )));
         };
         if user.password_hash.is_none() && identities.len() <= 1 {
-            return Err(Error::FailedPrecondition(
-                "this is your only way to sign in: set a password or link another provider first"
-                    .into(),
+            return Err(Error::failed_precondition(
+                "this is your only way to sign in: set a password or link another provider first",
             ));
         }
         oauth::delete_identity(&self.store, user_id, &identity.id).await?;

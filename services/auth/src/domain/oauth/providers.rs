@@ -70,10 +70,7 @@ pub struct Input {
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::InvalidField {
-        field: field.into(),
-        message: message.into(),
-    }
+    Error::invalid(field, message)
 }
 
 fn check_id(id: &str) -> Result<String> {
@@ -170,7 +167,7 @@ impl Providers {
 
     pub fn kind(row: &Model) -> Result<Kind> {
         Kind::parse(&row.kind)
-            .ok_or_else(|| Error::InvalidArgument(format!("unknown provider kind {:?}", row.kind)))
+            .ok_or_else(|| Error::invalid_argument(format!("unknown provider kind {:?}", row.kind)))
     }
 
     pub fn secret(&self, row: &Model) -> Result<Option<Secret<String>>> {
@@ -242,7 +239,7 @@ impl Providers {
             client_secret,
             issuer_url: check_url("issuer_url", &input.issuer_url, kind == Kind::Oidc)?,
             scopes: serde_json::to_string(&check_scopes(kind, &input.scopes)?)
-                .map_err(|e| Error::InvalidArgument(e.to_string()))?,
+                .map_err(|e| Error::invalid_argument(e.to_string()))?,
             enabled: input.enabled,
             created_at: now,
             updated_at: now,
@@ -274,7 +271,7 @@ impl Providers {
         }
         if !input.scopes.is_empty() {
             row.scopes = serde_json::to_string(&check_scopes(kind, &input.scopes)?)
-                .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+                .map_err(|e| Error::invalid_argument(e.to_string()))?;
         }
         row.enabled = input.enabled;
         row.updated_at = now_ms();

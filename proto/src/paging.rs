@@ -3,7 +3,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::{Error, Result};
+use codex_central_common::Error;
+use tonic::Status;
+
+use crate::status::encode;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -24,16 +27,23 @@ pub fn encode_token(last_key: &str) -> String {
 }
 
 /// Decodes a page token; an empty token means "first page".
-pub fn decode_token(token: &str) -> Result<Option<String>> {
+pub fn decode_token(token: &str) -> Result<Option<String>, Status> {
     if token.is_empty() {
         return Ok(None);
     }
     let bytes = URL_SAFE_NO_PAD
         .decode(token.as_bytes())
-        .map_err(|_| Error::InvalidArgument("page_token is not a valid page token".into()))?;
+        .map_err(|_| invalid_token())?;
     String::from_utf8(bytes)
         .map(Some)
-        .map_err(|_| Error::InvalidArgument("page_token is not a valid page token".into()))
+        .map_err(|_| invalid_token())
+}
+
+fn invalid_token() -> Status {
+    encode(&Error::invalid_field(
+        "page.page_token",
+        "page_token is not a valid page token",
+    ))
 }
 
 #[cfg(test)]
