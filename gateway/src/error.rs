@@ -2,7 +2,7 @@
 //! error details), and the one mapping from error kinds to HTTP statuses (SPEC §2).
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use codex_central_common::Error;
@@ -131,36 +131,6 @@ impl From<Error> for ApiError {
 impl From<tonic::Status> for ApiError {
     fn from(status: tonic::Status) -> Self {
         ApiError::from(decode(&status))
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::JsonDataError(e) => ApiError::invalid_field(
-                "body",
-                e.body_text().replace(
-                    "Failed to deserialize the JSON body into the target type: ",
-                    "",
-                ),
-            ),
-            JsonRejection::JsonSyntaxError(_) => {
-                ApiError::bad_request("request body is not valid JSON")
-            }
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected Content-Type: application/json",
-            ),
-            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "request body too large",
-                )
-            }
-            other => ApiError::bad_request(other.body_text()),
-        }
     }
 }
 

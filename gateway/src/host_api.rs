@@ -27,7 +27,7 @@ use tokio::sync::Mutex;
 
 use crate::api::hosts::HostView;
 use crate::caller::{Caller, client_ip};
-use crate::extract::{Q, RawBody};
+use crate::extract::{Q, RawBody, lenient_json};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -269,19 +269,7 @@ async fn auth(
     parts: Parts,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let text =
-        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Invalid JSON payload"))?;
-    let parsed: AuthBody = if text.trim().is_empty() {
-        AuthBody::default()
-    } else {
-        match serde_json::from_str::<AuthBody>(text) {
-            Ok(b) => b,
-            Err(e) if e.is_syntax() || e.is_eof() => {
-                return Err(ApiError::bad_request("Invalid JSON payload"));
-            }
-            Err(e) => return Err(ApiError::invalid_field("body", e.to_string())),
-        }
-    };
+    let parsed: AuthBody = lenient_json(&body, "Invalid JSON payload")?;
     let command = parsed.command.clone().unwrap_or_else(|| "retrieve".into());
     let reported = Reported {
         client_version: parsed
@@ -356,7 +344,9 @@ async fn auth(
             // The document is `auth`, or the whole body when it carries `last_refresh` itself.
             let auth_json = match &parsed.auth {
                 Some(raw) => raw.get().to_string(),
-                None if parsed.last_refresh.is_some() => text.to_string(),
+                None if parsed.last_refresh.is_some() => {
+                    String::from_utf8_lossy(&body).into_owned()
+                }
                 None => {
                     return Err(ApiError::invalid_field(
                         "auth",
@@ -560,17 +550,7 @@ async fn host_users(
     parts: Parts,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let b: HostUserBody = if body.is_empty() {
-        HostUserBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            if e.is_syntax() || e.is_eof() {
-                ApiError::bad_request("Invalid JSON payload")
-            } else {
-                ApiError::invalid_field("username", "username and hostname must be strings")
-            }
-        })?
-    };
+    let b: HostUserBody = lenient_json(&body, "Invalid JSON payload")?;
     let (caller, _) = authenticate(
         &state,
         &parts,

@@ -23,7 +23,7 @@ use crate::api::hosts::host_json;
 use crate::api::rfc3339;
 use crate::caller::{Caller, client_ip};
 use crate::error::ok;
-use crate::extract::{Q, RawBody};
+use crate::extract::{Q, RawBody, lenient_json, parse_json};
 use crate::shell::{error_script, script_response, service_error_script};
 use crate::{ApiError, GatewayState};
 
@@ -43,13 +43,7 @@ pub fn auth_json_from(body: &str) -> Result<String, ApiError> {
         auth: Option<Box<RawValue>>,
         last_refresh: Option<Box<RawValue>>,
     }
-    let wrapped: Wrapped = serde_json::from_str(body).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            ApiError::bad_request("Invalid JSON payload")
-        } else {
-            ApiError::invalid_field("auth", "the body must be a JSON object")
-        }
-    })?;
+    let wrapped: Wrapped = parse_json(body.as_bytes(), "Invalid JSON payload")?;
     match (wrapped.auth, wrapped.last_refresh) {
         (Some(raw), _) => {
             let text = raw.get();
@@ -159,13 +153,7 @@ async fn seed_command(
     caller: Caller,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let b: SeedCommandBody = if body.is_empty() {
-        SeedCommandBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|_| {
-            ApiError::invalid_field("ttl_seconds", "ttl_seconds must be a number of seconds")
-        })?
-    };
+    let b: SeedCommandBody = lenient_json(&body, "Invalid JSON payload")?;
     let seed = state
         .clients()
         .fleet()

@@ -10,7 +10,7 @@ use codex_central_proto::fleet::v1::HostCallKind;
 use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry};
 use serde_json::{Map, Value, json};
 
-use crate::extract::RawBody;
+use crate::extract::{RawBody, parse_json};
 use crate::host_api::{Reported, authenticate};
 use crate::{ApiError, GatewayState};
 
@@ -31,8 +31,7 @@ async fn report(
         Reported::default(),
     )
     .await?;
-    let doc: Value =
-        serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Invalid JSON payload"))?;
+    let doc: Value = parse_json(&body, "Invalid JSON payload")?;
     let (entries, single) = match &doc {
         Value::Object(o) => match o.get("usages") {
             Some(Value::Array(list)) => (list.clone(), false),

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::caller::Caller;
 use crate::error::ok;
+use crate::extract::Json;
 use crate::extract::{Q, RawBody};
 use crate::host_api::{Reported, authenticate, host_key};
 use crate::{ApiError, GatewayState};
@@ -316,9 +317,9 @@ struct CodexVersionBody {
 async fn set_codex_version(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<axum::Json<CodexVersionBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<CodexVersionBody>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let axum::Json(b) = body?;
+    let Json(b) = body?;
     let selection = b
         .selection
         .ok_or_else(|| ApiError::invalid_field("selection", "selection is required"))?;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::testkit::{Backend, Opts, admin_token, in_ci, spawn};
 
-fn python() -> Option<PathBuf> {
+pub(crate) fn python() -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/pyclients/bin/python");
     if path.exists() {
         return Some(path);

@@ -146,7 +146,7 @@ async fn hosts_register_authenticate_and_deregister(backend: Backend) {
     for (bad, field) in [
         (json!({"fqdn": ""}), "fqdn"),
         (json!({"fqdn": "a b"}), "fqdn"),
-        (json!({"fqdn": "x.example", "vip": "maybe"}), "body"),
+        (json!({"fqdn": "x.example", "vip": "maybe"}), "vip"),
     ] {
         let (status, body) = json(
             srv.post("/admin/hosts/register")

@@ -9,6 +9,7 @@ mod cli;
 mod clients;
 mod codex_cli;
 mod distribution;
+mod errors;
 mod fleet;
 mod fleet_grpc;
 mod gateway_translate;

@@ -1,8 +1,7 @@
 //! `/api/v1/account/...`: the caller's own tokens and upstream keys, and the registration
 //! setting (admin). Cookie callers send `X-CSRF-Token` on changes (checked by [`Caller`]).
 
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -20,6 +19,7 @@ use serde_json::{Value, json};
 use super::rfc3339;
 use crate::caller::Caller;
 use crate::error::{ok, ok_with};
+use crate::extract::Json;
 use crate::extract::Q;
 use crate::flex::FlexBool;
 use crate::{ApiError, GatewayState};
@@ -234,7 +234,7 @@ fn expires_in(at: &Value) -> Result<i64, ApiError> {
 pub async fn create_token(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<CreateBody>, JsonRejection>,
+    body: Result<Json<CreateBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let flat =
@@ -304,7 +304,7 @@ pub async fn update_token(
     State(state): State<GatewayState>,
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
-    body: Result<Json<PolicyUpdate>, JsonRejection>,
+    body: Result<Json<PolicyUpdate>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let Json(body) = body?;
@@ -367,7 +367,7 @@ pub async fn set_byok(
     State(state): State<GatewayState>,
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
-    body: Result<Json<KeyBody>, JsonRejection>,
+    body: Result<Json<KeyBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(provider) = path?;
     let Json(body) = body?;
@@ -434,7 +434,7 @@ pub struct RegistrationBody {
 pub async fn set_registration(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<RegistrationBody>, JsonRejection>,
+    body: Result<Json<RegistrationBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let res = state

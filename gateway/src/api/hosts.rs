@@ -1,8 +1,8 @@
 //! Peer-compatible host administration under `/admin/hosts` (contract §3).
 
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use codex_central_proto::common::v1::PageRequest;
 use codex_central_proto::fleet::v1::{
@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::rfc3339;
 use crate::caller::Caller;
 use crate::error::ok;
+use crate::extract::Json;
 use crate::flex::FlexBool;
 use crate::{ApiError, GatewayState};
 
@@ -115,7 +116,7 @@ pub struct RegisterBody {
 pub async fn register(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<RegisterBody>, JsonRejection>,
+    body: Result<Json<RegisterBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let flag = |f: Option<FlexBool>| f.is_some_and(|f| f.0);
@@ -241,14 +242,14 @@ fn host_answer(host: Option<Host>) -> Response {
 }
 
 type IdPath = Result<Path<String>, PathRejection>;
-type Body<T> = Result<Json<T>, JsonRejection>;
+type Body<T> = Result<Json<T>, ApiError>;
 
 /// A body that may be empty (`{}` or nothing at all).
 fn optional_body<T: Default>(body: Body<T>) -> Result<T, ApiError> {
     match body {
         Ok(Json(b)) => Ok(b),
-        Err(JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
-        Err(e) => Err(e.into()),
+        Err(e) if e.status == StatusCode::UNSUPPORTED_MEDIA_TYPE => Ok(T::default()),
+        Err(e) => Err(e),
     }
 }
 

@@ -1,8 +1,7 @@
 //! `/api/v1/oauth/providers` (admin): GitHub, Gitee and OpenID Connect sign-in providers; and
 //! `/api/v1/account/links`: the caller's linked sign-in accounts.
 
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -17,6 +16,7 @@ use serde_json::{Value, json};
 use super::rfc3339;
 use crate::caller::Caller;
 use crate::error::{ok, ok_with};
+use crate::extract::Json;
 use crate::{ApiError, GatewayState};
 
 fn kind_name(kind: i32) -> &'static str {
@@ -121,7 +121,7 @@ fn yes() -> bool {
 pub async fn create(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<CreateBody>, JsonRejection>,
+    body: Result<Json<CreateBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let res = state
@@ -169,7 +169,7 @@ pub async fn update(
     State(state): State<GatewayState>,
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
-    body: Result<Json<UpdateBody>, JsonRejection>,
+    body: Result<Json<UpdateBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let Json(b) = body?;

@@ -1,9 +1,7 @@
 //! Peer-compatible fleet policy routes (contract §3): kill switch, silent mode, quota mode,
 //! prune policy. Changes drop the gateway's policy cache so they apply to the next host call.
 
-use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::response::Response;
 use codex_central_common::Error;
 use codex_central_proto::fleet::v1::{
@@ -16,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::caller::Caller;
 use crate::error::ok;
+use crate::extract::Json;
 use crate::flex::FlexBool;
 use crate::{ApiError, GatewayState};
 
@@ -55,7 +54,7 @@ pub struct ApiStateBody {
 pub async fn set_api_state(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<ApiStateBody>, JsonRejection>,
+    body: Result<Json<ApiStateBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let res = state
@@ -83,7 +82,7 @@ pub struct SilentBody {
 pub async fn set_silent(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<SilentBody>, JsonRejection>,
+    body: Result<Json<SilentBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let res = state
@@ -111,7 +110,7 @@ pub struct PruneBody {
 pub async fn set_prune(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<PruneBody>, JsonRejection>,
+    body: Result<Json<PruneBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let res = state
@@ -164,7 +163,7 @@ pub struct QuotaBody {
 pub async fn set_quota(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<QuotaBody>, JsonRejection>,
+    body: Result<Json<QuotaBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     // The peer clamps the percentage rather than refusing it.

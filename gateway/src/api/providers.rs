@@ -1,8 +1,6 @@
 //! Admin REST for the gateway's upstream providers (`/api/v1/providers`) and each user's
 //! runtime override (`/api/v1/account/override`).
 
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -18,6 +16,7 @@ use serde_json::{Value, json};
 use super::rfc3339;
 use crate::caller::Caller;
 use crate::error::{ok, ok_with};
+use crate::extract::Json;
 use crate::{ApiError, GatewayState};
 
 pub fn provider_json(p: &UpstreamProvider) -> Value {
@@ -173,7 +172,7 @@ pub async fn list(State(state): State<GatewayState>, caller: Caller) -> Result<R
 pub async fn create(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<ProviderBody>, JsonRejection>,
+    body: Result<Json<ProviderBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let name = b
@@ -229,7 +228,7 @@ pub async fn put(
     State(state): State<GatewayState>,
     caller: Caller,
     Path(name): Path<String>,
-    body: Result<Json<ProviderBody>, JsonRejection>,
+    body: Result<Json<ProviderBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     if b.name.as_ref().is_some_and(|n| n != &name) {
@@ -312,7 +311,7 @@ pub struct OverrideBody {
 pub async fn put_override(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<OverrideBody>, JsonRejection>,
+    body: Result<Json<OverrideBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let res = state

@@ -1,5 +1,4 @@
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,6 +13,7 @@ use serde_json::{Value, json};
 use super::rfc3339;
 use crate::caller::Caller;
 use crate::error::{ok, ok_with};
+use crate::extract::Json;
 use crate::{ApiError, GatewayState};
 
 #[derive(Deserialize)]
@@ -29,7 +29,7 @@ pub struct CreateBody {
 pub async fn create(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<CreateBody>, JsonRejection>,
+    body: Result<Json<CreateBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let scope = match body.scope.as_deref().unwrap_or("read") {

@@ -1,7 +1,6 @@
 //! `/api/v1/users`: people's accounts (admin).
 
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -16,6 +15,7 @@ use serde_json::{Value, json};
 use super::rfc3339;
 use crate::caller::Caller;
 use crate::error::{ok, ok_with};
+use crate::extract::Json;
 use crate::flex::FlexBool;
 use crate::{ApiError, GatewayState};
 
@@ -96,7 +96,7 @@ pub struct CreateBody {
 pub async fn create(
     State(state): State<GatewayState>,
     caller: Caller,
-    body: Result<Json<CreateBody>, JsonRejection>,
+    body: Result<Json<CreateBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let role = role(b.role.as_deref().unwrap_or("member"))?;
@@ -145,7 +145,7 @@ pub async fn patch(
     State(state): State<GatewayState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<PatchBody>, JsonRejection>,
+    body: Result<Json<PatchBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let res = state
@@ -173,7 +173,7 @@ pub async fn set_role(
     State(state): State<GatewayState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<RoleBody>, JsonRejection>,
+    body: Result<Json<RoleBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let role = role(&b.role)?;
@@ -202,7 +202,7 @@ pub async fn set_enabled(
     State(state): State<GatewayState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<EnabledBody>, JsonRejection>,
+    body: Result<Json<EnabledBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let res = state
@@ -230,7 +230,7 @@ pub async fn reset_password(
     State(state): State<GatewayState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<PasswordBody>, JsonRejection>,
+    body: Result<Json<PasswordBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Json(b) = body?;
     let res = state

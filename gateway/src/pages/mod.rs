@@ -161,6 +161,14 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Whether the client asked for a JSON answer (`Accept: application/json`).
+pub fn wants_json_answer(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains("application/json"))
+}
+
 /// Form fields as pairs (last one wins on repeats).
 pub fn form_fields(body: &[u8]) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()

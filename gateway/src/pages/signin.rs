@@ -15,12 +15,12 @@ use serde_json::{Value, json};
 
 use super::{
     Notice, Viewer, clear_session_cookie, esc, form_csrf_matches, form_fields, page, redirect,
-    safe_next, set_session_cookie, user_agent, viewer_session, wants_json,
+    safe_next, set_session_cookie, user_agent, viewer_session, wants_json, wants_json_answer,
 };
 use crate::api::users::user_json;
 use crate::caller::{Caller, client_ip, csrf_matches};
 use crate::error::ok_with;
-use crate::extract::RawBody;
+use crate::extract::{RawBody, parse_json};
 use crate::{ApiError, GatewayState};
 
 #[derive(Deserialize, Default)]
@@ -39,8 +39,7 @@ struct Credentials {
 
 fn credentials(json: bool, body: &[u8]) -> Result<Credentials, ApiError> {
     if json {
-        let v: Value = serde_json::from_slice(body)
-            .map_err(|_| ApiError::bad_request("request body is not valid JSON"))?;
+        let v: Value = parse_json(body, "request body is not valid JSON")?;
         let field = |name: &str, required: bool| -> Result<String, ApiError> {
             match v.get(name) {
                 Some(Value::String(s)) => Ok(s.clone()),
@@ -62,6 +61,12 @@ fn credentials(json: bool, body: &[u8]) -> Result<Credentials, ApiError> {
         })
     } else {
         let mut f = form_fields(body);
+        if let Some(name) = f.iter().find_map(|(k, v)| v.contains('\0').then_some(k)) {
+            return Err(ApiError::invalid_field(
+                name,
+                "must not contain NUL characters",
+            ));
+        }
         Ok(Credentials {
             username: f.remove("username").unwrap_or_default(),
             password: f.remove("password").unwrap_or_default(),
@@ -429,28 +434,29 @@ pub async fn login(
     }
 }
 
-/// Signs out: needs the session's CSRF token (header for JSON, field for forms) so another
-/// site cannot sign people out. Without a live session it just clears the cookie.
+/// Signs out: needs the session's CSRF token (the `X-CSRF-Token` header whenever it is sent,
+/// else the form field) so another site cannot sign people out. Without a live session it just clears the cookie.
 pub async fn logout(
     State(state): State<GatewayState>,
     parts: Parts,
     RawBody(body): RawBody,
 ) -> Response {
-    let json = wants_json(&parts.headers);
+    let csrf_header = parts
+        .headers
+        .get(codex_central_common::wire::CSRF_HEADER)
+        .map(|v| v.to_str().unwrap_or_default());
+    // A script sending the header with no body at all wants JSON back, as a JSON body does.
+    let json = wants_json(&parts.headers)
+        || wants_json_answer(&parts.headers)
+        || (csrf_header.is_some() && body.is_empty());
     let session = match viewer_session(&parts, &state).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
     if let Some((_, cred)) = &session {
-        let ok = if json {
-            let header = parts
-                .headers
-                .get(codex_central_common::wire::CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            csrf_matches(cred, header)
-        } else {
-            form_csrf_matches(cred, &body)
+        let ok = match csrf_header {
+            Some(header) => csrf_matches(cred, header),
+            None => form_csrf_matches(cred, &body),
         };
         if !ok {
             return ApiError::new(
