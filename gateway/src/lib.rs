@@ -1,34 +1,27 @@
-//! The gateway: turns the gRPC services into the REST API, the ops endpoints and (later) the
-//! OpenAI-compatible API, MCP and the dashboard. It reaches the services only through the
-//! generated tonic clients ([`clients::ServiceClients`]), never the store.
+//! The gateway: turns the gRPC services into HTTP surfaces. Each folder is one surface:
+//! `peer/` (the codex-orchestrator-compatible host and admin routes), `api/` (`/api/v1`),
+//! `v1/` (the OpenAI-compatible API), `pages/` (server-rendered sign-in pages), beside the ops
+//! endpoints and the OpenAPI document; `plumbing/` is what they share and imports none of them.
+//! It reaches the services only through the proto surface (the generated clients, or the
+//! in-process facade for hot paths), never the store.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 pub(crate) mod api;
-pub mod caller;
-pub mod clients;
-mod error;
-mod extract;
-mod flex;
-mod host_api;
-mod install;
-pub mod local;
-pub mod observe;
 pub mod openai;
 pub mod openapi;
 mod ops;
 mod pages;
-mod seed;
-mod shell;
-mod usage_api;
+mod peer;
+pub mod plumbing;
 pub mod v1;
-mod wrapper_api;
 
 use std::sync::Arc;
 
 use axum::Router;
 use codex_central_common::net::TrustedProxies;
 
-pub use error::ApiError;
+pub use plumbing::error::ApiError;
+pub use plumbing::{caller, clients, local, observe};
 
 /// What every handler needs; cheap to clone.
 #[derive(Clone)]
@@ -42,7 +35,7 @@ struct Inner {
     cookie_secure: bool,
     admin_requires_client_cert: bool,
     trusted_proxies: TrustedProxies,
-    policy_cache: host_api::PolicyCache,
+    policy_cache: plumbing::host_caller::PolicyCache,
     local: Option<local::LocalServices>,
     upstreams: v1::UpstreamClients,
 }
@@ -64,7 +57,7 @@ impl GatewayState {
                 cookie_secure,
                 admin_requires_client_cert,
                 trusted_proxies,
-                policy_cache: host_api::PolicyCache::default(),
+                policy_cache: plumbing::host_caller::PolicyCache::default(),
                 local,
                 upstreams,
             }),
@@ -101,7 +94,7 @@ impl GatewayState {
         &self.inner.trusted_proxies
     }
 
-    pub(crate) fn policy_cache(&self) -> &host_api::PolicyCache {
+    pub(crate) fn policy_cache(&self) -> &plumbing::host_caller::PolicyCache {
         &self.inner.policy_cache
     }
 }
@@ -109,14 +102,10 @@ impl GatewayState {
 /// Largest accepted request body on the REST API (413 above it).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// The REST API (`/api/v1/...`, later the peer-compatible host and admin routes).
+/// Every HTTP surface but ops: `/api/v1`, the peer-compatible routes, `/v1` and the pages.
 pub fn rest_router(state: GatewayState) -> Router {
     api::router()
-        .merge(host_api::router())
-        .merge(install::router())
-        .merge(seed::router())
-        .merge(wrapper_api::router())
-        .merge(usage_api::router())
+        .merge(peer::router())
         .merge(v1::router())
         .merge(pages::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

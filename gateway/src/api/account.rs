@@ -16,12 +16,12 @@ use codex_central_proto::common::v1::PageRequest;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::rfc3339;
-use crate::caller::Caller;
-use crate::error::{ok, ok_with};
-use crate::extract::Json;
-use crate::extract::Q;
-use crate::flex::FlexBool;
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::{ok, ok_with};
+use crate::plumbing::extract::Json;
+use crate::plumbing::extract::Q;
+use crate::plumbing::flex::FlexBool;
+use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
 fn policy_json(p: Option<&TokenPolicy>) -> Value {

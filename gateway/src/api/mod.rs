@@ -3,10 +3,7 @@
 
 mod account;
 mod audit;
-pub(crate) mod hosts;
 mod oauth;
-mod overview;
-mod policy;
 mod providers;
 mod requests;
 mod service_tokens;
@@ -64,46 +61,6 @@ pub fn router() -> Router<GatewayState> {
         )
         .route("/api/v1/audit", get(audit::list))
         .route("/admin/logs", get(audit::logs))
-        .route("/admin/overview", get(overview::get))
-        .route(
-            "/admin/api/state",
-            get(policy::get_api_state).post(policy::set_api_state),
-        )
-        .route("/admin/cdx-silent", post(policy::set_silent))
-        .route(
-            "/admin/quota-mode",
-            get(policy::get_quota).post(policy::set_quota),
-        )
-        .route("/admin/prune-policy", post(policy::set_prune))
-        .route("/admin/hosts/register", post(hosts::register))
-        .route("/admin/hosts/prune", post(hosts::prune))
-        .route("/admin/hosts/insecure", get(hosts::insecure))
-        .route("/admin/hosts", get(hosts::list))
-        .route("/admin/hosts/{id}", get(hosts::get).delete(hosts::delete))
-        .route("/admin/hosts/{id}/roaming", post(hosts::roaming))
-        .route("/admin/hosts/{id}/secure", post(hosts::secure))
-        .route("/admin/hosts/{id}/vip", post(hosts::vip))
-        .route("/admin/hosts/{id}/ipv4", post(hosts::ipv4))
-        .route(
-            "/admin/hosts/{id}/curl-insecure",
-            post(hosts::curl_insecure),
-        )
-        .route("/admin/hosts/{id}/enabled", post(hosts::enabled))
-        .route(
-            "/admin/hosts/{id}/insecure/enable",
-            post(hosts::insecure_enable),
-        )
-        .route(
-            "/admin/hosts/{id}/insecure/disable",
-            post(hosts::insecure_disable),
-        )
-        .route("/admin/hosts/{id}/model", post(hosts::model))
-        .route(
-            "/admin/hosts/{id}/codex-version",
-            post(hosts::codex_version),
-        )
-        .route("/admin/hosts/{id}/clear", post(hosts::clear))
-        .route("/admin/hosts/{id}/rotate", post(hosts::rotate))
         .route(
             "/api/v1/providers",
             get(providers::list).post(providers::create),
@@ -133,14 +90,4 @@ pub fn router() -> Router<GatewayState> {
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
         .route("/api/v1/config/settings", get(settings::config_settings))
         .route("/api/v1/memory/settings", get(settings::memory_settings))
-}
-
-/// Converts a protobuf timestamp to RFC 3339 for JSON.
-pub(crate) fn rfc3339(ts: Option<&prost_types::Timestamp>) -> serde_json::Value {
-    match ts.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)) {
-        Some(dt) => {
-            serde_json::Value::String(dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        }
-        None => serde_json::Value::Null,
-    }
 }

@@ -13,10 +13,10 @@ use codex_central_proto::config::v1::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::rfc3339;
-use crate::caller::Caller;
-use crate::error::{ok, ok_with};
-use crate::extract::Json;
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::{ok, ok_with};
+use crate::plumbing::extract::Json;
+use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
 pub fn provider_json(p: &UpstreamProvider) -> Value {

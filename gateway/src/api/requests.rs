@@ -8,9 +8,9 @@ use codex_central_proto::usage::v1::{KeySource, ListProxyRequestsRequest, UsageF
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::rfc3339;
-use crate::caller::Caller;
-use crate::error::ok;
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::ok;
+use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
 #[derive(Deserialize, Default)]

@@ -8,8 +8,8 @@ use codex_central_proto::memory::v1::GetMemorySettingsRequest;
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use serde_json::{Value, json};
 
-use crate::caller::Caller;
-use crate::error::ok;
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::ok;
 use crate::{ApiError, GatewayState};
 
 pub async fn fleet_policy(

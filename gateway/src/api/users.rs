@@ -12,25 +12,12 @@ use codex_central_proto::common::v1::{PageRequest, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::rfc3339;
-use crate::caller::Caller;
-use crate::error::{ok, ok_with};
-use crate::extract::Json;
-use crate::flex::FlexBool;
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::{ok, ok_with};
+use crate::plumbing::extract::Json;
+use crate::plumbing::flex::FlexBool;
+use crate::plumbing::views::user_json;
 use crate::{ApiError, GatewayState};
-
-pub(crate) fn user_json(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "username": u.username,
-        "display_name": u.display_name,
-        "role": if u.role == Role::Admin as i32 { "admin" } else { "member" },
-        "enabled": u.enabled,
-        "has_password": u.has_password,
-        "created_at": rfc3339(u.created_at.as_ref()),
-        "last_login_at": rfc3339(u.last_login_at.as_ref()),
-    })
-}
 
 fn role(text: &str) -> Result<Role, ApiError> {
     match text {

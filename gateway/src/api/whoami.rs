@@ -4,8 +4,8 @@ use codex_central_common::Principal;
 use codex_central_proto::auth::v1::WhoAmIRequest;
 use serde_json::json;
 
-use crate::caller::Caller;
-use crate::error::ok;
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::ok;
 use crate::{ApiError, GatewayState};
 
 pub async fn get(State(state): State<GatewayState>, caller: Caller) -> Result<Response, ApiError> {

@@ -16,9 +16,9 @@ use codex_central_proto::auth::v1::{
 use serde::Deserialize;
 
 use super::{Notice, Viewer, esc, form_fields, page, redirect, viewer_session};
-use crate::api::rfc3339;
-use crate::caller::{Caller, SessionCredential, client_ip, csrf_matches};
-use crate::extract::RawBody;
+use crate::plumbing::caller::{Caller, SessionCredential, client_ip, csrf_matches};
+use crate::plumbing::extract::RawBody;
+use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
 #[derive(Deserialize, Default)]

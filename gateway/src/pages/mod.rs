@@ -17,7 +17,7 @@ use codex_central_common::Principal;
 use codex_central_common::wire::SESSION_COOKIE;
 
 use crate::GatewayState;
-use crate::caller::{SessionCredential, csrf_matches, session_of};
+use crate::plumbing::caller::{SessionCredential, csrf_matches, session_of};
 
 pub fn router() -> Router<GatewayState> {
     Router::new()

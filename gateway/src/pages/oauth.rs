@@ -17,8 +17,8 @@ use super::{
     Notice, Viewer, esc, form_csrf_matches, page, redirect, set_session_cookie, user_agent,
     viewer_session,
 };
-use crate::caller::{Caller, client_ip};
-use crate::extract::RawBody;
+use crate::plumbing::caller::{Caller, client_ip};
+use crate::plumbing::extract::RawBody;
 use crate::{ApiError, GatewayState};
 
 const STATE_COOKIE: &str = "cc_oauth_state";

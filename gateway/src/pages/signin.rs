@@ -17,10 +17,10 @@ use super::{
     Notice, Viewer, clear_session_cookie, esc, form_csrf_matches, form_fields, page, redirect,
     safe_next, set_session_cookie, user_agent, viewer_session, wants_json, wants_json_answer,
 };
-use crate::api::users::user_json;
-use crate::caller::{Caller, client_ip, csrf_matches};
-use crate::error::ok_with;
-use crate::extract::{RawBody, parse_json};
+use crate::plumbing::caller::{Caller, client_ip, csrf_matches};
+use crate::plumbing::error::ok_with;
+use crate::plumbing::extract::{RawBody, parse_json};
+use crate::plumbing::views::user_json;
 use crate::{ApiError, GatewayState};
 
 #[derive(Deserialize, Default)]

@@ -9,7 +9,7 @@ use codex_central_common::error::Kind;
 use codex_central_proto::status::decode;
 use serde_json::json;
 
-use crate::error::http_status;
+use crate::plumbing::error::http_status;
 
 #[derive(Debug)]
 pub struct V1Error {

@@ -15,7 +15,7 @@ use futures::Stream;
 use serde_json::Value;
 
 use crate::GatewayState;
-use crate::caller::Caller;
+use crate::plumbing::caller::Caller;
 
 /// Answers up to this size are kept whole to read their usage; beyond it only the tail is kept
 /// (where a stream's final usage event is).

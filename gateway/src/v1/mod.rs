@@ -25,9 +25,9 @@ pub use error::V1Error;
 use log::CallLog;
 pub use upstream::{UpstreamClients, UpstreamOptions};
 
-use crate::caller::Caller;
-use crate::extract::RawBody;
-use crate::host_api::{Reported, authenticate};
+use crate::plumbing::caller::Caller;
+use crate::plumbing::extract::RawBody;
+use crate::plumbing::host_caller::{Reported, authenticate};
 use crate::{ApiError, GatewayState};
 
 /// Requests larger than this are refused (Codex sends the whole conversation each turn).

@@ -12,7 +12,7 @@ use codex_central_proto::usage::v1::{CheckGatewayLimitsRequest, GatewayLimits};
 
 use super::V1Error;
 use crate::GatewayState;
-use crate::caller::{Caller, client_ip};
+use crate::plumbing::caller::{Caller, client_ip};
 
 /// A personal token's identity and policy.
 #[derive(Debug, Clone)]

@@ -11,88 +11,12 @@ use codex_central_proto::fleet::v1::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::rfc3339;
-use crate::caller::Caller;
-use crate::error::ok;
-use crate::extract::Json;
-use crate::flex::FlexBool;
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::ok;
+use crate::plumbing::extract::Json;
+use crate::plumbing::flex::FlexBool;
+use crate::plumbing::views::{host_json, rfc3339};
 use crate::{ApiError, GatewayState};
-
-/// The host object of the contract (plus `id`, `ip`, `created_at`, `last_seen_at`).
-pub fn host_json(h: &Host) -> Value {
-    serde_json::to_value(HostView(h)).unwrap_or(Value::Null)
-}
-
-/// The contract's `host` object, serialized straight from the proto (the `/auth` hot path
-/// embeds it without building a JSON tree).
-pub struct HostView<'a>(pub &'a Host);
-
-/// RFC 3339 text of a timestamp, or null.
-struct Ts<'a>(Option<&'a prost_types::Timestamp>);
-
-impl serde::Serialize for Ts<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0.and_then(|t| {
-            chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
-        }) {
-            Some(dt) => s.collect_str(&dt.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// Empty text as null.
-fn text(s: &str) -> Option<&str> {
-    (!s.is_empty()).then_some(s)
-}
-
-impl serde::Serialize for HostView<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let h = self.0;
-        let mut m = s.serialize_map(Some(25))?;
-        match h.id.parse::<i64>() {
-            Ok(id) => m.serialize_entry("id", &id)?,
-            Err(_) => m.serialize_entry("id", &h.id)?,
-        }
-        m.serialize_entry("fqdn", &h.fqdn)?;
-        let status = if h.status() == HostStatus::Active {
-            "active"
-        } else {
-            "disabled"
-        };
-        m.serialize_entry("status", status)?;
-        m.serialize_entry("last_refresh", &Ts(h.last_refresh.as_ref()))?;
-        m.serialize_entry("created_at", &Ts(h.created_at.as_ref()))?;
-        m.serialize_entry("updated_at", &Ts(h.updated_at.as_ref()))?;
-        m.serialize_entry("last_seen_at", &Ts(h.last_seen_at.as_ref()))?;
-        m.serialize_entry("expires_at", &Ts(h.expires_at.as_ref()))?;
-        m.serialize_entry("client_version", &text(&h.client_version))?;
-        m.serialize_entry("client_version_override", &text(&h.client_version_override))?;
-        m.serialize_entry("wrapper_version", &text(&h.wrapper_version))?;
-        m.serialize_entry("api_calls", &h.api_calls)?;
-        m.serialize_entry("ip", &text(&h.ip))?;
-        m.serialize_entry("allow_roaming_ips", &h.allow_roaming_ips)?;
-        m.serialize_entry("secure", &h.secure)?;
-        m.serialize_entry("vip", &h.vip)?;
-        m.serialize_entry(
-            "insecure_enabled_until",
-            &Ts(h.insecure_enabled_until.as_ref()),
-        )?;
-        m.serialize_entry("insecure_grace_until", &Ts(h.insecure_grace_until.as_ref()))?;
-        m.serialize_entry("insecure_window_minutes", &h.insecure_window_minutes)?;
-        m.serialize_entry("force_ipv4", &h.force_ipv4)?;
-        m.serialize_entry("curl_insecure", &h.curl_insecure)?;
-        m.serialize_entry("model_override", &text(&h.model_override))?;
-        m.serialize_entry(
-            "reasoning_effort_override",
-            &text(&h.reasoning_effort_override),
-        )?;
-        m.serialize_entry("temporary", &h.temporary)?;
-        m.serialize_entry("provisioned", &h.provisioned)?;
-        m.end()
-    }
-}
 
 fn installer_json(i: &codex_central_proto::fleet::v1::InstallerToken) -> Value {
     json!({

@@ -2,32 +2,23 @@
 //! Hosts authenticate with `X-API-Key` or `Authorization: Bearer`; the fleet service decides
 //! (IP binding, insecure windows, failure budget), and the answer is composed here.
 
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use codex_central_common::Principal;
-use codex_central_common::wire::bearer;
 use codex_central_proto::auth::v1::{
     RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, StoreCodexAuthRequest, StoreCodexAuthStatus,
 };
-use codex_central_proto::fleet::v1::{
-    AuthenticateHostRequest, DeregisterHostRequest, FleetVersions, GetVersionsRequest, Host,
-    HostCallKind,
-};
-use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
+use codex_central_proto::fleet::v1::{DeregisterHostRequest, Host, HostCallKind};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
 
-use crate::api::hosts::HostView;
-use crate::caller::{Caller, client_ip};
-use crate::extract::{Q, RawBody, lenient_json};
+use crate::plumbing::caller::{Caller, client_ip};
+use crate::plumbing::extract::{Q, RawBody, lenient_json};
+use crate::plumbing::host_caller::{Reported, authenticate, ensure_api_enabled, versions_json};
+use crate::plumbing::views::HostView;
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -35,183 +26,6 @@ pub fn router() -> Router<GatewayState> {
         .route("/auth", post(auth).delete(deregister))
         .route("/host/users", post(host_users))
         .route("/versions", axum::routing::get(versions))
-}
-
-/// Policy values every `/auth` answer carries, cached briefly so a sync costs no extra RPCs.
-#[derive(Clone, Default)]
-pub struct PolicyCache {
-    current: Arc<RwLock<Option<Fetched>>>,
-    /// One refresh at a time; readers of fresh values never wait on it.
-    refresh: Arc<Mutex<()>>,
-}
-
-type Fetched = (Instant, Arc<FleetFlags>);
-
-const POLICY_TTL: Duration = Duration::from_secs(1);
-
-struct FleetFlags {
-    api_enabled: bool,
-    quota_hard_fail: bool,
-    quota_limit_percent: u32,
-    quota_week_partition: u32,
-    cdx_silent: bool,
-    versions: FleetVersions,
-    /// The `versions` object as JSON text, built once per fetch.
-    versions_json: Box<RawValue>,
-}
-
-impl PolicyCache {
-    /// Forgets the cached values (after an admin changed them through this gateway).
-    pub async fn invalidate(&self) {
-        if let Ok(mut slot) = self.current.write() {
-            *slot = None;
-        }
-    }
-
-    fn fresh(&self) -> Option<Arc<FleetFlags>> {
-        let slot = self.current.read().ok()?;
-        let (at, flags) = slot.as_ref()?;
-        (at.elapsed() < POLICY_TTL).then(|| flags.clone())
-    }
-
-    async fn get(
-        &self,
-        state: &GatewayState,
-        caller: &Caller,
-    ) -> Result<Arc<FleetFlags>, ApiError> {
-        if let Some(flags) = self.fresh() {
-            return Ok(flags);
-        }
-        let _refreshing = self.refresh.lock().await;
-        if let Some(flags) = self.fresh() {
-            return Ok(flags);
-        }
-        let quota = state
-            .clients()
-            .usage()
-            .get_quota_policy(caller.request(state, GetQuotaPolicyRequest {}))
-            .await?
-            .into_inner()
-            .policy
-            .unwrap_or_default();
-        let versions = state
-            .clients()
-            .fleet()
-            .get_versions(caller.request(state, GetVersionsRequest {}))
-            .await?
-            .into_inner();
-        let fleet = versions.policy.unwrap_or_default();
-        let v = versions.versions.unwrap_or_default();
-        let versions_json = serde_json::value::to_raw_value(&versions_value(
-            &v,
-            quota.hard_fail,
-            quota.limit_percent,
-            quota.week_partition_days,
-            fleet.silent_mode,
-        ))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-        let flags = Arc::new(FleetFlags {
-            api_enabled: fleet.api_enabled,
-            quota_hard_fail: quota.hard_fail,
-            quota_limit_percent: quota.limit_percent,
-            quota_week_partition: quota.week_partition_days,
-            cdx_silent: fleet.silent_mode,
-            versions: v,
-            versions_json,
-        });
-        if let Ok(mut slot) = self.current.write() {
-            *slot = Some((Instant::now(), flags.clone()));
-        }
-        Ok(flags)
-    }
-}
-
-/// The host key from `X-API-Key`, else `Authorization: Bearer`.
-pub(crate) fn host_key(parts: &Parts) -> String {
-    parts
-        .headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| bearer(&parts.headers))
-        .unwrap_or_default()
-}
-
-#[derive(Default)]
-pub(crate) struct Reported {
-    client_version: String,
-    wrapper_version: String,
-    installation_id: String,
-}
-
-/// Authenticates the calling host; the result acts as the principal for the service calls.
-/// The kill switch: every host route answers 503 while the API is disabled.
-async fn ensure_api_enabled(
-    state: &GatewayState,
-    anonymous: &Caller,
-) -> Result<Arc<FleetFlags>, ApiError> {
-    let flags = state.policy_cache().get(state, anonymous).await?;
-    if flags.api_enabled {
-        Ok(flags)
-    } else {
-        Err(ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "api_disabled",
-            "API disabled by administrator",
-        ))
-    }
-}
-
-pub(crate) async fn authenticate(
-    state: &GatewayState,
-    parts: &Parts,
-    kind: HostCallKind,
-    force: bool,
-    reported: Reported,
-) -> Result<(Caller, Host), ApiError> {
-    let ip = client_ip(parts, state);
-    let anonymous = Caller::anonymous(ip);
-    ensure_api_enabled(state, &anonymous).await?;
-    let req = AuthenticateHostRequest {
-        api_key: host_key(parts),
-        client_ip: ip.to_string(),
-        call: kind as i32,
-        installation_id: reported.installation_id,
-        force_ip_update: force,
-        client_version: reported.client_version,
-        wrapper_version: reported.wrapper_version,
-    };
-    let res = match state.local() {
-        Some(local) => {
-            local
-                .fleet
-                .authenticate_host(anonymous.local_request(req))
-                .await
-        }
-        None => {
-            state
-                .clients()
-                .fleet()
-                .authenticate_host(anonymous.request(state, req))
-                .await
-        }
-    }?
-    .into_inner();
-    let principal = res
-        .principal
-        .as_ref()
-        .map(Principal::try_from)
-        .transpose()?;
-    let host = res.host.ok_or_else(|| ApiError::internal("host missing"))?;
-    Ok((
-        Caller {
-            principal,
-            client_ip: ip,
-            session: None,
-        },
-        host,
-    ))
 }
 
 /// `POST /auth` body. `auth` keeps its raw text so key order and number text survive.
@@ -486,54 +300,16 @@ async fn deregister(
         .deregister_host(caller.request(&state, DeregisterHostRequest {}))
         .await?
         .into_inner();
-    Ok(crate::error::ok(json!({ "deleted": res.deleted_fqdn })))
-}
-
-/// The contract's `versions` object (fields owned by later issues are null).
-fn versions_json(flags: &FleetFlags) -> Value {
-    versions_value(
-        &flags.versions,
-        flags.quota_hard_fail,
-        flags.quota_limit_percent,
-        flags.quota_week_partition,
-        flags.cdx_silent,
-    )
-}
-
-fn versions_value(
-    v: &FleetVersions,
-    quota_hard_fail: bool,
-    quota_limit_percent: u32,
-    quota_week_partition: u32,
-    cdx_silent: bool,
-) -> Value {
-    let text_or_null = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
-    json!({
-        "client_version": text_or_null(&v.client_version),
-        "client_version_checked_at": crate::api::rfc3339(v.client_version_checked_at.as_ref()),
-        "client_version_source": v.client_version_source,
-        "wrapper_version": text_or_null(&v.wrapper_version),
-        "wrapper_sha256": text_or_null(&v.wrapper_sha256),
-        "wrapper_url": "/wrapper/download",
-        "reported_client_version": text_or_null(&v.reported_client_version),
-        "quota_hard_fail": quota_hard_fail,
-        "quota_limit_percent": quota_limit_percent,
-        "quota_week_partition": quota_week_partition,
-        "cdx_silent": cdx_silent,
-        "runner_enabled": false,
-        "runner_state": Value::Null,
-        "runner_last_ok": Value::Null,
-        "runner_last_fail": Value::Null,
-        "runner_last_check": Value::Null,
-        "installation_id": v.installation_id,
-    })
+    Ok(crate::plumbing::error::ok(
+        json!({ "deleted": res.deleted_fqdn }),
+    ))
 }
 
 /// `GET /versions` (no auth): `data` is the versions object itself.
 async fn versions(State(state): State<GatewayState>, parts: Parts) -> Result<Response, ApiError> {
     let anonymous = Caller::anonymous(client_ip(&parts, &state));
     let flags = ensure_api_enabled(&state, &anonymous).await?;
-    Ok(crate::error::ok(versions_json(&flags)))
+    Ok(crate::plumbing::error::ok(versions_json(&flags)))
 }
 
 #[derive(Deserialize, Default)]
@@ -578,10 +354,10 @@ async fn host_users(
             json!({
                 "username": u.username,
                 "hostname": u.hostname,
-                "first_seen": crate::api::rfc3339(u.first_seen.as_ref()),
-                "last_seen": crate::api::rfc3339(u.last_seen.as_ref()),
+                "first_seen": crate::plumbing::views::rfc3339(u.first_seen.as_ref()),
+                "last_seen": crate::plumbing::views::rfc3339(u.last_seen.as_ref()),
             })
         })
         .collect();
-    Ok(crate::error::ok(json!({ "users": users })))
+    Ok(crate::plumbing::error::ok(json!({ "users": users })))
 }

@@ -17,11 +17,11 @@ use codex_central_proto::fleet::v1::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::caller::Caller;
-use crate::error::ok;
-use crate::extract::Json;
-use crate::extract::{Q, RawBody};
-use crate::host_api::{Reported, authenticate, host_key};
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::ok;
+use crate::plumbing::extract::Json;
+use crate::plumbing::extract::{Q, RawBody};
+use crate::plumbing::host_caller::{Reported, authenticate, host_key};
 use crate::{ApiError, GatewayState};
 
 /// A wrapper binary plus slack; uploads above it get 413.
@@ -65,7 +65,7 @@ fn release_json(r: &WrapperRelease) -> Value {
         "kind": if r.kind == WrapperKind::LegacyScript as i32 { "script" } else { "binary" },
         "sha256": r.sha256,
         "size_bytes": r.size_bytes,
-        "updated_at": crate::api::rfc3339(r.updated_at.as_ref()),
+        "updated_at": crate::plumbing::views::rfc3339(r.updated_at.as_ref()),
         "url": r.url,
     })
 }
@@ -252,7 +252,7 @@ async fn publish(
         .await?
         .into_inner();
     let release = res.release.unwrap_or_default();
-    Ok(crate::error::ok_with(
+    Ok(crate::plumbing::error::ok_with(
         StatusCode::CREATED,
         json!({ "release": release_json(&release) }),
     ))
@@ -291,12 +291,12 @@ async fn check_versions(
     Ok(ok(json!({
         "available_client": {
             "version": text_or_null(&res.available_version),
-            "updated_at": crate::api::rfc3339(res.checked_at.as_ref()),
+            "updated_at": crate::plumbing::views::rfc3339(res.checked_at.as_ref()),
             "source": res.source,
         },
         "versions": {
             "client_version": text_or_null(&versions.client_version),
-            "client_version_checked_at": crate::api::rfc3339(versions.client_version_checked_at.as_ref()),
+            "client_version_checked_at": crate::plumbing::views::rfc3339(versions.client_version_checked_at.as_ref()),
             "client_version_source": versions.client_version_source,
             "wrapper_version": text_or_null(&versions.wrapper_version),
             "wrapper_sha256": text_or_null(&versions.wrapper_sha256),

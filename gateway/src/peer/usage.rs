@@ -10,8 +10,8 @@ use codex_central_proto::fleet::v1::HostCallKind;
 use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry};
 use serde_json::{Map, Value, json};
 
-use crate::extract::{RawBody, parse_json};
-use crate::host_api::{Reported, authenticate};
+use crate::plumbing::extract::{RawBody, parse_json};
+use crate::plumbing::host_caller::{Reported, authenticate};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -68,7 +68,7 @@ async fn report(
         .map(|r| {
             let t = r.tokens.unwrap_or_default();
             json!({
-                "recorded_at": crate::api::rfc3339(r.recorded_at.as_ref()),
+                "recorded_at": crate::plumbing::views::rfc3339(r.recorded_at.as_ref()),
                 "line": r.line,
                 "total": t.total_tokens,
                 "input": t.input_tokens,
@@ -99,5 +99,5 @@ async fn report(
             .collect();
         data.insert("errors".into(), Value::Array(errors));
     }
-    Ok(crate::error::ok(Value::Object(data)))
+    Ok(crate::plumbing::error::ok(Value::Object(data)))
 }

@@ -11,8 +11,8 @@ use codex_central_proto::fleet::v1::{
     ConsumeInstallerTokenRequest, EnrollmentTokenState, InspectInstallerTokenRequest,
 };
 
-use crate::caller::{Caller, client_ip};
-use crate::shell::{script_response, service_error_script};
+use crate::plumbing::caller::{Caller, client_ip};
+use crate::plumbing::shell::{script_response, service_error_script};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -122,7 +122,7 @@ async fn install(
         Ok(res) => {
             let res = res.into_inner();
             let mut response = script_response(StatusCode::OK, res.script);
-            let expires = crate::api::rfc3339(res.expires_at.as_ref());
+            let expires = crate::plumbing::views::rfc3339(res.expires_at.as_ref());
             if let Some(v) = expires.as_str().and_then(|e| HeaderValue::from_str(e).ok()) {
                 response.headers_mut().insert("x-installer-expires-at", v);
             }

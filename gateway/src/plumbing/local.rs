@@ -17,7 +17,7 @@ use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use futures::stream::BoxStream;
 use tonic::Status;
 
-use crate::caller::Caller;
+use crate::plumbing::caller::Caller;
 
 pub type FleetObject = Arc<
     dyn FleetService<

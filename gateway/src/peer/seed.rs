@@ -19,12 +19,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::api::hosts::host_json;
-use crate::api::rfc3339;
-use crate::caller::{Caller, client_ip};
-use crate::error::ok;
-use crate::extract::{Q, RawBody, lenient_json, parse_json};
-use crate::shell::{error_script, script_response, service_error_script};
+use crate::plumbing::caller::{Caller, client_ip};
+use crate::plumbing::error::ok;
+use crate::plumbing::extract::{Q, RawBody, lenient_json, parse_json};
+use crate::plumbing::shell::{error_script, script_response, service_error_script};
+use crate::plumbing::views::host_json;
+use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {

@@ -12,10 +12,10 @@ use codex_central_proto::usage::v1::{GetQuotaPolicyRequest, QuotaPolicy, SetQuot
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::caller::Caller;
-use crate::error::ok;
-use crate::extract::Json;
-use crate::flex::FlexBool;
+use crate::plumbing::caller::Caller;
+use crate::plumbing::error::ok;
+use crate::plumbing::extract::Json;
+use crate::plumbing::flex::FlexBool;
 use crate::{ApiError, GatewayState};
 
 async fn fleet_policy(state: &GatewayState, caller: &Caller) -> Result<FleetPolicy, ApiError> {

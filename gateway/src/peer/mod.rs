@@ -1,0 +1,65 @@
+//! The peer-compatible surface (codex-orchestrator's host and admin API, contract §3): the
+//! routes the peer's own `cdx` and admin scripts call, wire-compatible with it.
+
+mod host_sync;
+mod hosts;
+mod install;
+mod overview;
+mod policy;
+mod seed;
+mod usage;
+mod wrappers;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::GatewayState;
+
+pub fn router() -> Router<GatewayState> {
+    Router::new()
+        .route("/admin/overview", get(overview::get))
+        .route(
+            "/admin/api/state",
+            get(policy::get_api_state).post(policy::set_api_state),
+        )
+        .route("/admin/cdx-silent", post(policy::set_silent))
+        .route(
+            "/admin/quota-mode",
+            get(policy::get_quota).post(policy::set_quota),
+        )
+        .route("/admin/prune-policy", post(policy::set_prune))
+        .route("/admin/hosts/register", post(hosts::register))
+        .route("/admin/hosts/prune", post(hosts::prune))
+        .route("/admin/hosts/insecure", get(hosts::insecure))
+        .route("/admin/hosts", get(hosts::list))
+        .route("/admin/hosts/{id}", get(hosts::get).delete(hosts::delete))
+        .route("/admin/hosts/{id}/roaming", post(hosts::roaming))
+        .route("/admin/hosts/{id}/secure", post(hosts::secure))
+        .route("/admin/hosts/{id}/vip", post(hosts::vip))
+        .route("/admin/hosts/{id}/ipv4", post(hosts::ipv4))
+        .route(
+            "/admin/hosts/{id}/curl-insecure",
+            post(hosts::curl_insecure),
+        )
+        .route("/admin/hosts/{id}/enabled", post(hosts::enabled))
+        .route(
+            "/admin/hosts/{id}/insecure/enable",
+            post(hosts::insecure_enable),
+        )
+        .route(
+            "/admin/hosts/{id}/insecure/disable",
+            post(hosts::insecure_disable),
+        )
+        .route("/admin/hosts/{id}/model", post(hosts::model))
+        .route(
+            "/admin/hosts/{id}/codex-version",
+            post(hosts::codex_version),
+        )
+        .route("/admin/hosts/{id}/clear", post(hosts::clear))
+        .route("/admin/hosts/{id}/rotate", post(hosts::rotate))
+        .merge(host_sync::router())
+        .merge(install::router())
+        .merge(seed::router())
+        .merge(wrappers::router())
+        .merge(usage::router())
+}
