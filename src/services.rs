@@ -19,7 +19,7 @@ use codex_central_fleet::domain::host_auth::{self, CallKind, HostAuthenticator, 
 use codex_central_fleet::domain::releases::ReleaseChecker;
 use codex_central_fleet::domain::wrappers::{self, WrapperCatalog};
 use codex_central_gateway::clients::GrpcChannel;
-use codex_central_gateway::local::LocalServices;
+use codex_central_gateway::hot_path::LocalServices;
 use codex_central_memory::MemoryGrpc;
 use codex_central_proto::auth::v1::auth_service_server::AuthServiceServer;
 use codex_central_proto::config::v1::config_service_server::ConfigServiceServer;

@@ -21,7 +21,7 @@ use axum::Router;
 use codex_central_common::net::TrustedProxies;
 
 pub use plumbing::error::ApiError;
-pub use plumbing::{caller, clients, local, observe};
+pub use plumbing::{caller, clients, hot_path, observe};
 
 /// What every handler needs; cheap to clone.
 #[derive(Clone)]
@@ -36,7 +36,7 @@ struct Inner {
     admin_requires_client_cert: bool,
     trusted_proxies: TrustedProxies,
     policy_cache: plumbing::host_caller::PolicyCache,
-    local: Option<local::LocalServices>,
+    local: Option<hot_path::LocalServices>,
     upstreams: v1::UpstreamClients,
 }
 
@@ -47,7 +47,7 @@ impl GatewayState {
         cookie_secure: bool,
         admin_requires_client_cert: bool,
         trusted_proxies: TrustedProxies,
-        local: Option<local::LocalServices>,
+        local: Option<hot_path::LocalServices>,
         upstreams: v1::UpstreamClients,
     ) -> Self {
         GatewayState {
@@ -69,7 +69,7 @@ impl GatewayState {
     }
 
     /// The services in this process, when there are (role `all`).
-    pub(crate) fn local(&self) -> Option<&local::LocalServices> {
+    pub(crate) fn local(&self) -> Option<&hot_path::LocalServices> {
         self.inner.local.as_ref()
     }
 

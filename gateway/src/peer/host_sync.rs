@@ -118,22 +118,7 @@ async fn auth(
                 digest,
                 last_refresh,
             };
-            let res = match state.local() {
-                Some(local) => {
-                    local
-                        .auth
-                        .retrieve_codex_auth(caller.local_request(req))
-                        .await
-                }
-                None => {
-                    state
-                        .clients()
-                        .auth()
-                        .retrieve_codex_auth(caller.request(&state, req))
-                        .await
-                }
-            }?
-            .into_inner();
+            let res = state.hot().retrieve_codex_auth(&caller, req).await?;
             let status = match res.status() {
                 RetrieveCodexAuthStatus::Missing => "missing",
                 RetrieveCodexAuthStatus::Valid => "valid",
@@ -169,17 +154,7 @@ async fn auth(
                 }
             };
             let req = StoreCodexAuthRequest { auth_json };
-            let res = match state.local() {
-                Some(local) => local.auth.store_codex_auth(caller.local_request(req)).await,
-                None => {
-                    state
-                        .clients()
-                        .auth()
-                        .store_codex_auth(caller.request(&state, req))
-                        .await
-                }
-            }?
-            .into_inner();
+            let res = state.hot().store_codex_auth(&caller, req).await?;
             let status = match res.status() {
                 StoreCodexAuthStatus::Updated => "updated",
                 StoreCodexAuthStatus::Unchanged => "unchanged",

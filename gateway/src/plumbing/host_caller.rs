@@ -164,22 +164,7 @@ pub(crate) async fn authenticate(
         client_version: reported.client_version,
         wrapper_version: reported.wrapper_version,
     };
-    let res = match state.local() {
-        Some(local) => {
-            local
-                .fleet
-                .authenticate_host(anonymous.local_request(req))
-                .await
-        }
-        None => {
-            state
-                .clients()
-                .fleet()
-                .authenticate_host(anonymous.request(state, req))
-                .await
-        }
-    }?
-    .into_inner();
+    let res = state.hot().authenticate_host(&anonymous, req).await?;
     let principal = res
         .principal
         .as_ref()

@@ -8,7 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod flex;
 pub mod host_caller;
-pub mod local;
+pub mod hot_path;
 pub mod observe;
 pub mod shell;
 pub mod views;

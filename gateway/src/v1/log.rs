@@ -82,18 +82,7 @@ impl CallLog {
         } = self;
         tokio::spawn(async move {
             let msg = RecordProxyRequestRequest { log: Some(entry) };
-            let sent = match state.local() {
-                Some(local) => {
-                    local
-                        .usage
-                        .record_proxy_request(caller.local_request(msg))
-                        .await
-                }
-                None => {
-                    let req = caller.request(&state, msg);
-                    state.clients().usage().record_proxy_request(req).await
-                }
-            };
+            let sent = state.hot().record_proxy_request(&caller, msg).await;
             if let Err(err) = sent {
                 tracing::warn!(error = %err.message(), "could not record a /v1 request");
             }

@@ -203,17 +203,7 @@ async fn proxy_call(
         user_id: user_id(caller.principal.as_ref()),
         requested_model: model.clone(),
     };
-    let route = match state.local() {
-        Some(local) => local.config.resolve_route(caller.local_request(req)).await,
-        None => {
-            state
-                .clients()
-                .config()
-                .resolve_route(caller.request(&state, req))
-                .await
-        }
-    }?
-    .into_inner();
+    let route = state.hot().resolve_route(&caller, req).await?;
     let provider = route
         .provider
         .ok_or_else(|| V1Error::internal("route without provider"))?;

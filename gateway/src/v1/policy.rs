@@ -44,23 +44,9 @@ pub async fn resolve(
     let msg = ResolvePersonalTokenRequest {
         secret: token.to_string(),
     };
-    let res = match state.local() {
-        Some(local) => {
-            local
-                .auth
-                .resolve_personal_token(anonymous.local_request(msg))
-                .await
-        }
-        None => {
-            state
-                .clients()
-                .auth()
-                .resolve_personal_token(anonymous.request(state, msg))
-                .await
-        }
-    };
+    let res = state.hot().resolve_personal_token(&anonymous, msg).await;
     let res = match res {
-        Ok(r) => r.into_inner(),
+        Ok(r) => r,
         Err(s) if s.code() == tonic::Code::Unauthenticated => return Err(unauthorized()),
         Err(s) => return Err(s.into()),
     };
@@ -124,22 +110,7 @@ impl Grant {
                 ..Default::default()
             }),
         };
-        let res = match state.local() {
-            Some(local) => {
-                local
-                    .usage
-                    .check_gateway_limits(caller.local_request(msg))
-                    .await
-            }
-            None => {
-                state
-                    .clients()
-                    .usage()
-                    .check_gateway_limits(caller.request(state, msg))
-                    .await
-            }
-        }?
-        .into_inner();
+        let res = state.hot().check_gateway_limits(caller, msg).await?;
         if res.allowed {
             return Ok(());
         }
@@ -175,19 +146,9 @@ pub async fn upstream_key(
         user_id: user,
         provider_id: provider.to_string(),
     };
-    let res = match state.local() {
-        Some(local) => local.auth.resolve_byok_key(caller.local_request(msg)).await,
-        None => {
-            state
-                .clients()
-                .auth()
-                .resolve_byok_key(caller.request(state, msg))
-                .await
-        }
-    };
+    let res = state.hot().resolve_byok_key(caller, msg).await;
     match res {
         Ok(r) => {
-            let r = r.into_inner();
             if r.found && !r.key.is_empty() {
                 (r.key, true)
             } else {
