@@ -77,104 +77,138 @@ fn text_field(field: &str, value: &Option<Box<RawValue>>) -> Result<Option<Strin
     }
 }
 
+/// What `POST /auth` asks for, one variant per command. Built from the flat body rather than
+/// with serde's internal tagging, which would lose both the raw text of `auth` (key order and
+/// number text must survive) and the path of a failing field.
+/// Fields are checked only after the host authenticated, so a stranger learns nothing but 401.
+enum AuthCommand {
+    Retrieve {
+        digest: Option<String>,
+        last_refresh: Option<Box<RawValue>>,
+    },
+    Store {
+        auth_json: Option<String>,
+    },
+}
+
+impl AuthBody {
+    fn reported(&self, query: &VersionQuery) -> Reported {
+        Reported {
+            client_version: self
+                .client_version
+                .clone()
+                .or(query.client_version.clone())
+                .unwrap_or_default(),
+            wrapper_version: self
+                .wrapper_version
+                .clone()
+                .or(self.cdx_version.clone())
+                .or(query.wrapper_version.clone())
+                .or(query.cdx_version.clone())
+                .unwrap_or_default(),
+            installation_id: self.installation_id.clone().unwrap_or_default(),
+        }
+    }
+
+    /// `raw` is the whole body: a store without `auth` sends the document itself.
+    fn into_command(self, raw: &[u8]) -> Result<AuthCommand, ApiError> {
+        match self.command.as_deref().unwrap_or("retrieve") {
+            "retrieve" => Ok(AuthCommand::Retrieve {
+                digest: self.digest.or(self.auth_digest).or(self.auth_sha),
+                last_refresh: self.last_refresh,
+            }),
+            "store" => Ok(AuthCommand::Store {
+                auth_json: match (self.auth, self.last_refresh) {
+                    (Some(doc), _) => Some(doc.get().to_string()),
+                    (None, Some(_)) => Some(String::from_utf8_lossy(raw).into_owned()),
+                    (None, None) => None,
+                },
+            }),
+            other => Err(ApiError::invalid_field(
+                "command",
+                format!("command must be retrieve or store, not {other:?}"),
+            )),
+        }
+    }
+}
+
 async fn auth(
     State(state): State<GatewayState>,
     Q(query): Q<VersionQuery>,
     parts: Parts,
-    RawBody(body): RawBody,
+    RawBody(raw): RawBody,
 ) -> Result<Response, ApiError> {
-    let parsed: AuthBody = lenient_json(&body, "Invalid JSON payload")?;
-    let command = parsed.command.clone().unwrap_or_else(|| "retrieve".into());
-    let reported = Reported {
-        client_version: parsed
-            .client_version
-            .clone()
-            .or(query.client_version.clone())
-            .unwrap_or_default(),
-        wrapper_version: parsed
-            .wrapper_version
-            .clone()
-            .or(parsed.cdx_version.clone())
-            .or(query.wrapper_version.clone())
-            .or(query.cdx_version.clone())
-            .unwrap_or_default(),
-        installation_id: parsed.installation_id.clone().unwrap_or_default(),
-    };
-    match command.as_str() {
-        "retrieve" => {
-            let (caller, host) =
-                authenticate(&state, &parts, HostCallKind::AuthRetrieve, false, reported).await?;
-            let digest = parsed
-                .digest
-                .clone()
-                .or(parsed.auth_digest.clone())
-                .or(parsed.auth_sha.clone())
-                .ok_or_else(|| ApiError::invalid_field("digest", "digest is required"))?;
-            let last_refresh =
-                text_field("last_refresh", &parsed.last_refresh)?.ok_or_else(|| {
-                    ApiError::invalid_field("last_refresh", "last_refresh is required")
-                })?;
-            let req = RetrieveCodexAuthRequest {
-                digest,
-                last_refresh,
-            };
-            let res = state.hot().retrieve_codex_auth(&caller, req).await?;
-            let status = match res.status() {
-                RetrieveCodexAuthStatus::Missing => "missing",
-                RetrieveCodexAuthStatus::Valid => "valid",
-                RetrieveCodexAuthStatus::UploadRequired => "upload_required",
-                RetrieveCodexAuthStatus::Outdated | RetrieveCodexAuthStatus::Unspecified => {
-                    "outdated"
-                }
-            };
-            let outcome = Outcome {
-                status,
-                digest: &res.canonical_digest,
-                last_refresh: &res.canonical_last_refresh_text,
-                action: matches!(status, "missing" | "upload_required").then_some("store"),
-                runner_applied: None,
-                auth_json: res.auth_json.clone(),
-            };
-            sync_answer(&state, &caller, &host, outcome).await
-        }
-        "store" => {
-            let (caller, host) =
-                authenticate(&state, &parts, HostCallKind::AuthStore, false, reported).await?;
-            // The document is `auth`, or the whole body when it carries `last_refresh` itself.
-            let auth_json = match &parsed.auth {
-                Some(raw) => raw.get().to_string(),
-                None if parsed.last_refresh.is_some() => {
-                    String::from_utf8_lossy(&body).into_owned()
-                }
-                None => {
-                    return Err(ApiError::invalid_field(
-                        "auth",
-                        "auth is required for store",
-                    ));
-                }
-            };
-            let req = StoreCodexAuthRequest { auth_json };
-            let res = state.hot().store_codex_auth(&caller, req).await?;
-            let status = match res.status() {
-                StoreCodexAuthStatus::Updated => "updated",
-                StoreCodexAuthStatus::Unchanged => "unchanged",
-                StoreCodexAuthStatus::Outdated | StoreCodexAuthStatus::Unspecified => "outdated",
-            };
-            let outcome = Outcome {
-                status,
-                digest: &res.canonical_digest,
-                last_refresh: &res.canonical_last_refresh_text,
-                action: None,
-                runner_applied: Some(res.runner_applied),
-                auth_json: res.auth_json.clone(),
-            };
-            sync_answer(&state, &caller, &host, outcome).await
-        }
-        other => Err(ApiError::invalid_field(
-            "command",
-            format!("command must be retrieve or store, not {other:?}"),
-        )),
+    let body: AuthBody = lenient_json(&raw, "Invalid JSON payload")?;
+    let reported = body.reported(&query);
+    match body.into_command(&raw)? {
+        AuthCommand::Retrieve {
+            digest,
+            last_refresh,
+        } => retrieve(&state, &parts, reported, digest, last_refresh).await,
+        AuthCommand::Store { auth_json } => store(&state, &parts, reported, auth_json).await,
     }
+}
+
+async fn retrieve(
+    state: &GatewayState,
+    parts: &Parts,
+    reported: Reported,
+    digest: Option<String>,
+    last_refresh: Option<Box<RawValue>>,
+) -> Result<Response, ApiError> {
+    let (caller, host) =
+        authenticate(state, parts, HostCallKind::AuthRetrieve, false, reported).await?;
+    let req = RetrieveCodexAuthRequest {
+        digest: digest.ok_or_else(|| ApiError::invalid_field("digest", "digest is required"))?,
+        last_refresh: text_field("last_refresh", &last_refresh)?
+            .ok_or_else(|| ApiError::invalid_field("last_refresh", "last_refresh is required"))?,
+    };
+    let res = state.hot().retrieve_codex_auth(&caller, req).await?;
+    let status = match res.status() {
+        RetrieveCodexAuthStatus::Missing => "missing",
+        RetrieveCodexAuthStatus::Valid => "valid",
+        RetrieveCodexAuthStatus::UploadRequired => "upload_required",
+        RetrieveCodexAuthStatus::Outdated | RetrieveCodexAuthStatus::Unspecified => "outdated",
+    };
+    let outcome = Outcome {
+        status,
+        digest: &res.canonical_digest,
+        last_refresh: &res.canonical_last_refresh_text,
+        action: matches!(status, "missing" | "upload_required").then_some("store"),
+        runner_applied: None,
+        auth_json: res.auth_json.clone(),
+    };
+    sync_answer(state, &caller, &host, outcome).await
+}
+
+async fn store(
+    state: &GatewayState,
+    parts: &Parts,
+    reported: Reported,
+    auth_json: Option<String>,
+) -> Result<Response, ApiError> {
+    let (caller, host) =
+        authenticate(state, parts, HostCallKind::AuthStore, false, reported).await?;
+    let auth_json =
+        auth_json.ok_or_else(|| ApiError::invalid_field("auth", "auth is required for store"))?;
+    let res = state
+        .hot()
+        .store_codex_auth(&caller, StoreCodexAuthRequest { auth_json })
+        .await?;
+    let status = match res.status() {
+        StoreCodexAuthStatus::Updated => "updated",
+        StoreCodexAuthStatus::Unchanged => "unchanged",
+        StoreCodexAuthStatus::Outdated | StoreCodexAuthStatus::Unspecified => "outdated",
+    };
+    let outcome = Outcome {
+        status,
+        digest: &res.canonical_digest,
+        last_refresh: &res.canonical_last_refresh_text,
+        action: None,
+        runner_applied: Some(res.runner_applied),
+        auth_json: res.auth_json.clone(),
+    };
+    sync_answer(state, &caller, &host, outcome).await
 }
 
 /// Every `/auth` answer: the contract's always-present fields, then what the outcome adds.

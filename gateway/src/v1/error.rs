@@ -52,6 +52,11 @@ impl V1Error {
         V1Error::from(Error::internal(cause.to_string()))
     }
 
+    /// The code the request log keeps: the specific reason, else the code, else the type.
+    pub fn log_code(&self) -> &str {
+        self.reason.as_deref().or(self.code).unwrap_or(self.kind)
+    }
+
     pub fn code(mut self, code: &'static str) -> Self {
         self.code = Some(code);
         self

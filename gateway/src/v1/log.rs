@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use codex_central_common::PrincipalKind;
 use codex_central_proto::usage::v1::{
@@ -14,6 +15,7 @@ use codex_central_proto::usage::v1::{
 use futures::Stream;
 use serde_json::Value;
 
+use super::V1Error;
 use crate::GatewayState;
 use crate::plumbing::caller::Caller;
 
@@ -57,6 +59,13 @@ impl CallLog {
         } else {
             KeySource::Shared
         } as i32;
+    }
+
+    /// Records a call that failed before its answer started, and renders the error.
+    pub fn fail(self, err: V1Error) -> Response {
+        let code = err.log_code().to_string();
+        self.finish(err.status.as_u16(), &code, None, None);
+        err.into_response()
     }
 
     /// Sends the entry from a task of its own.

@@ -17,7 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use codex_central_common::wire::bearer;
 use codex_central_common::{Principal, PrincipalKind};
-use codex_central_proto::config::v1::{ListModelsRequest, ResolveRouteRequest, WireApi};
+use codex_central_proto::config::v1::{
+    ListModelsRequest, ResolveRouteRequest, UpstreamProvider, WireApi,
+};
 use codex_central_proto::fleet::v1::HostCallKind;
 use serde_json::{Value, json};
 
@@ -136,6 +138,23 @@ pub(crate) enum ClientApi {
     Chat,
 }
 
+impl ClientApi {
+    fn endpoint(self) -> &'static str {
+        match self {
+            ClientApi::Responses => "/v1/responses",
+            ClientApi::Chat => "/v1/chat/completions",
+        }
+    }
+
+    /// The path under a provider's base URL for this API.
+    fn upstream_path(self) -> &'static str {
+        match self {
+            ClientApi::Responses => "responses",
+            ClientApi::Chat => "chat/completions",
+        }
+    }
+}
+
 async fn responses(State(state): State<GatewayState>, parts: Parts, body: RawBody) -> Response {
     proxy(state, parts, body, ClientApi::Responses).await
 }
@@ -148,140 +167,203 @@ async fn chat_completions(
     proxy(state, parts, body, ClientApi::Chat).await
 }
 
-/// Runs one call; failures before the answer started are logged here, the rest by the tap.
+/// One `/v1` call in explicit steps: caller, request, policy, route, key, then forward (same
+/// API) or translate. Each step returns what it found and the call log records it; a failure
+/// before the answer started is logged here, the rest by the stream's tap.
 async fn proxy(state: GatewayState, mut parts: Parts, body: RawBody, api: ClientApi) -> Response {
-    let mut log = None;
-    match proxy_call(&state, &mut parts, body, api, &mut log).await {
-        Ok(res) => res,
-        Err(e) => {
-            if let Some(l) = log.take() {
-                l.finish(e.status.as_u16(), e.code.unwrap_or(e.kind), None, None);
-            }
-            e.into_response()
-        }
-    }
-}
-
-async fn proxy_call(
-    state: &GatewayState,
-    parts: &mut Parts,
-    RawBody(body): RawBody,
-    api: ClientApi,
-    log: &mut Option<CallLog>,
-) -> Result<Response, V1Error> {
-    let state = state.clone();
-    let (caller, grant) = v1_caller(&state, parts).await?;
-    let endpoint = match api {
-        ClientApi::Responses => "/v1/responses",
-        ClientApi::Chat => "/v1/chat/completions",
+    let (caller, grant) = match v1_caller(&state, &mut parts).await {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
     };
-    let entry = log.insert(CallLog::new(&state, &caller, endpoint));
+    let mut log = CallLog::new(&state, &caller, api.endpoint());
     if let Some(g) = &grant {
-        entry.entry.token_id = g.token_id.clone();
+        log.entry.token_id = g.token_id.clone();
     }
-    let mut doc: Value = serde_json::from_slice(&body)
-        .map_err(|_| V1Error::invalid("We could not parse the JSON body of your request."))?;
-    if !doc.is_object() {
-        return Err(V1Error::invalid("The request body must be a JSON object."));
-    }
-    let model = match doc.get("model") {
-        Some(Value::String(m)) if !m.trim().is_empty() => m.trim().to_string(),
-        Some(Value::String(_)) | None => {
-            return Err(
-                V1Error::invalid("you must provide a model parameter").code("missing_model")
-            );
-        }
-        Some(_) => return Err(V1Error::invalid("model must be a string")),
+    let request = match ClientRequest::parse(body.0) {
+        Ok(r) => r,
+        Err(e) => return log.fail(e),
     };
-    entry.entry.requested_model = model.clone();
-    let streaming = doc.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    entry.entry.streamed = streaming;
-    if let Some(g) = &grant {
-        g.admit(&state, &caller, &model).await?;
+    log.entry.requested_model = request.model.clone();
+    log.entry.streamed = request.streaming;
+    if let Some(g) = &grant
+        && let Err(e) = g.admit(&state, &caller, &request.model).await
+    {
+        return log.fail(e);
     }
-    let req = ResolveRouteRequest {
-        user_id: user_id(caller.principal.as_ref()),
-        requested_model: model.clone(),
+    let route = match route(&state, &caller, &request.model).await {
+        Ok(r) => r,
+        Err(e) => return log.fail(e),
     };
-    let route = state.hot().resolve_route(&caller, req).await?;
-    let provider = route
-        .provider
-        .ok_or_else(|| V1Error::internal("route without provider"))?;
+    log.entry.provider_id = route.provider.name.clone();
+    log.entry.upstream_model = route.upstream_model.clone();
     let (key, byok) =
-        policy::upstream_key(&state, &caller, &provider.name, &route.shared_key).await;
-    if let Some(l) = log.as_mut() {
-        l.entry.provider_id = provider.name.clone();
-        l.entry.upstream_model = route.upstream_model.clone();
-        l.set_key_source(byok);
-    }
+        policy::upstream_key(&state, &caller, &route.provider.name, &route.shared_key).await;
+    log.set_key_source(byok);
     if key.is_empty() {
-        return Err(V1Error::new(
+        return log.fail(V1Error::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "upstream_error",
             format!(
                 "provider {} has no API key: an admin sets one (or you add your own)",
-                provider.name
+                route.provider.name
             ),
         ));
     }
-    let wire = provider.wire_api();
-    let same_api = matches!(
-        (api, wire),
-        (ClientApi::Responses, WireApi::Responses) | (ClientApi::Chat, WireApi::Chat)
-    );
-    if !same_api {
-        let options = provider.models.iter().find(|m| m.id == model).or_else(|| {
+    if route.speaks(api) {
+        forward(&state, request, &route, api, &key, log).await
+    } else {
+        translate(&state, request, &route, api, &key, log).await
+    }
+}
+
+/// What the client asked for: its body, the model and whether it streams.
+struct ClientRequest {
+    raw: bytes::Bytes,
+    doc: Value,
+    model: String,
+    streaming: bool,
+}
+
+impl ClientRequest {
+    fn parse(raw: bytes::Bytes) -> Result<Self, V1Error> {
+        let doc: Value = serde_json::from_slice(&raw)
+            .map_err(|_| V1Error::invalid("We could not parse the JSON body of your request."))?;
+        if !doc.is_object() {
+            return Err(V1Error::invalid("The request body must be a JSON object."));
+        }
+        let model = match doc.get("model") {
+            Some(Value::String(m)) if !m.trim().is_empty() => m.trim().to_string(),
+            Some(Value::String(_)) | None => {
+                return Err(
+                    V1Error::invalid("you must provide a model parameter").code("missing_model")
+                );
+            }
+            Some(_) => return Err(V1Error::invalid("model must be a string")),
+        };
+        let streaming = doc.get("stream").and_then(Value::as_bool).unwrap_or(false);
+        Ok(ClientRequest {
+            raw,
+            doc,
+            model,
+            streaming,
+        })
+    }
+}
+
+/// Where a model goes: the provider, its name for the model and its shared key.
+struct Route {
+    provider: UpstreamProvider,
+    upstream_model: String,
+    shared_key: String,
+}
+
+impl Route {
+    fn speaks(&self, api: ClientApi) -> bool {
+        matches!(
+            (api, self.provider.wire_api()),
+            (ClientApi::Responses, WireApi::Responses) | (ClientApi::Chat, WireApi::Chat)
+        )
+    }
+}
+
+async fn route(state: &GatewayState, caller: &Caller, model: &str) -> Result<Route, V1Error> {
+    let req = ResolveRouteRequest {
+        user_id: user_id(caller.principal.as_ref()),
+        requested_model: model.to_string(),
+    };
+    let found = state.hot().resolve_route(caller, req).await?;
+    Ok(Route {
+        provider: found
+            .provider
+            .ok_or_else(|| V1Error::internal("route without provider"))?,
+        upstream_model: found.upstream_model,
+        shared_key: found.shared_key,
+    })
+}
+
+/// Same API on both sides: the body goes through untouched when the upstream knows the model
+/// by the same name; otherwise only `model` changes (key order and number text survive:
+/// serde_json keeps both here).
+async fn forward(
+    state: &GatewayState,
+    mut request: ClientRequest,
+    route: &Route,
+    api: ClientApi,
+    key: &str,
+    log: CallLog,
+) -> Response {
+    let unchanged =
+        request.doc.get("model").and_then(Value::as_str) == Some(route.upstream_model.as_str());
+    let bytes = if unchanged {
+        request.raw.to_vec()
+    } else {
+        if let Some(obj) = request.doc.as_object_mut() {
+            obj.insert("model".into(), Value::String(route.upstream_model.clone()));
+        }
+        match serde_json::to_vec(&request.doc) {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return log.fail(V1Error::invalid(
+                    "We could not re-encode the JSON body of your request.",
+                ));
+            }
+        }
+    };
+    state
+        .upstreams()
+        .forward(&route.provider, api.upstream_path(), key, bytes, log)
+        .await
+}
+
+/// Different APIs: the request is translated, and the answer (or stream) back.
+async fn translate(
+    state: &GatewayState,
+    request: ClientRequest,
+    route: &Route,
+    api: ClientApi,
+    key: &str,
+    log: CallLog,
+) -> Response {
+    let provider = &route.provider;
+    let options = provider
+        .models
+        .iter()
+        .find(|m| m.id == request.model)
+        .or_else(|| {
             provider
                 .models
                 .iter()
                 .find(|m| m.upstream_model == route.upstream_model)
         });
-        let target = crate::openai::Target {
-            upstream_model: route.upstream_model.clone(),
-            max_output_tokens_cap: options.and_then(|m| m.max_output_tokens),
-            supports_reasoning: options.is_some_and(|m| m.supports_reasoning),
-            max_completion_tokens: provider.kind()
-                == codex_central_proto::config::v1::UpstreamKind::Openai,
-        };
-        let (body, path) = translate::upstream_request(api, &doc, &target)?;
-        let include_usage = doc
-            .pointer("/stream_options/include_usage")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        return translate::call(
-            state.upstreams(),
-            translate::Call {
-                api,
-                provider: &provider,
-                key: &key,
-                path,
-                body,
-                streaming,
-                include_usage,
-                requested_model: &model,
-            },
-            log,
-        )
-        .await;
-    }
-    let path = match api {
-        ClientApi::Responses => "responses",
-        ClientApi::Chat => "chat/completions",
+    let target = crate::openai::Target {
+        upstream_model: route.upstream_model.clone(),
+        max_output_tokens_cap: options.and_then(|m| m.max_output_tokens),
+        supports_reasoning: options.is_some_and(|m| m.supports_reasoning),
+        max_completion_tokens: provider.kind()
+            == codex_central_proto::config::v1::UpstreamKind::Openai,
     };
-    // Untouched when the upstream knows the model by the same name; otherwise only `model`
-    // changes (key order and number text survive: serde_json keeps both here).
-    let bytes = if doc.get("model").and_then(Value::as_str) == Some(route.upstream_model.as_str()) {
-        body.to_vec()
-    } else {
-        if let Some(obj) = doc.as_object_mut() {
-            obj.insert("model".into(), Value::String(route.upstream_model.clone()));
-        }
-        serde_json::to_vec(&doc).map_err(|_| {
-            V1Error::invalid("We could not re-encode the JSON body of your request.")
-        })?
+    let (body, path) = match translate::upstream_request(api, &request.doc, &target) {
+        Ok(translated) => translated,
+        Err(e) => return log.fail(e),
     };
-    state
-        .upstreams()
-        .forward(&provider, path, &key, bytes, log)
-        .await
+    let include_usage = request
+        .doc
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    translate::call(
+        state.upstreams(),
+        translate::Call {
+            api,
+            provider,
+            key,
+            path,
+            body,
+            streaming: request.streaming,
+            include_usage,
+            requested_model: &request.model,
+        },
+        log,
+    )
+    .await
 }

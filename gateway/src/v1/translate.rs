@@ -56,24 +56,37 @@ pub struct Call<'a> {
     pub requested_model: &'a str,
 }
 
-pub async fn call(
-    upstreams: &UpstreamClients,
-    call: Call<'_>,
-    log: &mut Option<CallLog>,
-) -> Result<Response, V1Error> {
-    let upstream = upstreams
-        .send(call.provider, call.path, call.key, call.body)
-        .await?;
+pub async fn call(upstreams: &UpstreamClients, mut call: Call<'_>, log: CallLog) -> Response {
+    let body = std::mem::take(&mut call.body);
+    let upstream = match upstreams
+        .send(call.provider, call.path, call.key, body)
+        .await
+    {
+        Ok(upstream) => upstream,
+        Err(e) => return log.fail(e),
+    };
     if call.streaming {
-        return Ok(stream(
+        return stream(
             call.api,
             &call.provider.name,
             call.requested_model,
             call.include_usage,
             upstream,
             log,
-        ));
+        );
     }
+    match whole_answer(&call, upstream).await {
+        Ok(out) => {
+            let bytes = serde_json::to_vec(&out).unwrap_or_default();
+            log.finish(200, "", None, super::log::usage_from(&bytes));
+            Json(out).into_response()
+        }
+        Err(e) => log.fail(e),
+    }
+}
+
+/// A non-streamed upstream answer, read whole and translated.
+async fn whole_answer(call: &Call<'_>, upstream: reqwest::Response) -> Result<Value, V1Error> {
     let provider = &call.provider.name;
     let mut raw = Vec::new();
     let mut chunks = upstream.bytes_stream();
@@ -93,7 +106,7 @@ pub async fn call(
             format!("provider {provider} sent an answer that is not JSON"),
         )
     })?;
-    let out = match call.api {
+    Ok(match call.api {
         ClientApi::Responses => response::chat_completion_to_response(&doc, call.requested_model),
         ClientApi::Chat => {
             if doc.get("status").and_then(Value::as_str) == Some("failed") {
@@ -108,12 +121,7 @@ pub async fn call(
             }
             response::response_to_chat_completion(&doc, call.requested_model)
         }
-    };
-    if let Some(l) = log.take() {
-        let bytes = serde_json::to_vec(&out).unwrap_or_default();
-        l.finish(200, "", None, super::log::usage_from(&bytes));
-    }
-    Ok(Json(out).into_response())
+    })
 }
 
 enum Machine {
@@ -256,7 +264,7 @@ fn stream(
     requested_model: &str,
     include_usage: bool,
     upstream: reqwest::Response,
-    log: &mut Option<CallLog>,
+    log: CallLog,
 ) -> Response {
     let mut out = VecDeque::new();
     let machine = match api {
@@ -278,12 +286,7 @@ fn stream(
         provider: provider.to_string(),
         error: error.clone(),
     };
-    let body = match log.take() {
-        Some(l) => {
-            Body::from_stream(Tap::new(Box::pin(translating), l, 200).with_error_slot(error))
-        }
-        None => Body::from_stream(translating),
-    };
+    let body = Body::from_stream(Tap::new(Box::pin(translating), log, 200).with_error_slot(error));
     let mut res = Response::new(body);
     let h = res.headers_mut();
     h.insert(

@@ -116,9 +116,12 @@ impl UpstreamClients {
         path: &str,
         key: &str,
         body: Vec<u8>,
-        log: &mut Option<CallLog>,
-    ) -> Result<Response, V1Error> {
-        let upstream = self.send(provider, path, key, body).await?;
+        log: CallLog,
+    ) -> Response {
+        let upstream = match self.send(provider, path, key, body).await {
+            Ok(upstream) => upstream,
+            Err(e) => return log.fail(e),
+        };
         let status = upstream.status();
         let content_type = upstream
             .headers()
@@ -130,10 +133,7 @@ impl UpstreamClients {
             tracing::warn!(provider = %name, error = %e, "upstream stream ended early");
             std::io::Error::other(e)
         });
-        let body = match log.take() {
-            Some(l) => Body::from_stream(Tap::new(Box::pin(stream), l, status.as_u16())),
-            None => Body::from_stream(stream),
-        };
+        let body = Body::from_stream(Tap::new(Box::pin(stream), log, status.as_u16()));
         let mut res = Response::new(body);
         *res.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
         let h = res.headers_mut();
@@ -141,7 +141,7 @@ impl UpstreamClients {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         // Proxies in front of us must not buffer server-sent events.
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-        Ok(res)
+        res
     }
 }
 
