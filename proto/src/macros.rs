@@ -91,8 +91,8 @@ macro_rules! forward_constructors {
     };
 }
 
-/// RPCs that are part of the settled contract but land with a later issue answer
-/// `UNIMPLEMENTED` with a message naming what is missing, instead of a fake success.
+/// RPCs that are part of the settled contract but not built yet answer `UNIMPLEMENTED` with a
+/// message naming what is missing, instead of a fake success.
 ///
 /// Expands, inside a `#[tonic::async_trait]` impl, to methods in the exact shape `async_trait`
 /// gives trait methods (the attribute does not see through macro calls, so the expansion must

@@ -219,7 +219,7 @@ struct SyncAnswer<'a> {
     canonical_last_refresh: Option<&'a str>,
     canonical_digest: Option<&'a str>,
     api_calls: u64,
-    /// Owned by the usage issue.
+    /// Not counted yet: usage rows are stored but not summed per host.
     token_usage_month: Option<u64>,
     versions: &'a RawValue,
     quota_hard_fail: bool,

@@ -1,5 +1,5 @@
 //! Peer-compatible `GET /admin/overview`: fleet totals, canonical auth state, versions and
-//! policy. Values owned by later issues (usage, pricing, ChatGPT quota) are null.
+//! policy. Values nothing computes yet (usage totals, pricing, ChatGPT quota) are null.
 
 use axum::extract::State;
 use axum::http::request::Parts;

@@ -75,7 +75,7 @@ async fn report(
                 "output": t.output_tokens,
                 "cached": t.cached_input_tokens,
                 "reasoning": t.reasoning_output_tokens,
-                // Pricing arrives with the usage issue; until then cost is unknown.
+                // No prices are kept yet, so the cost of a row is unknown.
                 "cost": Value::Null,
                 "model": if r.model.is_empty() { Value::Null } else { json!(r.model) },
             })

@@ -181,7 +181,7 @@ pub(crate) async fn authenticate(
     ))
 }
 
-/// The contract's `versions` object (fields owned by later issues are null).
+/// The contract's `versions` object (fields nothing computes yet are null).
 pub(crate) fn versions_json(flags: &FleetFlags) -> Value {
     versions_value(
         &flags.versions,

@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use codex_central_common::crypto::TokenKind;
 use codex_central_common::{Principal, PrincipalKind};
 use codex_central_proto::auth::v1::{
     ResolveByokKeyRequest, ResolvePersonalTokenRequest, TokenPolicy,
@@ -22,7 +23,7 @@ pub struct Grant {
 }
 
 pub fn is_personal_token(token: &str) -> bool {
-    token.starts_with("m2c_")
+    TokenKind::of_token(token) == Some(TokenKind::Personal)
 }
 
 fn unauthorized() -> V1Error {

@@ -153,9 +153,7 @@ impl Authenticator {
 
 /// `m2c_` followed by 64 hex characters.
 pub fn is_personal_token_shape(token: &str) -> bool {
-    token
-        .strip_prefix("m2c_")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    TokenKind::Personal.shapes(token)
 }
 
 fn invalid() -> Error {

@@ -51,6 +51,16 @@ impl TokenKind {
         }
     }
 
+    /// Whether `token` is exactly `<prefix>_<64 hex>` for this kind.
+    pub fn shapes(self, token: &str) -> bool {
+        token
+            .strip_prefix(self.prefix())
+            .and_then(|rest| rest.strip_prefix('_'))
+            .is_some_and(|hex| {
+                hex.len() == 2 * TOKEN_BYTES && hex.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+    }
+
     /// The kind named by a token's prefix, if the token has the `<prefix>_` shape.
     pub fn of_token(token: &str) -> Option<TokenKind> {
         split_kind(token).map(|(kind, _)| kind)
@@ -92,8 +102,8 @@ pub fn derived_token_value(label: &str, token: &str) -> String {
 
 /// Host keys: ours (`cch_<64 hex>`) and the peer's (64 hex, kept so imported hosts keep working).
 pub fn is_host_key_shape(key: &str) -> bool {
-    let hex = key.strip_prefix("cch_").unwrap_or(key);
-    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    TokenKind::Host.shapes(key)
+        || (key.len() == 2 * TOKEN_BYTES && key.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Whether `token` hashes to `digest_hex`, compared in constant time.
