@@ -55,7 +55,7 @@ async fn post_json(
     body: &Value,
 ) -> anyhow::Result<Value> {
     let uri: http::Uri = format!("{}{path}", base_url.trim_end_matches('/')).parse()?;
-    let req = http::Request::post(&uri)
+    let req = http::Request::post(crate::origin_form(&uri))
         .header(http::header::HOST, crate::authority(&uri)?)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(header.0, header.1)

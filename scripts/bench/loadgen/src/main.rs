@@ -252,6 +252,7 @@ async fn run(
 fn get_load(url: &str, token: Option<String>) -> anyhow::Result<HttpLoad> {
     let uri: http::Uri = url.parse().context("url")?;
     let authority = authority(&uri)?;
+    let target = origin_form(&uri);
     let bearer = token
         .map(|t| HeaderValue::try_from(format!("Bearer {t}")))
         .transpose()?;
@@ -259,7 +260,7 @@ fn get_load(url: &str, token: Option<String>) -> anyhow::Result<HttpLoad> {
     Ok(HttpLoad {
         authority,
         request: Box::new(move || {
-            let mut req = http::Request::get(uri.clone()).header(http::header::HOST, &host);
+            let mut req = http::Request::get(target.clone()).header(http::header::HOST, &host);
             if let Some(b) = &bearer {
                 req = req.header(http::header::AUTHORIZATION, b);
             }
@@ -279,6 +280,7 @@ fn retrieve_load(
         .parse()
         .context("base url")?;
     let authority = authority(&uri)?;
+    let target = origin_form(&uri);
     let keys = auth::read_keys(keys_file)?
         .into_iter()
         .map(HeaderValue::try_from)
@@ -293,7 +295,7 @@ fn retrieve_load(
         authority,
         request: Box::new(move || {
             let key = &keys[next.fetch_add(1, Ordering::Relaxed) % keys.len()];
-            Ok(http::Request::post(uri.clone())
+            Ok(http::Request::post(target.clone())
                 .header(http::header::HOST, &host)
                 .header(http::header::CONTENT_TYPE, "application/json")
                 .header("x-api-key", key)
@@ -311,6 +313,7 @@ fn responses_load(
 ) -> anyhow::Result<HttpLoad> {
     let uri: http::Uri = url.parse().context("url")?;
     let authority = authority(&uri)?;
+    let target = origin_form(&uri);
     let body = openai::request_body(model, stream);
     let bearer = token
         .map(|t| HeaderValue::try_from(format!("Bearer {t}")))
@@ -319,7 +322,7 @@ fn responses_load(
     Ok(HttpLoad {
         authority,
         request: Box::new(move || {
-            let mut req = http::Request::post(uri.clone())
+            let mut req = http::Request::post(target.clone())
                 .header(http::header::HOST, &host)
                 .header(http::header::CONTENT_TYPE, "application/json");
             if let Some(b) = &bearer {
@@ -380,6 +383,15 @@ async fn http_worker_timed(
         }
     }
     Ok(result)
+}
+
+/// The request target in origin form (`/v1/responses?x`): a connection-level client sends the
+/// URI as given, and servers other than proxies answer absolute-form targets with 404.
+fn origin_form(uri: &http::Uri) -> http::Uri {
+    let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    target
+        .parse()
+        .unwrap_or_else(|_| http::Uri::from_static("/"))
 }
 
 fn authority(uri: &http::Uri) -> anyhow::Result<String> {
@@ -473,4 +485,17 @@ async fn grpc_worker(
 
 fn elapsed_us(t: Instant) -> u32 {
     u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_form;
+
+    #[test]
+    fn requests_use_origin_form_targets() {
+        let uri: http::Uri = "http://127.0.0.1:8488/v1/responses?x=1".parse().unwrap();
+        assert_eq!(origin_form(&uri).to_string(), "/v1/responses?x=1");
+        let bare: http::Uri = "http://127.0.0.1:8488".parse().unwrap();
+        assert_eq!(origin_form(&bare).to_string(), "/");
+    }
 }
