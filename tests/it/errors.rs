@@ -120,6 +120,69 @@ async fn json_errors_name_the_field(backend: Backend) {
 
 on_all_backends!(json_errors_name_the_field);
 
+/// Every route with a path parameter: NUL is refused naming the parameter, bytes that are not
+/// UTF-8 name nothing, and both answer in the JSON envelope (scripts in a script).
+async fn path_parameters_are_checked_at_the_edge(backend: Backend) {
+    let Some(srv) = spawn(backend, auth_on()).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let routes = [
+        ("GET", "/api/v1/users/{}"),
+        ("PATCH", "/api/v1/users/{}"),
+        ("DELETE", "/api/v1/users/{}"),
+        ("GET", "/api/v1/oauth/providers/{}"),
+        ("PUT", "/api/v1/oauth/providers/{}"),
+        ("DELETE", "/api/v1/oauth/providers/{}"),
+        ("GET", "/api/v1/providers/{}"),
+        ("DELETE", "/api/v1/providers/{}"),
+        ("DELETE", "/api/v1/service-tokens/{}"),
+        ("DELETE", "/admin/wrappers/{}/1.0.0"),
+        ("DELETE", "/api/v1/account/tokens/{}"),
+        ("GET", "/admin/hosts/{}"),
+        ("GET", "/admin/hosts/{}/auth"),
+    ];
+    for (method, route) in routes {
+        for (param, want) in [("a%00b", 422), ("%FF%FE", 404)] {
+            let path = route.replace("{}", param);
+            let res = srv
+                .http
+                .request(method.parse().unwrap(), format!("{}{path}", srv.url))
+                .bearer_auth(&admin)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let kind = res
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            let body = res.text().await.unwrap();
+            assert_eq!(status, want, "{method} {path}: {status} {body}");
+            assert!(
+                kind.starts_with("application/json"),
+                "{method} {path}: {kind}"
+            );
+        }
+    }
+    let res = srv.get("/install/%FF%FE").send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("shellscript")
+    );
+    let res = srv.get("/seed/auth/a%00b").send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().starts_with("#!/usr/bin/env bash"));
+    srv.stop().await;
+}
+
+on_all_backends!(path_parameters_are_checked_at_the_edge);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_used_installer_link_is_gone_on_every_route() {
     let Some(srv) = spawn(Backend::Sqlite, auth_on()).await else {

@@ -1,8 +1,7 @@
 //! `/api/v1/account/...`: the caller's own tokens and upstream keys, and the registration
 //! setting (admin). Cookie callers send `X-CSRF-Token` on changes (checked by [`Caller`]).
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use codex_central_common::Error;
@@ -18,8 +17,8 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::{ok, ok_with};
-use crate::plumbing::extract::Json;
 use crate::plumbing::extract::Q;
+use crate::plumbing::extract::{Json, Path};
 use crate::plumbing::flex::FlexBool;
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
@@ -303,7 +302,7 @@ pub struct PolicyUpdate {
 pub async fn update_token(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
     body: Result<Json<PolicyUpdate>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
@@ -328,7 +327,7 @@ pub async fn update_token(
 pub async fn revoke_token(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let res = state
@@ -366,7 +365,7 @@ pub struct KeyBody {
 pub async fn set_byok(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
     body: Result<Json<KeyBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(provider) = path?;
@@ -389,7 +388,7 @@ pub async fn set_byok(
 pub async fn delete_byok(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(provider) = path?;
     state

@@ -1,8 +1,7 @@
 //! `/api/v1/oauth/providers` (admin): GitHub, Gitee and OpenID Connect sign-in providers; and
 //! `/api/v1/account/links`: the caller's linked sign-in accounts.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use codex_central_proto::auth::v1::{
@@ -15,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::{ok, ok_with};
-use crate::plumbing::extract::Json;
+use crate::plumbing::extract::{Json, Path};
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
@@ -82,7 +81,7 @@ pub async fn list(State(state): State<GatewayState>, caller: Caller) -> Result<R
 pub async fn get(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let res = state
@@ -168,7 +167,7 @@ pub struct UpdateBody {
 pub async fn update(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
     body: Result<Json<UpdateBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
@@ -209,7 +208,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     state
@@ -238,7 +237,7 @@ pub async fn links(
 pub async fn link(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(provider) = path?;
     let res = state
@@ -259,7 +258,7 @@ pub async fn link(
 pub async fn unlink(
     State(state): State<GatewayState>,
     caller: Caller,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     state

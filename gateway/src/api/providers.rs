@@ -1,7 +1,7 @@
 //! Admin REST for the gateway's upstream providers (`/api/v1/providers`) and each user's
 //! runtime override (`/api/v1/account/override`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use codex_central_proto::config::v1::{
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::{ok, ok_with};
-use crate::plumbing::extract::Json;
+use crate::plumbing::extract::{Json, Path};
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 

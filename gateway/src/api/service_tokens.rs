@@ -1,5 +1,5 @@
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use codex_central_proto::auth::v1::{
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::{ok, ok_with};
-use crate::plumbing::extract::Json;
+use crate::plumbing::extract::{Json, Path};
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
@@ -102,7 +102,7 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<GatewayState>,
     caller: Caller,
-    id: Result<Path<String>, PathRejection>,
+    id: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let res = state

@@ -1,7 +1,7 @@
 //! `/api/v1/users`: people's accounts (admin).
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use codex_central_proto::auth::v1::{
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::{ok, ok_with};
-use crate::plumbing::extract::Json;
+use crate::plumbing::extract::{Json, Path};
 use crate::plumbing::flex::FlexBool;
 use crate::plumbing::views::user_json;
 use crate::{ApiError, GatewayState};

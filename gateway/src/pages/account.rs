@@ -2,7 +2,7 @@
 //! back here with the session's CSRF token as a field.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::{Notice, Viewer, esc, form_fields, page, redirect, viewer_session};
 use crate::plumbing::caller::{Caller, SessionCredential, client_ip, csrf_matches};
-use crate::plumbing::extract::RawBody;
+use crate::plumbing::extract::{Path, RawBody};
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 

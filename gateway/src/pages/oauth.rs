@@ -4,7 +4,7 @@
 //! browser into the attacker's account with a crafted callback link.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -18,7 +18,7 @@ use super::{
     viewer_session,
 };
 use crate::plumbing::caller::{Caller, client_ip};
-use crate::plumbing::extract::RawBody;
+use crate::plumbing::extract::{Path, RawBody};
 use crate::{ApiError, GatewayState};
 
 const STATE_COOKIE: &str = "cc_oauth_state";

@@ -1,7 +1,7 @@
 //! Peer-compatible host administration under `/admin/hosts` (contract §3).
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use codex_central_proto::common::v1::PageRequest;
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
-use crate::plumbing::extract::Json;
+use crate::plumbing::extract::{Json, Path};
 use crate::plumbing::flex::FlexBool;
 use crate::plumbing::views::{host_json, rfc3339};
 use crate::{ApiError, GatewayState};
@@ -128,7 +128,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<GatewayState>,
     caller: Caller,
-    id: Result<Path<String>, PathRejection>,
+    id: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let res = state
@@ -143,7 +143,7 @@ pub async fn get(
 pub async fn delete(
     State(state): State<GatewayState>,
     caller: Caller,
-    id: Result<Path<String>, PathRejection>,
+    id: Result<Path<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let res = state
@@ -165,7 +165,7 @@ fn host_answer(host: Option<Host>) -> Response {
     ok(json!({ "host": host.as_ref().map(host_json) }))
 }
 
-type IdPath = Result<Path<String>, PathRejection>;
+type IdPath = Result<Path<String>, ApiError>;
 type Body<T> = Result<Json<T>, ApiError>;
 
 /// A body that may be empty (`{}` or nothing at all).

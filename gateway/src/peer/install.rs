@@ -3,7 +3,7 @@
 //! and receives the script. Errors are scripts too, so `curl … | bash` prints the reason.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,7 +12,8 @@ use codex_central_proto::fleet::v1::{
 };
 
 use crate::plumbing::caller::{Caller, client_ip};
-use crate::plumbing::shell::{script_response, service_error_script};
+use crate::plumbing::extract::Path;
+use crate::plumbing::shell::{error_script, script_response, service_error_script};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -59,9 +60,13 @@ fn preview_page(status: StatusCode, title: &str, body: &str) -> Response {
 
 async fn install(
     State(state): State<GatewayState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, ApiError>,
     parts: axum::http::request::Parts,
 ) -> Response {
+    let Path(token) = match token {
+        Ok(token) => token,
+        Err(e) => return error_script(e.status, &e.message),
+    };
     // The token is the credential: no principal, whatever headers came along.
     let anonymous = Caller::anonymous(client_ip(&parts, &state));
     let method = parts.method.clone();

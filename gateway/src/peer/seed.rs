@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::{Caller, client_ip};
 use crate::plumbing::error::ok;
-use crate::plumbing::extract::{Q, RawBody, lenient_json, parse_json};
+use crate::plumbing::extract::{Path, Q, RawBody, lenient_json, parse_json};
 use crate::plumbing::shell::{error_script, script_response, service_error_script};
 use crate::plumbing::views::host_json;
 use crate::plumbing::views::rfc3339;
@@ -177,9 +177,13 @@ async fn seed_command(
 /// `GET /seed/auth/{token}`: the upload script (does not consume the link).
 async fn seed_script(
     State(state): State<GatewayState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, ApiError>,
     parts: axum::http::request::Parts,
 ) -> Response {
+    let Path(token) = match token {
+        Ok(token) => token,
+        Err(e) => return error_script(e.status, &e.message),
+    };
     let caller = Caller::anonymous(client_ip(&parts, &state));
     match state
         .clients()

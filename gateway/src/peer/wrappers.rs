@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
-use crate::plumbing::extract::Json;
+use crate::plumbing::extract::{Json, Path};
 use crate::plumbing::extract::{Q, RawBody};
 use crate::plumbing::host_caller::{Reported, authenticate, host_key};
 use crate::{ApiError, GatewayState};

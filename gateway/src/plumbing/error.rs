@@ -2,7 +2,7 @@
 //! error details), and the one mapping from error kinds to HTTP statuses (SPEC §2).
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use codex_central_common::Error;
@@ -137,12 +137,6 @@ impl From<tonic::Status> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError::invalid_field("query", rejection.body_text())
-    }
-}
-
-impl From<PathRejection> for ApiError {
-    fn from(rejection: PathRejection) -> Self {
-        ApiError::bad_request(rejection.body_text())
     }
 }
 

@@ -3,7 +3,7 @@
 //! routes that parse it themselves, and query strings.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -47,6 +47,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
             .await
             .map(|Query(v)| Q(v))
             .map_err(ApiError::from)
+    }
+}
+
+/// Path parameters, deserialized like axum's `Path`, with rejections in the JSON envelope:
+/// a parameter that is not UTF-8 names nothing (404), one holding a control character (NUL
+/// included) is refused naming the parameter (422), before any database sees it.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found("no such resource: the path is not valid UTF-8"))?;
+        if let Some((name, _)) = raw.iter().find(|(_, v)| v.chars().any(char::is_control)) {
+            return Err(ApiError::invalid_field(
+                name,
+                "must not contain control characters",
+            ));
+        }
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|e| ApiError::invalid_field("path", e.body_text()))
     }
 }
 
