@@ -6,6 +6,7 @@
 //! in-process facade for hot paths), never the store.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+mod access;
 pub(crate) mod api;
 pub mod openai;
 pub mod openapi;
@@ -108,6 +109,10 @@ pub fn rest_router(state: GatewayState) -> Router {
         .merge(peer::router())
         .merge(v1::router())
         .merge(pages::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::enforce,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

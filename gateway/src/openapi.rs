@@ -6,13 +6,39 @@ use axum::Json;
 use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
 
-/// Who may call an operation.
-#[derive(Clone, Copy)]
+/// Who may call an operation. The gateway enforces it before any body is read (see
+/// `access.rs`); the services authorize every call again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
+    /// No credential (the token in the path or the form is the credential, if any).
     Open,
+    /// A host key (`X-API-Key` or `Authorization: Bearer`).
     Host,
+    /// Any signed-in principal (person, token).
     Member,
+    /// Admins and read-only service tokens.
+    AdminRead,
     Admin,
+}
+
+impl Access {
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Open => "open",
+            Access::Host => "host",
+            Access::Member => "member",
+            Access::AdminRead => "admin-read",
+            Access::Admin => "admin",
+        }
+    }
+}
+
+/// The access of the operation at a route pattern (`/admin/hosts/{id}`), if it is listed.
+pub fn access_of(method: &str, path: &str) -> Option<Access> {
+    OPERATIONS
+        .iter()
+        .find(|o| o.path == path && o.method.eq_ignore_ascii_case(method))
+        .map(|o| o.access)
 }
 
 pub struct Op {
@@ -41,7 +67,7 @@ pub const OPERATIONS: &[Op] = &[
     op(
         "get",
         "/api/v1/service-tokens",
-        Access::Admin,
+        Access::AdminRead,
         "List service tokens (keyset pagination).",
     ),
     op(
@@ -59,31 +85,31 @@ pub const OPERATIONS: &[Op] = &[
     op(
         "get",
         "/api/v1/audit",
-        Access::Admin,
+        Access::AdminRead,
         "Audit events with filters (keyset pagination).",
     ),
     op(
         "get",
         "/api/v1/fleet/policy",
-        Access::Admin,
+        Access::AdminRead,
         "Fleet policy (kill switch, silent mode, prune window, Codex version).",
     ),
     op(
         "get",
         "/api/v1/usage/quota-policy",
-        Access::Admin,
+        Access::AdminRead,
         "Quota policy.",
     ),
     op(
         "get",
         "/api/v1/config/settings",
-        Access::Admin,
+        Access::AdminRead,
         "Config-distribution settings.",
     ),
     op(
         "get",
         "/api/v1/memory/settings",
-        Access::Admin,
+        Access::AdminRead,
         "Memory store settings.",
     ),
     op(
@@ -161,7 +187,7 @@ pub const OPERATIONS: &[Op] = &[
     op(
         "get",
         "/api/v1/oauth/providers",
-        Access::Admin,
+        Access::AdminRead,
         "Sign-in providers (GitHub, Gitee, OpenID Connect) with their callback URLs; secrets are never returned.",
     ),
     op(
@@ -173,7 +199,7 @@ pub const OPERATIONS: &[Op] = &[
     op(
         "get",
         "/api/v1/oauth/providers/{name}",
-        Access::Admin,
+        Access::AdminRead,
         "One sign-in provider.",
     ),
     op(
@@ -221,7 +247,7 @@ pub const OPERATIONS: &[Op] = &[
     op(
         "get",
         "/api/v1/users",
-        Access::Admin,
+        Access::AdminRead,
         "People's accounts (?q=, include_disabled, keyset pagination by username).",
     ),
     op(
@@ -230,7 +256,7 @@ pub const OPERATIONS: &[Op] = &[
         Access::Admin,
         "Create a user: username, password (at least 8 characters), display_name, role admin|member.",
     ),
-    op("get", "/api/v1/users/{id}", Access::Admin, "One user."),
+    op("get", "/api/v1/users/{id}", Access::AdminRead, "One user."),
     op(
         "patch",
         "/api/v1/users/{id}",
@@ -264,7 +290,7 @@ pub const OPERATIONS: &[Op] = &[
     op(
         "get",
         "/api/v1/providers",
-        Access::Admin,
+        Access::AdminRead,
         "Upstream providers of the /v1 gateway (keys shown as a suffix only).",
     ),
     op(
@@ -276,7 +302,7 @@ pub const OPERATIONS: &[Op] = &[
     op(
         "get",
         "/api/v1/providers/{name}",
-        Access::Admin,
+        Access::AdminRead,
         "One provider.",
     ),
     op(
@@ -375,13 +401,226 @@ pub const OPERATIONS: &[Op] = &[
         Access::Host,
         "Download that wrapper (X-SHA256, ETag).",
     ),
+    op(
+        "get",
+        "/admin/api/state",
+        Access::Admin,
+        "The kill switch: whether host routes answer.",
+    ),
+    op(
+        "post",
+        "/admin/api/state",
+        Access::Admin,
+        "Turn the host API on or off.",
+    ),
+    op(
+        "post",
+        "/admin/cdx-silent",
+        Access::Admin,
+        "Silent mode for cdx.",
+    ),
+    op(
+        "get",
+        "/admin/quota-mode",
+        Access::Admin,
+        "ChatGPT quota policy.",
+    ),
+    op(
+        "post",
+        "/admin/quota-mode",
+        Access::Admin,
+        "Set the ChatGPT quota policy.",
+    ),
+    op(
+        "post",
+        "/admin/prune-policy",
+        Access::Admin,
+        "Days of inactivity before hosts are pruned.",
+    ),
+    op(
+        "get",
+        "/admin/overview",
+        Access::AdminRead,
+        "Fleet totals, canonical auth, versions, policy.",
+    ),
+    op(
+        "get",
+        "/admin/logs",
+        Access::AdminRead,
+        "The audit log in the peer's shape.",
+    ),
+    op("get", "/admin/hosts", Access::AdminRead, "List hosts."),
+    op(
+        "get",
+        "/admin/hosts/insecure",
+        Access::AdminRead,
+        "Hosts with an insecure window.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/register",
+        Access::Admin,
+        "Register a host; returns its key and installer.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/prune",
+        Access::Admin,
+        "Prune inactive hosts now.",
+    ),
+    op("get", "/admin/hosts/{id}", Access::AdminRead, "One host."),
+    op(
+        "delete",
+        "/admin/hosts/{id}",
+        Access::Admin,
+        "Remove a host.",
+    ),
+    op(
+        "get",
+        "/admin/hosts/{id}/auth",
+        Access::AdminRead,
+        "A host's auth.json sync state.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/roaming",
+        Access::Admin,
+        "Allow roaming IPs.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/secure",
+        Access::Admin,
+        "Mark a host secure or insecure.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/vip",
+        Access::Admin,
+        "Exempt a host from quota hard failure.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/ipv4",
+        Access::Admin,
+        "Force IPv4.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/curl-insecure",
+        Access::Admin,
+        "Let the installer skip TLS checks.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/enabled",
+        Access::Admin,
+        "Enable or disable a host.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/insecure/enable",
+        Access::Admin,
+        "Open an insecure window.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/insecure/disable",
+        Access::Admin,
+        "Close the insecure window.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/model",
+        Access::Admin,
+        "Model and reasoning overrides.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/codex-version",
+        Access::Admin,
+        "Pin a host's Codex version.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/clear",
+        Access::Admin,
+        "Clear a host's sync state.",
+    ),
+    op(
+        "post",
+        "/admin/hosts/{id}/rotate",
+        Access::Admin,
+        "Rotate a host's key.",
+    ),
+    op(
+        "post",
+        "/admin/auth/upload",
+        Access::Admin,
+        "Upload the canonical auth.json.",
+    ),
+    op(
+        "post",
+        "/admin/auth/seed-command",
+        Access::Admin,
+        "A single-use seed link and command.",
+    ),
+    op(
+        "post",
+        "/admin/codex-version",
+        Access::Admin,
+        "The fleet's Codex version selection.",
+    ),
+    op(
+        "post",
+        "/admin/versions/check",
+        Access::Admin,
+        "Read the latest Codex release now.",
+    ),
+    op(
+        "get",
+        "/admin/wrappers",
+        Access::AdminRead,
+        "Wrapper releases.",
+    ),
+    op(
+        "post",
+        "/admin/wrappers",
+        Access::Admin,
+        "Publish a wrapper release (multipart, up to 64 MiB).",
+    ),
+    op(
+        "delete",
+        "/admin/wrappers/{platform}/{version}",
+        Access::Admin,
+        "Delete a wrapper release.",
+    ),
+    op(
+        "get",
+        "/install/{token}",
+        Access::Open,
+        "The installer script (single use; the token is the credential).",
+    ),
+    op(
+        "get",
+        "/seed/auth/{token}",
+        Access::Open,
+        "The seed upload script.",
+    ),
+    op(
+        "post",
+        "/seed/auth/{token}",
+        Access::Open,
+        "Upload auth.json through a seed link (single use).",
+    ),
+    op("get", "/api/openapi.json", Access::Open, "This document."),
 ];
 
 fn security(access: Access) -> Value {
     match access {
         Access::Open => json!([]),
         Access::Host => json!([{"hostKey": []}, {"bearer": []}]),
-        Access::Member | Access::Admin => json!([{"bearer": []}]),
+        Access::Member | Access::AdminRead | Access::Admin => json!([{"bearer": []}]),
     }
 }
 
@@ -402,10 +641,8 @@ pub fn document() -> Value {
                 "4XX": {"description": "Error: {\"status\":\"error\",\"message\",\"code\"} with `errors` on 422 (/v1: {\"error\":{\"message\",\"type\",\"code\"}})."}
             },
         });
-        if matches!(o.access, Access::Admin)
-            && let Some(obj) = operation.as_object_mut()
-        {
-            obj.insert("x-access".into(), json!("admin"));
+        if let Some(obj) = operation.as_object_mut() {
+            obj.insert("x-access".into(), json!(o.access.name()));
         }
         if !params.is_empty()
             && let Some(obj) = operation.as_object_mut()

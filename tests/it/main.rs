@@ -4,6 +4,7 @@
 
 mod testkit;
 
+mod access;
 mod accounts;
 mod cli;
 mod clients;

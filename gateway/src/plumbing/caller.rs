@@ -94,6 +94,15 @@ impl Caller {
         }
     }
 
+    /// The gateway reading for itself (see [`Principal::gateway_reader`]).
+    pub fn gateway_reader(client_ip: IpAddr) -> Self {
+        Caller {
+            principal: Some(Principal::gateway_reader()),
+            client_ip,
+            session: None,
+        }
+    }
+
     /// Wraps a message for a service call on behalf of this caller.
     pub fn request<T>(&self, state: &GatewayState, message: T) -> tonic::Request<T> {
         let mut req = tonic::Request::new(message);
@@ -144,6 +153,10 @@ impl FromRequestParts<GatewayState> for Caller {
         parts: &mut Parts,
         state: &GatewayState,
     ) -> Result<Self, Self::Rejection> {
+        // Resolved already by the access check in front of the route.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let mut caller = resolve(parts, state).await?;
         if !admin_allowed(parts, state) {
             caller.principal = caller.principal.map(Principal::without_admin);

@@ -68,6 +68,8 @@ impl PolicyCache {
         if let Some(flags) = self.fresh() {
             return Ok(flags);
         }
+        // Shared by every caller, so read as the gateway, not as whoever asked first.
+        let caller = &Caller::gateway_reader(caller.client_ip);
         let quota = state
             .clients()
             .usage()

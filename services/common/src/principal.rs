@@ -36,6 +36,18 @@ impl Principal {
         }
     }
 
+    /// The gateway itself reading the fleet flags it caches for host answers (kill switch,
+    /// versions, quota policy): a read-only principal only the gateway's internal credential
+    /// can assert, so the services authorize these reads like any other.
+    pub fn gateway_reader() -> Self {
+        Principal {
+            kind: PrincipalKind::ServiceToken,
+            id: "gateway".into(),
+            name: "gateway".into(),
+            role: Role::ReadOnly,
+        }
+    }
+
     /// The same principal without admin rights (admin access needs a client certificate this
     /// connection lacks).
     pub fn without_admin(mut self) -> Self {

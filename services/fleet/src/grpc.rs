@@ -751,12 +751,7 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<GetFleetPolicyRequest>,
     ) -> Result<Response<GetFleetPolicyResponse>, Status> {
-        // Hosts receive the policy with every sync and the gateway checks the kill switch
-        // before authenticating anyone; nothing in it is secret.
-        let ctx = CallContext::of(&request);
-        if !ctx.internal {
-            ctx.principal()?;
-        }
+        CallContext::of(&request).require_admin_read()?;
         let p = policy::get(&self.store).await?;
         Ok(Response::new(GetFleetPolicyResponse {
             policy: Some(policy_to_proto(p)),

@@ -24,7 +24,7 @@ impl MemoryService for MemoryGrpc {
         &self,
         request: Request<GetMemorySettingsRequest>,
     ) -> Result<Response<GetMemorySettingsResponse>, Status> {
-        CallContext::of(&request).principal()?;
+        CallContext::of(&request).require_admin_read()?;
         let s = settings::get(&self.store).await?;
         Ok(Response::new(GetMemorySettingsResponse {
             settings: Some(MemorySettings {

@@ -59,11 +59,9 @@ impl UsageService for UsageGrpc {
         &self,
         request: Request<GetQuotaPolicyRequest>,
     ) -> Result<Response<GetQuotaPolicyResponse>, Status> {
-        // Hosts read the policy too (it travels with every /auth and /versions answer).
-        let ctx = CallContext::of(&request);
-        if !ctx.internal {
-            ctx.principal()?;
-        }
+        // Hosts see these values in every /auth and /versions answer, which the gateway reads
+        // as its own read-only principal.
+        CallContext::of(&request).require_admin_read()?;
         let p = quota::get(&self.store).await?;
         Ok(Response::new(GetQuotaPolicyResponse {
             policy: Some(QuotaPolicy {

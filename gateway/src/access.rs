@@ -1,0 +1,56 @@
+//! The gateway's access check, before any body is read: for every route the OpenAPI table
+//! lists as needing a signed-in principal, the caller is resolved first and a request without
+//! the needed credential or role is answered 401 or 403 at once, so a stranger cannot make the
+//! server read (or buffer) a body. The resolved caller is handed to the handler. The services
+//! still authorize every call themselves; this only decides earlier.
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use codex_central_common::{Error, Role};
+
+use crate::openapi::{Access, access_of};
+use crate::plumbing::caller::Caller;
+use crate::{ApiError, GatewayState};
+
+pub async fn enforce(State(state): State<GatewayState>, req: Request, next: Next) -> Response {
+    let access = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|path| access_of(req.method().as_str(), path.as_str()));
+    let Some(required @ (Access::Member | Access::AdminRead | Access::Admin)) = access else {
+        return next.run(req).await;
+    };
+    // The OpenAI-compatible API answers in its own error shape and resolves its callers itself.
+    if req.uri().path().starts_with("/v1/") {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(caller) => caller,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = admits(required, &caller) {
+        return e.into_response();
+    }
+    parts.extensions.insert(caller);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn admits(required: Access, caller: &Caller) -> Result<(), ApiError> {
+    let Some(principal) = &caller.principal else {
+        return Err(Error::unauthenticated("authentication required").into());
+    };
+    let allowed = match required {
+        Access::Admin => principal.role == Role::Admin,
+        Access::AdminRead => matches!(principal.role, Role::Admin | Role::ReadOnly),
+        Access::Member | Access::Host | Access::Open => true,
+    };
+    if allowed {
+        Ok(())
+    } else if required == Access::Admin {
+        Err(Error::permission_denied("admin access required").into())
+    } else {
+        Err(Error::permission_denied("admin read access required").into())
+    }
+}
