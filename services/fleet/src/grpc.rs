@@ -9,7 +9,8 @@ use codex_central_store::Store;
 use codex_central_store::audit::AuditFilter;
 use tonic::{Request, Response, Status};
 
-use crate::domain::enrollment::{Enrollment, TokenState};
+use crate::conversions::{host_to_proto, policy_to_proto};
+use crate::domain::enrollment::Enrollment;
 use crate::domain::host_auth::{CallKind, HostAuthenticator, HostCall};
 use crate::domain::host_settings::{self, HostChange, parse_version_selection};
 use crate::domain::hosts::{self, Actor, Registration};
@@ -67,7 +68,7 @@ impl FleetGrpc {
 }
 
 impl FleetGrpc {
-    async fn users_of(&self, host_id: i64) -> Result<Vec<HostUser>, Status> {
+    pub(crate) async fn users_of(&self, host_id: i64) -> Result<Vec<HostUser>, Status> {
         let rows = codex_central_store::host_users::list(&self.store, host_id, 500)
             .await
             .map_err(crate::Error::from)?;
@@ -83,15 +84,20 @@ impl FleetGrpc {
     }
 }
 
-fn token_state(state: TokenState) -> EnrollmentTokenState {
-    match state {
-        TokenState::Valid => EnrollmentTokenState::Valid,
-        TokenState::Used => EnrollmentTokenState::Used,
-        TokenState::Expired => EnrollmentTokenState::Expired,
-    }
-}
-
 impl FleetGrpc {
+    /// An admin's change to one host: the request names the host and the change, the answer is
+    /// the host as it is now.
+    async fn apply<R>(
+        &self,
+        request: Request<R>,
+        change: impl FnOnce(R) -> crate::Result<(String, HostChange)>,
+    ) -> Result<Host, Status> {
+        let actor = admin_actor(&CallContext::of(&request))?;
+        let (id, change) = change(request.into_inner())?;
+        let id = hosts::parse_id(&id)?;
+        self.change(&actor, id, change).await
+    }
+
     /// Applies an admin change to one host and drops cached copies so it takes effect at once.
     async fn change(&self, actor: &Actor, id: i64, change: HostChange) -> Result<Host, Status> {
         let host = host_settings::apply(&self.store, actor, id, change).await?;
@@ -105,64 +111,6 @@ pub(crate) fn admin_actor(ctx: &CallContext) -> Result<Actor, Status> {
         principal: ctx.require_admin()?.clone(),
         client_ip: ctx.client_ip_text(),
     })
-}
-
-fn opt_ts(ms: Option<i64>) -> Option<prost_types::Timestamp> {
-    ms.map(ms_to_timestamp)
-}
-
-pub(crate) fn host_to_proto(h: codex_central_store::entities::hosts::Model) -> Host {
-    let status = if h.status == "active" {
-        HostStatus::Active
-    } else {
-        HostStatus::Disabled
-    };
-    Host {
-        id: h.id.to_string(),
-        fqdn: h.fqdn,
-        status: status as i32,
-        secure: h.secure,
-        vip: h.vip,
-        allow_roaming_ips: h.allow_roaming,
-        force_ipv4: h.force_ipv4,
-        curl_insecure: h.curl_insecure,
-        ip: h.ip.unwrap_or_default(),
-        client_version: h.client_version.unwrap_or_default(),
-        client_version_override: h.client_version_override.unwrap_or_default(),
-        wrapper_version: h.wrapper_version.unwrap_or_default(),
-        api_calls: u64::try_from(h.api_calls).unwrap_or(0),
-        last_refresh: None,
-        created_at: Some(ms_to_timestamp(h.created_at)),
-        updated_at: Some(ms_to_timestamp(h.updated_at)),
-        last_seen_at: opt_ts(h.last_seen_at),
-        temporary: h.expires_at.is_some(),
-        expires_at: opt_ts(h.expires_at),
-        insecure_enabled_until: opt_ts(h.insecure_enabled_until),
-        insecure_grace_until: opt_ts(h.insecure_grace_until),
-        insecure_window_minutes: u32::try_from(h.insecure_window_minutes).unwrap_or(0),
-        model_override: h.model_override.unwrap_or_default(),
-        reasoning_effort_override: h.reasoning_effort_override.unwrap_or_default(),
-        provisioned: h.provisioned_at.is_some(),
-        installation_id: String::new(),
-    }
-}
-
-pub(crate) fn policy_to_proto(p: policy::FleetPolicy) -> FleetPolicy {
-    let push = match p.host_content_push {
-        policy::HostContentPush::Off => HostContentPush::Off,
-        policy::HostContentPush::Review => HostContentPush::Review,
-        policy::HostContentPush::On => HostContentPush::On,
-    };
-    FleetPolicy {
-        api_enabled: p.api_enabled,
-        silent_mode: p.silent_mode,
-        prune_inactive_days: p.prune_inactive_days,
-        host_content_push: push as i32,
-        codex_version: Some(CodexVersionPolicy {
-            pinned: p.codex_version.pinned,
-            version: p.codex_version.version,
-        }),
-    }
 }
 
 #[tonic::async_trait]
@@ -335,11 +283,8 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<SetHostEnabledRequest>,
     ) -> Result<Response<SetHostEnabledResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
         let host = self
-            .change(&actor, id, HostChange::Enabled(req.enabled))
+            .apply(request, |r| Ok((r.id, HostChange::Enabled(r.enabled))))
             .await?;
         Ok(Response::new(SetHostEnabledResponse { host: Some(host) }))
     }
@@ -348,11 +293,8 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<SetHostRoamingRequest>,
     ) -> Result<Response<SetHostRoamingResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
         let host = self
-            .change(&actor, id, HostChange::Roaming(req.allow))
+            .apply(request, |r| Ok((r.id, HostChange::Roaming(r.allow))))
             .await?;
         Ok(Response::new(SetHostRoamingResponse { host: Some(host) }))
     }
@@ -361,11 +303,8 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<SetHostSecureRequest>,
     ) -> Result<Response<SetHostSecureResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
         let host = self
-            .change(&actor, id, HostChange::Secure(req.secure))
+            .apply(request, |r| Ok((r.id, HostChange::Secure(r.secure))))
             .await?;
         Ok(Response::new(SetHostSecureResponse { host: Some(host) }))
     }
@@ -374,10 +313,9 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<SetHostVipRequest>,
     ) -> Result<Response<SetHostVipResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
-        let host = self.change(&actor, id, HostChange::Vip(req.vip)).await?;
+        let host = self
+            .apply(request, |r| Ok((r.id, HostChange::Vip(r.vip))))
+            .await?;
         Ok(Response::new(SetHostVipResponse { host: Some(host) }))
     }
 
@@ -385,11 +323,10 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<EnableInsecureWindowRequest>,
     ) -> Result<Response<EnableInsecureWindowResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
         let host = self
-            .change(&actor, id, HostChange::InsecureEnable(req.duration_minutes))
+            .apply(request, |r| {
+                Ok((r.id, HostChange::InsecureEnable(r.duration_minutes)))
+            })
             .await?;
         Ok(Response::new(EnableInsecureWindowResponse {
             host: Some(host),
@@ -400,10 +337,9 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<DisableInsecureWindowRequest>,
     ) -> Result<Response<DisableInsecureWindowResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let _req = request.into_inner();
-        let id = hosts::parse_id(&_req.id)?;
-        let host = self.change(&actor, id, HostChange::InsecureDisable).await?;
+        let host = self
+            .apply(request, |r| Ok((r.id, HostChange::InsecureDisable)))
+            .await?;
         Ok(Response::new(DisableInsecureWindowResponse {
             host: Some(host),
         }))
@@ -413,11 +349,8 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<SetHostForceIpv4Request>,
     ) -> Result<Response<SetHostForceIpv4Response>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
         let host = self
-            .change(&actor, id, HostChange::ForceIpv4(req.force))
+            .apply(request, |r| Ok((r.id, HostChange::ForceIpv4(r.force))))
             .await?;
         Ok(Response::new(SetHostForceIpv4Response { host: Some(host) }))
     }
@@ -426,11 +359,8 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<SetHostCurlInsecureRequest>,
     ) -> Result<Response<SetHostCurlInsecureResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
         let host = self
-            .change(&actor, id, HostChange::CurlInsecure(req.allow))
+            .apply(request, |r| Ok((r.id, HostChange::CurlInsecure(r.allow))))
             .await?;
         Ok(Response::new(SetHostCurlInsecureResponse {
             host: Some(host),
@@ -441,18 +371,16 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<SetHostModelOverrideRequest>,
     ) -> Result<Response<SetHostModelOverrideResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
         let host = self
-            .change(
-                &actor,
-                id,
-                HostChange::Model {
-                    model: req.model_override,
-                    reasoning_effort: req.reasoning_effort_override,
-                },
-            )
+            .apply(request, |r| {
+                Ok((
+                    r.id,
+                    HostChange::Model {
+                        model: r.model_override,
+                        reasoning_effort: r.reasoning_effort_override,
+                    },
+                ))
+            })
             .await?;
         Ok(Response::new(SetHostModelOverrideResponse {
             host: Some(host),
@@ -463,15 +391,13 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<SetHostCodexVersionRequest>,
     ) -> Result<Response<SetHostCodexVersionResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let id = hosts::parse_id(&req.id)?;
         let host = self
-            .change(
-                &actor,
-                id,
-                HostChange::CodexVersion(parse_version_selection("selection", &req.selection)?),
-            )
+            .apply(request, |r| {
+                Ok((
+                    r.id,
+                    HostChange::CodexVersion(parse_version_selection("selection", &r.selection)?),
+                ))
+            })
             .await?;
         Ok(Response::new(SetHostCodexVersionResponse {
             host: Some(host),
@@ -482,10 +408,9 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<ClearHostSyncRequest>,
     ) -> Result<Response<ClearHostSyncResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let _req = request.into_inner();
-        let id = hosts::parse_id(&_req.id)?;
-        let host = self.change(&actor, id, HostChange::ClearSync).await?;
+        let host = self
+            .apply(request, |r| Ok((r.id, HostChange::ClearSync)))
+            .await?;
         Ok(Response::new(ClearHostSyncResponse { host: Some(host) }))
     }
 
@@ -580,107 +505,35 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<CreateSeedTokenRequest>,
     ) -> Result<Response<CreateSeedTokenResponse>, Status> {
-        let actor = admin_actor(&CallContext::of(&request))?;
-        let ttl = request
-            .into_inner()
-            .ttl_seconds
-            .map(|s| std::time::Duration::from_secs(u64::from(s)));
-        let link = self
-            .enrollment
-            .create_seed(&actor.principal.audit_actor(), ttl)
-            .await?;
-        codex_central_store::audit::append(
-            self.store.db(),
-            codex_central_store::audit::NewAuditEvent {
-                actor_kind: actor.principal.kind_name().into(),
-                actor: actor.principal.audit_actor(),
-                action: "codex_auth.seed_link".into(),
-                target: "codex_auth:canonical".into(),
-                client_ip: actor.client_ip.clone(),
-                details: serde_json::json!({ "expires_at": link.expires_at }),
-            },
-        )
-        .await
-        .map_err(crate::Error::from)?;
-        Ok(Response::new(CreateSeedTokenResponse {
-            seed: Some(SeedToken {
-                token: link.token.expose().clone(),
-                url: link.url,
-                command: link.command,
-                expires_at: Some(ms_to_timestamp(link.expires_at)),
-            }),
-        }))
+        self.do_create_seed_token(request).await
     }
 
     async fn inspect_seed_token(
         &self,
         request: Request<InspectSeedTokenRequest>,
     ) -> Result<Response<InspectSeedTokenResponse>, Status> {
-        CallContext::of(&request).require_internal()?;
-        let (state, expires_at, script) = self
-            .enrollment
-            .inspect_seed(&request.into_inner().token)
-            .await?;
-        Ok(Response::new(InspectSeedTokenResponse {
-            state: token_state(state) as i32,
-            expires_at: Some(ms_to_timestamp(expires_at)),
-            script,
-        }))
+        self.do_inspect_seed_token(request).await
     }
 
     async fn consume_seed_token(
         &self,
         request: Request<ConsumeSeedTokenRequest>,
     ) -> Result<Response<ConsumeSeedTokenResponse>, Status> {
-        CallContext::of(&request).require_internal()?;
-        self.enrollment
-            .consume_seed(&request.into_inner().token)
-            .await?;
-        Ok(Response::new(ConsumeSeedTokenResponse {}))
+        self.do_consume_seed_token(request).await
     }
 
     async fn record_host_user(
         &self,
         request: Request<RecordHostUserRequest>,
     ) -> Result<Response<RecordHostUserResponse>, Status> {
-        let ctx = CallContext::of(&request);
-        let principal = ctx.principal()?;
-        if principal.kind != codex_central_common::PrincipalKind::Host {
-            return Err(tonic::Status::from(crate::Error::permission_denied(
-                "only a host can record its users",
-            )));
-        }
-        let host_id = hosts::parse_id(&principal.id)?;
-        let req = request.into_inner();
-        let clip = |s: &str, n: usize| s.trim().chars().take(n).collect::<String>();
-        let username = clip(&req.username, 191);
-        // An empty username records nothing (the peer's behaviour) but still lists.
-        if !username.is_empty() {
-            codex_central_store::host_users::record(
-                &self.store,
-                host_id,
-                &username,
-                &clip(&req.hostname, 255),
-                codex_central_store::now_ms(),
-            )
-            .await
-            .map_err(crate::Error::from)?;
-        }
-        let users = self.users_of(host_id).await?;
-        Ok(Response::new(RecordHostUserResponse { users }))
+        self.do_record_host_user(request).await
     }
 
     async fn list_host_users(
         &self,
         request: Request<ListHostUsersRequest>,
     ) -> Result<Response<ListHostUsersResponse>, Status> {
-        CallContext::of(&request).require_admin_read()?;
-        let host_id = hosts::parse_id(&request.into_inner().host_id)?;
-        let users = self.users_of(host_id).await?;
-        Ok(Response::new(ListHostUsersResponse {
-            users,
-            next_page_token: String::new(),
-        }))
+        self.do_list_host_users(request).await
     }
 
     async fn get_fleet_overview(
@@ -723,28 +576,14 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<InspectInstallerTokenRequest>,
     ) -> Result<Response<InspectInstallerTokenResponse>, Status> {
-        CallContext::of(&request).require_internal()?;
-        let (state, host, expires_at, command) =
-            self.enrollment.inspect(&request.into_inner().token).await?;
-        Ok(Response::new(InspectInstallerTokenResponse {
-            state: token_state(state) as i32,
-            expires_at: Some(ms_to_timestamp(expires_at)),
-            fqdn: host.fqdn,
-            command,
-        }))
+        self.do_inspect_installer_token(request).await
     }
 
     async fn consume_installer_token(
         &self,
         request: Request<ConsumeInstallerTokenRequest>,
     ) -> Result<Response<ConsumeInstallerTokenResponse>, Status> {
-        CallContext::of(&request).require_internal()?;
-        let installer = self.enrollment.consume(&request.into_inner().token).await?;
-        Ok(Response::new(ConsumeInstallerTokenResponse {
-            host: Some(host_to_proto(installer.host)),
-            script: installer.script,
-            expires_at: Some(ms_to_timestamp(installer.expires_at)),
-        }))
+        self.do_consume_installer_token(request).await
     }
 
     async fn get_fleet_policy(

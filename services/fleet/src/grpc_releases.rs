@@ -8,10 +8,11 @@ use codex_central_store::{hosts as host_rows, now_ms};
 use futures::StreamExt;
 use tonic::{Request, Response, Status};
 
+use crate::conversions::policy_to_proto;
 use crate::domain::releases::{self, normalize_version};
 use crate::domain::wrappers::{self, Bake, Kind, Release, platform_of};
 use crate::domain::{audit, hosts, policy};
-use crate::grpc::{FleetGrpc, admin_actor, policy_to_proto};
+use crate::grpc::{FleetGrpc, admin_actor};
 
 /// Download chunk size (well under gRPC's 4 MiB default message limit).
 const CHUNK: usize = 256 * 1024;

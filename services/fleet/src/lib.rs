@@ -1,10 +1,12 @@
 //! The fleet service: hosts, enrollment, versions, wrapper releases, fleet policy and the audit
-//! log. This version serves the fleet policy and audit queries.
+//! log.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+mod conversions;
 pub mod domain;
 mod error;
 mod grpc;
+mod grpc_enrollment;
 mod grpc_releases;
 
 pub use error::{Error, Result};
