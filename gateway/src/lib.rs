@@ -13,7 +13,6 @@ mod host_api;
 mod install;
 pub mod local;
 pub mod observe;
-pub mod openai;
 pub mod openapi;
 mod ops;
 mod pages;
