@@ -8,7 +8,6 @@
 
 mod access;
 pub(crate) mod api;
-pub mod openai;
 pub mod openapi;
 mod ops;
 mod pages;

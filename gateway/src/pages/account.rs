@@ -1,6 +1,7 @@
 //! `/admin/account`: the signed-in person's tokens, own upstream keys and password. Forms post
 //! back here with the session's CSRF token as a field.
 
+use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -10,12 +11,12 @@ use codex_central_common::Principal;
 use codex_central_proto::auth::v1::{
     ByokKeyStatus, ChangePasswordRequest, CreatePersonalTokenRequest, DeleteByokKeyRequest,
     ListByokKeysRequest, ListLinkedIdentitiesRequest, ListLoginProvidersRequest,
-    ListPersonalTokensRequest, PersonalTokenStatus, RevokePersonalTokenRequest, SetByokKeyRequest,
-    UnlinkIdentityRequest,
+    ListPersonalTokensRequest, LoginProvider, PersonalTokenStatus, RevokePersonalTokenRequest,
+    SetByokKeyRequest, UnlinkIdentityRequest,
 };
 use serde::Deserialize;
 
-use super::{Notice, Viewer, esc, form_fields, page, redirect, viewer_session};
+use super::{Frame, LocalModePage, Notice, Viewer, form_fields, page, redirect, viewer_session};
 use crate::plumbing::caller::{Caller, SessionCredential, client_ip, csrf_matches};
 use crate::plumbing::extract::{Path, RawBody};
 use crate::plumbing::views::rfc3339;
@@ -53,15 +54,7 @@ async fn signed_in(
     if !state.auth_mode_on() {
         return Ok(Err(page(
             StatusCode::OK,
-            "Account",
-            &Viewer {
-                principal: None,
-                csrf: None,
-                local_mode: true,
-            },
-            true,
-            &Notice::None,
-            r#"<div class="card"><h1>Local mode</h1><p>This server runs with <code>auth_mode = off</code>: there are no personal accounts, tokens or keys. <code>/v1</code> is open to this machine.</p></div>"#,
+            &LocalModePage::new("Account", true),
         )));
     }
     match viewer_session(parts, state).await? {
@@ -76,6 +69,45 @@ async fn signed_in(
         ))),
         None => Ok(Err(redirect("/admin/login?next=/admin/account"))),
     }
+}
+
+#[derive(Template)]
+#[template(path = "pages/account.html")]
+struct AccountPage<'a> {
+    frame: Frame<'a>,
+    /// A token just created, shown this once.
+    secret: Option<&'a str>,
+    name: &'a str,
+    role: &'static str,
+    csrf: &'a str,
+    tokens: Vec<TokenRow<'a>>,
+    keys: Vec<KeyRow<'a>>,
+    links: Vec<LinkRow<'a>>,
+    /// Providers the person could still link.
+    link_providers: Vec<&'a LoginProvider>,
+}
+
+struct TokenRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    prefix: &'a str,
+    created: String,
+    last_used: String,
+    status: &'static str,
+}
+
+struct KeyRow<'a> {
+    provider: &'a str,
+    masked: &'a str,
+    updated: String,
+    needs_reentry: bool,
+}
+
+struct LinkRow<'a> {
+    id: &'a str,
+    provider: &'a str,
+    display: &'a str,
+    linked: String,
 }
 
 async fn render(
@@ -115,109 +147,67 @@ async fn render(
         .await?
         .into_inner()
         .providers;
-    let csrf_field = format!(
-        r#"<input type="hidden" name="csrf_token" value="{}">"#,
-        esc(csrf)
-    );
-    let secret_html = secret
-        .map(|s| {
-            format!(
-                r#"<div class="notice ok" role="status">Your new token (copy it now, it is not shown again):<code class="secret">{}</code></div>"#,
-                esc(s)
-            )
+    let token_rows = tokens
+        .iter()
+        .map(|t| TokenRow {
+            id: &t.id,
+            name: &t.name,
+            prefix: &t.prefix,
+            created: when(t.created_at.as_ref()),
+            last_used: when(t.last_used_at.as_ref()),
+            status: match PersonalTokenStatus::try_from(t.status) {
+                Ok(PersonalTokenStatus::Expired) => "expired",
+                Ok(PersonalTokenStatus::Revoked) => "revoked",
+                _ => "active",
+            },
         })
-        .unwrap_or_default();
-    let mut token_rows = String::new();
-    for t in &tokens {
-        let status = match PersonalTokenStatus::try_from(t.status) {
-            Ok(PersonalTokenStatus::Expired) => "expired",
-            Ok(PersonalTokenStatus::Revoked) => "revoked",
-            _ => "active",
-        };
-        token_rows.push_str(&format!(
-            r#"<tr><td>{}<br><span class="muted prefix">{}…</span></td><td>{}</td><td>{}</td><td>{status}</td><td><form class="inline" method="post" action="/admin/account/tokens/{}/revoke">{csrf_field}<button class="link" type="submit">Revoke</button></form></td></tr>"#,
-            esc(&t.name),
-            esc(&t.prefix),
-            when(t.created_at.as_ref()),
-            when(t.last_used_at.as_ref()),
-            esc(&t.id),
-        ));
-    }
-    if tokens.is_empty() {
-        token_rows = r#"<tr><td colspan="5" class="muted">No tokens yet.</td></tr>"#.into();
-    }
-    let mut key_rows = String::new();
-    for k in &keys {
-        let status = if k.status == ByokKeyStatus::NeedsReentry as i32 {
-            r#"<strong>needs re-entry</strong>"#
-        } else {
-            "ok"
-        };
-        key_rows.push_str(&format!(
-            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td><form class="inline" method="post" action="/admin/account/byok/{}/delete">{csrf_field}<button class="link" type="submit">Delete</button></form></td></tr>"#,
-            esc(&k.provider_id),
-            esc(&k.masked_suffix),
-            when(k.updated_at.as_ref()),
-            esc(&k.provider_id),
-        ));
-    }
-    if keys.is_empty() {
-        key_rows = r#"<tr><td colspan="5" class="muted">No keys of your own: requests use the shared keys.</td></tr>"#.into();
-    }
-    let mut link_rows = String::new();
-    for i in &identities {
-        link_rows.push_str(&format!(
-            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td><form class="inline" method="post" action="/admin/account/links/{}/unlink">{csrf_field}<button class="link" type="submit">Unlink</button></form></td></tr>"#,
-            esc(&i.provider_id),
-            esc(&i.display),
-            when(i.linked_at.as_ref()),
-            esc(&i.id),
-        ));
-    }
-    if identities.is_empty() {
-        link_rows = r#"<tr><td colspan="4" class="muted">No linked accounts.</td></tr>"#.into();
-    }
-    let mut link_buttons = String::new();
-    for p in providers
+        .collect();
+    let key_rows = keys
+        .iter()
+        .map(|k| KeyRow {
+            provider: &k.provider_id,
+            masked: &k.masked_suffix,
+            updated: when(k.updated_at.as_ref()),
+            needs_reentry: k.status == ByokKeyStatus::NeedsReentry as i32,
+        })
+        .collect();
+    let links = identities
+        .iter()
+        .map(|i| LinkRow {
+            id: &i.id,
+            provider: &i.provider_id,
+            display: &i.display,
+            linked: when(i.linked_at.as_ref()),
+        })
+        .collect();
+    let link_providers = providers
         .iter()
         .filter(|p| !identities.iter().any(|i| i.provider_id == p.id))
-    {
-        link_buttons.push_str(&format!(
-            r#"<form class="inline" method="post" action="/oauth/start/{}">{csrf_field}<button type="submit">Link {}</button></form> "#,
-            esc(&p.id),
-            esc(&p.display_name)
-        ));
-    }
-    let body = format!(
-        r#"{secret_html}<div class="card"><h1>{name}</h1><p class="muted">Role: {role}</p></div>
-<div class="card"><h2>Personal API tokens</h2><p class="muted">Use a token as <code>Authorization: Bearer m2c_…</code> for <code>/v1</code> (Codex, OpenAI SDKs) and the REST API.</p>
-<table><thead><tr><th>Name</th><th>Created</th><th>Last used</th><th>Status</th><th></th></tr></thead><tbody>{token_rows}</tbody></table>
-<form method="post" action="/admin/account/tokens">{csrf_field}<label for="token_name">New token name <span class="muted">(optional)</span></label><input id="token_name" name="name" type="text" maxlength="128"><button type="submit">Create token</button></form></div>
-<div class="card"><h2>Your upstream keys</h2><p class="muted">Keys you bring for an upstream provider are used for your requests instead of the shared key.</p>
-<table><thead><tr><th>Provider</th><th>Key</th><th>Updated</th><th>Status</th><th></th></tr></thead><tbody>{key_rows}</tbody></table>
-<form method="post" action="/admin/account/byok">{csrf_field}<div class="row"><div><label for="provider">Provider</label><input id="provider" name="provider" type="text" required maxlength="64"></div><div><label for="key">Key</label><input id="key" name="key" type="password" required autocomplete="off"></div></div><button type="submit">Save key</button></form></div>
-<div class="card"><h2>Linked sign-in accounts</h2>
-<table><thead><tr><th>Provider</th><th>Account</th><th>Linked</th><th></th></tr></thead><tbody>{link_rows}</tbody></table>{link_buttons}</div>
-<div class="card"><h2>Change password</h2><form method="post" action="/admin/account/password">{csrf_field}<label for="current_password">Current password</label><input id="current_password" name="current_password" type="password" autocomplete="current-password" required><label for="new_password">New password <span class="muted">(at least 8 characters)</span></label><input id="new_password" name="new_password" type="password" autocomplete="new-password" required minlength="8"><button type="submit">Change password</button></form></div>"#,
-        name = esc(&principal.name),
-        role = if principal.role == codex_central_common::Role::Admin {
+        .collect();
+    let account = AccountPage {
+        frame: Frame {
+            title: "Account",
+            viewer: Viewer::SignedIn {
+                name: &principal.name,
+                csrf,
+            },
+            narrow: false,
+            notice,
+        },
+        secret,
+        name: &principal.name,
+        role: if principal.role == codex_central_common::Role::Admin {
             "admin"
         } else {
             "member"
         },
-    );
-    Ok(page(
-        status,
-        "Account",
-        &Viewer {
-            principal: Some(principal),
-            csrf: Some(csrf),
-            local_mode: false,
-        },
-        false,
-        &notice,
-        &body,
-    ))
+        csrf,
+        tokens: token_rows,
+        keys: key_rows,
+        links,
+        link_providers,
+    };
+    Ok(page(status, &account))
 }
 
 pub async fn show(

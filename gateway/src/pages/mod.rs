@@ -1,12 +1,14 @@
 //! Small server-rendered pages: first-run setup, sign-in, registration and the account page.
 //! No scripts and no external assets, so they work before (and beside) the dashboard SPA.
 //! Every POST accepts a form (then redirects or re-renders with the error) or JSON (then
-//! answers in the API envelope).
+//! answers in the API envelope). The HTML is in `gateway/templates/pages/`: askama templates
+//! checked at compile time, where every value is HTML-escaped unless a template says otherwise.
 
 mod account;
 mod oauth;
 mod signin;
 
+use askama::Template;
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
@@ -50,24 +52,6 @@ pub fn router() -> Router<GatewayState> {
         )
 }
 
-const STYLE: &str = include_str!("style.css");
-
-/// HTML-escapes text for element content and quoted attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A notice above a form.
 pub enum Notice {
     None,
@@ -75,63 +59,75 @@ pub enum Notice {
     Ok(String),
 }
 
-impl Notice {
-    fn html(&self) -> String {
-        match self {
-            Notice::None => String::new(),
-            Notice::Error(m) => {
-                format!(r#"<div class="notice error" role="alert">{}</div>"#, esc(m))
-            }
-            Notice::Ok(m) => format!(r#"<div class="notice ok" role="status">{}</div>"#, esc(m)),
+/// Who is looking at a page, for the header.
+pub enum Viewer<'a> {
+    /// Auth mode off: nobody signs in.
+    LocalMode,
+    SignedOut,
+    SignedIn {
+        name: &'a str,
+        csrf: &'a str,
+    },
+}
+
+/// What every page shows around its body (`templates/pages/layout.html`). `narrow` suits
+/// single forms.
+pub struct Frame<'a> {
+    pub title: &'a str,
+    pub viewer: Viewer<'a>,
+    pub narrow: bool,
+    pub notice: Notice,
+}
+
+impl<'a> Frame<'a> {
+    /// A single form for someone not signed in.
+    pub fn form(title: &'a str, notice: Notice) -> Self {
+        Frame {
+            title,
+            viewer: Viewer::SignedOut,
+            narrow: true,
+            notice,
         }
     }
 }
 
-/// Who is looking at a page, for the header.
-pub struct Viewer<'a> {
-    pub principal: Option<&'a Principal>,
-    pub csrf: Option<&'a str>,
-    pub local_mode: bool,
+/// The page that explains local mode (auth mode off) where accounts would be.
+#[derive(Template)]
+#[template(path = "pages/local_mode.html")]
+pub struct LocalModePage<'a> {
+    pub frame: Frame<'a>,
+    /// The account page's wording rather than the sign-in pages'.
+    pub account: bool,
 }
 
-fn nav(viewer: &Viewer<'_>) -> String {
-    if viewer.local_mode {
-        return r#"<nav><span class="muted">local mode</span></nav>"#.into();
-    }
-    match (viewer.principal, viewer.csrf) {
-        (Some(p), Some(csrf)) => format!(
-            r#"<nav><a href="/admin/account">{}</a><form class="inline" method="post" action="/admin/logout"><input type="hidden" name="csrf_token" value="{}"><button class="link" type="submit">Sign out</button></form></nav>"#,
-            esc(&p.name),
-            esc(csrf)
-        ),
-        _ => r#"<nav><a href="/admin/login">Sign in</a></nav>"#.into(),
+impl<'a> LocalModePage<'a> {
+    pub fn new(title: &'a str, account: bool) -> Self {
+        LocalModePage {
+            frame: Frame {
+                title,
+                viewer: Viewer::LocalMode,
+                narrow: true,
+                notice: Notice::None,
+            },
+            account,
+        }
     }
 }
 
-/// A whole page. `narrow` suits single forms.
-pub fn page(
-    status: StatusCode,
-    title: &str,
-    viewer: &Viewer<'_>,
-    narrow: bool,
-    notice: &Notice,
-    body: &str,
-) -> Response {
-    let html = format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title} · codex-central</title><style>{STYLE}</style></head>
-<body><header><a class="brand" href="/admin/">codex-central</a>{nav}</header>
-<main{class}>{notice}{body}</main></body></html>"#,
-        title = esc(title),
-        nav = nav(viewer),
-        class = if narrow { r#" class="narrow""# } else { "" },
-        notice = notice.html(),
-    );
-    let mut res = (status, Html(html)).into_response();
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+/// A whole page, never cached.
+pub fn page(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut res = (status, Html(html)).into_response();
+            res.headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "page failed to render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 pub fn redirect(to: &str) -> Response {

@@ -3,6 +3,7 @@
 //! a callback whose state does not match the cookie is refused, so nobody can sign a victim's
 //! browser into the attacker's account with a crafted callback link.
 
+use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
@@ -14,7 +15,7 @@ use codex_central_proto::auth::v1::{BeginOAuthLoginRequest, CompleteOAuthLoginRe
 use serde::Deserialize;
 
 use super::{
-    Notice, Viewer, esc, form_csrf_matches, page, redirect, set_session_cookie, user_agent,
+    Frame, Notice, form_csrf_matches, page, redirect, set_session_cookie, user_agent,
     viewer_session,
 };
 use crate::plumbing::caller::{Caller, client_ip};
@@ -37,19 +38,15 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
+#[derive(Template)]
+#[template(path = "pages/signin_failed.html")]
+struct SignInFailed<'a> {
+    frame: Frame<'a>,
+}
+
 fn error_page(status: StatusCode, message: &str) -> Response {
-    page(
-        status,
-        "Sign-in failed",
-        &Viewer {
-            principal: None,
-            csrf: None,
-            local_mode: false,
-        },
-        true,
-        &Notice::Error(message.into()),
-        r#"<div class="card"><h1>Sign-in did not complete</h1><p><a href="/admin/login">Back to sign-in</a></p></div>"#,
-    )
+    let frame = Frame::form("Sign-in failed", Notice::Error(message.into()));
+    page(status, &SignInFailed { frame })
 }
 
 fn state_cookie(state: &GatewayState, value: &str, max_age: i64) -> Option<HeaderValue> {
@@ -219,26 +216,4 @@ async fn finish(
     let mut res = redirect(&super::safe_next(Some(&done.return_to)));
     set_session_cookie(state, &mut res, &done.session_token);
     Ok(res)
-}
-
-/// The sign-in buttons of the login page.
-pub fn buttons(providers: &[codex_central_proto::auth::v1::LoginProvider], next: &str) -> String {
-    if providers.is_empty() {
-        return String::new();
-    }
-    let mut html = String::from(r#"<div class="oauth"><p class="muted">Or sign in with</p>"#);
-    for p in providers {
-        let href = format!(
-            "/oauth/start/{}?return_to={}",
-            p.id,
-            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        );
-        html.push_str(&format!(
-            r#"<p><a class="button" href="{}">{}</a></p>"#,
-            esc(&href),
-            esc(&p.display_name)
-        ));
-    }
-    html.push_str("</div>");
-    html
 }

@@ -1,5 +1,6 @@
 //! `/admin/` entry, first-run setup, sign-in, sign-out and open registration.
 
+use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -7,15 +8,16 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use codex_central_proto::auth::v1::{
-    CompleteSetupRequest, GetRegistrationPolicyRequest, GetSetupStatusRequest, LoginRequest,
-    LogoutRequest, RegisterRequest, User,
+    CompleteSetupRequest, GetRegistrationPolicyRequest, GetSetupStatusRequest,
+    ListLoginProvidersRequest, LoginProvider, LoginRequest, LogoutRequest, RegisterRequest, User,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Notice, Viewer, clear_session_cookie, esc, form_csrf_matches, form_fields, page, redirect,
-    safe_next, set_session_cookie, user_agent, viewer_session, wants_json, wants_json_answer,
+    Frame, LocalModePage, Notice, Viewer, clear_session_cookie, form_csrf_matches, form_fields,
+    page, redirect, safe_next, set_session_cookie, user_agent, viewer_session, wants_json,
+    wants_json_answer,
 };
 use crate::plumbing::caller::{Caller, client_ip, csrf_matches};
 use crate::plumbing::error::ok_with;
@@ -77,18 +79,7 @@ fn credentials(json: bool, body: &[u8]) -> Result<Credentials, ApiError> {
 }
 
 fn local_mode_page(title: &str) -> Response {
-    page(
-        StatusCode::OK,
-        title,
-        &Viewer {
-            principal: None,
-            csrf: None,
-            local_mode: true,
-        },
-        true,
-        &Notice::None,
-        r#"<div class="card"><h1>Local mode</h1><p>This server runs with <code>auth_mode = off</code>: there is a single implicit local administrator and nobody signs in. Start it with <code>--auth-mode on</code> to use accounts.</p><p><a href="/admin/">Continue to the dashboard</a></p></div>"#,
-    )
+    page(StatusCode::OK, &LocalModePage::new(title, false))
 }
 
 async fn setup_required(state: &GatewayState, parts: &Parts) -> Result<bool, ApiError> {
@@ -166,66 +157,54 @@ fn accepted(
 /// `/admin/`: the dashboard's entry. Until the SPA lands it is a small landing page.
 pub async fn home(State(state): State<GatewayState>, parts: Parts) -> Result<Response, ApiError> {
     if !state.auth_mode_on() {
-        return Ok(landing(None, None, true));
+        return Ok(landing(Viewer::LocalMode));
     }
     if setup_required(&state, &parts).await? {
         return Ok(redirect("/admin/setup"));
     }
     match viewer_session(&parts, &state).await? {
-        Some((p, s)) => Ok(landing(Some(&p), Some(&s.csrf), false)),
+        Some((p, s)) => Ok(landing(Viewer::SignedIn {
+            name: &p.name,
+            csrf: &s.csrf,
+        })),
         None => Ok(redirect("/admin/login?next=/admin/")),
     }
 }
 
-fn landing(
-    principal: Option<&codex_central_common::Principal>,
-    csrf: Option<&str>,
-    local_mode: bool,
-) -> Response {
-    let who = match principal {
-        Some(p) => format!("<p>Signed in as <strong>{}</strong>.</p>", esc(&p.name)),
-        None => {
-            "<p>This server runs in local mode (auth mode off): no sign-in is needed.</p>".into()
-        }
-    };
-    page(
-        StatusCode::OK,
-        "Dashboard",
-        &Viewer {
-            principal,
-            csrf,
-            local_mode,
-        },
-        false,
-        &Notice::None,
-        &format!(
-            r#"<div class="card"><h1>codex-central</h1>{who}<p class="muted">The full dashboard is on its way. Until then: your <a href="/admin/account">account</a> (tokens and your own upstream keys), the REST API described at <a href="/api/openapi.json">/api/openapi.json</a>, and gRPC.</p></div>"#
-        ),
-    )
+#[derive(Template)]
+#[template(path = "pages/landing.html")]
+struct Landing<'a> {
+    frame: Frame<'a>,
 }
 
-fn setup_form(status: StatusCode, notice: Notice, username: &str, display: &str) -> Response {
-    page(
-        status,
-        "First-run setup",
-        &Viewer {
-            principal: None,
-            csrf: None,
-            local_mode: false,
-        },
-        true,
-        &notice,
-        &format!(
-            r#"<div class="card"><h1>Create the first administrator</h1><p class="muted">No account exists yet. The account you create here administers this server.</p>
-<form method="post" action="/admin/setup">
-<label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required minlength="2" maxlength="64" value="{}">
-<label for="display_name">Display name <span class="muted">(optional)</span></label><input id="display_name" name="display_name" type="text" maxlength="191" value="{}">
-<label for="password">Password <span class="muted">(at least 8 characters)</span></label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="8">
-<button type="submit">Create administrator</button></form></div>"#,
-            esc(username),
-            esc(display)
-        ),
-    )
+fn landing(viewer: Viewer<'_>) -> Response {
+    let frame = Frame {
+        title: "Dashboard",
+        viewer,
+        narrow: false,
+        notice: Notice::None,
+    };
+    page(StatusCode::OK, &Landing { frame })
+}
+
+/// First-run setup and open registration: the same fields, posted to different places.
+#[derive(Template)]
+#[template(path = "pages/new_account.html")]
+struct NewAccountForm<'a> {
+    frame: Frame<'a>,
+    setup: bool,
+    username: &'a str,
+    display_name: &'a str,
+}
+
+fn setup_form(status: StatusCode, notice: Notice, username: &str, display_name: &str) -> Response {
+    let form = NewAccountForm {
+        frame: Frame::form("First-run setup", notice),
+        setup: true,
+        username,
+        display_name,
+    };
+    page(status, &form)
 }
 
 pub async fn setup_page(
@@ -293,54 +272,45 @@ pub async fn setup(
     }
 }
 
+#[derive(Template)]
+#[template(path = "pages/login.html")]
+struct LoginForm<'a> {
+    frame: Frame<'a>,
+    username: &'a str,
+    next: &'a str,
+    /// `next` as a query value, for the OAuth buttons.
+    return_to: String,
+    providers: &'a [LoginProvider],
+    register: bool,
+}
+
 fn login_form(
     status: StatusCode,
     notice: Notice,
     username: &str,
     next: &str,
     register: bool,
-    providers: &[codex_central_proto::auth::v1::LoginProvider],
+    providers: &[LoginProvider],
 ) -> Response {
-    let oauth = super::oauth::buttons(providers, next);
-    let register = if register {
-        r#"<p class="muted">No account? <a href="/admin/register">Create one</a>.</p>"#
-    } else {
-        ""
+    let form = LoginForm {
+        frame: Frame::form("Sign in", notice),
+        username,
+        next,
+        return_to: form_urlencoded::byte_serialize(next.as_bytes()).collect(),
+        providers,
+        register,
     };
-    page(
-        status,
-        "Sign in",
-        &Viewer {
-            principal: None,
-            csrf: None,
-            local_mode: false,
-        },
-        true,
-        &notice,
-        &format!(
-            r#"<div class="card"><h1>Sign in</h1>
-<form method="post" action="/admin/login"><input type="hidden" name="next" value="{}">
-<label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required value="{}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form>{oauth}{register}</div>"#,
-            esc(next),
-            esc(username)
-        ),
-    )
+    page(status, &form)
 }
 
 /// The enabled OAuth/OIDC providers, for the sign-in buttons (none when unreachable).
-async fn login_providers(
-    state: &GatewayState,
-    parts: &Parts,
-) -> Vec<codex_central_proto::auth::v1::LoginProvider> {
+async fn login_providers(state: &GatewayState, parts: &Parts) -> Vec<LoginProvider> {
     state
         .clients()
         .auth()
-        .list_login_providers(Caller::anonymous(client_ip(parts, state)).request(
-            state,
-            codex_central_proto::auth::v1::ListLoginProvidersRequest {},
-        ))
+        .list_login_providers(
+            Caller::anonymous(client_ip(parts, state)).request(state, ListLoginProvidersRequest {}),
+        )
         .await
         .map(|r| r.into_inner().providers)
         .unwrap_or_default()
@@ -485,43 +455,30 @@ pub async fn logout(
     res
 }
 
-fn register_form(status: StatusCode, notice: Notice, username: &str, display: &str) -> Response {
-    page(
-        status,
-        "Create an account",
-        &Viewer {
-            principal: None,
-            csrf: None,
-            local_mode: false,
-        },
-        true,
-        &notice,
-        &format!(
-            r#"<div class="card"><h1>Create an account</h1>
-<form method="post" action="/admin/register">
-<label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required minlength="2" maxlength="64" value="{}">
-<label for="display_name">Display name <span class="muted">(optional)</span></label><input id="display_name" name="display_name" type="text" maxlength="191" value="{}">
-<label for="password">Password <span class="muted">(at least 8 characters)</span></label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="8">
-<button type="submit">Create account</button></form><p class="muted">Already registered? <a href="/admin/login">Sign in</a>.</p></div>"#,
-            esc(username),
-            esc(display)
-        ),
-    )
+fn register_form(
+    status: StatusCode,
+    notice: Notice,
+    username: &str,
+    display_name: &str,
+) -> Response {
+    let form = NewAccountForm {
+        frame: Frame::form("Create an account", notice),
+        setup: false,
+        username,
+        display_name,
+    };
+    page(status, &form)
+}
+
+#[derive(Template)]
+#[template(path = "pages/registration_closed.html")]
+struct RegistrationClosed<'a> {
+    frame: Frame<'a>,
 }
 
 fn registration_closed(status: StatusCode) -> Response {
-    page(
-        status,
-        "Registration closed",
-        &Viewer {
-            principal: None,
-            csrf: None,
-            local_mode: false,
-        },
-        true,
-        &Notice::None,
-        r#"<div class="card"><h1>Registration is closed</h1><p>This server does not accept new accounts. Ask an administrator to create one for you.</p><p><a href="/admin/login">Sign in</a></p></div>"#,
-    )
+    let frame = Frame::form("Registration closed", Notice::None);
+    page(status, &RegistrationClosed { frame })
 }
 
 pub async fn register_page(State(state): State<GatewayState>, parts: Parts) -> Response {

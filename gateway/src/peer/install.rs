@@ -2,6 +2,7 @@
 //! (`Accept` preferring `text/html`) only inspect the link; any other `GET` (curl) consumes it
 //! and receives the script. Errors are scripts too, so `curl … | bash` prints the reason.
 
+use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -36,18 +37,25 @@ fn prefers_html(headers: &HeaderMap) -> bool {
     matches!(first, "text/html" | "application/xhtml+xml")
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// What a browser or link preview sees instead of the script.
+#[derive(Template)]
+#[template(path = "install_preview.html")]
+struct Preview<'a> {
+    title: &'a str,
+    /// The command to run, while the link is valid.
+    command: Option<&'a str>,
+    /// The link was used or expired: a new one is needed.
+    spent: bool,
 }
 
-fn preview_page(status: StatusCode, title: &str, body: &str) -> Response {
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1d2430}}code{{display:block;padding:.75rem;background:#f2f4f7;border-radius:6px;word-break:break-all}}</style></head><body><h1>{t}</h1>{body}</body></html>",
-        t = html_escape(title),
-    );
+fn preview_page(status: StatusCode, preview: &Preview<'_>) -> Response {
+    let page = match preview.render() {
+        Ok(page) => page,
+        Err(e) => {
+            tracing::error!(error = %e, "installer preview failed to render");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
     let mut res = (status, page).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -82,30 +90,26 @@ async fn install(
         return match inspected {
             Ok(res) => {
                 let res = res.into_inner();
-                let (status, title, body) = match res.state() {
+                let (status, title, command) = match res.state() {
                     EnrollmentTokenState::Valid => (
                         StatusCode::OK,
                         format!("Install cdx on {}", res.fqdn),
-                        format!(
-                            "<p>Run this on the host. The link works once.</p><code>{}</code>",
-                            html_escape(&res.command)
-                        ),
+                        Some(res.command.as_str()),
                     ),
-                    EnrollmentTokenState::Used => (
-                        StatusCode::GONE,
-                        "Installer already used".into(),
-                        "<p>Ask an administrator for a new installer link.</p>".into(),
-                    ),
-                    _ => (
-                        StatusCode::GONE,
-                        "Installer expired".into(),
-                        "<p>Ask an administrator for a new installer link.</p>".into(),
-                    ),
+                    EnrollmentTokenState::Used => {
+                        (StatusCode::GONE, "Installer already used".into(), None)
+                    }
+                    _ => (StatusCode::GONE, "Installer expired".into(), None),
                 };
                 if method == Method::HEAD {
                     status.into_response()
                 } else {
-                    preview_page(status, &title, &body)
+                    let preview = Preview {
+                        title: &title,
+                        command,
+                        spent: command.is_none(),
+                    };
+                    preview_page(status, &preview)
                 }
             }
             Err(err) => {
@@ -113,7 +117,12 @@ async fn install(
                 if method == Method::HEAD {
                     err.status.into_response()
                 } else {
-                    preview_page(err.status, &err.message, "")
+                    let preview = Preview {
+                        title: &err.message,
+                        command: None,
+                        spent: false,
+                    };
+                    preview_page(err.status, &preview)
                 }
             }
         };

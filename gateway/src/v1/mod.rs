@@ -335,7 +335,7 @@ async fn translate(
                 .iter()
                 .find(|m| m.upstream_model == route.upstream_model)
         });
-    let target = crate::openai::Target {
+    let target = codex_central_openai_wire::Target {
         upstream_model: route.upstream_model.clone(),
         max_output_tokens_cap: options.and_then(|m| m.max_output_tokens),
         supports_reasoning: options.is_some_and(|m| m.supports_reasoning),

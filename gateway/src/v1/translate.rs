@@ -12,6 +12,9 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use codex_central_openai_wire::sse::{SseDecoder, SseEvent};
+use codex_central_openai_wire::stream::{ChatToResponses, ResponsesToChat};
+use codex_central_openai_wire::{Target, request, response};
 use codex_central_proto::config::v1::UpstreamProvider;
 use futures::{Stream, StreamExt};
 use serde_json::Value;
@@ -19,9 +22,6 @@ use serde_json::Value;
 use super::log::{CallLog, ErrorSlot, Tap};
 use super::upstream::{UpstreamClients, send_error};
 use super::{ClientApi, V1Error};
-use crate::openai::sse::{SseDecoder, SseEvent};
-use crate::openai::stream::{ChatToResponses, ResponsesToChat};
-use crate::openai::{Target, request, response};
 
 /// A non-streamed upstream answer larger than this is refused.
 const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;

@@ -5,10 +5,10 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use super::{MALFORMED, error_message};
-use crate::openai::json::{arguments_string, id_string, non_empty_str_at, str_at};
-use crate::openai::response::{finish_reason_for_incomplete, usage_from_responses, usage_to_chat};
-use crate::openai::sse::{SseEvent, done, encode};
-use crate::openai::{Usage, new_id, now_secs};
+use crate::json::{arguments_string, id_string, non_empty_str_at, str_at};
+use crate::response::{finish_reason_for_incomplete, usage_from_responses, usage_to_chat};
+use crate::sse::{SseEvent, done, encode};
+use crate::{Usage, new_id, now_secs};
 
 /// Responses events → Chat chunks.
 ///
@@ -196,7 +196,8 @@ impl ResponsesToChat {
         ]
     }
 
-    pub fn usage(&self) -> Option<Usage> {
+    #[cfg(test)]
+    fn usage(&self) -> Option<Usage> {
         self.usage
     }
 
@@ -371,8 +372,8 @@ impl ResponsesToChat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openai::sse::SseDecoder;
-    use crate::openai::testkit::{Rng, decode_output, mutate, random_value};
+    use crate::sse::SseDecoder;
+    use crate::testkit::{Rng, decode_output, mutate, random_value};
 
     /// An OpenAI Responses stream: reasoning summary, text, two parallel calls whose argument
     /// deltas interleave, then `response.completed` with usage. CRLF line ends in places.

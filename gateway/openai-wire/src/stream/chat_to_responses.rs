@@ -6,10 +6,10 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use super::{MALFORMED, error_message};
-use crate::openai::json::{arguments_string, id_string, non_empty_str_at, str_at};
-use crate::openai::response::{incomplete_reason, usage_from_chat, usage_to_responses};
-use crate::openai::sse::{SseEvent, encode};
-use crate::openai::{Usage, new_id, now_secs};
+use crate::json::{arguments_string, id_string, non_empty_str_at, str_at};
+use crate::response::{incomplete_reason, usage_from_chat, usage_to_responses};
+use crate::sse::{SseEvent, encode};
+use crate::{Usage, new_id, now_secs};
 
 /// Chat chunks → Responses events.
 ///
@@ -184,7 +184,8 @@ impl ChatToResponses {
         self.fail_with("upstream_error", message)
     }
 
-    pub fn usage(&self) -> Option<Usage> {
+    #[cfg(test)]
+    fn usage(&self) -> Option<Usage> {
         self.usage
     }
 
@@ -562,8 +563,8 @@ fn first_choice(chunk: &Value) -> Option<&Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openai::sse::SseDecoder;
-    use crate::openai::testkit::{Rng, decode_output, mutate, random_value};
+    use crate::sse::SseDecoder;
+    use crate::testkit::{Rng, decode_output, mutate, random_value};
 
     /// A DeepSeek thinking-mode answer as it streams: a keep-alive comment, reasoning deltas,
     /// a line of text, one tool call split over chunks (id and name only on the first), the

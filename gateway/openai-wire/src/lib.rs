@@ -5,6 +5,7 @@
 //! events, with no I/O, so the HTTP handlers stay thin and every rule is unit tested. Input comes
 //! from the network: nothing here panics on any JSON; what cannot be translated is skipped or
 //! reported as a [`TranslateError`].
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod json;
 pub mod request;
@@ -46,7 +47,7 @@ impl std::error::Error for TranslateError {}
 ///
 /// `input` includes the cached part and `output` the reasoning part, as both APIs count them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub input: u64,
     pub cached_input: u64,
     pub output: u64,

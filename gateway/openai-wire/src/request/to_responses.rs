@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::max_tokens;
-use crate::openai::json::{arguments_string, id_string, non_empty_str_at, str_at, text_of};
-use crate::openai::{Target, TranslateError};
+use crate::json::{arguments_string, id_string, non_empty_str_at, str_at, text_of};
+use crate::{Target, TranslateError};
 
 /// Fields with the same name and meaning in both APIs. Chat-only sampling options (`seed`,
 /// `stop`, penalties, `logit_bias`) are dropped: the Responses API rejects unknown parameters.
@@ -308,8 +308,8 @@ fn text_format(format: &Value) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openai::request::responses_to_chat;
-    use crate::openai::testkit::{Rng, mutate};
+    use crate::request::responses_to_chat;
+    use crate::testkit::{Rng, mutate};
 
     fn target() -> Target {
         Target {

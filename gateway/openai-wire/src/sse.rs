@@ -17,9 +17,9 @@ pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SseEvent {
     /// The `event:` field, when there was one.
-    pub event: Option<String>,
+    pub(crate) event: Option<String>,
     /// The `data:` lines joined with `\n`.
-    pub data: String,
+    pub(crate) data: String,
 }
 
 /// The decoder gave up on the stream.
@@ -172,7 +172,7 @@ impl SseDecoder {
 }
 
 /// `event: X\ndata: {json}\n\n`, or only the data line when there is no event name.
-pub fn encode(event: Option<&str>, data: &Value) -> Bytes {
+pub(crate) fn encode(event: Option<&str>, data: &Value) -> Bytes {
     let json = data.to_string();
     let mut s = String::with_capacity(json.len() + 64);
     if let Some(name) = event {
@@ -188,14 +188,14 @@ pub fn encode(event: Option<&str>, data: &Value) -> Bytes {
 }
 
 /// `data: [DONE]\n\n`, the end marker of a Chat Completions stream.
-pub fn done() -> Bytes {
+pub(crate) fn done() -> Bytes {
     Bytes::from_static(b"data: [DONE]\n\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openai::testkit::Rng;
+    use crate::testkit::Rng;
     use serde_json::json;
 
     fn ev(event: Option<&str>, data: &str) -> SseEvent {

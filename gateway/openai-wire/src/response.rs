@@ -13,7 +13,7 @@ use super::{Usage, new_id, now_secs};
 ///
 /// DeepSeek reports cache hits as `prompt_cache_hit_tokens`; it is used when
 /// `prompt_tokens_details.cached_tokens` is absent.
-pub fn usage_from_chat(v: &Value) -> Option<Usage> {
+pub(crate) fn usage_from_chat(v: &Value) -> Option<Usage> {
     let u = inner_usage(v)?;
     let input = count_at(u, "prompt_tokens");
     let output = count_at(u, "completion_tokens");
@@ -36,7 +36,7 @@ pub fn usage_from_chat(v: &Value) -> Option<Usage> {
 }
 
 /// Token usage of a Responses `usage` object (or of an object holding one under `usage`).
-pub fn usage_from_responses(v: &Value) -> Option<Usage> {
+pub(crate) fn usage_from_responses(v: &Value) -> Option<Usage> {
     let u = inner_usage(v)?;
     let input = count_at(u, "input_tokens");
     let output = count_at(u, "output_tokens");
@@ -336,7 +336,7 @@ pub(crate) fn reasoning_text(item: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openai::testkit::{Rng, mutate, random_value};
+    use crate::testkit::{Rng, mutate, random_value};
 
     /// Replaces generated ids (random by design) after checking their prefix.
     fn without_ids(mut v: Value) -> Value {

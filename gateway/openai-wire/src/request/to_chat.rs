@@ -4,9 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use super::max_tokens;
-use crate::openai::json::{arguments_string, non_empty_str_at, str_at, text_of};
-use crate::openai::response::reasoning_text;
-use crate::openai::{Target, TranslateError};
+use crate::json::{arguments_string, non_empty_str_at, str_at, text_of};
+use crate::response::reasoning_text;
+use crate::{Target, TranslateError};
 
 /// Sampling fields both APIs (and Chat providers) understand the same way.
 const PASS_THROUGH: &[&str] = &[
@@ -384,11 +384,11 @@ fn response_format(format: &Value) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openai::testkit::{Rng, mutate};
+    use crate::testkit::{Rng, mutate};
 
-    const TURN1: &str = include_str!("../../../testdata/codex-0.169/responses-request-turn1.json");
+    const TURN1: &str = include_str!("../../testdata/codex-0.169/responses-request-turn1.json");
     const AFTER_TOOL: &str =
-        include_str!("../../../testdata/codex-0.169/responses-request-after-tool-call.json");
+        include_str!("../../testdata/codex-0.169/responses-request-after-tool-call.json");
 
     fn body_of(fixture: &str) -> Value {
         let v: Value = serde_json::from_str(fixture).unwrap();
