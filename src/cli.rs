@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, Config, ConfigError, Layer};
+use crate::config::{Config, ConfigError, Flags, Layer};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,54 +40,17 @@ pub struct StoreArgs {
     /// TOML configuration file.
     #[arg(long, env = "CODEX_CENTRAL_CONFIG")]
     pub config: Option<PathBuf>,
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    #[arg(long)]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub flags: Flags<true>,
 }
 
+/// `serve`'s flags: every configuration key that has one (see the README's table).
 #[derive(Args, Debug, Clone, Default)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    #[arg(long)]
-    pub bind: Option<String>,
-    #[arg(long)]
-    pub public_url: Option<String>,
-    #[arg(long)]
-    pub wrapper_dir: Option<std::path::PathBuf>,
-    #[arg(long)]
-    pub host_ca_file: Option<std::path::PathBuf>,
-    #[arg(long, value_parser = ["on", "off"])]
-    pub auth_mode: Option<String>,
-    #[arg(long)]
-    pub allow_open_network: bool,
-    /// Mark the session cookie Secure (behind a TLS-terminating proxy).
-    #[arg(long)]
-    pub cookie_secure: bool,
-    /// Admin access also needs a verified TLS client certificate.
-    #[arg(long)]
-    pub admin_requires_client_cert: bool,
-    /// Comma-separated CIDRs.
-    #[arg(long)]
-    pub trusted_proxies: Option<String>,
-    /// Comma-separated origins.
-    #[arg(long)]
-    pub cors_origins: Option<String>,
-    #[arg(long)]
-    pub tls_cert: Option<PathBuf>,
-    #[arg(long)]
-    pub tls_key: Option<PathBuf>,
-    #[arg(long)]
-    pub client_ca: Option<PathBuf>,
-    #[arg(long, value_parser = ["all", "services", "gateway"])]
-    pub role: Option<String>,
-    #[arg(long)]
-    pub services_url: Option<String>,
-    #[arg(long, value_parser = ["pretty", "json"])]
-    pub log_format: Option<String>,
-    #[arg(long)]
-    pub log_level: Option<String>,
+    #[command(flatten)]
+    pub flags: Flags<false>,
 }
 
 #[derive(Args, Debug)]
@@ -165,50 +128,22 @@ pub enum KeysCommand {
 }
 
 impl StoreArgs {
-    fn layer(&self) -> Layer {
-        Layer {
-            data_dir: self.data_dir.clone(),
-            database_url: self.database_url.clone(),
-            ..Default::default()
-        }
-    }
-
     /// The configuration for non-serve subcommands.
     pub fn config(&self) -> Result<Config, ConfigError> {
         Config::load(
             self.config.as_deref(),
             Layer::from_env(env_lookup)?,
-            self.layer(),
+            self.flags.0.clone(),
         )
     }
 }
 
 impl ServeArgs {
     pub fn config(&self) -> Result<Config, ConfigError> {
-        let flags = Layer {
-            bind: self.bind.clone(),
-            public_url: self.public_url.clone(),
-            wrapper_dir: self.wrapper_dir.clone(),
-            host_ca_file: self.host_ca_file.clone(),
-            auth_mode: self.auth_mode.clone(),
-            allow_open_network: self.allow_open_network.then_some(true),
-            cookie_secure: self.cookie_secure.then_some(true),
-            admin_requires_client_cert: self.admin_requires_client_cert.then_some(true),
-            trusted_proxies: self.trusted_proxies.as_deref().map(config::split_list),
-            cors_origins: self.cors_origins.as_deref().map(config::split_list),
-            tls_cert: self.tls_cert.clone(),
-            tls_key: self.tls_key.clone(),
-            client_ca: self.client_ca.clone(),
-            role: self.role.clone(),
-            services_url: self.services_url.clone(),
-            log_format: self.log_format.clone(),
-            log_level: self.log_level.clone(),
-            ..self.store.layer()
-        };
         Config::load(
             self.store.config.as_deref(),
             Layer::from_env(env_lookup)?,
-            flags,
+            self.flags.0.clone().over(self.store.flags.0.clone()),
         )
     }
 }

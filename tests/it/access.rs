@@ -171,7 +171,7 @@ async fn every_operation_admits_exactly_its_documented_principals() {
         Backend::Sqlite,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 trusted_proxies: Some(vec!["127.0.0.1/32".into()]),
                 ..Layer::default()
             },
@@ -255,7 +255,7 @@ async fn strangers_are_refused_before_their_bodies_are_read() {
         Backend::Sqlite,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 ..Layer::default()
             },
         },

@@ -13,7 +13,7 @@ use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
 fn auth_on() -> Opts {
     Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             ..Default::default()
         },
     }
@@ -677,7 +677,7 @@ async fn cookie_secure_marks_the_session_cookie() {
         Backend::Sqlite,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 cookie_secure: Some(true),
                 ..Default::default()
             },

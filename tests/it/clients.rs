@@ -194,7 +194,7 @@ async fn openai_python_sdk() {
         Backend::Sqlite,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 ..Default::default()
             },
         },

@@ -130,7 +130,7 @@ async fn codex_exec_runs_a_tool_through_the_gateway() {
         Backend::Sqlite,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 ..Default::default()
             },
         },
@@ -258,7 +258,7 @@ async fn codex_exec_against_a_chat_completions_provider() {
         Backend::Sqlite,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 ..Default::default()
             },
         },

@@ -26,7 +26,7 @@ fn sha(bytes: &[u8]) -> String {
 fn opts(layer: Layer) -> Opts {
     Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             ..layer
         },
     }

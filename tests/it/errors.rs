@@ -17,7 +17,7 @@ use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
 fn auth_on() -> Opts {
     Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             ..Layer::default()
         },
     }

@@ -18,7 +18,7 @@ async fn json(res: reqwest::Response) -> (u16, Value) {
 fn auth_on(trusted: bool) -> Opts {
     Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             trusted_proxies: trusted.then(|| vec!["127.0.0.1/32".into()]),
             ..Default::default()
         },
@@ -1669,7 +1669,7 @@ async fn host_changes_reach_other_replicas(backend: Backend) {
         backend,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 master_key: Some(REPLICA_KEY.into()),
                 ..Default::default()
             },
@@ -1682,7 +1682,7 @@ async fn host_changes_reach_other_replicas(backend: Backend) {
     let url = a.db.as_ref().unwrap().url.clone();
     let b = crate::testkit::spawn_with(
         Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             master_key: Some(REPLICA_KEY.into()),
             database_url: Some(url),
             ..Default::default()

@@ -43,7 +43,7 @@ async fn fleet_admin_over_grpc(backend: Backend) {
         backend,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 ..Default::default()
             },
         },

@@ -542,7 +542,7 @@ async fn token_policy_across_replicas(backend: Backend) {
         backend,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 master_key: Some(REPLICA_KEY.into()),
                 ..Default::default()
             },
@@ -554,7 +554,7 @@ async fn token_policy_across_replicas(backend: Backend) {
     };
     let b = spawn_with(
         Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             master_key: Some(REPLICA_KEY.into()),
             database_url: Some(a.db.as_ref().unwrap().url.clone()),
             ..Default::default()
@@ -668,7 +668,7 @@ async fn byok_keys_are_used_and_fall_back() {
         Backend::Sqlite,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 ..Default::default()
             },
         },

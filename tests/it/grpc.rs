@@ -23,7 +23,7 @@ use crate::testkit::{Backend, Opts, bearer, spawn};
 async fn grpc_services_answer_with_principals(backend: Backend) {
     let opts = Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             ..Default::default()
         },
     };
@@ -135,7 +135,7 @@ async fn reflection_lists_every_service_v1_and_v1alpha() {
     // Auth mode on: reflection and health stay open, like any gRPC server's discovery.
     let opts = Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             ..Default::default()
         },
     };

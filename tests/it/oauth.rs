@@ -211,7 +211,7 @@ async fn add_provider(srv: &TestServer, admin: &str, body: Value) -> Value {
 fn auth_on() -> Opts {
     Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             ..Default::default()
         },
     }
@@ -605,7 +605,7 @@ async fn providers_from_the_config_file() {
     let secret_file = dir.path().join("gitee.secret");
     std::fs::write(&secret_file, "gitee-secret-from-file\n").unwrap();
     let layer = Layer {
-        auth_mode: Some("on".into()),
+        auth_mode: Some(codex_central::config::AuthMode::On),
         oauth_providers: Some(vec![codex_central::config::OAuthProviderLayer {
             name: "gitee".into(),
             kind: "gitee".into(),

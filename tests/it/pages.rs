@@ -27,7 +27,7 @@ async fn sign_in_pages_work_in_chromium() {
         Backend::Sqlite,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 ..Default::default()
             },
         },

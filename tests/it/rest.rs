@@ -10,7 +10,7 @@ use crate::testkit::{Backend, Opts, spawn};
 fn auth_on() -> Opts {
     Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             ..Default::default()
         },
     }
@@ -494,7 +494,7 @@ async fn wait_for_ready(srv: &crate::testkit::TestServer, want: u16) {
 async fn revocation_elsewhere_is_seen_within_a_second() {
     let opts = Opts {
         layer: Layer {
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             ..Default::default()
         },
     };

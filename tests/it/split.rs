@@ -13,7 +13,7 @@ async fn gateway_reaches_services_over_a_socket() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let services = spawn_with(
         Layer {
-            role: Some("services".into()),
+            role: Some(codex_central::config::ProcessRole::Services),
             database_url: Some(db.url.clone()),
             internal_secret: Some(SECRET.into()),
             trusted_proxies: Some(vec!["127.0.0.1/32".into()]),
@@ -24,7 +24,7 @@ async fn gateway_reaches_services_over_a_socket() {
     .await;
     let gateway = spawn_with(
         Layer {
-            role: Some("gateway".into()),
+            role: Some(codex_central::config::ProcessRole::Gateway),
             services_url: Some(services.endpoint()),
             internal_secret: Some(SECRET.into()),
             trusted_proxies: Some(vec!["127.0.0.1/32".into()]),
@@ -72,7 +72,7 @@ async fn gateway_reaches_services_over_a_socket() {
     // A gateway with the wrong internal secret is refused by the services.
     let rogue = spawn_with(
         Layer {
-            role: Some("gateway".into()),
+            role: Some(codex_central::config::ProcessRole::Gateway),
             services_url: Some(services.endpoint()),
             internal_secret: Some("another-secret-that-is-long-enough-0000000".into()),
             ..Default::default()

@@ -121,7 +121,7 @@ async fn admin_access_needs_a_client_certificate() {
     let srv = spawn_with(
         Layer {
             database_url: Some(db.url.clone()),
-            auth_mode: Some("on".into()),
+            auth_mode: Some(codex_central::config::AuthMode::On),
             tls_cert: Some(write("server.pem", &pki.server_cert)),
             tls_key: Some(write("server.key", &pki.server_key)),
             client_ca: Some(write("ca.pem", &pki.ca_pem)),
@@ -185,7 +185,7 @@ async fn a_trusted_proxy_vouches_for_client_certificates() {
         let srv = spawn_with(
             Layer {
                 database_url: Some(db.url.clone()),
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 trusted_proxies: Some(vec![trusted.into()]),
                 admin_requires_client_cert: Some(true),
                 ..Default::default()

@@ -41,7 +41,7 @@ async fn users_over_rest(backend: Backend) {
         backend,
         Opts {
             layer: Layer {
-                auth_mode: Some("on".into()),
+                auth_mode: Some(codex_central::config::AuthMode::On),
                 ..Default::default()
             },
         },

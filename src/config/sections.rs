@@ -1,0 +1,293 @@
+//! Validation, one small function per section of the configuration. Each reads the merged
+//! layer (defaults applied) and names the key at fault.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use codex_central_common::crypto::Secret;
+use ipnet::IpNet;
+
+use super::{
+    AuthMode, ConfigError, Layer, MasterKeyConfig, OAuthProviderConfig, OAuthProviderLayer,
+    ProcessRole, Tls, invalid,
+};
+
+/// Where the server listens and who may reach it.
+pub struct Network {
+    pub bind: SocketAddr,
+    pub auth_mode: AuthMode,
+    pub trusted_proxies: Vec<IpNet>,
+    pub tls: Option<Tls>,
+    pub public_url: String,
+}
+
+pub fn network(layer: &Layer) -> Result<Network, ConfigError> {
+    let bind_text = layer.bind.clone().unwrap_or_default();
+    let bind: SocketAddr = bind_text.parse().map_err(|_| {
+        invalid(
+            "bind",
+            format!("{bind_text:?} is not an address:port such as 127.0.0.1:8488"),
+        )
+    })?;
+    let loopback = bind.ip().is_loopback();
+    let auth_mode = layer.auth_mode.unwrap_or(if loopback {
+        AuthMode::Off
+    } else {
+        AuthMode::On
+    });
+    if auth_mode == AuthMode::Off && !loopback && !layer.allow_open_network.unwrap_or(false) {
+        return Err(invalid(
+            "auth_mode",
+            format!(
+                "auth mode off on the non-loopback address {bind} would let anyone on the network administer this server; use --auth-mode on, bind to 127.0.0.1, or pass --allow-open-network"
+            ),
+        ));
+    }
+    let trusted_proxies = layer
+        .trusted_proxies
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| parse_cidr(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tls = tls(layer)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = layer
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{bind}"))
+        .trim_end_matches('/')
+        .to_string();
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+        return Err(invalid("public_url", "must start with http:// or https://"));
+    }
+    Ok(Network {
+        bind,
+        auth_mode,
+        trusted_proxies,
+        tls,
+        public_url,
+    })
+}
+
+fn tls(layer: &Layer) -> Result<Option<Tls>, ConfigError> {
+    match (&layer.tls_cert, &layer.tls_key) {
+        (Some(cert), Some(key)) => Ok(Some(Tls {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: layer.client_ca.clone(),
+        })),
+        (None, None) if layer.client_ca.is_some() => Err(invalid(
+            "client_ca",
+            "client certificates need TLS: set tls_cert and tls_key too",
+        )),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(invalid("tls_key", "tls_cert is set but tls_key is not")),
+        (None, Some(_)) => Err(invalid("tls_cert", "tls_key is set but tls_cert is not")),
+    }
+}
+
+fn parse_cidr(s: &str) -> Result<IpNet, ConfigError> {
+    if let Ok(net) = s.parse::<IpNet>() {
+        return Ok(net);
+    }
+    s.parse::<std::net::IpAddr>().map(IpNet::from).map_err(|_| {
+        invalid(
+            "trusted_proxies",
+            format!("{s:?} is not a CIDR such as 10.0.0.0/8 or an IP address"),
+        )
+    })
+}
+
+/// Admin over client certificates needs something that can verify them.
+pub fn client_certs(layer: &Layer, network: &Network) -> Result<bool, ConfigError> {
+    let wanted = layer.admin_requires_client_cert.unwrap_or(false);
+    let can_verify = network.tls.as_ref().is_some_and(|t| t.client_ca.is_some())
+        || !network.trusted_proxies.is_empty();
+    if wanted && !can_verify {
+        return Err(invalid(
+            "admin_requires_client_cert",
+            "nothing could verify a client certificate: set client_ca (with TLS) or trusted_proxies (a proxy that verifies them)",
+        ));
+    }
+    Ok(wanted)
+}
+
+pub fn database_url(layer: &Layer, data_dir: &Path) -> Result<String, ConfigError> {
+    let url = match (&layer.database_url, &layer.database_url_file) {
+        (Some(url), _) => url.clone(),
+        (None, Some(file)) => read_secret_file("database_url_file", file)?,
+        (None, None) => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("codex-central.db").display()
+        ),
+    };
+    codex_central_store::Backend::from_url(&url)
+        .map_err(|e| invalid("database_url", e.to_string()))?;
+    Ok(url)
+}
+
+/// Which halves run here, and the credential that joins them.
+pub struct Roles {
+    pub role: ProcessRole,
+    pub services_url: Option<String>,
+    pub internal_secret: Option<String>,
+}
+
+pub fn roles(layer: &Layer) -> Result<Roles, ConfigError> {
+    let role = layer.role.unwrap_or(ProcessRole::All);
+    if role == ProcessRole::Gateway && layer.services_url.is_none() {
+        return Err(invalid(
+            "services_url",
+            "--role gateway needs --services-url",
+        ));
+    }
+    let internal_secret = match (&layer.internal_secret, &layer.internal_secret_file) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(file)) => Some(read_secret_file("internal_secret_file", file)?),
+        (None, None) => None,
+    };
+    if let Some(s) = &internal_secret
+        && (s.len() < 32 || !s.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(invalid(
+            "internal_secret",
+            "must be at least 32 printable ASCII characters",
+        ));
+    }
+    if role != ProcessRole::All && internal_secret.is_none() {
+        return Err(invalid(
+            "internal_secret",
+            "split roles need the same internal_secret on gateway and services",
+        ));
+    }
+    Ok(Roles {
+        role,
+        services_url: layer.services_url.clone(),
+        internal_secret,
+    })
+}
+
+pub fn master_key(layer: &Layer, data_dir: &Path) -> MasterKeyConfig {
+    match (&layer.master_key, &layer.master_key_file) {
+        (Some(current), _) => MasterKeyConfig::Inline {
+            current: Secret::new(current.clone()),
+            previous: layer.master_key_previous.clone().map(Secret::new),
+        },
+        (None, Some(path)) => MasterKeyConfig::File {
+            path: path.clone(),
+            create: false,
+        },
+        (None, None) => MasterKeyConfig::File {
+            path: data_dir.join("master.key"),
+            create: true,
+        },
+    }
+}
+
+/// What hosts are told about Codex releases and this server's CA.
+pub struct Releases {
+    pub codex_release_url: String,
+    pub codex_release_check: Duration,
+    pub host_ca_pem: Option<String>,
+}
+
+pub fn releases(layer: &Layer) -> Result<Releases, ConfigError> {
+    let codex_release_url = layer
+        .codex_release_url
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if !(codex_release_url.is_empty()
+        || codex_release_url.starts_with("http://")
+        || codex_release_url.starts_with("https://"))
+    {
+        return Err(invalid(
+            "codex_release_url",
+            "must be empty or start with http:// or https://",
+        ));
+    }
+    let host_ca_pem = layer
+        .host_ca_file
+        .as_deref()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                invalid(
+                    "host_ca_file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            if !text.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(invalid("host_ca_file", "expected PEM certificates"));
+            }
+            Ok(text)
+        })
+        .transpose()?;
+    Ok(Releases {
+        codex_release_url,
+        codex_release_check: Duration::from_secs(
+            layer.codex_release_check_secs.unwrap_or_default().max(60),
+        ),
+        host_ca_pem,
+    })
+}
+
+pub fn at_least_a_second(secs: Option<u64>) -> Duration {
+    Duration::from_secs(secs.unwrap_or_default().max(1))
+}
+
+pub fn oauth_providers(
+    layers: Vec<OAuthProviderLayer>,
+) -> Result<Vec<OAuthProviderConfig>, ConfigError> {
+    layers
+        .into_iter()
+        .map(|p| {
+            let client_secret = match (p.client_secret, p.client_secret_file) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        "oauth_providers",
+                        format!(
+                            "{}: set client_secret or client_secret_file, not both",
+                            p.name
+                        ),
+                    ));
+                }
+                (Some(s), None) => Some(Secret::new(s)),
+                (None, Some(path)) => Some(Secret::new(
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| {
+                            invalid(
+                                "oauth_providers",
+                                format!("{}: cannot read {}: {e}", p.name, path.display()),
+                            )
+                        })?
+                        .trim()
+                        .to_string(),
+                )),
+                (None, None) => None,
+            };
+            Ok(OAuthProviderConfig {
+                name: p.name,
+                kind: p.kind,
+                display_name: p.display_name,
+                client_id: p.client_id,
+                client_secret,
+                issuer_url: p.issuer_url,
+                scopes: p.scopes,
+                enabled: p.enabled.unwrap_or(true),
+            })
+        })
+        .collect()
+}
+
+fn read_secret_file(key: &str, path: &PathBuf) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| invalid(key, format!("cannot read {}: {e}", path.display())))?;
+    let value = text.trim().to_string();
+    if value.is_empty() {
+        return Err(invalid(key, format!("{} is empty", path.display())));
+    }
+    Ok(value)
+}
