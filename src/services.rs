@@ -1,4 +1,4 @@
-//! Builds the gRPC side: the five services, health, reflection, the authentication layer, and
+//! Builds the gRPC side: the services of the five areas, health, reflection, the authentication layer, and
 //! the grpc-web + CORS wrapping for browsers.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use codex_central_auth::domain::canonical::Vault;
 use codex_central_auth::layer::{AuthnConfig, AuthnLayer, HostCredentials};
-use codex_central_auth::{AuthGrpc, Authenticator};
+use codex_central_auth::{AuthServices, Authenticator};
 use codex_central_common::Principal;
 use codex_central_common::crypto::Keyring;
 use codex_central_config::ConfigGrpc;
@@ -21,11 +21,19 @@ use codex_central_fleet::domain::wrappers::{self, WrapperCatalog};
 use codex_central_gateway::clients::GrpcChannel;
 use codex_central_gateway::hot_path::LocalServices;
 use codex_central_memory::MemoryGrpc;
-use codex_central_proto::auth::v1::auth_service_server::AuthServiceServer;
-use codex_central_proto::config::v1::config_service_server::ConfigServiceServer;
-use codex_central_proto::fleet::v1::fleet_service_server::FleetServiceServer;
-use codex_central_proto::memory::v1::memory_service_server::MemoryServiceServer;
-use codex_central_proto::usage::v1::usage_service_server::UsageServiceServer;
+use codex_central_proto::auth::v1::byok_service_server::{self, ByokServiceServer};
+use codex_central_proto::auth::v1::codex_auth_service_server::{self, CodexAuthServiceServer};
+use codex_central_proto::auth::v1::identity_service_server::{self, IdentityServiceServer};
+use codex_central_proto::auth::v1::session_service_server::{self, SessionServiceServer};
+use codex_central_proto::auth::v1::sign_in_provider_service_server::{
+    self, SignInProviderServiceServer,
+};
+use codex_central_proto::auth::v1::token_service_server::{self, TokenServiceServer};
+use codex_central_proto::auth::v1::user_service_server::{self, UserServiceServer};
+use codex_central_proto::config::v1::config_service_server::{self, ConfigServiceServer};
+use codex_central_proto::fleet::v1::fleet_service_server::{self, FleetServiceServer};
+use codex_central_proto::memory::v1::memory_service_server::{self, MemoryServiceServer};
+use codex_central_proto::usage::v1::usage_service_server::{self, UsageServiceServer};
 use codex_central_store::Store;
 use codex_central_usage::UsageGrpc;
 
@@ -37,13 +45,19 @@ use tonic_health::server::HealthReporter;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// Fully-qualified names of the five services, as health and reflection report them.
-pub const SERVICE_NAMES: [&str; 5] = [
-    "codexcentral.auth.v1.AuthService",
-    "codexcentral.fleet.v1.FleetService",
-    "codexcentral.usage.v1.UsageService",
-    "codexcentral.config.v1.ConfigService",
-    "codexcentral.memory.v1.MemoryService",
+/// Fully-qualified names of every service, as health and reflection report them.
+pub const SERVICE_NAMES: [&str; 11] = [
+    identity_service_server::SERVICE_NAME,
+    user_service_server::SERVICE_NAME,
+    session_service_server::SERVICE_NAME,
+    token_service_server::SERVICE_NAME,
+    sign_in_provider_service_server::SERVICE_NAME,
+    byok_service_server::SERVICE_NAME,
+    codex_auth_service_server::SERVICE_NAME,
+    fleet_service_server::SERVICE_NAME,
+    usage_service_server::SERVICE_NAME,
+    config_service_server::SERVICE_NAME,
+    memory_service_server::SERVICE_NAME,
 ];
 
 /// A wrapper artifact plus protobuf framing.
@@ -110,13 +124,16 @@ pub fn build(
     let vault = Vault::new(store.clone(), keyring);
     let oauth =
         codex_central_auth::domain::oauth::OAuth::new(store.clone(), vault.keyring(), public_url)?;
-    let auth = Arc::new(AuthGrpc::new(
+    let auth = AuthServices::new(
         authenticator.clone(),
         auth_mode_on,
         vault,
         store.clone(),
         oauth.clone(),
-    ));
+    );
+    let identity = Arc::new(auth.identity);
+    let byok = Arc::new(auth.byok);
+    let codex_auth = Arc::new(auth.codex_auth);
     let fleet = Arc::new(FleetGrpc::new(
         store.clone(),
         host_auth.clone(),
@@ -126,7 +143,13 @@ pub fn build(
     ));
     let config = Arc::new(ConfigGrpc::new(store.clone(), providers.clone()));
     let usage = Arc::new(UsageGrpc::new(store.clone()));
-    let routes = Routes::new(AuthServiceServer::from_arc(auth.clone()))
+    let routes = Routes::new(IdentityServiceServer::from_arc(identity.clone()))
+        .add_service(UserServiceServer::new(auth.users))
+        .add_service(SessionServiceServer::new(auth.sessions))
+        .add_service(TokenServiceServer::new(auth.tokens))
+        .add_service(SignInProviderServiceServer::new(auth.sign_in_providers))
+        .add_service(ByokServiceServer::from_arc(byok.clone()))
+        .add_service(CodexAuthServiceServer::from_arc(codex_auth.clone()))
         .add_service(
             FleetServiceServer::from_arc(fleet.clone())
                 // Published wrapper binaries arrive in one message.
@@ -151,7 +174,9 @@ pub fn build(
         oauth,
         local: LocalServices {
             fleet,
-            auth,
+            identity,
+            byok,
+            codex_auth,
             config,
             usage,
         },

@@ -13,7 +13,8 @@ pub mod common {
     }
 }
 
-/// `AuthService`: users, sessions, tokens, OAuth/OIDC, BYOK keys, the Codex auth.json vault.
+/// People and credentials, one service per capability: `IdentityService`, `UserService`,
+/// `SessionService`, `TokenService`, `SignInProviderService`, `ByokService`, `CodexAuthService`.
 pub mod auth {
     /// `codexcentral.auth.v1`
     pub mod v1 {
@@ -82,7 +83,13 @@ mod tests {
             })
             .collect();
         for expected in [
-            "codexcentral.auth.v1.AuthService",
+            "codexcentral.auth.v1.IdentityService",
+            "codexcentral.auth.v1.UserService",
+            "codexcentral.auth.v1.SessionService",
+            "codexcentral.auth.v1.TokenService",
+            "codexcentral.auth.v1.SignInProviderService",
+            "codexcentral.auth.v1.ByokService",
+            "codexcentral.auth.v1.CodexAuthService",
             "codexcentral.fleet.v1.FleetService",
             "codexcentral.usage.v1.UsageService",
             "codexcentral.config.v1.ConfigService",
@@ -98,10 +105,39 @@ mod tests {
 
     #[test]
     fn generated_service_names_match_the_contract() {
-        assert_eq!(
-            super::auth::v1::auth_service_server::SERVICE_NAME,
-            "codexcentral.auth.v1.AuthService"
-        );
+        use super::auth::v1 as auth;
+        for (generated, expected) in [
+            (
+                auth::identity_service_server::SERVICE_NAME,
+                "codexcentral.auth.v1.IdentityService",
+            ),
+            (
+                auth::user_service_server::SERVICE_NAME,
+                "codexcentral.auth.v1.UserService",
+            ),
+            (
+                auth::session_service_server::SERVICE_NAME,
+                "codexcentral.auth.v1.SessionService",
+            ),
+            (
+                auth::token_service_server::SERVICE_NAME,
+                "codexcentral.auth.v1.TokenService",
+            ),
+            (
+                auth::sign_in_provider_service_server::SERVICE_NAME,
+                "codexcentral.auth.v1.SignInProviderService",
+            ),
+            (
+                auth::byok_service_server::SERVICE_NAME,
+                "codexcentral.auth.v1.ByokService",
+            ),
+            (
+                auth::codex_auth_service_server::SERVICE_NAME,
+                "codexcentral.auth.v1.CodexAuthService",
+            ),
+        ] {
+            assert_eq!(generated, expected);
+        }
         assert_eq!(
             super::fleet::v1::fleet_service_server::SERVICE_NAME,
             "codexcentral.fleet.v1.FleetService"
@@ -118,6 +154,23 @@ mod tests {
             super::memory::v1::memory_service_server::SERVICE_NAME,
             "codexcentral.memory.v1.MemoryService"
         );
+    }
+
+    /// The auth package splits its RPCs by capability; none is lost or served twice.
+    #[test]
+    fn auth_package_serves_each_rpc_once() -> Result<(), prost::DecodeError> {
+        let fds = prost_types::FileDescriptorSet::decode(super::FILE_DESCRIPTOR_SET)?;
+        let methods: Vec<&str> = fds
+            .file
+            .iter()
+            .filter(|f| f.package() == "codexcentral.auth.v1")
+            .flat_map(|f| f.service.iter())
+            .flat_map(|s| s.method.iter().map(|m| m.name()))
+            .collect();
+        let unique: std::collections::HashSet<&str> = methods.iter().copied().collect();
+        assert_eq!(methods.len(), 52, "{methods:?}");
+        assert_eq!(unique.len(), methods.len(), "{methods:?}");
+        Ok(())
     }
 
     /// Struct literals without `..` fail to compile if a pinned message gains or loses a field;

@@ -522,7 +522,7 @@ async fn grpc_web_with_a_session_needs_the_csrf_header() {
     let call = |csrf: Option<&str>| {
         let mut req = http1
             .post(format!(
-                "{}/codexcentral.auth.v1.AuthService/WhoAmI",
+                "{}/codexcentral.auth.v1.IdentityService/WhoAmI",
                 srv.url
             ))
             .header("content-type", "application/grpc-web+proto")

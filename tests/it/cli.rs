@@ -441,9 +441,11 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let mut grpc =
-        codex_central_proto::auth::v1::auth_service_client::AuthServiceClient::connect(url.clone())
-            .await
-            .unwrap();
+        codex_central_proto::auth::v1::identity_service_client::IdentityServiceClient::connect(
+            url.clone(),
+        )
+        .await
+        .unwrap();
     let mut req = tonic::Request::new(codex_central_proto::auth::v1::WhoAmIRequest {});
     req.metadata_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());

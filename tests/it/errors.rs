@@ -262,7 +262,7 @@ async fn grpc_clients_read_standard_rich_details() {
     };
     let admin = admin_token(&srv).await;
     let mut calls = vec![json!({
-        "method": "/codexcentral.auth.v1.AuthService/CreateServiceToken",
+        "method": "/codexcentral.auth.v1.TokenService/CreateServiceToken",
         "request_hex": hex::encode(CreateServiceTokenRequest {
             name: "ci".into(),
             scope: 0,
@@ -279,7 +279,7 @@ async fn grpc_clients_read_standard_rich_details() {
     );
     for _ in 0..11 {
         calls.push(json!({
-            "method": "/codexcentral.auth.v1.AuthService/Login",
+            "method": "/codexcentral.auth.v1.SessionService/Login",
             "request_hex": login,
         }));
     }

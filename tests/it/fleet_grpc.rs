@@ -2,7 +2,7 @@
 //! admin surface in the contract is available as REST and as gRPC"), on every backend.
 
 use codex_central::config::Layer;
-use codex_central_proto::auth::v1::auth_service_client::AuthServiceClient;
+use codex_central_proto::auth::v1::codex_auth_service_client::CodexAuthServiceClient;
 use codex_central_proto::auth::v1::{
     RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, UploadCodexAuthRequest,
 };
@@ -138,7 +138,7 @@ async fn fleet_admin_over_grpc(backend: Backend) {
 
     // Upload the canonical auth.json over gRPC; the host receives exactly that document.
     let doc = crate::fleet::document(5, "grpc");
-    let up = AuthServiceClient::new(ch.clone())
+    let up = CodexAuthServiceClient::new(ch.clone())
         .upload_codex_auth(with(
             &admin,
             UploadCodexAuthRequest {
@@ -165,7 +165,7 @@ async fn fleet_admin_over_grpc(backend: Backend) {
     );
 
     // Hosts may speak gRPC too: the host key as bearer, with the REST host API's checks.
-    let mut host_auth = AuthServiceClient::new(ch.clone());
+    let mut host_auth = CodexAuthServiceClient::new(ch.clone());
     let got = host_auth
         .retrieve_codex_auth(with(
             &key,

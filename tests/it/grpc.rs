@@ -2,8 +2,12 @@
 
 use bytes::{Buf, BufMut, BytesMut};
 use codex_central::config::Layer;
+use codex_central_proto::auth::v1::sign_in_provider_service_client::SignInProviderServiceClient;
+use codex_central_proto::auth::v1::token_service_client::TokenServiceClient;
+use codex_central_proto::auth::v1::user_service_client::UserServiceClient;
 use codex_central_proto::auth::v1::{
-    CreateServiceTokenRequest, ServiceTokenScope, WhoAmIRequest, WhoAmIResponse,
+    CreateServiceTokenRequest, ListOAuthProvidersRequest, ListUsersRequest, ServiceTokenScope,
+    WhoAmIRequest, WhoAmIResponse,
 };
 use codex_central_proto::config::v1::GetConfigSettingsRequest;
 use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
@@ -30,14 +34,14 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
     let Some(srv) = spawn(backend, opts).await else {
         return;
     };
-    let mut auth = srv.auth().await;
-    let err = auth.who_am_i(WhoAmIRequest {}).await.unwrap_err();
+    let mut identity = srv.identity().await;
+    let err = identity.who_am_i(WhoAmIRequest {}).await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     let mut req = tonic::Request::new(WhoAmIRequest {});
     req.metadata_mut()
         .insert("authorization", bearer("cct_not-a-token"));
     assert_eq!(
-        auth.who_am_i(req).await.unwrap_err().code(),
+        identity.who_am_i(req).await.unwrap_err().code(),
         Code::Unauthenticated
     );
     // Internal metadata from an outside client is not trusted.
@@ -45,12 +49,12 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
     req.metadata_mut()
         .insert("x-cc-internal", "guess".parse().unwrap());
     assert_eq!(
-        auth.who_am_i(req).await.unwrap_err().code(),
+        identity.who_am_i(req).await.unwrap_err().code(),
         Code::Unauthenticated
     );
 
     let token = crate::testkit::admin_token(&srv).await;
-    let me = auth
+    let me = identity
         .who_am_i(with(&token, WhoAmIRequest {}))
         .await
         .unwrap()
@@ -60,7 +64,8 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
     assert_eq!(me.auth_mode, "on");
     assert_eq!(me.client_ip, "127.0.0.1");
 
-    let created = auth
+    let ch = srv.channel().await;
+    let created = TokenServiceClient::new(ch.clone())
         .create_service_token(with(
             &token,
             CreateServiceTokenRequest {
@@ -73,8 +78,19 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
         .unwrap()
         .into_inner();
     assert!(created.secret.starts_with("cct_"));
+    let users = UserServiceClient::new(ch.clone())
+        .list_users(with(&token, ListUsersRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(users.users.is_empty());
+    let providers = SignInProviderServiceClient::new(ch.clone())
+        .list_o_auth_providers(with(&token, ListOAuthProvidersRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(providers.providers.is_empty());
 
-    let ch = srv.channel().await;
     let policy = FleetServiceClient::new(ch.clone())
         .get_fleet_policy(with(&token, GetFleetPolicyRequest {}))
         .await
@@ -116,8 +132,14 @@ fn with<T>(token: &str, msg: T) -> tonic::Request<T> {
     req
 }
 
-const SERVICES: [&str; 5] = [
-    "codexcentral.auth.v1.AuthService",
+const SERVICES: [&str; 11] = [
+    "codexcentral.auth.v1.IdentityService",
+    "codexcentral.auth.v1.UserService",
+    "codexcentral.auth.v1.SessionService",
+    "codexcentral.auth.v1.TokenService",
+    "codexcentral.auth.v1.SignInProviderService",
+    "codexcentral.auth.v1.ByokService",
+    "codexcentral.auth.v1.CodexAuthService",
     "codexcentral.fleet.v1.FleetService",
     "codexcentral.usage.v1.UsageService",
     "codexcentral.config.v1.ConfigService",
@@ -163,7 +185,7 @@ async fn reflection_lists_every_service_v1_and_v1alpha() {
     let req = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::FileContainingSymbol(
-            "codexcentral.auth.v1.AuthService".into(),
+            "codexcentral.auth.v1.CodexAuthService".into(),
         )),
     };
     let mut stream = client
@@ -240,7 +262,7 @@ async fn grpc_web_over_http1_on_the_rest_port() {
     let http1 = reqwest::Client::builder().http1_only().build().unwrap();
     let res = http1
         .post(format!(
-            "{}/codexcentral.auth.v1.AuthService/WhoAmI",
+            "{}/codexcentral.auth.v1.IdentityService/WhoAmI",
             srv.url
         ))
         .header("content-type", "application/grpc-web+proto")
@@ -270,6 +292,26 @@ async fn grpc_web_over_http1_on_the_rest_port() {
     let len = body.get_u32() as usize;
     let trailers = String::from_utf8(body.split_to(len).to_vec()).unwrap();
     assert!(trailers.contains("grpc-status:0"), "{trailers}");
+    // Every auth service is reachable over grpc-web, not only identity.
+    for path in [
+        "codexcentral.auth.v1.UserService/GetSetupStatus",
+        "codexcentral.auth.v1.TokenService/ListServiceTokens",
+        "codexcentral.auth.v1.SignInProviderService/ListLoginProviders",
+    ] {
+        let res = http1
+            .post(format!("{}/{path}", srv.url))
+            .header("content-type", "application/grpc-web+proto")
+            .header("x-grpc-web", "1")
+            // Each of these requests is empty, so an empty message encodes it.
+            .body(grpc_web_frame(&()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let body = res.bytes().await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("grpc-status:0"), "{path}: {text}");
+    }
 
     // REST on the same port, same connection type.
     assert_eq!(
@@ -286,7 +328,7 @@ async fn grpc_web_over_http1_on_the_rest_port() {
     let pre = http1
         .request(
             reqwest::Method::OPTIONS,
-            format!("{}/codexcentral.auth.v1.AuthService/WhoAmI", srv.url),
+            format!("{}/codexcentral.auth.v1.IdentityService/WhoAmI", srv.url),
         )
         .header("origin", "http://dash.example")
         .header("access-control-request-method", "POST")
@@ -302,7 +344,7 @@ async fn grpc_web_over_http1_on_the_rest_port() {
     let pre = http1
         .request(
             reqwest::Method::OPTIONS,
-            format!("{}/codexcentral.auth.v1.AuthService/WhoAmI", srv.url),
+            format!("{}/codexcentral.auth.v1.IdentityService/WhoAmI", srv.url),
         )
         .header("origin", "http://evil.example")
         .header("access-control-request-method", "POST")

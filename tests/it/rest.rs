@@ -416,7 +416,7 @@ async fn forwarded_headers_count_only_from_trusted_proxies() {
     req.metadata_mut()
         .insert("x-real-ip", "192.0.2.44".parse().unwrap());
     let me = behind_proxy
-        .auth()
+        .identity()
         .await
         .who_am_i(req)
         .await

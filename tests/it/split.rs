@@ -61,7 +61,7 @@ async fn gateway_reaches_services_over_a_socket() {
     assert_eq!(services.get("/readyz").send().await.unwrap().status(), 200);
     // gRPC sent to the gateway is forwarded to the services.
     let me = gateway
-        .auth()
+        .identity()
         .await
         .who_am_i(WhoAmIRequest {})
         .await

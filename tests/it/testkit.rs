@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use codex_central::app::{self, Running};
 use codex_central::config::{Config, Layer};
-use codex_central_proto::auth::v1::auth_service_client::AuthServiceClient;
+use codex_central_proto::auth::v1::identity_service_client::IdentityServiceClient;
 use sea_orm::{ConnectionTrait, Database};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -139,8 +139,8 @@ impl TestServer {
             .expect("connect gRPC")
     }
 
-    pub async fn auth(&self) -> AuthServiceClient<Channel> {
-        AuthServiceClient::new(self.channel().await)
+    pub async fn identity(&self) -> IdentityServiceClient<Channel> {
+        IdentityServiceClient::new(self.channel().await)
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {

@@ -91,7 +91,7 @@ fn key_json(k: &ByokKey) -> Value {
 pub async fn get(State(state): State<GatewayState>, caller: Caller) -> Result<Response, ApiError> {
     let res = state
         .clients()
-        .auth()
+        .identity()
         .who_am_i(caller.request(&state, WhoAmIRequest {}))
         .await?
         .into_inner();
@@ -127,7 +127,7 @@ pub async fn list_tokens(
 ) -> Result<Response, ApiError> {
     let res = state
         .clients()
-        .auth()
+        .tokens()
         .list_personal_tokens(caller.request(
             &state,
             ListPersonalTokensRequest {
@@ -271,7 +271,7 @@ pub async fn create_token(
     };
     let res = state
         .clients()
-        .auth()
+        .tokens()
         .create_personal_token(caller.request(
             &state,
             CreatePersonalTokenRequest {
@@ -309,7 +309,7 @@ pub async fn update_token(
     let Json(body) = body?;
     let res = state
         .clients()
-        .auth()
+        .tokens()
         .update_personal_token_policy(caller.request(
             &state,
             UpdatePersonalTokenPolicyRequest {
@@ -332,7 +332,7 @@ pub async fn revoke_token(
     let Path(id) = path?;
     let res = state
         .clients()
-        .auth()
+        .tokens()
         .revoke_personal_token(caller.request(&state, RevokePersonalTokenRequest { id }))
         .await?
         .into_inner();
@@ -347,7 +347,7 @@ pub async fn list_byok(
 ) -> Result<Response, ApiError> {
     let res = state
         .clients()
-        .auth()
+        .byok()
         .list_byok_keys(caller.request(&state, ListByokKeysRequest {}))
         .await?
         .into_inner();
@@ -372,7 +372,7 @@ pub async fn set_byok(
     let Json(body) = body?;
     let res = state
         .clients()
-        .auth()
+        .byok()
         .set_byok_key(caller.request(
             &state,
             SetByokKeyRequest {
@@ -393,7 +393,7 @@ pub async fn delete_byok(
     let Path(provider) = path?;
     state
         .clients()
-        .auth()
+        .byok()
         .delete_byok_key(caller.request(
             &state,
             DeleteByokKeyRequest {
@@ -415,7 +415,7 @@ pub async fn get_registration(
     }
     let res = state
         .clients()
-        .auth()
+        .users()
         .get_registration_policy(caller.request(&state, GetRegistrationPolicyRequest {}))
         .await?
         .into_inner();
@@ -438,7 +438,7 @@ pub async fn set_registration(
     let Json(body) = body?;
     let res = state
         .clients()
-        .auth()
+        .users()
         .set_registration_policy(caller.request(
             &state,
             SetRegistrationPolicyRequest {

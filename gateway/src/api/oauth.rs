@@ -70,7 +70,7 @@ fn link_json(i: &LinkedIdentity) -> Value {
 pub async fn list(State(state): State<GatewayState>, caller: Caller) -> Result<Response, ApiError> {
     let res = state
         .clients()
-        .auth()
+        .sign_in_providers()
         .list_o_auth_providers(caller.request(&state, ListOAuthProvidersRequest {}))
         .await?
         .into_inner();
@@ -86,7 +86,7 @@ pub async fn get(
     let Path(id) = path?;
     let res = state
         .clients()
-        .auth()
+        .sign_in_providers()
         .get_o_auth_provider(caller.request(&state, GetOAuthProviderRequest { id }))
         .await?
         .into_inner();
@@ -125,7 +125,7 @@ pub async fn create(
     let Json(b) = body?;
     let res = state
         .clients()
-        .auth()
+        .sign_in_providers()
         .create_o_auth_provider(caller.request(
             &state,
             CreateOAuthProviderRequest {
@@ -176,7 +176,7 @@ pub async fn update(
         Some(e) => e,
         None => state
             .clients()
-            .auth()
+            .sign_in_providers()
             .get_o_auth_provider(caller.request(&state, GetOAuthProviderRequest { id: id.clone() }))
             .await?
             .into_inner()
@@ -185,7 +185,7 @@ pub async fn update(
     };
     let res = state
         .clients()
-        .auth()
+        .sign_in_providers()
         .update_o_auth_provider(caller.request(
             &state,
             UpdateOAuthProviderRequest {
@@ -213,7 +213,7 @@ pub async fn delete(
     let Path(id) = path?;
     state
         .clients()
-        .auth()
+        .sign_in_providers()
         .delete_o_auth_provider(caller.request(&state, DeleteOAuthProviderRequest { id }))
         .await?;
     Ok(ok(json!({ "deleted": true })))
@@ -225,7 +225,7 @@ pub async fn links(
 ) -> Result<Response, ApiError> {
     let res = state
         .clients()
-        .auth()
+        .sign_in_providers()
         .list_linked_identities(caller.request(&state, ListLinkedIdentitiesRequest {}))
         .await?
         .into_inner();
@@ -242,7 +242,7 @@ pub async fn link(
     let Path(provider) = path?;
     let res = state
         .clients()
-        .auth()
+        .sign_in_providers()
         .list_linked_identities(caller.request(&state, ListLinkedIdentitiesRequest {}))
         .await?
         .into_inner();
@@ -263,7 +263,7 @@ pub async fn unlink(
     let Path(id) = path?;
     state
         .clients()
-        .auth()
+        .sign_in_providers()
         .unlink_identity(caller.request(&state, UnlinkIdentityRequest { id }))
         .await?;
     Ok(ok(json!({ "unlinked": true })))

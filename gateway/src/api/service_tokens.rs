@@ -44,7 +44,7 @@ pub async fn create(
     };
     let res = state
         .clients()
-        .auth()
+        .tokens()
         .create_service_token(caller.request(
             &state,
             CreateServiceTokenRequest {
@@ -80,7 +80,7 @@ pub async fn list(
     let Query(q) = query?;
     let res = state
         .clients()
-        .auth()
+        .tokens()
         .list_service_tokens(caller.request(
             &state,
             ListServiceTokensRequest {
@@ -107,7 +107,7 @@ pub async fn revoke(
     let Path(id) = id?;
     let res = state
         .clients()
-        .auth()
+        .tokens()
         .revoke_service_token(caller.request(&state, RevokeServiceTokenRequest { id }))
         .await?
         .into_inner();

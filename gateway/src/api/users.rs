@@ -50,7 +50,7 @@ pub async fn list(
     let Query(q) = query?;
     let res = state
         .clients()
-        .auth()
+        .users()
         .list_users(caller.request(
             &state,
             ListUsersRequest {
@@ -89,7 +89,7 @@ pub async fn create(
     let role = role(b.role.as_deref().unwrap_or("member"))?;
     let res = state
         .clients()
-        .auth()
+        .users()
         .create_user(caller.request(
             &state,
             CreateUserRequest {
@@ -114,7 +114,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let res = state
         .clients()
-        .auth()
+        .users()
         .get_user(caller.request(&state, GetUserRequest { id }))
         .await?
         .into_inner();
@@ -137,7 +137,7 @@ pub async fn patch(
     let Json(b) = body?;
     let res = state
         .clients()
-        .auth()
+        .users()
         .update_user(caller.request(
             &state,
             UpdateUserRequest {
@@ -166,7 +166,7 @@ pub async fn set_role(
     let role = role(&b.role)?;
     let res = state
         .clients()
-        .auth()
+        .users()
         .set_user_role(caller.request(
             &state,
             SetUserRoleRequest {
@@ -194,7 +194,7 @@ pub async fn set_enabled(
     let Json(b) = body?;
     let res = state
         .clients()
-        .auth()
+        .users()
         .set_user_enabled(caller.request(
             &state,
             SetUserEnabledRequest {
@@ -222,7 +222,7 @@ pub async fn reset_password(
     let Json(b) = body?;
     let res = state
         .clients()
-        .auth()
+        .users()
         .reset_user_password(caller.request(
             &state,
             ResetUserPasswordRequest {
@@ -242,7 +242,7 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     state
         .clients()
-        .auth()
+        .users()
         .delete_user(caller.request(&state, DeleteUserRequest { id }))
         .await?;
     Ok(ok(json!({ "deleted": true })))

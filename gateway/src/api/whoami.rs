@@ -11,7 +11,7 @@ use crate::{ApiError, GatewayState};
 pub async fn get(State(state): State<GatewayState>, caller: Caller) -> Result<Response, ApiError> {
     let res = state
         .clients()
-        .auth()
+        .identity()
         .who_am_i(caller.request(&state, WhoAmIRequest {}))
         .await?
         .into_inner();

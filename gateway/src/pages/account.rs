@@ -121,28 +121,28 @@ async fn render(
 ) -> Result<Response, ApiError> {
     let tokens = state
         .clients()
-        .auth()
+        .tokens()
         .list_personal_tokens(caller.request(state, ListPersonalTokensRequest::default()))
         .await?
         .into_inner()
         .tokens;
     let keys = state
         .clients()
-        .auth()
+        .byok()
         .list_byok_keys(caller.request(state, ListByokKeysRequest {}))
         .await?
         .into_inner()
         .keys;
     let identities = state
         .clients()
-        .auth()
+        .sign_in_providers()
         .list_linked_identities(caller.request(state, ListLinkedIdentitiesRequest {}))
         .await?
         .into_inner()
         .identities;
     let providers = state
         .clients()
-        .auth()
+        .sign_in_providers()
         .list_login_providers(caller.request(state, ListLoginProvidersRequest {}))
         .await?
         .into_inner()
@@ -282,7 +282,7 @@ pub async fn create_token(
     action(state, parts, &body, |state, caller, f| async move {
         let created = state
             .clients()
-            .auth()
+            .tokens()
             .create_personal_token(caller.request(
                 &state,
                 CreatePersonalTokenRequest {
@@ -320,7 +320,7 @@ pub async fn revoke_token(
     action(state, parts, &body, |state, caller, _| async move {
         state
             .clients()
-            .auth()
+            .tokens()
             .revoke_personal_token(caller.request(&state, RevokePersonalTokenRequest { id }))
             .await?;
         Ok(redirect("/admin/account?done=revoked"))
@@ -336,7 +336,7 @@ pub async fn set_byok(
     action(state, parts, &body, |state, caller, f| async move {
         state
             .clients()
-            .auth()
+            .byok()
             .set_byok_key(caller.request(
                 &state,
                 SetByokKeyRequest {
@@ -359,7 +359,7 @@ pub async fn delete_byok(
     action(state, parts, &body, |state, caller, _| async move {
         state
             .clients()
-            .auth()
+            .byok()
             .delete_byok_key(caller.request(
                 &state,
                 DeleteByokKeyRequest {
@@ -380,7 +380,7 @@ pub async fn password(
     action(state, parts, &body, |state, caller, f| async move {
         state
             .clients()
-            .auth()
+            .users()
             .change_password(caller.request(
                 &state,
                 ChangePasswordRequest {
@@ -403,7 +403,7 @@ pub async fn unlink(
     action(state, parts, &body, |state, caller, _| async move {
         state
             .clients()
-            .auth()
+            .sign_in_providers()
             .unlink_identity(caller.request(&state, UnlinkIdentityRequest { id }))
             .await?;
         Ok(redirect("/admin/account?done=unlinked"))

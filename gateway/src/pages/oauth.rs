@@ -76,7 +76,12 @@ async fn begin(
             link,
         },
     );
-    let url = match state.clients().auth().begin_o_auth_login(req).await {
+    let url = match state
+        .clients()
+        .sign_in_providers()
+        .begin_o_auth_login(req)
+        .await
+    {
         Ok(r) => r.into_inner().authorization_url,
         Err(s) => {
             let e = ApiError::from(s);
@@ -198,7 +203,12 @@ async fn finish(
             user_agent: user_agent(&parts.headers),
         },
     );
-    let done = match state.clients().auth().complete_o_auth_login(req).await {
+    let done = match state
+        .clients()
+        .sign_in_providers()
+        .complete_o_auth_login(req)
+        .await
+    {
         Ok(r) => r.into_inner(),
         Err(s) => {
             let e = ApiError::from(s);

@@ -85,7 +85,7 @@ fn local_mode_page(title: &str) -> Response {
 async fn setup_required(state: &GatewayState, parts: &Parts) -> Result<bool, ApiError> {
     Ok(state
         .clients()
-        .auth()
+        .users()
         .get_setup_status(
             Caller::anonymous(client_ip(parts, state)).request(state, GetSetupStatusRequest {}),
         )
@@ -244,7 +244,7 @@ pub async fn setup(
             password: creds.password,
         },
     );
-    match state.clients().auth().complete_setup(req).await {
+    match state.clients().users().complete_setup(req).await {
         Ok(res) => {
             let r = res.into_inner();
             signed_in(
@@ -307,7 +307,7 @@ fn login_form(
 async fn login_providers(state: &GatewayState, parts: &Parts) -> Vec<LoginProvider> {
     state
         .clients()
-        .auth()
+        .sign_in_providers()
         .list_login_providers(
             Caller::anonymous(client_ip(parts, state)).request(state, ListLoginProvidersRequest {}),
         )
@@ -319,7 +319,7 @@ async fn login_providers(state: &GatewayState, parts: &Parts) -> Vec<LoginProvid
 async fn registration_open(state: &GatewayState, parts: &Parts) -> bool {
     state
         .clients()
-        .auth()
+        .users()
         .get_registration_policy(
             Caller::anonymous(client_ip(parts, state))
                 .request(state, GetRegistrationPolicyRequest {}),
@@ -382,7 +382,7 @@ pub async fn login(
             user_agent: user_agent(&parts.headers),
         },
     );
-    match state.clients().auth().login(req).await {
+    match state.clients().sessions().login(req).await {
         Ok(res) => {
             let r = res.into_inner();
             signed_in(
@@ -442,7 +442,7 @@ pub async fn logout(
                 session_token: cred.token.clone(),
             },
         );
-        if let Err(status) = state.clients().auth().logout(req).await {
+        if let Err(status) = state.clients().sessions().logout(req).await {
             return ApiError::from(status).into_response();
         }
     }
@@ -515,7 +515,7 @@ pub async fn register(
             password: creds.password,
         },
     );
-    match state.clients().auth().register(req).await {
+    match state.clients().users().register(req).await {
         Ok(res) => {
             let r = res.into_inner();
             signed_in(

@@ -37,7 +37,7 @@ pub async fn get(
         .unwrap_or_default();
     let canonical = match state
         .clients()
-        .auth()
+        .codex_auth()
         .reveal_codex_auth(caller.request(
             &state,
             RevealCodexAuthRequest {

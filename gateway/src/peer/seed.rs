@@ -78,7 +78,7 @@ async fn upload_as(
 ) -> Result<Value, ApiError> {
     let res = state
         .clients()
-        .auth()
+        .codex_auth()
         .upload_codex_auth(caller.request(
             state,
             UploadCodexAuthRequest {
@@ -277,7 +277,7 @@ async fn host_auth(
         .unwrap_or_default();
     let sync = state
         .clients()
-        .auth()
+        .codex_auth()
         .list_host_auth_states(caller.request(
             &state,
             ListHostAuthStatesRequest {
@@ -289,7 +289,7 @@ async fn host_auth(
         .into_inner();
     let canonical = state
         .clients()
-        .auth()
+        .codex_auth()
         .reveal_codex_auth(caller.request(
             &state,
             RevealCodexAuthRequest {

@@ -57,7 +57,7 @@ pub async fn session_of(
         session_token: token.clone(),
     });
     attach(&mut req, state, None, client_ip(parts, state));
-    let res = match state.clients().auth().resolve_session(req).await {
+    let res = match state.clients().identity().resolve_session(req).await {
         Ok(r) => r.into_inner(),
         Err(s) if s.code() == tonic::Code::Unauthenticated => return Ok(None),
         Err(s) => return Err(s.into()),
@@ -181,7 +181,7 @@ async fn resolve(parts: &mut Parts, state: &GatewayState) -> Result<Caller, ApiE
         Some(credential) => {
             let mut req = tonic::Request::new(AuthenticateRequest { credential });
             attach(&mut req, state, None, client_ip);
-            let res = state.clients().auth().authenticate(req).await?;
+            let res = state.clients().identity().authenticate(req).await?;
             let proto = res
                 .into_inner()
                 .principal

@@ -2,7 +2,13 @@
 //! no socket) or a real connection to `--services-url` in split mode.
 
 use codex_central_common::crypto::Secret;
-use codex_central_proto::auth::v1::auth_service_client::AuthServiceClient;
+use codex_central_proto::auth::v1::byok_service_client::ByokServiceClient;
+use codex_central_proto::auth::v1::codex_auth_service_client::CodexAuthServiceClient;
+use codex_central_proto::auth::v1::identity_service_client::IdentityServiceClient;
+use codex_central_proto::auth::v1::session_service_client::SessionServiceClient;
+use codex_central_proto::auth::v1::sign_in_provider_service_client::SignInProviderServiceClient;
+use codex_central_proto::auth::v1::token_service_client::TokenServiceClient;
+use codex_central_proto::auth::v1::user_service_client::UserServiceClient;
 use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
 use codex_central_proto::memory::v1::memory_service_client::MemoryServiceClient;
@@ -36,8 +42,32 @@ impl ServiceClients {
         &self.internal_secret
     }
 
-    pub fn auth(&self) -> AuthServiceClient<GrpcChannel> {
-        AuthServiceClient::new(self.channel.clone())
+    pub fn identity(&self) -> IdentityServiceClient<GrpcChannel> {
+        IdentityServiceClient::new(self.channel.clone())
+    }
+
+    pub fn users(&self) -> UserServiceClient<GrpcChannel> {
+        UserServiceClient::new(self.channel.clone())
+    }
+
+    pub fn sessions(&self) -> SessionServiceClient<GrpcChannel> {
+        SessionServiceClient::new(self.channel.clone())
+    }
+
+    pub fn tokens(&self) -> TokenServiceClient<GrpcChannel> {
+        TokenServiceClient::new(self.channel.clone())
+    }
+
+    pub fn sign_in_providers(&self) -> SignInProviderServiceClient<GrpcChannel> {
+        SignInProviderServiceClient::new(self.channel.clone())
+    }
+
+    pub fn byok(&self) -> ByokServiceClient<GrpcChannel> {
+        ByokServiceClient::new(self.channel.clone())
+    }
+
+    pub fn codex_auth(&self) -> CodexAuthServiceClient<GrpcChannel> {
+        CodexAuthServiceClient::new(self.channel.clone())
     }
 
     pub fn fleet(&self) -> FleetServiceClient<GrpcChannel> {

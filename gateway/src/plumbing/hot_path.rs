@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use codex_central_proto::CallContext;
-use codex_central_proto::auth::v1::auth_service_server::AuthService;
+use codex_central_proto::auth::v1::byok_service_server::ByokService;
+use codex_central_proto::auth::v1::codex_auth_service_server::CodexAuthService;
+use codex_central_proto::auth::v1::identity_service_server::IdentityService;
 use codex_central_proto::auth::v1::{
     ResolveByokKeyRequest, ResolveByokKeyResponse, ResolvePersonalTokenRequest,
     ResolvePersonalTokenResponse, RetrieveCodexAuthRequest, RetrieveCodexAuthResponse,
@@ -37,7 +39,9 @@ pub type FleetObject = Arc<
         DownloadWrapperStream = BoxStream<'static, Result<DownloadWrapperResponse, Status>>,
     >,
 >;
-pub type AuthObject = Arc<dyn AuthService>;
+pub type IdentityObject = Arc<dyn IdentityService>;
+pub type ByokObject = Arc<dyn ByokService>;
+pub type CodexAuthObject = Arc<dyn CodexAuthService>;
 pub type ConfigObject = Arc<dyn ConfigService>;
 pub type UsageObject = Arc<
     dyn UsageService<
@@ -49,7 +53,9 @@ pub type UsageObject = Arc<
 #[derive(Clone)]
 pub struct LocalServices {
     pub fleet: FleetObject,
-    pub auth: AuthObject,
+    pub identity: IdentityObject,
+    pub byok: ByokObject,
+    pub codex_auth: CodexAuthObject,
     pub config: ConfigObject,
     pub usage: UsageObject,
 }
@@ -84,10 +90,10 @@ macro_rules! hot_rpcs {
 
 hot_rpcs! {
     authenticate_host: fleet, AuthenticateHostRequest => AuthenticateHostResponse;
-    retrieve_codex_auth: auth, RetrieveCodexAuthRequest => RetrieveCodexAuthResponse;
-    store_codex_auth: auth, StoreCodexAuthRequest => StoreCodexAuthResponse;
-    resolve_personal_token: auth, ResolvePersonalTokenRequest => ResolvePersonalTokenResponse;
-    resolve_byok_key: auth, ResolveByokKeyRequest => ResolveByokKeyResponse;
+    retrieve_codex_auth: codex_auth, RetrieveCodexAuthRequest => RetrieveCodexAuthResponse;
+    store_codex_auth: codex_auth, StoreCodexAuthRequest => StoreCodexAuthResponse;
+    resolve_personal_token: identity, ResolvePersonalTokenRequest => ResolvePersonalTokenResponse;
+    resolve_byok_key: byok, ResolveByokKeyRequest => ResolveByokKeyResponse;
     resolve_route: config, ResolveRouteRequest => ResolveRouteResponse;
     check_gateway_limits: usage, CheckGatewayLimitsRequest => CheckGatewayLimitsResponse;
     record_proxy_request: usage, RecordProxyRequestRequest => RecordProxyRequestResponse;

@@ -5,11 +5,11 @@
 pub mod domain;
 mod error;
 mod grpc;
-mod grpc_accounts;
-mod grpc_oauth;
-mod grpc_users;
 pub mod layer;
 
 pub use domain::authenticator::Authenticator;
 pub use error::{Error, Result};
-pub use grpc::AuthGrpc;
+pub use grpc::{
+    AuthServices, ByokGrpc, CodexAuthGrpc, IdentityGrpc, SessionGrpc, SignInProviderGrpc,
+    TokenGrpc, UserGrpc,
+};

@@ -15,7 +15,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use clap::{Parser, Subcommand};
 use codex_central_proto::auth::v1::WhoAmIRequest;
-use codex_central_proto::auth::v1::auth_service_client::AuthServiceClient;
+use codex_central_proto::auth::v1::identity_service_client::IdentityServiceClient;
 use http::HeaderValue;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
@@ -59,7 +59,7 @@ enum Target {
         #[arg(long)]
         token: Option<String>,
     },
-    /// gRPC `AuthService/WhoAmI` over h2c, one HTTP/2 connection per worker.
+    /// gRPC `IdentityService/WhoAmI` over h2c, one HTTP/2 connection per worker.
     GrpcWhoami {
         url: String,
         #[arg(long)]
@@ -462,7 +462,7 @@ async fn grpc_worker(
         .tcp_nodelay(true)
         .connect()
         .await?;
-    let mut client = AuthServiceClient::new(channel);
+    let mut client = IdentityServiceClient::new(channel);
     let auth: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> =
         token.map(|t| format!("Bearer {t}").parse()).transpose()?;
     let mut result = WorkerResult {

@@ -1,43 +1,20 @@
-//! The user-management RPCs (admin only).
+//! `codexcentral.auth.v1.UserService`: first-run setup, user administration, passwords and
+//! open registration.
 
 use codex_central_common::crypto::Secret;
 use codex_central_proto::CallContext;
+use codex_central_proto::auth::v1::user_service_server::UserService;
 use codex_central_proto::auth::v1::*;
 use codex_central_proto::common::v1::Role as ProtoRole;
-use codex_central_proto::ms_to_timestamp;
-use codex_central_store::entities::users::Model;
 use tonic::{Request, Response, Status};
 
-use crate::domain::service_tokens::Actor;
+use super::convert::{signed_in, user_to_proto};
+use super::{UserGrpc, admin, client, person};
+use crate::domain::accounts;
 use crate::domain::users::{self, UserRole};
-use crate::grpc::AuthGrpc;
 
 const DEFAULT_PAGE: u64 = 50;
 const MAX_PAGE: u64 = 500;
-
-fn admin(ctx: &CallContext) -> Result<Actor, Status> {
-    Ok(Actor {
-        principal: ctx.require_admin()?.clone(),
-        client_ip: ctx.client_ip_text(),
-    })
-}
-
-pub(crate) fn user_to_proto(u: Model) -> User {
-    User {
-        id: u.id,
-        username: u.username,
-        display_name: u.display_name,
-        role: if u.role == "admin" {
-            ProtoRole::Admin
-        } else {
-            ProtoRole::Member
-        } as i32,
-        enabled: u.enabled,
-        created_at: Some(ms_to_timestamp(u.created_at)),
-        last_login_at: u.last_login_at.map(ms_to_timestamp),
-        has_password: u.password_hash.is_some(),
-    }
-}
 
 fn role_of(r: i32) -> Result<UserRole, Status> {
     match ProtoRole::try_from(r) {
@@ -47,28 +24,41 @@ fn role_of(r: i32) -> Result<UserRole, Status> {
     }
 }
 
-impl AuthGrpc {
-    pub(crate) async fn do_create_user(
+#[tonic::async_trait]
+impl UserService for UserGrpc {
+    async fn get_setup_status(
         &self,
-        request: Request<CreateUserRequest>,
-    ) -> Result<Response<CreateUserResponse>, Status> {
-        let actor = admin(&CallContext::of(&request))?;
-        let req = request.into_inner();
-        let user = users::create(
-            &self.store,
-            &actor,
-            &req.username,
-            &req.display_name,
-            &Secret::new(req.password),
-            role_of(req.role)?,
-        )
-        .await?;
-        Ok(Response::new(CreateUserResponse {
-            user: Some(user_to_proto(user)),
+        _request: Request<GetSetupStatusRequest>,
+    ) -> Result<Response<GetSetupStatusResponse>, Status> {
+        Ok(Response::new(GetSetupStatusResponse {
+            setup_required: accounts::setup_required(&self.store).await?,
         }))
     }
 
-    pub(crate) async fn do_list_users(
+    async fn complete_setup(
+        &self,
+        request: Request<CompleteSetupRequest>,
+    ) -> Result<Response<CompleteSetupResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let req = request.into_inner();
+        let (user, opened) = accounts::complete_setup(
+            &self.store,
+            &req.username,
+            &req.display_name,
+            &Secret::new(req.password),
+            &client(&ctx, ""),
+        )
+        .await?;
+        let s = signed_in(user, opened);
+        Ok(Response::new(CompleteSetupResponse {
+            user: Some(s.user),
+            session: Some(s.session),
+            session_token: s.session_token,
+            csrf_token: s.csrf_token,
+        }))
+    }
+
+    async fn list_users(
         &self,
         request: Request<ListUsersRequest>,
     ) -> Result<Response<ListUsersResponse>, Status> {
@@ -109,7 +99,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_get_user(
+    async fn get_user(
         &self,
         request: Request<GetUserRequest>,
     ) -> Result<Response<GetUserResponse>, Status> {
@@ -122,7 +112,27 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_update_user(
+    async fn create_user(
+        &self,
+        request: Request<CreateUserRequest>,
+    ) -> Result<Response<CreateUserResponse>, Status> {
+        let actor = admin(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let user = users::create(
+            &self.store,
+            &actor,
+            &req.username,
+            &req.display_name,
+            &Secret::new(req.password),
+            role_of(req.role)?,
+        )
+        .await?;
+        Ok(Response::new(CreateUserResponse {
+            user: Some(user_to_proto(user)),
+        }))
+    }
+
+    async fn update_user(
         &self,
         request: Request<UpdateUserRequest>,
     ) -> Result<Response<UpdateUserResponse>, Status> {
@@ -139,7 +149,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_set_user_role(
+    async fn set_user_role(
         &self,
         request: Request<SetUserRoleRequest>,
     ) -> Result<Response<SetUserRoleResponse>, Status> {
@@ -152,7 +162,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_set_user_enabled(
+    async fn set_user_enabled(
         &self,
         request: Request<SetUserEnabledRequest>,
     ) -> Result<Response<SetUserEnabledResponse>, Status> {
@@ -165,7 +175,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_reset_user_password(
+    async fn reset_user_password(
         &self,
         request: Request<ResetUserPasswordRequest>,
     ) -> Result<Response<ResetUserPasswordResponse>, Status> {
@@ -179,7 +189,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_delete_user(
+    async fn delete_user(
         &self,
         request: Request<DeleteUserRequest>,
     ) -> Result<Response<DeleteUserResponse>, Status> {
@@ -188,5 +198,82 @@ impl AuthGrpc {
         users::delete(&self.store, &actor, &id).await?;
         self.authenticator.forget_user(&id);
         Ok(Response::new(DeleteUserResponse {}))
+    }
+
+    async fn change_password(
+        &self,
+        request: Request<ChangePasswordRequest>,
+    ) -> Result<Response<ChangePasswordResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let me = person(&ctx)?;
+        let req = request.into_inner();
+        accounts::change_password(
+            &self.store,
+            &me.principal.id,
+            &Secret::new(req.current_password),
+            &Secret::new(req.new_password),
+            &client(&ctx, ""),
+        )
+        .await?;
+        Ok(Response::new(ChangePasswordResponse {}))
+    }
+
+    async fn get_registration_policy(
+        &self,
+        _request: Request<GetRegistrationPolicyRequest>,
+    ) -> Result<Response<GetRegistrationPolicyResponse>, Status> {
+        Ok(Response::new(GetRegistrationPolicyResponse {
+            policy: Some(RegistrationPolicy {
+                open_registration: accounts::registration_open(&self.store).await?,
+            }),
+        }))
+    }
+
+    async fn set_registration_policy(
+        &self,
+        request: Request<SetRegistrationPolicyRequest>,
+    ) -> Result<Response<SetRegistrationPolicyResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let actor = admin(&ctx)?;
+        let open = request
+            .into_inner()
+            .policy
+            .unwrap_or_default()
+            .open_registration;
+        let open = accounts::set_registration_open(
+            &self.store,
+            &actor.principal.audit_actor(),
+            &client(&ctx, ""),
+            open,
+        )
+        .await?;
+        Ok(Response::new(SetRegistrationPolicyResponse {
+            policy: Some(RegistrationPolicy {
+                open_registration: open,
+            }),
+        }))
+    }
+
+    async fn register(
+        &self,
+        request: Request<RegisterRequest>,
+    ) -> Result<Response<RegisterResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let req = request.into_inner();
+        let (user, opened) = accounts::register(
+            &self.store,
+            &req.username,
+            &req.display_name,
+            &Secret::new(req.password),
+            &client(&ctx, ""),
+        )
+        .await?;
+        let s = signed_in(user, opened);
+        Ok(Response::new(RegisterResponse {
+            user: Some(s.user),
+            session: Some(s.session),
+            session_token: s.session_token,
+            csrf_token: s.csrf_token,
+        }))
     }
 }

@@ -1,17 +1,18 @@
-//! Sign-in provider administration and the OAuth/OIDC login and link flows.
+//! `codexcentral.auth.v1.SignInProviderService`: OAuth/OIDC provider administration, the
+//! login and link flows, and the identities linked to a person.
 
 use codex_central_common::PrincipalKind;
+use codex_central_common::crypto::Secret;
 use codex_central_proto::CallContext;
+use codex_central_proto::auth::v1::sign_in_provider_service_server::SignInProviderService;
 use codex_central_proto::auth::v1::*;
 use codex_central_proto::ms_to_timestamp;
 use codex_central_store::entities::oauth_providers::Model as ProviderRow;
 use tonic::{Request, Response, Status};
 
-use crate::domain::accounts::Client;
+use super::convert::{session_to_proto, user_to_proto};
+use super::{SignInProviderGrpc, admin, client};
 use crate::domain::oauth::{Input, Kind, Providers};
-use crate::domain::service_tokens::Actor;
-use crate::grpc::AuthGrpc;
-use crate::grpc_users::user_to_proto;
 
 fn kind_to_proto(kind: &str) -> i32 {
     let k = match Kind::parse(kind) {
@@ -33,18 +34,11 @@ fn kind_from_proto(kind: i32) -> String {
     .into()
 }
 
-fn admin(ctx: &CallContext) -> Result<Actor, Status> {
-    Ok(Actor {
-        principal: ctx.require_admin()?.clone(),
-        client_ip: ctx.client_ip_text(),
-    })
+fn secret(s: String) -> Option<Secret<String>> {
+    (!s.trim().is_empty()).then(|| Secret::new(s))
 }
 
-fn secret(s: String) -> Option<codex_central_common::crypto::Secret<String>> {
-    (!s.trim().is_empty()).then(|| codex_central_common::crypto::Secret::new(s))
-}
-
-impl AuthGrpc {
+impl SignInProviderGrpc {
     fn provider_to_proto(&self, row: ProviderRow) -> OAuthProvider {
         OAuthProvider {
             callback_url: self.oauth.providers().callback_url(&row.id),
@@ -60,8 +54,11 @@ impl AuthGrpc {
             updated_at: Some(ms_to_timestamp(row.updated_at)),
         }
     }
+}
 
-    pub(crate) async fn do_list_login_providers(
+#[tonic::async_trait]
+impl SignInProviderService for SignInProviderGrpc {
+    async fn list_login_providers(
         &self,
         _request: Request<ListLoginProvidersRequest>,
     ) -> Result<Response<ListLoginProvidersResponse>, Status> {
@@ -81,7 +78,7 @@ impl AuthGrpc {
         Ok(Response::new(ListLoginProvidersResponse { providers }))
     }
 
-    pub(crate) async fn do_list_o_auth_providers(
+    async fn list_o_auth_providers(
         &self,
         request: Request<ListOAuthProvidersRequest>,
     ) -> Result<Response<ListOAuthProvidersResponse>, Status> {
@@ -95,7 +92,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_get_o_auth_provider(
+    async fn get_o_auth_provider(
         &self,
         request: Request<GetOAuthProviderRequest>,
     ) -> Result<Response<GetOAuthProviderResponse>, Status> {
@@ -106,7 +103,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_create_o_auth_provider(
+    async fn create_o_auth_provider(
         &self,
         request: Request<CreateOAuthProviderRequest>,
     ) -> Result<Response<CreateOAuthProviderResponse>, Status> {
@@ -134,7 +131,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_update_o_auth_provider(
+    async fn update_o_auth_provider(
         &self,
         request: Request<UpdateOAuthProviderRequest>,
     ) -> Result<Response<UpdateOAuthProviderResponse>, Status> {
@@ -164,7 +161,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_delete_o_auth_provider(
+    async fn delete_o_auth_provider(
         &self,
         request: Request<DeleteOAuthProviderRequest>,
     ) -> Result<Response<DeleteOAuthProviderResponse>, Status> {
@@ -175,7 +172,7 @@ impl AuthGrpc {
         Ok(Response::new(DeleteOAuthProviderResponse {}))
     }
 
-    pub(crate) async fn do_begin_o_auth_login(
+    async fn begin_o_auth_login(
         &self,
         request: Request<BeginOAuthLoginRequest>,
     ) -> Result<Response<BeginOAuthLoginResponse>, Status> {
@@ -185,7 +182,7 @@ impl AuthGrpc {
             match ctx.principal.as_ref() {
                 Some(p) if p.kind == PrincipalKind::User => Some(p.id.clone()),
                 _ => {
-                    return Err(tonic::Status::from(crate::Error::failed_precondition(
+                    return Err(Status::from(crate::Error::failed_precondition(
                         "sign in first to link another account",
                     )));
                 }
@@ -203,7 +200,7 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_complete_o_auth_login(
+    async fn complete_o_auth_login(
         &self,
         request: Request<CompleteOAuthLoginRequest>,
     ) -> Result<Response<CompleteOAuthLoginResponse>, Status> {
@@ -216,26 +213,14 @@ impl AuthGrpc {
                 &r.provider_id,
                 &r.code,
                 &r.state,
-                &Client {
-                    ip: ctx.client_ip_text(),
-                    user_agent: r.user_agent,
-                },
+                &client(&ctx, &r.user_agent),
             )
             .await?;
         let (session, session_token, csrf_token) = match done.opened {
             Some(o) => {
-                let id = o.session.id.clone();
+                let current = o.session.id.clone();
                 (
-                    Some(Session {
-                        current: true,
-                        id,
-                        user_id: o.session.user_id,
-                        created_at: Some(ms_to_timestamp(o.session.created_at)),
-                        last_seen_at: Some(ms_to_timestamp(o.session.last_seen_at)),
-                        expires_at: Some(ms_to_timestamp(o.session.expires_at)),
-                        client_ip: o.session.client_ip,
-                        user_agent: o.session.user_agent,
-                    }),
+                    Some(session_to_proto(o.session, Some(&current))),
                     o.token.expose().clone(),
                     o.csrf,
                 )
@@ -253,14 +238,14 @@ impl AuthGrpc {
         }))
     }
 
-    pub(crate) async fn do_list_linked_identities(
+    async fn list_linked_identities(
         &self,
         request: Request<ListLinkedIdentitiesRequest>,
     ) -> Result<Response<ListLinkedIdentitiesResponse>, Status> {
         let ctx = CallContext::of(&request);
         let p = ctx.principal()?;
         if p.kind != PrincipalKind::User {
-            return Err(tonic::Status::from(crate::Error::failed_precondition(
+            return Err(Status::from(crate::Error::failed_precondition(
                 "only a signed-in user has linked accounts",
             )));
         }
@@ -293,26 +278,19 @@ impl AuthGrpc {
         Ok(Response::new(ListLinkedIdentitiesResponse { identities }))
     }
 
-    pub(crate) async fn do_unlink_identity(
+    async fn unlink_identity(
         &self,
         request: Request<UnlinkIdentityRequest>,
     ) -> Result<Response<UnlinkIdentityResponse>, Status> {
         let ctx = CallContext::of(&request);
         let p = ctx.principal()?.clone();
         if p.kind != PrincipalKind::User {
-            return Err(tonic::Status::from(crate::Error::failed_precondition(
+            return Err(Status::from(crate::Error::failed_precondition(
                 "only a signed-in user has linked accounts",
             )));
         }
         self.oauth
-            .unlink(
-                &p.id,
-                request.into_inner().id.trim(),
-                &Client {
-                    ip: ctx.client_ip_text(),
-                    user_agent: String::new(),
-                },
-            )
+            .unlink(&p.id, request.into_inner().id.trim(), &client(&ctx, ""))
             .await?;
         Ok(Response::new(UnlinkIdentityResponse {}))
     }
