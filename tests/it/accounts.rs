@@ -8,16 +8,7 @@ use prost::Message;
 use serde_json::{Value, json};
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
-
-fn auth_on() -> Opts {
-    Opts {
-        layer: Layer {
-            auth_mode: Some(codex_central::config::AuthMode::On),
-            ..Default::default()
-        },
-    }
-}
+use crate::testkit::{Backend, Opts, TestServer, admin_token, auth_on, spawn};
 
 /// An HTML form submission body.
 fn form(req: reqwest::RequestBuilder, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {

@@ -10,14 +10,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
+use crate::testkit::{Backend, Opts, TestServer, admin_token, json, spawn};
 
 const TEMPLATE: &str = "#!/usr/bin/env bash\n# cdx __WRAPPER_VERSION__\nBASE=__CODEX_SYNC_BASE_URL__\nKEY=__CODEX_SYNC_API_KEY__\nFQDN=__CODEX_SYNC_FQDN__\nIPV4=__CODEX_FORCE_IPV4__\nSILENT=__CODEX_SILENT__\nID=__CODEX_INSTALLATION_ID__\n";
-
-async fn json(res: reqwest::Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    (status, res.json::<Value>().await.unwrap_or(Value::Null))
-}
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

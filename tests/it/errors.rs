@@ -5,23 +5,13 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use codex_central::config::Layer;
 use codex_central_proto::auth::v1::{CreateServiceTokenRequest, LoginRequest};
 use prost::Message;
 use serde_json::{Value, json};
 
 use crate::clients::python;
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
-
-fn auth_on() -> Opts {
-    Opts {
-        layer: Layer {
-            auth_mode: Some(codex_central::config::AuthMode::On),
-            ..Layer::default()
-        },
-    }
-}
+use crate::testkit::{Backend, TestServer, admin_token, auth_on, spawn};
 
 async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     let res = req.send().await.unwrap();

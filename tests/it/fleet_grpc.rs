@@ -11,21 +11,16 @@ use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
 use codex_central_proto::fleet::v1::*;
 use codex_central_proto::usage::v1::usage_service_client::UsageServiceClient;
 use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry};
-use serde_json::{Value, json};
+use serde_json::json;
 use tonic::Code;
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, admin_token, bearer, spawn};
+use crate::testkit::{Backend, Opts, admin_token, bearer, json, spawn};
 
 fn with<T>(token: &str, msg: T) -> tonic::Request<T> {
     let mut req = tonic::Request::new(msg);
     req.metadata_mut().insert("authorization", bearer(token));
     req
-}
-
-async fn json(res: reqwest::Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    (status, res.json::<Value>().await.unwrap_or(Value::Null))
 }
 
 async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {

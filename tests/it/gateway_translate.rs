@@ -16,9 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify};
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn, spawn_with};
-
-const REPLICA_KEY: &str = "dHJhbnNsYXRlLXRlc3RzLXNoYXJlZC1tYXN0ZXItayE=";
+use crate::testkit::{Backend, Opts, REPLICA_KEY, TestServer, admin_token, spawn, spawn_with};
 
 #[derive(Default)]
 struct Seen {

@@ -14,12 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify};
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
-
-async fn json_of(res: reqwest::Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    (status, res.json::<Value>().await.unwrap_or(Value::Null))
-}
+use crate::testkit::{Backend, Opts, TestServer, admin_token, json, spawn};
 
 /// What the fake upstream saw, and a gate that holds its streamed answer after the first event.
 #[derive(Default)]
@@ -111,7 +106,7 @@ async fn upstream() -> (String, Arc<Seen>) {
 }
 
 async fn add_provider(srv: &TestServer, admin: &str, body: Value) -> (u16, Value) {
-    json_of(
+    json(
         srv.post("/api/v1/providers")
             .bearer_auth(admin)
             .json(&body)
@@ -139,7 +134,7 @@ async fn providers_over_rest(backend: Backend) {
     };
     let admin = admin_token(&srv).await;
     // Presets are seeded once, disabled until a key is set.
-    let (status, body) = json_of(
+    let (status, body) = json(
         srv.get("/api/v1/providers")
             .bearer_auth(&admin)
             .send()
@@ -232,7 +227,7 @@ async fn providers_over_rest(backend: Backend) {
             .bearer_auth(&admin)
             .json(&body)
     };
-    let (status, body) = json_of(
+    let (status, body) = json(
         put("deepseek", json!({"kind": "deepseek", "base_url": "https://api.deepseek.com/v1", "models": [{"name": "deepseek-chat"}], "api_key": "sk-ds-abcd"}))
             .send()
             .await
@@ -242,7 +237,7 @@ async fn providers_over_rest(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["provider"]["enabled"], true);
     assert_eq!(body["data"]["provider"]["wire_api"], "chat");
-    let (_, body) = json_of(
+    let (_, body) = json(
         put("deepseek", json!({"kind": "deepseek", "base_url": "https://api.deepseek.com/v1", "models": [{"name": "deepseek-chat"}], "api_key": ""}))
             .send()
             .await
@@ -250,7 +245,7 @@ async fn providers_over_rest(backend: Backend) {
     )
     .await;
     assert_eq!(body["data"]["provider"]["api_key_suffix"], "…abcd");
-    let (status, _) = json_of(
+    let (status, _) = json(
         put("nope", json!({"kind": "openai", "base_url": url}))
             .send()
             .await
@@ -260,9 +255,9 @@ async fn providers_over_rest(backend: Backend) {
     assert_eq!(status, 404);
 
     // Members of the public see nothing; /v1/models lists enabled models only.
-    let (status, _) = json_of(srv.get("/api/v1/providers").send().await.unwrap()).await;
+    let (status, _) = json(srv.get("/api/v1/providers").send().await.unwrap()).await;
     assert_eq!(status, 401);
-    let (status, body) = json_of(
+    let (status, body) = json(
         srv.get("/v1/models")
             .bearer_auth(&admin)
             .send()
@@ -280,11 +275,11 @@ async fn providers_over_rest(backend: Backend) {
         .collect();
     assert_eq!(ids, ["deepseek-chat", "m1", "m2"]);
     assert_eq!(body["data"][1]["owned_by"], "local");
-    let (status, body) = json_of(srv.get("/v1/models").send().await.unwrap()).await;
+    let (status, body) = json(srv.get("/v1/models").send().await.unwrap()).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["type"], "authentication_error", "{body}");
 
-    let (status, _) = json_of(
+    let (status, _) = json(
         srv.delete("/api/v1/providers/local")
             .bearer_auth(&admin)
             .send()
@@ -293,7 +288,7 @@ async fn providers_over_rest(backend: Backend) {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, _) = json_of(
+    let (status, _) = json(
         srv.get("/api/v1/providers/local")
             .bearer_auth(&admin)
             .send()
@@ -337,7 +332,7 @@ async fn responses_pass_through() {
     let call = |body: Value| srv.post("/v1/responses").json(&body);
 
     // Non-streaming: the upstream gets its model name and the provider key.
-    let (status, body) = json_of(
+    let (status, body) = json(
         call(json!({"model": "m1", "input": "hi", "z": 1.0}))
             .send()
             .await
@@ -383,7 +378,7 @@ async fn responses_pass_through() {
     assert!(String::from_utf8_lossy(&rest).contains("response.completed"));
 
     // Upstream errors keep their status, in OpenAI's shape.
-    let (status, body) = json_of(
+    let (status, body) = json(
         call(json!({"model": "broken", "input": "x"}))
             .send()
             .await
@@ -400,7 +395,7 @@ async fn responses_pass_through() {
     );
     // A silent upstream times out as 504.
     let started = std::time::Instant::now();
-    let (status, body) = json_of(
+    let (status, body) = json(
         call(json!({"model": "hang", "input": "x"}))
             .send()
             .await
@@ -410,7 +405,7 @@ async fn responses_pass_through() {
     assert_eq!(status, 504, "{body}");
     assert!(started.elapsed() < Duration::from_secs(10));
     // Unknown models and bad bodies are the client's errors.
-    let (status, body) = json_of(
+    let (status, body) = json(
         call(json!({"model": "nope", "input": "x"}))
             .send()
             .await
@@ -419,10 +414,10 @@ async fn responses_pass_through() {
     .await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["code"], "model_not_found");
-    let (status, body) = json_of(call(json!({"input": "x"})).send().await.unwrap()).await;
+    let (status, body) = json(call(json!({"input": "x"})).send().await.unwrap()).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["type"], "invalid_request_error");
-    let (status, _) = json_of(
+    let (status, _) = json(
         srv.post("/v1/responses")
             .body("{oops")
             .send()
@@ -433,7 +428,7 @@ async fn responses_pass_through() {
     assert_eq!(status, 400);
 
     // The runtime override wins until reset.
-    let (status, body) = json_of(
+    let (status, body) = json(
         srv.http
             .put(format!("{}/api/v1/account/override", srv.url))
             .json(&json!({"provider": "local", "model": "m2"}))
@@ -443,7 +438,7 @@ async fn responses_pass_through() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let (_, body) = json_of(
+    let (_, body) = json(
         call(json!({"model": "m1", "input": "x"}))
             .send()
             .await
@@ -451,7 +446,7 @@ async fn responses_pass_through() {
     )
     .await;
     assert_eq!(body["model"], "up-m2");
-    let (status, body) = json_of(
+    let (status, body) = json(
         srv.http
             .put(format!("{}/api/v1/account/override", srv.url))
             .json(&json!({"provider": "local", "model": "nope"}))
@@ -461,8 +456,8 @@ async fn responses_pass_through() {
     )
     .await;
     assert_eq!(status, 422, "{body}");
-    json_of(srv.delete("/api/v1/account/override").send().await.unwrap()).await;
-    let (_, body) = json_of(
+    json(srv.delete("/api/v1/account/override").send().await.unwrap()).await;
+    let (_, body) = json(
         call(json!({"model": "m1", "input": "x"}))
             .send()
             .await
@@ -473,7 +468,7 @@ async fn responses_pass_through() {
 
     // Every call is in the request log, with status, key source and the upstream's usage.
     let log = async || {
-        json_of(
+        json(
             srv.get("/api/v1/requests?page_size=100")
                 .send()
                 .await
@@ -518,7 +513,7 @@ async fn responses_pass_through() {
             .iter()
             .any(|r| r["streamed"] == true && r["status"] == 200)
     );
-    let (status, page) = json_of(
+    let (status, page) = json(
         srv.get("/api/v1/requests?page_size=2")
             .send()
             .await
@@ -530,7 +525,7 @@ async fn responses_pass_through() {
         .as_str()
         .unwrap()
         .to_string();
-    let (_, next) = json_of(
+    let (_, next) = json(
         srv.get(&format!("/api/v1/requests?page_size=2&page_token={token}"))
             .send()
             .await
@@ -541,7 +536,7 @@ async fn responses_pass_through() {
         next["data"]["requests"][0]["id"],
         page["data"]["requests"][0]["id"]
     );
-    let (status, _) = json_of(
+    let (status, _) = json(
         srv.get("/api/v1/requests?page_size=501")
             .send()
             .await
@@ -559,7 +554,7 @@ async fn responses_pass_through() {
     )
     .await;
     assert_eq!(status, 201);
-    let (status, body) = json_of(
+    let (status, body) = json(
         call(json!({"model": "g1", "input": "x"}))
             .send()
             .await

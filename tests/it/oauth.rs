@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Mutex;
 
-use crate::testkit::{Backend, Opts, TestServer, admin_token, in_ci, spawn};
+use crate::testkit::{Backend, Opts, TestServer, admin_token, auth_on, in_ci, spawn};
 
 /// A browser's cookie jar, simplified: one value per cookie name, whatever the path or port.
 #[derive(Default, Clone)]
@@ -206,15 +206,6 @@ async fn add_provider(srv: &TestServer, admin: &str, body: Value) -> Value {
         .unwrap();
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     res.json().await.unwrap()
-}
-
-fn auth_on() -> Opts {
-    Opts {
-        layer: Layer {
-            auth_mode: Some(codex_central::config::AuthMode::On),
-            ..Default::default()
-        },
-    }
 }
 
 /// A real OpenID Connect provider: discovery, PKCE, nonce and a signed ID token; the first login

@@ -5,22 +5,7 @@ use codex_central::config::Layer;
 use serde_json::{Value, json};
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, spawn};
-
-fn auth_on() -> Opts {
-    Opts {
-        layer: Layer {
-            auth_mode: Some(codex_central::config::AuthMode::On),
-            ..Default::default()
-        },
-    }
-}
-
-async fn json(res: reqwest::Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    let body = res.json::<Value>().await.expect("JSON body");
-    (status, body)
-}
+use crate::testkit::{Backend, Opts, auth_on, json, spawn};
 
 async fn local_mode_is_an_implicit_admin(backend: Backend) {
     let Some(srv) = spawn(backend, Opts::default()).await else {

@@ -202,9 +202,82 @@ pub async fn spawn_with(mut layer: Layer, db: Option<TestDb>) -> TestServer {
     }
 }
 
-/// Generates one `#[tokio::test]` per backend from `async fn $name(backend: Backend)`.
+/// A master key two replicas of one test share, so each can read what the other sealed.
+pub const REPLICA_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// Options for a server with auth mode on (every surface needs credentials).
+pub fn auth_on() -> Opts {
+    Opts {
+        layer: Layer {
+            auth_mode: Some(codex_central::config::AuthMode::On),
+            ..Layer::default()
+        },
+    }
+}
+
+/// Auth mode on behind a proxy on 127.0.0.1 whose `X-Forwarded-For` is believed, so a test can
+/// call from any client address.
+pub fn auth_on_behind_proxy() -> Opts {
+    Opts {
+        layer: Layer {
+            trusted_proxies: Some(vec!["127.0.0.1/32".into()]),
+            ..auth_on().layer
+        },
+    }
+}
+
+/// Status and JSON body of an answer (`null` when the body is not JSON).
+pub async fn json(res: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = res.status().as_u16();
+    (
+        status,
+        res.json::<serde_json::Value>()
+            .await
+            .unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A running server with auth mode on and an admin token: what most tests start from.
+pub struct Ready {
+    pub srv: TestServer,
+    pub admin: String,
+}
+
+impl Ready {
+    pub async fn start(backend: Backend, opts: Opts) -> Option<Ready> {
+        let srv = spawn(backend, opts).await?;
+        let admin = admin_token(&srv).await;
+        Some(Ready { srv, admin })
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend. `on_all_backends!(name, ...)` calls
+/// `async fn name(backend: Backend)`; `on_all_backends!(ready(opts) => name, ...)` starts the
+/// server with `opts`, makes an admin token and calls `async fn name(ready: Ready)`.
 #[macro_export]
 macro_rules! on_all_backends {
+    (ready($opts:expr) => $($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                async fn run(backend: $crate::testkit::Backend) {
+                    let opts = {
+                        #[allow(unused_imports)]
+                        use super::*;
+                        $opts
+                    };
+                    if let Some(ready) = $crate::testkit::Ready::start(backend, opts).await {
+                        super::$name(ready).await
+                    }
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() { run($crate::testkit::Backend::Sqlite).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() { run($crate::testkit::Backend::Postgres).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() { run($crate::testkit::Backend::MySql).await }
+            }
+        )+
+    };
     ($($name:ident),+ $(,)?) => {
         $(
             mod $name {

@@ -5,15 +5,10 @@ use codex_central::config::Layer;
 use serde_json::{Value, json};
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
-
-async fn json_of(res: reqwest::Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    (status, res.json::<Value>().await.unwrap_or(Value::Null))
-}
+use crate::testkit::{Backend, Opts, TestServer, admin_token, json, spawn};
 
 async fn create(srv: &TestServer, admin: &str, body: Value) -> (u16, Value) {
-    json_of(
+    json(
         srv.post("/api/v1/users")
             .bearer_auth(admin)
             .json(&body)
@@ -25,7 +20,7 @@ async fn create(srv: &TestServer, admin: &str, body: Value) -> (u16, Value) {
 }
 
 async fn post(srv: &TestServer, admin: &str, path: &str, body: Value) -> (u16, Value) {
-    json_of(
+    json(
         srv.post(path)
             .bearer_auth(admin)
             .json(&body)
@@ -99,7 +94,7 @@ async fn users_over_rest(backend: Backend) {
     assert_eq!(status, 409, "{body}");
     let (status, _) = post(&srv, &admin, &enabled, json!({"enabled": false})).await;
     assert_eq!(status, 409);
-    let (status, _) = json_of(
+    let (status, _) = json(
         srv.delete(&format!("/api/v1/users/{alice}"))
             .bearer_auth(&admin)
             .send()
@@ -128,7 +123,7 @@ async fn users_over_rest(backend: Backend) {
     let mut statuses = [a, b];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409], "exactly one demotion succeeds");
-    let (_, list) = json_of(
+    let (_, list) = json(
         srv.get("/api/v1/users")
             .bearer_auth(&admin)
             .send()
@@ -152,7 +147,7 @@ async fn users_over_rest(backend: Backend) {
     )
     .await;
     let carol = body["data"]["user"]["id"].as_str().unwrap().to_string();
-    let (status, body) = json_of(
+    let (status, body) = json(
         srv.http
             .patch(format!("{}/api/v1/users/{carol}", srv.url))
             .bearer_auth(&admin)
@@ -191,7 +186,7 @@ async fn users_over_rest(backend: Backend) {
     assert_eq!(status, 200);
 
     // Search and keyset pagination.
-    let (_, page) = json_of(
+    let (_, page) = json(
         srv.get("/api/v1/users?page_size=2")
             .bearer_auth(&admin)
             .send()
@@ -204,7 +199,7 @@ async fn users_over_rest(backend: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let (_, next) = json_of(
+    let (_, next) = json(
         srv.get(&format!("/api/v1/users?page_size=2&page_token={token}"))
             .bearer_auth(&admin)
             .send()
@@ -214,7 +209,7 @@ async fn users_over_rest(backend: Backend) {
     .await;
     assert_eq!(next["data"]["users"].as_array().unwrap().len(), 1);
     assert!(next["data"]["next_page_token"].is_null());
-    let (_, found) = json_of(
+    let (_, found) = json(
         srv.get("/api/v1/users?q=car")
             .bearer_auth(&admin)
             .send()
@@ -224,7 +219,7 @@ async fn users_over_rest(backend: Backend) {
     .await;
     assert_eq!(found["data"]["users"][0]["username"], "carol");
 
-    let (status, _) = json_of(
+    let (status, _) = json(
         srv.delete(&format!("/api/v1/users/{carol}"))
             .bearer_auth(&admin)
             .send()
@@ -233,7 +228,7 @@ async fn users_over_rest(backend: Backend) {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, _) = json_of(
+    let (status, _) = json(
         srv.get(&format!("/api/v1/users/{carol}"))
             .bearer_auth(&admin)
             .send()
@@ -242,11 +237,11 @@ async fn users_over_rest(backend: Backend) {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = json_of(srv.get("/api/v1/users").send().await.unwrap()).await;
+    let (status, _) = json(srv.get("/api/v1/users").send().await.unwrap()).await;
     assert_eq!(status, 401);
 
     // Every change is audited.
-    let (_, logs) = json_of(
+    let (_, logs) = json(
         srv.get("/admin/logs?limit=100")
             .bearer_auth(&admin)
             .send()
