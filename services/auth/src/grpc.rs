@@ -68,8 +68,7 @@ fn uploader(ctx: &CallContext) -> Result<Uploader, Status> {
         ));
     }
     Ok(Uploader {
-        actor_kind: p.kind_name().into(),
-        actor: p.audit_actor(),
+        principal: Some(p.clone()),
         client_ip: ctx.client_ip_text(),
     })
 }
@@ -214,13 +213,11 @@ impl AuthService for AuthGrpc {
         // (an internal call without a principal that says so). Hosts use StoreCodexAuth.
         let who = match ctx.principal.as_ref() {
             Some(p) if p.role == codex_central_common::Role::Admin => Uploader {
-                actor_kind: p.kind_name().into(),
-                actor: p.audit_actor(),
+                principal: Some(p.clone()),
                 client_ip: ctx.client_ip_text(),
             },
             None if ctx.internal && via_seed_link => Uploader {
-                actor_kind: "seed".into(),
-                actor: "seed:link".into(),
+                principal: None,
                 client_ip: ctx.client_ip_text(),
             },
             Some(_) => return Err(Status::permission_denied("admin access required")),

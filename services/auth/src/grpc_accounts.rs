@@ -307,13 +307,8 @@ impl AuthGrpc {
             .policy
             .unwrap_or_default()
             .open_registration;
-        let open = accounts::set_registration_open(
-            &self.store,
-            &admin.audit_actor(),
-            &client(&ctx, ""),
-            open,
-        )
-        .await?;
+        let open =
+            accounts::set_registration_open(&self.store, &admin, &client(&ctx, ""), open).await?;
         Ok(Response::new(SetRegistrationPolicyResponse {
             policy: Some(RegistrationPolicy {
                 open_registration: open,

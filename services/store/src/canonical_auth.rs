@@ -3,7 +3,7 @@
 //! always wins, with no lock held across statements.
 
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, SqlErr};
 
 use crate::entities::canonical_auth::{ActiveModel, Column, Entity, Model};
 use crate::{Result, Store};
@@ -26,8 +26,9 @@ pub struct NewCanonical {
 }
 
 /// Writes `doc` if there is no canonical copy, it is newer, or it has the same instant and a
-/// different digest. Returns whether it was written.
-pub async fn put_if_newer(store: &Store, doc: NewCanonical) -> Result<bool> {
+/// different digest. Returns whether it was written. In a transaction, roll it back on `false`
+/// (on PostgreSQL the refused insert has aborted it).
+pub async fn put_if_newer(db: &impl ConnectionTrait, doc: NewCanonical) -> Result<bool> {
     let updated = Entity::update_many()
         .col_expr(Column::BodyEnc, Expr::value(doc.body_enc.clone()))
         .col_expr(Column::Digest, Expr::value(doc.digest.clone()))
@@ -45,7 +46,7 @@ pub async fn put_if_newer(store: &Store, doc: NewCanonical) -> Result<bool> {
                         .add(Column::Digest.ne(doc.digest.as_str())),
                 ),
         )
-        .exec(store.db())
+        .exec(db)
         .await?;
     if updated.rows_affected == 1 {
         return Ok(true);
@@ -59,7 +60,7 @@ pub async fn put_if_newer(store: &Store, doc: NewCanonical) -> Result<bool> {
         source: Set(doc.source),
         updated_at: Set(doc.now),
     };
-    match Entity::insert(row).exec(store.db()).await {
+    match Entity::insert(row).exec(db).await {
         Ok(_) => Ok(true),
         // A copy exists and is at least as new (or another writer inserted first).
         Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
