@@ -5,6 +5,7 @@
 mod testkit;
 
 mod accounts;
+mod audit_atomic;
 mod cli;
 mod clients;
 mod codex_cli;
