@@ -43,7 +43,7 @@ pub async fn open_keyring(config: &Config, store: &Store) -> anyhow::Result<Keyr
         }
         None => {
             let value = keyring.encrypt_str(KEY_CHECK_PLAINTEXT)?;
-            settings::put(store, KEY_CHECK_SETTING, value, true, "system").await?;
+            settings::put(store.db(), KEY_CHECK_SETTING, value, true, "system").await?;
         }
     }
     Ok(keyring)
@@ -182,18 +182,13 @@ pub async fn rotate(
         name: "codex-central keys rotate".into(),
         role: Role::Admin,
     };
-    audit::append(
-        store.db(),
-        NewAuditEvent {
-            actor_kind: actor.kind_name().into(),
-            actor: actor.audit_actor(),
-            action: "master_key.rotate".into(),
-            target: format!("master_key:{}", keyring.current_key_id()),
-            client_ip: String::new(),
-            details: json!({ "reencrypted": reencrypted, "dropped_previous": drop_previous }),
-        },
-    )
-    .await?;
+    // Each secret was re-encrypted by its own compare-and-swap, so an interrupted rotation
+    // resumes where it stopped, and the keyring file is no database row: this row records the
+    // finished run rather than sharing a transaction with it.
+    let target = format!("master_key:{}", keyring.current_key_id());
+    let event = NewAuditEvent::new(&actor, "", "master_key.rotate", target)
+        .details(json!({ "reencrypted": reencrypted, "dropped_previous": drop_previous }));
+    audit::append(store.db(), event).await?;
     Ok(RotationReport {
         key_id: keyring.current_key_id(),
         reencrypted,

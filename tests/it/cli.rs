@@ -299,21 +299,24 @@ async fn keys_rotate_reencrypts_and_keeps_old_values_readable_until_dropped() {
         created_at: 0,
         updated_at: 0,
     };
-    codex_central_store::byok_keys::upsert(&store, byok("u1", k1.encrypt_str("sk-user").unwrap()))
-        .await
-        .unwrap();
+    codex_central_store::byok_keys::upsert(
+        store.db(),
+        byok("u1", k1.encrypt_str("sk-user").unwrap()),
+    )
+    .await
+    .unwrap();
     let lost = Keyring::new(
         codex_central_common::crypto::MasterKey::generate().unwrap(),
         Vec::new(),
     );
     codex_central_store::byok_keys::upsert(
-        &store,
+        store.db(),
         byok("u2", lost.encrypt_str("sk-lost").unwrap()),
     )
     .await
     .unwrap();
     codex_central_store::oauth::insert_provider(
-        &store,
+        store.db(),
         codex_central_store::entities::oauth_providers::Model {
             id: "corp".into(),
             kind: "oidc".into(),

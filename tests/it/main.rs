@@ -6,6 +6,7 @@ mod testkit;
 
 mod access;
 mod accounts;
+mod audit_atomic;
 mod cli;
 mod clients;
 mod codex_cli;

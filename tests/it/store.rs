@@ -39,7 +39,7 @@ async fn settings_round_trip(backend: Backend) {
     let missing: Doc = settings::get_json(&store, "t.doc").await.unwrap();
     assert_eq!(missing, Doc::default());
     settings::put_json(
-        &store,
+        store.db(),
         "t.doc",
         &Doc {
             a: 1,
@@ -50,7 +50,7 @@ async fn settings_round_trip(backend: Backend) {
     .await
     .unwrap();
     settings::put_json(
-        &store,
+        store.db(),
         "t.doc",
         &Doc {
             a: 2,
@@ -68,7 +68,7 @@ async fn settings_round_trip(backend: Backend) {
             b: "é/ü".into()
         }
     );
-    settings::put(&store, "t.secret", "cc1:abc:zzz".into(), true, "test")
+    settings::put(store.db(), "t.secret", "cc1:abc:zzz".into(), true, "test")
         .await
         .unwrap();
     assert!(
@@ -174,23 +174,11 @@ async fn audit_is_paginated_newest_first(backend: Backend) {
         return;
     };
     for i in 0..5 {
-        audit::append(
-            store.db(),
-            NewAuditEvent {
-                actor_kind: "test".into(),
-                actor: "test:1".into(),
-                action: if i % 2 == 0 {
-                    "even".into()
-                } else {
-                    "odd".into()
-                },
-                target: format!("t:{i}"),
-                client_ip: "127.0.0.1".into(),
-                details: serde_json::json!({ "i": i, "long": "x".repeat(300) }),
-            },
-        )
-        .await
-        .unwrap();
+        let action = if i % 2 == 0 { "even" } else { "odd" };
+        let event =
+            NewAuditEvent::without_principal("test:1", "127.0.0.1", action, format!("t:{i}"))
+                .details(serde_json::json!({ "i": i, "long": "x".repeat(300) }));
+        audit::append(store.db(), event).await.unwrap();
     }
     let all = AuditFilter::default();
     let page1 = audit::list(&store, &all, None, 2).await.unwrap();

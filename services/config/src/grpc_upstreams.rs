@@ -4,6 +4,7 @@ use codex_central_common::{Principal, PrincipalKind, Role};
 use codex_central_proto::CallContext;
 use codex_central_proto::config::v1::*;
 use codex_central_proto::ms_to_timestamp;
+use codex_central_store::audit::Actor;
 use tonic::{Request, Response, Status};
 
 use crate::domain::providers::{self, KeyChange, ProviderInput};
@@ -93,6 +94,20 @@ fn input_of(p: UpstreamProvider, enabled: Option<bool>) -> ProviderInput {
     }
 }
 
+fn actor(ctx: &CallContext) -> Result<Actor, Status> {
+    Ok(Actor {
+        principal: ctx.principal()?.clone(),
+        client_ip: ctx.client_ip_text(),
+    })
+}
+
+fn admin_actor(ctx: &CallContext) -> Result<Actor, Status> {
+    Ok(Actor {
+        principal: ctx.require_admin()?.clone(),
+        client_ip: ctx.client_ip_text(),
+    })
+}
+
 /// The user a runtime-override call is about: the caller, or (admins) the one named.
 fn override_subject<'a>(ctx: &'a CallContext, named: &'a str) -> Result<String, Status> {
     let p: &Principal = ctx.principal()?;
@@ -162,20 +177,14 @@ impl ConfigGrpc {
         &self,
         request: Request<CreateUpstreamProviderRequest>,
     ) -> Result<Response<CreateUpstreamProviderResponse>, Status> {
-        let ctx = CallContext::of(&request);
-        let admin = ctx.require_admin()?.clone();
+        let admin = admin_actor(&CallContext::of(&request))?;
         let req = request.into_inner();
         let p = req.provider.unwrap_or_default();
         let enabled = Some(p.enabled);
         let created = self
             .providers
-            .create(
-                input_of(p, enabled),
-                Some(req.shared_key),
-                &admin.audit_actor(),
-            )
+            .create(&admin, input_of(p, enabled), Some(req.shared_key))
             .await?;
-        self.audit(&ctx, "upstream.create", &created.id).await?;
         Ok(Response::new(CreateUpstreamProviderResponse {
             provider: Some(provider_to_proto(created)),
         }))
@@ -185,8 +194,7 @@ impl ConfigGrpc {
         &self,
         request: Request<UpdateUpstreamProviderRequest>,
     ) -> Result<Response<UpdateUpstreamProviderResponse>, Status> {
-        let ctx = CallContext::of(&request);
-        let admin = ctx.require_admin()?.clone();
+        let admin = admin_actor(&CallContext::of(&request))?;
         let req = request.into_inner();
         let p = req.provider.unwrap_or_default();
         let enabled = Some(p.enabled);
@@ -199,9 +207,8 @@ impl ConfigGrpc {
         };
         let updated = self
             .providers
-            .update(input_of(p, enabled), key, &admin.audit_actor())
+            .update(&admin, input_of(p, enabled), key)
             .await?;
-        self.audit(&ctx, "upstream.update", &updated.id).await?;
         Ok(Response::new(UpdateUpstreamProviderResponse {
             provider: Some(provider_to_proto(updated)),
         }))
@@ -211,11 +218,9 @@ impl ConfigGrpc {
         &self,
         request: Request<DeleteUpstreamProviderRequest>,
     ) -> Result<Response<DeleteUpstreamProviderResponse>, Status> {
-        let ctx = CallContext::of(&request);
-        ctx.require_admin()?;
+        let admin = admin_actor(&CallContext::of(&request))?;
         let id = request.into_inner().id;
-        self.providers.delete(&id).await?;
-        self.audit(&ctx, "upstream.delete", &id).await?;
+        self.providers.delete(&admin, &id).await?;
         Ok(Response::new(DeleteUpstreamProviderResponse {}))
     }
 
@@ -279,9 +284,12 @@ impl ConfigGrpc {
         let user = override_subject(&ctx, &req.user_id)?;
         let row = self
             .providers
-            .set_override(&user, req.provider_id.trim(), req.model.trim())
-            .await?;
-        self.audit(&ctx, "runtime_override.set", &format!("user:{user}"))
+            .set_override(
+                &actor(&ctx)?,
+                &user,
+                req.provider_id.trim(),
+                req.model.trim(),
+            )
             .await?;
         Ok(Response::new(SetRuntimeOverrideResponse {
             runtime_override: Some(override_to_proto(row)),
@@ -294,27 +302,7 @@ impl ConfigGrpc {
     ) -> Result<Response<ClearRuntimeOverrideResponse>, Status> {
         let ctx = CallContext::of(&request);
         let user = override_subject(&ctx, &request.get_ref().user_id)?;
-        self.providers.clear_override(&user).await?;
-        self.audit(&ctx, "runtime_override.clear", &format!("user:{user}"))
-            .await?;
+        self.providers.clear_override(&actor(&ctx)?, &user).await?;
         Ok(Response::new(ClearRuntimeOverrideResponse {}))
-    }
-
-    async fn audit(&self, ctx: &CallContext, action: &str, target: &str) -> Result<(), Status> {
-        let p = ctx.principal()?;
-        codex_central_store::audit::append(
-            self.store.db(),
-            codex_central_store::audit::NewAuditEvent {
-                actor_kind: p.kind_name().into(),
-                actor: p.audit_actor(),
-                action: action.into(),
-                target: target.into(),
-                client_ip: ctx.client_ip_text(),
-                details: serde_json::Value::Null,
-            },
-        )
-        .await
-        .map_err(crate::Error::from)?;
-        Ok(())
     }
 }

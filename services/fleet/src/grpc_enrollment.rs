@@ -20,23 +20,7 @@ impl FleetGrpc {
             .into_inner()
             .ttl_seconds
             .map(|s| std::time::Duration::from_secs(u64::from(s)));
-        let link = self
-            .enrollment
-            .create_seed(&actor.principal.audit_actor(), ttl)
-            .await?;
-        codex_central_store::audit::append(
-            self.store.db(),
-            codex_central_store::audit::NewAuditEvent {
-                actor_kind: actor.principal.kind_name().into(),
-                actor: actor.principal.audit_actor(),
-                action: "codex_auth.seed_link".into(),
-                target: "codex_auth:canonical".into(),
-                client_ip: actor.client_ip.clone(),
-                details: serde_json::json!({ "expires_at": link.expires_at }),
-            },
-        )
-        .await
-        .map_err(crate::Error::from)?;
+        let link = self.enrollment.create_seed(&actor, ttl).await?;
         Ok(Response::new(CreateSeedTokenResponse {
             seed: Some(SeedToken {
                 token: link.token.expose().clone(),

@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 use crate::conversions::policy_to_proto;
 use crate::domain::releases::{self, normalize_version};
 use crate::domain::wrappers::{self, Bake, Kind, Release, platform_of};
-use crate::domain::{audit, hosts, policy};
+use crate::domain::{hosts, policy};
 use crate::grpc::{FleetGrpc, admin_actor};
 
 /// Download chunk size (well under gRPC's 4 MiB default message limit).
@@ -258,17 +258,9 @@ impl FleetGrpc {
                 kind,
                 req.content,
                 req.sha256.trim(),
-                &actor.principal.audit_actor(),
+                &actor,
             )
             .await?;
-        audit::record(
-            &self.store,
-            &actor,
-            "wrapper.publish",
-            &format!("wrapper:{}:{}", release.platform, release.version),
-            serde_json::json!({"sha256": release.sha256, "size_bytes": release.size_bytes}),
-        )
-        .await?;
         let sha = release.sha256.clone();
         let size = release.size_bytes;
         Ok(Response::new(PublishWrapperReleaseResponse {
@@ -283,16 +275,8 @@ impl FleetGrpc {
         let actor = admin_actor(&CallContext::of(&request))?;
         let req = request.into_inner();
         self.wrappers
-            .delete(req.version.trim(), req.platform.trim())
+            .delete(&actor, req.version.trim(), req.platform.trim())
             .await?;
-        audit::record(
-            &self.store,
-            &actor,
-            "wrapper.delete",
-            &format!("wrapper:{}:{}", req.platform.trim(), req.version.trim()),
-            serde_json::Value::Null,
-        )
-        .await?;
         Ok(Response::new(DeleteWrapperReleaseResponse {}))
     }
 }

@@ -7,7 +7,7 @@ use crate::entities::byok_keys::{ActiveModel, Column, Entity, Model};
 use crate::{Result, Store};
 
 /// Inserts or replaces the key (`created_at` of an existing row is kept).
-pub async fn upsert(store: &Store, row: Model) -> Result<()> {
+pub async fn upsert(db: &impl ConnectionTrait, row: Model) -> Result<()> {
     let active: ActiveModel = row.into();
     Entity::insert(active)
         .on_conflict(
@@ -15,7 +15,7 @@ pub async fn upsert(store: &Store, row: Model) -> Result<()> {
                 .update_columns([Column::Ciphertext, Column::Suffix, Column::UpdatedAt])
                 .to_owned(),
         )
-        .exec(store.db())
+        .exec(db)
         .await?;
     Ok(())
 }
@@ -55,11 +55,11 @@ pub async fn swap_ciphertext(store: &Store, row: &Model, new: String) -> Result<
         == 1)
 }
 
-pub async fn delete(store: &Store, user_id: &str, provider_id: &str) -> Result<bool> {
+pub async fn delete(db: &impl ConnectionTrait, user_id: &str, provider_id: &str) -> Result<bool> {
     Ok(Entity::delete_many()
         .filter(Column::UserId.eq(user_id))
         .filter(Column::ProviderId.eq(provider_id))
-        .exec(store.db())
+        .exec(db)
         .await?
         .rows_affected
         > 0)

@@ -3,7 +3,9 @@
 //! always wins, with no lock held across statements.
 
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, RuntimeErr, Set, SqlErr,
+};
 
 use crate::entities::canonical_auth::{ActiveModel, Column, Entity, Model};
 use crate::{Result, Store};
@@ -26,8 +28,29 @@ pub struct NewCanonical {
 }
 
 /// Writes `doc` if there is no canonical copy, it is newer, or it has the same instant and a
-/// different digest. Returns whether it was written.
-pub async fn put_if_newer(store: &Store, doc: NewCanonical) -> Result<bool> {
+/// different digest. Returns whether it was written; `false` also when the database picked
+/// this writer to lose a race, so re-read and decide again. In a transaction, roll it back on
+/// `false` (the refused insert or the deadlock has aborted it).
+pub async fn put_if_newer(db: &impl ConnectionTrait, doc: NewCanonical) -> Result<bool> {
+    match try_put(db, doc).await {
+        Err(err) if lost_race(&err) => Ok(false),
+        other => other.map_err(Into::into),
+    }
+}
+
+/// A deadlock or serialization failure (SQLSTATE 40001, or 40P01 on PostgreSQL). Two
+/// transactions that both find no row and then insert it deadlock on MySQL's gap locks.
+fn lost_race(err: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "40001" || code == "40P01")
+}
+
+async fn try_put(db: &impl ConnectionTrait, doc: NewCanonical) -> std::result::Result<bool, DbErr> {
     let updated = Entity::update_many()
         .col_expr(Column::BodyEnc, Expr::value(doc.body_enc.clone()))
         .col_expr(Column::Digest, Expr::value(doc.digest.clone()))
@@ -45,7 +68,7 @@ pub async fn put_if_newer(store: &Store, doc: NewCanonical) -> Result<bool> {
                         .add(Column::Digest.ne(doc.digest.as_str())),
                 ),
         )
-        .exec(store.db())
+        .exec(db)
         .await?;
     if updated.rows_affected == 1 {
         return Ok(true);
@@ -59,13 +82,13 @@ pub async fn put_if_newer(store: &Store, doc: NewCanonical) -> Result<bool> {
         source: Set(doc.source),
         updated_at: Set(doc.now),
     };
-    match Entity::insert(row).exec(store.db()).await {
+    match Entity::insert(row).exec(db).await {
         Ok(_) => Ok(true),
         // A copy exists and is at least as new (or another writer inserted first).
         Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             Ok(false)
         }
-        Err(err) => Err(err.into()),
+        Err(err) => Err(err),
     }
 }
 

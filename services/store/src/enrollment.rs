@@ -48,9 +48,9 @@ pub async fn consume_installer(store: &Store, digest: &str, now: i64) -> Result<
     Ok(res.rows_affected == 1)
 }
 
-pub async fn insert_seed(store: &Store, token: seed_tokens::Model) -> Result<()> {
+pub async fn insert_seed(db: &impl ConnectionTrait, token: seed_tokens::Model) -> Result<()> {
     let active: seed_tokens::ActiveModel = token.into();
-    active.insert(store.db()).await?;
+    active.insert(db).await?;
     Ok(())
 }
 

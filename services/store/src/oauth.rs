@@ -2,7 +2,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, SqlErr,
 };
 
 use crate::entities::{oauth_providers, oauth_states, user_identities};
@@ -22,9 +23,9 @@ pub async fn get_provider(store: &Store, id: &str) -> Result<oauth_providers::Mo
         .ok_or_else(|| Error::NotFound(format!("no sign-in provider named {id:?}")))
 }
 
-pub async fn insert_provider(store: &Store, row: oauth_providers::Model) -> Result<()> {
+pub async fn insert_provider(db: &impl ConnectionTrait, row: oauth_providers::Model) -> Result<()> {
     let active: oauth_providers::ActiveModel = row.into();
-    match active.insert(store.db()).await {
+    match active.insert(db).await {
         Ok(_) => Ok(()),
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(
             Error::Conflict("a sign-in provider with this name already exists".into()),
@@ -33,10 +34,10 @@ pub async fn insert_provider(store: &Store, row: oauth_providers::Model) -> Resu
     }
 }
 
-pub async fn update_provider(store: &Store, row: oauth_providers::Model) -> Result<()> {
+pub async fn update_provider(db: &impl ConnectionTrait, row: oauth_providers::Model) -> Result<()> {
     let active: oauth_providers::ActiveModel = row.into();
     let active = active.reset_all();
-    active.update(store.db()).await?;
+    active.update(db).await?;
     Ok(())
 }
 
@@ -52,13 +53,13 @@ pub async fn swap_client_secret(store: &Store, id: &str, old: &str, new: String)
         == 1)
 }
 
-pub async fn delete_provider(store: &Store, id: &str) -> Result<bool> {
+pub async fn delete_provider(db: &impl ConnectionTrait, id: &str) -> Result<bool> {
     oauth_states::Entity::delete_many()
         .filter(oauth_states::Column::ProviderId.eq(id))
-        .exec(store.db())
+        .exec(db)
         .await?;
     Ok(oauth_providers::Entity::delete_by_id(id.to_string())
-        .exec(store.db())
+        .exec(db)
         .await?
         .rows_affected
         > 0)
@@ -113,10 +114,7 @@ pub async fn find_identity(
 }
 
 /// Links an identity; a conflict when the provider's subject is already linked to someone.
-pub async fn insert_identity(
-    db: &impl sea_orm::ConnectionTrait,
-    row: user_identities::Model,
-) -> Result<()> {
+pub async fn insert_identity(db: &impl ConnectionTrait, row: user_identities::Model) -> Result<()> {
     let active: user_identities::ActiveModel = row.into();
     match active.insert(db).await {
         Ok(_) => Ok(()),
@@ -151,20 +149,17 @@ pub async fn count_identities(store: &Store, user_id: &str) -> Result<u64> {
         .await?)
 }
 
-pub async fn delete_identity(store: &Store, user_id: &str, id: &str) -> Result<bool> {
+pub async fn delete_identity(db: &impl ConnectionTrait, user_id: &str, id: &str) -> Result<bool> {
     Ok(user_identities::Entity::delete_many()
         .filter(user_identities::Column::Id.eq(id))
         .filter(user_identities::Column::UserId.eq(user_id))
-        .exec(store.db())
+        .exec(db)
         .await?
         .rows_affected
         > 0)
 }
 
-pub async fn delete_identities_of(
-    db: &impl sea_orm::ConnectionTrait,
-    user_id: &str,
-) -> Result<u64> {
+pub async fn delete_identities_of(db: &impl ConnectionTrait, user_id: &str) -> Result<u64> {
     Ok(user_identities::Entity::delete_many()
         .filter(user_identities::Column::UserId.eq(user_id))
         .exec(db)

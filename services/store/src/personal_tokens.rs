@@ -24,9 +24,9 @@ pub async fn find_by_digest(store: &Store, digest: &str) -> Result<Option<Model>
         .await?)
 }
 
-pub async fn get(store: &Store, id: &str) -> Result<Model> {
+pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<Model> {
     Entity::find_by_id(id.to_string())
-        .one(store.db())
+        .one(db)
         .await?
         .ok_or_else(|| Error::NotFound("Token not found".into()))
 }
@@ -62,28 +62,30 @@ pub async fn count_active_for_user(store: &Store, user_id: &str) -> Result<u64> 
         .await?)
 }
 
-/// Revokes one of `user_id`'s tokens (idempotent: the first revocation time is kept).
-pub async fn revoke(store: &Store, user_id: &str, id: &str, now: i64) -> Result<Model> {
-    let token = get(store, id).await?;
-    if token.user_id != user_id {
-        return Err(Error::NotFound("Token not found".into()));
-    }
+/// Revokes one of `user_id`'s tokens (idempotent: the first revocation time is kept). Writes
+/// before it reads, so in a SQLite transaction it takes the write lock first.
+pub async fn revoke(db: &impl ConnectionTrait, user_id: &str, id: &str, now: i64) -> Result<Model> {
     Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
+        .filter(Column::UserId.eq(user_id))
         .filter(Column::RevokedAt.is_null())
-        .exec(store.db())
+        .exec(db)
         .await?;
-    get(store, id).await
+    let token = get(db, id).await?;
+    if token.user_id != user_id {
+        return Err(Error::NotFound("Token not found".into()));
+    }
+    Ok(token)
 }
 
-pub async fn set_policy(store: &Store, id: &str, policy: String) -> Result<Model> {
+pub async fn set_policy(db: &impl ConnectionTrait, id: &str, policy: String) -> Result<Model> {
     Entity::update_many()
         .col_expr(Column::Policy, Expr::value(policy))
         .filter(Column::Id.eq(id))
-        .exec(store.db())
+        .exec(db)
         .await?;
-    get(store, id).await
+    get(db, id).await
 }
 
 pub async fn touch_last_used(store: &Store, id: &str, now: i64) -> Result<()> {

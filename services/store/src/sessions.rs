@@ -40,10 +40,10 @@ pub async fn slide(store: &Store, id: &str, now: i64, ttl_ms: i64) -> Result<()>
     Ok(())
 }
 
-pub async fn delete_by_digest(store: &Store, digest: &str) -> Result<bool> {
+pub async fn delete_by_digest(db: &impl ConnectionTrait, digest: &str) -> Result<bool> {
     Ok(Entity::delete_many()
         .filter(Column::TokenDigest.eq(digest))
-        .exec(store.db())
+        .exec(db)
         .await?
         .rows_affected
         > 0)

@@ -1,10 +1,11 @@
 //! Key/value settings (JSON documents), the backing of every policy-style read.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::audit::{self, NewAuditEvent};
 use crate::entities::settings::{ActiveModel, Column, Entity, Model};
 use crate::{Error, Result, Store, now_ms};
 
@@ -25,7 +26,13 @@ pub async fn get_json<T: DeserializeOwned + Default>(store: &Store, key: &str) -
 }
 
 /// Inserts or replaces a setting (one statement; last writer wins).
-pub async fn put(store: &Store, key: &str, value: String, encrypted: bool, by: &str) -> Result<()> {
+pub async fn put(
+    db: &impl ConnectionTrait,
+    key: &str,
+    value: String,
+    encrypted: bool,
+    by: &str,
+) -> Result<()> {
     let row = ActiveModel {
         key: Set(key.to_string()),
         value: Set(value),
@@ -44,15 +51,20 @@ pub async fn put(store: &Store, key: &str, value: String, encrypted: bool, by: &
                 ])
                 .to_owned(),
         )
-        .exec(store.db())
+        .exec(db)
         .await?;
     Ok(())
 }
 
-pub async fn put_json<T: Serialize>(store: &Store, key: &str, value: &T, by: &str) -> Result<()> {
+pub async fn put_json<T: Serialize>(
+    db: &impl ConnectionTrait,
+    key: &str,
+    value: &T,
+    by: &str,
+) -> Result<()> {
     let text = serde_json::to_string(value)
         .map_err(|e| Error::Corrupt(format!("setting {key} does not serialize: {e}")))?;
-    put(store, key, text, false, by).await
+    put(db, key, text, false, by).await
 }
 
 /// Every encrypted setting, for master-key rotation.
@@ -80,7 +92,7 @@ pub async fn swap_encrypted(store: &Store, key: &str, old: &str, new: String) ->
 /// whether it was written; on `false` re-read and retry, so concurrent read-modify-write
 /// updates of one document never lose each other's changes.
 pub async fn compare_and_put(
-    store: &Store,
+    db: &impl ConnectionTrait,
     key: &str,
     old: Option<&str>,
     new: String,
@@ -94,7 +106,7 @@ pub async fn compare_and_put(
                 .col_expr(Column::UpdatedBy, sea_orm::sea_query::Expr::value(by))
                 .filter(Column::Key.eq(key))
                 .filter(Column::Value.eq(old))
-                .exec(store.db())
+                .exec(db)
                 .await?;
             Ok(res.rows_affected == 1)
         }
@@ -106,7 +118,7 @@ pub async fn compare_and_put(
                 updated_at: Set(now_ms()),
                 updated_by: Set(by.to_string()),
             };
-            match Entity::insert(row).exec(store.db()).await {
+            match Entity::insert(row).exec(db).await {
                 Ok(_) => Ok(true),
                 Err(e)
                     if matches!(
@@ -122,11 +134,19 @@ pub async fn compare_and_put(
     }
 }
 
-/// Read-modify-write of a JSON setting with [`compare_and_put`], retried on conflicts.
-pub async fn update_json<T, F>(store: &Store, key: &str, by: &str, mut change: F) -> Result<T>
+/// Read-modify-write of a JSON setting with [`compare_and_put`], retried on conflicts. The
+/// event `audit` gives for the new value, if any, is appended in the write's transaction.
+pub async fn update_json<T, F, A>(
+    store: &Store,
+    key: &str,
+    by: &str,
+    mut change: F,
+    audit: A,
+) -> Result<T>
 where
     T: Serialize + DeserializeOwned + Default,
     F: FnMut(&mut T) -> Result<()>,
+    A: Fn(&T) -> Option<NewAuditEvent>,
 {
     for _ in 0..16 {
         let row = get(store, key).await?;
@@ -138,9 +158,15 @@ where
         change(&mut value)?;
         let text = serde_json::to_string(&value)
             .map_err(|e| Error::Corrupt(format!("setting {key} does not serialize: {e}")))?;
-        if compare_and_put(store, key, row.as_ref().map(|r| r.value.as_str()), text, by).await? {
+        let txn = store.begin().await?;
+        if compare_and_put(&txn, key, row.as_ref().map(|r| r.value.as_str()), text, by).await? {
+            match audit(&value) {
+                Some(event) => audit::commit(txn, event).await?,
+                None => txn.commit().await?,
+            }
             return Ok(value);
         }
+        txn.rollback().await?;
     }
     Err(Error::Conflict(format!(
         "setting {key} is changing too often; retry"
@@ -148,9 +174,9 @@ where
 }
 
 /// Removes a setting; false when there was none.
-pub async fn delete(store: &Store, key: &str) -> Result<bool> {
+pub async fn delete(db: &impl ConnectionTrait, key: &str) -> Result<bool> {
     Ok(Entity::delete_by_id(key.to_string())
-        .exec(store.db())
+        .exec(db)
         .await?
         .rows_affected
         == 1)

@@ -1,7 +1,7 @@
 //! Upstream provider rows and runtime overrides.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, SqlErr};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, SqlErr};
 
 use crate::entities::{runtime_overrides, upstream_providers};
 use crate::{Error, Result, Store};
@@ -19,32 +19,27 @@ pub async fn get(store: &Store, id: &str) -> Result<Option<upstream_providers::M
         .await?)
 }
 
-pub async fn insert(store: &Store, row: upstream_providers::Model) -> Result<()> {
+pub async fn insert(db: &impl ConnectionTrait, row: upstream_providers::Model) -> Result<()> {
     let active: upstream_providers::ActiveModel = row.into();
-    active
-        .insert(store.db())
-        .await
-        .map_err(|err| match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                Error::Conflict("a provider with this name already exists".into())
-            }
-            _ => Error::Db(err),
-        })?;
+    active.insert(db).await.map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            Error::Conflict("a provider with this name already exists".into())
+        }
+        _ => Error::Db(err),
+    })?;
     Ok(())
 }
 
-pub async fn update(store: &Store, row: upstream_providers::Model) -> Result<()> {
+pub async fn update(db: &impl ConnectionTrait, row: upstream_providers::Model) -> Result<()> {
     let active: upstream_providers::ActiveModel = row.into();
     let active = active.reset_all();
-    upstream_providers::Entity::update(active)
-        .exec(store.db())
-        .await?;
+    upstream_providers::Entity::update(active).exec(db).await?;
     Ok(())
 }
 
-pub async fn delete(store: &Store, id: &str) -> Result<bool> {
+pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<bool> {
     Ok(upstream_providers::Entity::delete_by_id(id.to_string())
-        .exec(store.db())
+        .exec(db)
         .await?
         .rows_affected
         == 1)
@@ -59,7 +54,7 @@ pub async fn get_override(
         .await?)
 }
 
-pub async fn set_override(store: &Store, row: runtime_overrides::Model) -> Result<()> {
+pub async fn set_override(db: &impl ConnectionTrait, row: runtime_overrides::Model) -> Result<()> {
     let active: runtime_overrides::ActiveModel = row.into();
     let active = active.reset_all();
     runtime_overrides::Entity::insert(active)
@@ -72,14 +67,14 @@ pub async fn set_override(store: &Store, row: runtime_overrides::Model) -> Resul
                 ])
                 .to_owned(),
         )
-        .exec(store.db())
+        .exec(db)
         .await?;
     Ok(())
 }
 
-pub async fn clear_override(store: &Store, user_id: &str) -> Result<bool> {
+pub async fn clear_override(db: &impl ConnectionTrait, user_id: &str) -> Result<bool> {
     Ok(runtime_overrides::Entity::delete_by_id(user_id.to_string())
-        .exec(store.db())
+        .exec(db)
         .await?
         .rows_affected
         == 1)

@@ -1,7 +1,7 @@
 //! Wrapper artifacts published by admins: one row per (platform, version), content inline.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entities::wrapper_releases::{ActiveModel, Column, Entity, Model};
 use crate::{Result, Store};
@@ -18,7 +18,7 @@ pub struct Meta {
 }
 
 /// Inserts or replaces a release.
-pub async fn put(store: &Store, row: Model) -> Result<()> {
+pub async fn put(db: &impl ConnectionTrait, row: Model) -> Result<()> {
     let row: ActiveModel = row.into();
     Entity::insert(row)
         .on_conflict(
@@ -33,7 +33,7 @@ pub async fn put(store: &Store, row: Model) -> Result<()> {
                 ])
                 .to_owned(),
         )
-        .exec(store.db())
+        .exec(db)
         .await?;
     Ok(())
 }
@@ -66,11 +66,11 @@ pub async fn content(store: &Store, platform: &str, version: &str) -> Result<Opt
 }
 
 /// Deletes one release; false when there was none.
-pub async fn delete(store: &Store, platform: &str, version: &str) -> Result<bool> {
+pub async fn delete(db: &impl ConnectionTrait, platform: &str, version: &str) -> Result<bool> {
     let res = Entity::delete_many()
         .filter(Column::Platform.eq(platform))
         .filter(Column::Version.eq(version))
-        .exec(store.db())
+        .exec(db)
         .await?;
     Ok(res.rows_affected > 0)
 }

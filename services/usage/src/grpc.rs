@@ -36,8 +36,7 @@ impl UsageService for UsageGrpc {
         let p = request.into_inner().policy.unwrap_or_default();
         let saved = quota::set(
             &self.store,
-            admin.kind_name(),
-            &admin.audit_actor(),
+            &admin,
             &ctx.client_ip_text(),
             quota::QuotaPolicy {
                 hard_fail: p.hard_fail,

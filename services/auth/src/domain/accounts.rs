@@ -6,10 +6,12 @@
 
 use std::sync::OnceLock;
 
+use codex_central_common::Principal;
 use codex_central_common::crypto::{Secret, hash_password, token_digest, verify_password};
+use codex_central_store::audit::{self, NewAuditEvent};
 use codex_central_store::auth_failures::{self, Budget};
 use codex_central_store::entities::users::{Column, Model as UserRow};
-use codex_central_store::{Store, audit, now_ms, settings, users};
+use codex_central_store::{Store, now_ms, settings, users};
 use sea_orm::{SqlErr, TransactionTrait};
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -86,32 +88,11 @@ fn conflict(message: &str) -> Error {
     Error::from(codex_central_store::Error::Conflict(message.into()))
 }
 
-async fn record(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &str,
-    action: &str,
-    target: &str,
-    client: &Client,
-    details: serde_json::Value,
-) -> Result<()> {
-    audit::append(
-        db,
-        audit::NewAuditEvent {
-            actor_kind: if actor.starts_with("user:") {
-                "user"
-            } else {
-                "anonymous"
-            }
-            .into(),
-            actor: actor.into(),
-            action: action.into(),
-            target: target.into(),
-            client_ip: client.ip.clone(),
-            details,
-        },
-    )
-    .await?;
-    Ok(())
+/// A person acting on their own account, known here by id only: signing in or up (no principal
+/// yet), signing out, changing their password or their linked sign-ins.
+pub(crate) fn own_event(user_id: &str, client: &Client, action: &str) -> NewAuditEvent {
+    let me = format!("user:{user_id}");
+    NewAuditEvent::without_principal(&me, &client.ip, action, me.clone())
 }
 
 pub async fn setup_required(store: &Store) -> Result<bool> {
@@ -186,19 +167,9 @@ pub async fn complete_setup(
     )
     .await?;
     let opened = sessions::open(&txn, &user.id, &client.ip, &client.user_agent).await?;
-    let actor = format!("user:{}", user.id);
-    record(
-        &txn,
-        &actor,
-        "setup.complete",
-        &format!("user:{}", user.id),
-        client,
-        json!({"username": user.username}),
-    )
-    .await?;
-    txn.commit()
-        .await
-        .map_err(codex_central_store::Error::from)?;
+    let event =
+        own_event(&user.id, client, "setup.complete").details(json!({"username": user.username}));
+    audit::commit(txn, event).await?;
     Ok((user, opened))
 }
 
@@ -247,27 +218,19 @@ pub async fn login(
         let [ip_key, user_key] = &keys;
         auth_failures::record_failure(store, ip_key, now, IP_BUDGET).await?;
         auth_failures::record_failure(store, user_key, now, USER_BUDGET).await?;
-        record(
-            store.db(),
-            "anonymous",
-            "login.failure",
-            &format!("username:{}", name.chars().take(64).collect::<String>()),
-            client,
-            json!({"method": "password"}),
-        )
-        .await?;
+        // Nothing changed but the failure counters, which must count even if this row fails.
+        let target = format!("username:{}", name.chars().take(64).collect::<String>());
+        let event =
+            NewAuditEvent::without_principal("anonymous", &client.ip, "login.failure", target)
+                .details(json!({"method": "password"}));
+        audit::append(store.db(), event).await?;
         return Err(Error::unauthenticated(BAD_CREDENTIALS));
     };
     if !user.enabled {
-        record(
-            store.db(),
-            &format!("user:{}", user.id),
-            "login.refused",
-            &format!("user:{}", user.id),
-            client,
-            json!({"reason": "disabled"}),
-        )
-        .await?;
+        // A refusal changes nothing: the row is all there is to write.
+        let event =
+            own_event(&user.id, client, "login.refused").details(json!({"reason": "disabled"}));
+        audit::append(store.db(), event).await?;
         return Err(Error::permission_denied("this account is disabled"));
     }
     signed_in(store, user, client, "password").await
@@ -293,33 +256,19 @@ pub async fn signed_in(
     )
     .await?;
     let opened = sessions::open(&txn, &user.id, &client.ip, &client.user_agent).await?;
-    record(
-        &txn,
-        &format!("user:{}", user.id),
-        "login.success",
-        &format!("user:{}", user.id),
-        client,
-        json!({"method": method, "session": opened.session.id}),
-    )
-    .await?;
-    txn.commit()
-        .await
-        .map_err(codex_central_store::Error::from)?;
+    let event = own_event(&user.id, client, "login.success")
+        .details(json!({"method": method, "session": opened.session.id}));
+    audit::commit(txn, event).await?;
     Ok((user, opened))
 }
 
 pub async fn logout(store: &Store, token: &str, client: &Client) -> Result<()> {
     if let Some(found) = sessions::resolve(store, token).await? {
-        sessions::close(store, token).await?;
-        record(
-            store.db(),
-            &format!("user:{}", found.user.id),
-            "logout",
-            &format!("user:{}", found.user.id),
-            client,
-            json!({"session": found.session.id}),
-        )
-        .await?;
+        let txn = store.begin().await?;
+        sessions::close(&txn, token).await?;
+        let event = own_event(&found.user.id, client, "logout")
+            .details(json!({"session": found.session.id}));
+        audit::commit(txn, event).await?;
     }
     Ok(())
 }
@@ -330,20 +279,20 @@ pub async fn registration_open(store: &Store) -> Result<bool> {
 
 pub async fn set_registration_open(
     store: &Store,
-    actor: &str,
+    admin: &Principal,
     client: &Client,
     open: bool,
 ) -> Result<bool> {
-    settings::put_json(store, REGISTRATION_KEY, &open, actor).await?;
-    record(
-        store.db(),
-        actor,
+    let txn = store.begin().await?;
+    settings::put_json(&txn, REGISTRATION_KEY, &open, &admin.audit_actor()).await?;
+    let event = NewAuditEvent::new(
+        admin,
+        &client.ip,
         "settings.registration",
         "setting:registration.open",
-        client,
-        json!({"open_registration": open}),
     )
-    .await?;
+    .details(json!({"open_registration": open}));
+    audit::commit(txn, event).await?;
     Ok(open)
 }
 
@@ -386,18 +335,9 @@ pub async fn register(
     )
     .await?;
     let opened = sessions::open(&txn, &user.id, &client.ip, &client.user_agent).await?;
-    record(
-        &txn,
-        &format!("user:{}", user.id),
-        "user.register",
-        &format!("user:{}", user.id),
-        client,
-        json!({"username": user.username}),
-    )
-    .await?;
-    txn.commit()
-        .await
-        .map_err(codex_central_store::Error::from)?;
+    let event =
+        own_event(&user.id, client, "user.register").details(json!({"username": user.username}));
+    audit::commit(txn, event).await?;
     Ok((user, opened))
 }
 
@@ -426,21 +366,16 @@ pub async fn change_password(
         ));
     }
     let phc = hash(new).await?;
+    let txn = store.begin().await?;
     users::update(
-        store.db(),
+        &txn,
         user_id,
         vec![(Column::PasswordHash, Some(phc).into())],
     )
     .await?;
-    record(
-        store.db(),
-        &format!("user:{user_id}"),
-        "user.change_password",
-        &format!("user:{user_id}"),
-        client,
-        json!({}),
-    )
-    .await
+    let event = own_event(user_id, client, "user.change_password").details(json!({}));
+    audit::commit(txn, event).await?;
+    Ok(())
 }
 
 /// Hashes a password on the blocking pool (the CLI and admin resets use it too).

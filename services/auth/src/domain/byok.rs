@@ -60,20 +60,10 @@ impl Byok {
         }
     }
 
-    async fn record(&self, actor: &Actor, action: &str, provider: &str) -> Result<()> {
-        audit::append(
-            self.store.db(),
-            NewAuditEvent {
-                actor_kind: actor.principal.kind_name().into(),
-                actor: actor.principal.audit_actor(),
-                action: action.into(),
-                target: format!("byok:{}:{provider}", actor.principal.id),
-                client_ip: actor.client_ip.clone(),
-                details: json!({"provider": provider}),
-            },
-        )
-        .await?;
-        Ok(())
+    fn event(actor: &Actor, action: &str, provider: &str) -> NewAuditEvent {
+        actor
+            .event(action, format!("byok:{}:{provider}", actor.principal.id))
+            .details(json!({"provider": provider}))
     }
 
     pub async fn set(&self, actor: &Actor, provider: &str, key: &Secret<String>) -> Result<Listed> {
@@ -102,9 +92,10 @@ impl Byok {
             created_at: now,
             updated_at: now,
         };
-        byok_keys::upsert(&self.store, row).await?;
+        let txn = self.store.begin().await?;
+        byok_keys::upsert(&txn, row).await?;
+        audit::commit(txn, Self::event(actor, "byok.set", provider)).await?;
         self.forget(&actor.principal.id, provider);
-        self.record(actor, "byok.set", provider).await?;
         let row = byok_keys::get(&self.store, &actor.principal.id, provider)
             .await?
             .ok_or_else(|| Error::invalid_argument("key vanished while being stored"))?;
@@ -131,13 +122,15 @@ impl Byok {
 
     pub async fn delete(&self, actor: &Actor, provider: &str) -> Result<()> {
         let provider = provider.trim();
-        self.forget(&actor.principal.id, provider);
-        if !byok_keys::delete(&self.store, &actor.principal.id, provider).await? {
+        let txn = self.store.begin().await?;
+        if !byok_keys::delete(&txn, &actor.principal.id, provider).await? {
             return Err(Error::from(codex_central_store::Error::NotFound(format!(
                 "you have no key for provider {provider:?}"
             ))));
         }
-        self.record(actor, "byok.delete", provider).await
+        audit::commit(txn, Self::event(actor, "byok.delete", provider)).await?;
+        self.forget(&actor.principal.id, provider);
+        Ok(())
     }
 
     /// The user's usable key for a provider, or `None` (none stored, or undecryptable).

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use codex_central_common::Principal;
 use codex_central_common::crypto::Keyring;
 use codex_central_store::audit::{self, NewAuditEvent};
 use codex_central_store::canonical_auth::{self, NewCanonical};
@@ -45,12 +46,31 @@ pub struct StoreAnswer {
     pub current: Option<Arc<Current>>,
 }
 
-/// Who stored a document, for the audit row and the `source` column.
+/// Who stored a document, for the audit row and the `source` column: an admin or a host, or
+/// (no principal) the gateway on behalf of a seed link it has just consumed.
 #[derive(Debug, Clone)]
 pub struct Uploader {
-    pub actor_kind: String,
-    pub actor: String,
+    pub principal: Option<Principal>,
     pub client_ip: String,
+}
+
+impl Uploader {
+    const SEED_LINK: &str = "seed:link";
+
+    fn source(&self) -> String {
+        self.principal
+            .as_ref()
+            .map_or_else(|| Self::SEED_LINK.into(), Principal::audit_actor)
+    }
+
+    fn event(&self, action: &str, target: &str) -> NewAuditEvent {
+        match &self.principal {
+            Some(p) => NewAuditEvent::new(p, &self.client_ip, action, target),
+            None => {
+                NewAuditEvent::without_principal(Self::SEED_LINK, &self.client_ip, action, target)
+            }
+        }
+    }
 }
 
 /// When the current document was loaded, and what it was (None: no canonical copy yet).
@@ -169,36 +189,29 @@ impl Vault {
                 }
                 return Ok(StoreAnswer { outcome, current });
             }
+            let txn = self.store.begin().await?;
             let written = canonical_auth::put_if_newer(
-                &self.store,
+                &txn,
                 NewCanonical {
                     body_enc: self.keyring.encrypt_str(&doc.text)?,
                     digest: doc.digest.clone(),
                     last_refresh: doc.last_refresh.clone(),
                     last_refresh_us: doc.last_refresh_at.timestamp_micros(),
-                    source: uploader.actor.clone(),
+                    source: uploader.source(),
                     now: now_ms(),
                 },
             )
             .await?;
             if written {
+                let event = uploader
+                    .event("codex_auth.store", "codex_auth:canonical")
+                    .details(json!({
+                        "digest": doc.digest,
+                        "last_refresh": doc.last_refresh,
+                        "previous_digest": current.as_ref().map(|c| c.digest.clone()),
+                    }));
+                audit::commit(txn, event).await?;
                 self.invalidate();
-                audit::append(
-                    self.store.db(),
-                    NewAuditEvent {
-                        actor_kind: uploader.actor_kind.clone(),
-                        actor: uploader.actor.clone(),
-                        action: "codex_auth.store".into(),
-                        target: "codex_auth:canonical".into(),
-                        client_ip: uploader.client_ip.clone(),
-                        details: json!({
-                            "digest": doc.digest,
-                            "last_refresh": doc.last_refresh,
-                            "previous_digest": current.as_ref().map(|c| c.digest.clone()),
-                        }),
-                    },
-                )
-                .await?;
                 if let Some(host_id) = host_id {
                     self.record_sync(host_id, &doc.digest, &doc.last_refresh, "updated")
                         .await;
@@ -214,6 +227,9 @@ impl Vault {
                     current: Some(current),
                 });
             }
+            txn.rollback()
+                .await
+                .map_err(codex_central_store::Error::from)?;
         }
         Err(Error::from(codex_central_store::Error::Unavailable(
             "too many concurrent auth.json stores; retry".into(),
@@ -228,23 +244,22 @@ impl Vault {
     /// Records that an admin saw the unmasked canonical document.
     pub async fn audit_reveal(
         &self,
-        admin: &codex_central_common::Principal,
+        admin: &Principal,
         client_ip: &str,
         reason: &str,
         digest: &str,
     ) -> Result<()> {
-        audit::append(
-            self.store.db(),
-            NewAuditEvent {
-                actor_kind: admin.kind_name().into(),
-                actor: admin.audit_actor(),
-                action: "codex_auth.reveal".into(),
-                target: "codex_auth:canonical".into(),
-                client_ip: client_ip.into(),
-                details: json!({ "digest": digest, "reason": reason.chars().take(500).collect::<String>() }),
-            },
+        // A reveal changes no data: the row is all there is to write.
+        let event = NewAuditEvent::new(
+            admin,
+            client_ip,
+            "codex_auth.reveal",
+            "codex_auth:canonical",
         )
-        .await?;
+        .details(
+            json!({ "digest": digest, "reason": reason.chars().take(500).collect::<String>() }),
+        );
+        audit::append(self.store.db(), event).await?;
         Ok(())
     }
 

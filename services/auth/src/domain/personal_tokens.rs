@@ -143,20 +143,10 @@ fn name_or_generated(name: &str, now: i64) -> Result<String> {
     Ok(name.to_string())
 }
 
-async fn record(store: &Store, actor: &Actor, action: &str, token: &Model) -> Result<()> {
-    audit::append(
-        store.db(),
-        NewAuditEvent {
-            actor_kind: actor.principal.kind_name().into(),
-            actor: actor.principal.audit_actor(),
-            action: action.into(),
-            target: format!("personal_token:{}", token.id),
-            client_ip: actor.client_ip.clone(),
-            details: json!({"user": token.user_id, "name": token.name, "prefix": token.prefix}),
-        },
-    )
-    .await?;
-    Ok(())
+fn event(actor: &Actor, action: &str, token: &Model) -> NewAuditEvent {
+    actor
+        .event(action, format!("personal_token:{}", token.id))
+        .details(json!({"user": token.user_id, "name": token.name, "prefix": token.prefix}))
 }
 
 pub async fn create(
@@ -184,8 +174,9 @@ pub async fn create(
         )));
     }
     let secret = generate_token(TokenKind::Personal)?;
+    let txn = store.begin().await?;
     let token = personal_tokens::insert(
-        store.db(),
+        &txn,
         Model {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: user_id.to_string(),
@@ -202,13 +193,14 @@ pub async fn create(
         },
     )
     .await?;
-    record(store, actor, "personal_token.create", &token).await?;
+    audit::commit(txn, event(actor, "personal_token.create", &token)).await?;
     Ok(Created { token, secret })
 }
 
 pub async fn revoke(store: &Store, actor: &Actor, user_id: &str, id: &str) -> Result<Model> {
-    let token = personal_tokens::revoke(store, user_id, id.trim(), now_ms()).await?;
-    record(store, actor, "personal_token.revoke", &token).await?;
+    let txn = store.begin().await?;
+    let token = personal_tokens::revoke(&txn, user_id, id.trim(), now_ms()).await?;
+    audit::commit(txn, event(actor, "personal_token.revoke", &token)).await?;
     Ok(token)
 }
 
@@ -220,7 +212,7 @@ pub async fn set_policy(
     policy: Policy,
 ) -> Result<Model> {
     let policy = policy.validate()?;
-    let token = personal_tokens::get(store, id.trim()).await?;
+    let token = personal_tokens::get(store.db(), id.trim()).await?;
     if token.user_id != user_id {
         return Err(Error::from(codex_central_store::Error::NotFound(
             "Token not found".into(),
@@ -228,7 +220,8 @@ pub async fn set_policy(
     }
     let text = serde_json::to_string(&policy)
         .map_err(|e| Error::invalid_argument(format!("policy: {e}")))?;
-    let token = personal_tokens::set_policy(store, &token.id, text).await?;
-    record(store, actor, "personal_token.policy", &token).await?;
+    let txn = store.begin().await?;
+    let token = personal_tokens::set_policy(&txn, &token.id, text).await?;
+    audit::commit(txn, event(actor, "personal_token.policy", &token)).await?;
     Ok(token)
 }

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use codex_central_common::Role;
 use codex_central_common::crypto::{
     Secret, TokenKind, generate_token, token_digest, token_display_prefix,
 };
-use codex_central_common::{Principal, Role};
-use codex_central_store::audit::{self, NewAuditEvent};
+use codex_central_store::audit;
 use codex_central_store::entities::service_tokens::Model;
 use codex_central_store::{Store, now_ms, service_tokens};
 use serde_json::json;
@@ -48,12 +48,7 @@ impl Scope {
     }
 }
 
-/// Who asked, for the audit row.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub principal: Principal,
-    pub client_ip: String,
-}
+pub use codex_central_store::audit::Actor;
 
 pub struct CreatedToken {
     pub token: Model,
@@ -92,21 +87,10 @@ pub async fn create(
     };
     let txn = store.begin().await?;
     let token = service_tokens::insert(&txn, model).await?;
-    audit::append(
-        &txn,
-        NewAuditEvent {
-            actor_kind: actor.principal.kind_name().into(),
-            actor: actor.principal.audit_actor(),
-            action: "service_token.create".into(),
-            target: format!("service_token:{}", token.id),
-            client_ip: actor.client_ip.clone(),
-            details: json!({ "name": name, "scope": scope.as_str(), "prefix": token.prefix, "expires_at": expires_at }),
-        },
-    )
-    .await?;
-    txn.commit()
-        .await
-        .map_err(codex_central_store::Error::from)?;
+    let event = actor
+        .event("service_token.create", format!("service_token:{}", token.id))
+        .details(json!({ "name": name, "scope": scope.as_str(), "prefix": token.prefix, "expires_at": expires_at }));
+    audit::commit(txn, event).await?;
     Ok(CreatedToken { token, secret })
 }
 
@@ -116,21 +100,13 @@ pub async fn revoke(store: &Store, actor: &Actor, id: &str) -> Result<Model> {
     }
     let txn = store.begin().await?;
     let token = service_tokens::revoke(&txn, id, now_ms()).await?;
-    audit::append(
-        &txn,
-        NewAuditEvent {
-            actor_kind: actor.principal.kind_name().into(),
-            actor: actor.principal.audit_actor(),
-            action: "service_token.revoke".into(),
-            target: format!("service_token:{}", token.id),
-            client_ip: actor.client_ip.clone(),
-            details: json!({ "name": token.name, "prefix": token.prefix }),
-        },
-    )
-    .await?;
-    txn.commit()
-        .await
-        .map_err(codex_central_store::Error::from)?;
+    let event = actor
+        .event(
+            "service_token.revoke",
+            format!("service_token:{}", token.id),
+        )
+        .details(json!({ "name": token.name, "prefix": token.prefix }));
+    audit::commit(txn, event).await?;
     Ok(token)
 }
 

@@ -109,8 +109,8 @@ pub async fn resolve(store: &Store, token: &str) -> Result<Option<Resolved>> {
     }))
 }
 
-pub async fn close(store: &Store, token: &str) -> Result<bool> {
-    Ok(sessions::delete_by_digest(store, &token_digest(token.trim())).await?)
+pub async fn close(db: &impl sea_orm::ConnectionTrait, token: &str) -> Result<bool> {
+    Ok(sessions::delete_by_digest(db, &token_digest(token.trim())).await?)
 }
 
 /// Deletes expired sessions and sign-in states every ten minutes on whichever replica holds the lease.

@@ -81,20 +81,10 @@ fn check_display_name(raw: &str) -> Result<String> {
     Ok(d.to_string())
 }
 
-async fn record(store: &Store, actor: &Actor, action: &str, user: &Model) -> Result<()> {
-    audit::append(
-        store.db(),
-        audit::NewAuditEvent {
-            actor_kind: actor.principal.kind_name().into(),
-            actor: actor.principal.audit_actor(),
-            action: action.into(),
-            target: format!("user:{}", user.id),
-            client_ip: actor.client_ip.clone(),
-            details: serde_json::json!({"username": user.username, "role": user.role, "enabled": user.enabled}),
-        },
+fn event(actor: &Actor, action: &str, user: &Model) -> audit::NewAuditEvent {
+    actor.event(action, format!("user:{}", user.id)).details(
+        serde_json::json!({"username": user.username, "role": user.role, "enabled": user.enabled}),
     )
-    .await?;
-    Ok(())
 }
 
 pub async fn create(
@@ -108,49 +98,62 @@ pub async fn create(
     let username = check_username(username)?;
     let display_name = display_or_username(display_name, &username)?;
     check_password(password)?;
+    let password_hash = super::accounts::hash_new_password(password).await?;
     let now = now_ms();
+    let txn = store.begin().await?;
     let user = users::insert(
-        store.db(),
+        &txn,
         Model {
             id: uuid::Uuid::new_v4().to_string(),
             display_name,
             username,
             role: role.as_str().into(),
             enabled: true,
-            password_hash: Some(super::accounts::hash_new_password(password).await?),
+            password_hash: Some(password_hash),
             created_at: now,
             updated_at: now,
             last_login_at: None,
         },
     )
     .await?;
-    record(store, actor, "user.create", &user).await?;
+    audit::commit(txn, event(actor, "user.create", &user)).await?;
     Ok(user)
 }
 
 pub async fn set_display_name(store: &Store, actor: &Actor, id: &str, name: &str) -> Result<Model> {
     let name = check_display_name(name)?;
-    let user = users::update(store.db(), id, vec![(Column::DisplayName, name.into())]).await?;
-    record(store, actor, "user.update", &user).await?;
+    let txn = store.begin().await?;
+    let user = users::update(&txn, id, vec![(Column::DisplayName, name.into())]).await?;
+    audit::commit(txn, event(actor, "user.update", &user)).await?;
     Ok(user)
 }
 
-/// Applies `change` unless it would leave no enabled admin.
+/// Applies `change`, or deletes the user with everything that signs them in (`None`), with its
+/// audit row, unless it would leave no enabled admin. Returns the user after the change (before
+/// it, for a delete).
 async fn guarded_change(
     store: &Store,
+    actor: &Actor,
+    action: &'static str,
     id: &str,
     change: Option<Vec<(Column, sea_orm::Value)>>,
-) -> Result<Option<Model>> {
+) -> Result<Model> {
     let id = id.to_string();
+    let actor = actor.clone();
     let out = users::guarded(store, move |txn| {
         let id = id.clone();
         let change = change.clone();
+        let actor = actor.clone();
         Box::pin(async move {
             let before = users::get(txn, &id).await?;
             let was_admin = before.role == "admin" && before.enabled;
             let after = match change {
                 Some(c) => Some(users::update(txn, &id, c).await?),
                 None => {
+                    sessions::delete_all_for_user(txn, &id).await?;
+                    personal_tokens::delete_all_for_user(txn, &id).await?;
+                    byok_keys::delete_all_for_user(txn, &id).await?;
+                    codex_central_store::oauth::delete_identities_of(txn, &id).await?;
                     users::delete(txn, &id).await?;
                     None
                 }
@@ -163,7 +166,9 @@ async fn guarded_change(
                     "the last enabled admin cannot be demoted, disabled or deleted".into(),
                 ));
             }
-            Ok(after)
+            let user = after.unwrap_or(before);
+            audit::append(txn, event(&actor, action, &user)).await?;
+            Ok(user)
         })
     })
     .await?;
@@ -171,47 +176,23 @@ async fn guarded_change(
 }
 
 pub async fn set_role(store: &Store, actor: &Actor, id: &str, role: UserRole) -> Result<Model> {
-    let user = guarded_change(store, id, Some(vec![(Column::Role, role.as_str().into())]))
-        .await?
-        .ok_or_else(|| {
-            Error::from(codex_central_store::Error::NotFound(
-                "User not found".into(),
-            ))
-        })?;
-    record(store, actor, "user.set_role", &user).await?;
-    Ok(user)
+    let change = vec![(Column::Role, role.as_str().into())];
+    guarded_change(store, actor, "user.set_role", id, Some(change)).await
 }
 
 pub async fn set_enabled(store: &Store, actor: &Actor, id: &str, enabled: bool) -> Result<Model> {
-    let user = guarded_change(store, id, Some(vec![(Column::Enabled, enabled.into())]))
-        .await?
-        .ok_or_else(|| {
-            Error::from(codex_central_store::Error::NotFound(
-                "User not found".into(),
-            ))
-        })?;
-    record(
-        store,
-        actor,
-        if enabled {
-            "user.enable"
-        } else {
-            "user.disable"
-        },
-        &user,
-    )
-    .await?;
-    Ok(user)
+    let action = if enabled {
+        "user.enable"
+    } else {
+        "user.disable"
+    };
+    let change = vec![(Column::Enabled, enabled.into())];
+    guarded_change(store, actor, action, id, Some(change)).await
 }
 
 pub async fn delete(store: &Store, actor: &Actor, id: &str) -> Result<()> {
-    let user = users::get(store.db(), id).await?;
-    guarded_change(store, id, None).await?;
-    sessions::delete_all_for_user(store.db(), id).await?;
-    personal_tokens::delete_all_for_user(store.db(), id).await?;
-    byok_keys::delete_all_for_user(store.db(), id).await?;
-    codex_central_store::oauth::delete_identities_of(store.db(), id).await?;
-    record(store, actor, "user.delete", &user).await
+    guarded_change(store, actor, "user.delete", id, None).await?;
+    Ok(())
 }
 
 pub async fn reset_password(
@@ -222,13 +203,9 @@ pub async fn reset_password(
 ) -> Result<Model> {
     check_password(password)?;
     let hash = super::accounts::hash_new_password(password).await?;
-    let user = users::update(
-        store.db(),
-        id,
-        vec![(Column::PasswordHash, Some(hash).into())],
-    )
-    .await?;
-    sessions::delete_all_for_user(store.db(), &user.id).await?;
-    record(store, actor, "user.reset_password", &user).await?;
+    let txn = store.begin().await?;
+    let user = users::update(&txn, id, vec![(Column::PasswordHash, Some(hash).into())]).await?;
+    sessions::delete_all_for_user(&txn, &user.id).await?;
+    audit::commit(txn, event(actor, "user.reset_password", &user)).await?;
     Ok(user)
 }

@@ -34,8 +34,7 @@ fn uploader(ctx: &CallContext) -> Result<Uploader, Status> {
         )));
     }
     Ok(Uploader {
-        actor_kind: p.kind_name().into(),
-        actor: p.audit_actor(),
+        principal: Some(p.clone()),
         client_ip: ctx.client_ip_text(),
     })
 }
@@ -126,13 +125,11 @@ impl CodexAuthService for CodexAuthGrpc {
         // (an internal call without a principal that says so). Hosts use StoreCodexAuth.
         let who = match ctx.principal.as_ref() {
             Some(p) if p.role == Role::Admin => Uploader {
-                actor_kind: p.kind_name().into(),
-                actor: p.audit_actor(),
+                principal: Some(p.clone()),
                 client_ip: ctx.client_ip_text(),
             },
             None if ctx.internal && via_seed_link => Uploader {
-                actor_kind: "seed".into(),
-                actor: "seed:link".into(),
+                principal: None,
                 client_ip: ctx.client_ip_text(),
             },
             Some(_) => {

@@ -240,13 +240,9 @@ impl UserService for UserGrpc {
             .policy
             .unwrap_or_default()
             .open_registration;
-        let open = accounts::set_registration_open(
-            &self.store,
-            &actor.principal.audit_actor(),
-            &client(&ctx, ""),
-            open,
-        )
-        .await?;
+        let open =
+            accounts::set_registration_open(&self.store, &actor.principal, &client(&ctx, ""), open)
+                .await?;
         Ok(Response::new(SetRegistrationPolicyResponse {
             policy: Some(RegistrationPolicy {
                 open_registration: open,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use codex_central_common::crypto::Keyring;
 use codex_central_common::ttl_cache::TtlCache;
+use codex_central_store::audit::{self, Actor};
 use codex_central_store::entities::runtime_overrides::Model as OverrideRow;
 use codex_central_store::entities::upstream_providers::Model as Row;
 use codex_central_store::{Store, now_ms, settings, upstreams};
@@ -344,9 +345,9 @@ impl Providers {
 
     pub async fn create(
         &self,
+        actor: &Actor,
         input: ProviderInput,
         key: Option<String>,
-        by: &str,
     ) -> Result<Provider> {
         let (kind, wire, base) = check_input(&input)?;
         if upstreams::list(&self.store).await?.len() >= MAX_PROVIDERS {
@@ -359,9 +360,14 @@ impl Providers {
         if let Some(msg) = self.colliding_model(&input.id, &models).await? {
             return Err(invalid("models", msg));
         }
+        let key = key
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| self.sealed_key(k.trim()))
+            .transpose()?;
         let now = now_ms();
+        let txn = self.store.begin().await?;
         upstreams::insert(
-            &self.store,
+            &txn,
             Row {
                 id: input.id.clone(),
                 kind: kind.as_str().into(),
@@ -375,28 +381,34 @@ impl Providers {
             },
         )
         .await?;
-        if let Some(k) = key.filter(|k| !k.trim().is_empty()) {
-            self.store_key(&input.id, k.trim(), by).await?;
+        if let Some(sealed) = key {
+            let by = actor.principal.audit_actor();
+            settings::put(&txn, &key_setting(&input.id), sealed, true, &by).await?;
         }
+        audit::commit(txn, actor.event("upstream.create", input.id.as_str())).await?;
         self.invalidate();
         self.get(&input.id).await
     }
 
-    async fn store_key(&self, id: &str, key: &str, by: &str) -> Result<()> {
+    /// A shared key checked and encrypted for storage.
+    fn sealed_key(&self, key: &str) -> Result<String> {
         if key.len() > 4096 || key.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(invalid(
                 "api_key",
                 "api_key must be one line without spaces",
             ));
         }
-        let enc = self.keyring.encrypt_str(key)?;
-        settings::put(&self.store, &key_setting(id), enc, true, by).await?;
-        Ok(())
+        Ok(self.keyring.encrypt_str(key)?)
     }
 
     /// Replaces a provider's settings. A preset gets enabled when its first key arrives, unless
     /// the edit says otherwise.
-    pub async fn update(&self, input: ProviderInput, key: KeyChange, by: &str) -> Result<Provider> {
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        input: ProviderInput,
+        key: KeyChange,
+    ) -> Result<Provider> {
         let (kind, wire, base) = check_input(&input)?;
         let current = upstreams::get(&self.store, &input.id)
             .await?
@@ -408,19 +420,23 @@ impl Providers {
         let had_key = settings::get(&self.store, &key_setting(&input.id))
             .await?
             .is_some();
-        match &key {
-            KeyChange::Keep => {}
-            KeyChange::Set(k) => self.store_key(&input.id, k.trim(), by).await?,
-            KeyChange::Clear => {
-                settings::delete(&self.store, &key_setting(&input.id)).await?;
-            }
+        let sealed = match &key {
+            KeyChange::Set(k) => Some(self.sealed_key(k.trim())?),
+            KeyChange::Keep | KeyChange::Clear => None,
+        };
+        let txn = self.store.begin().await?;
+        if let Some(enc) = sealed {
+            let by = actor.principal.audit_actor();
+            settings::put(&txn, &key_setting(&input.id), enc, true, &by).await?;
+        } else if matches!(key, KeyChange::Clear) {
+            settings::delete(&txn, &key_setting(&input.id)).await?;
         }
         let first_key = !had_key && matches!(key, KeyChange::Set(_));
         let enabled = input
             .enabled
             .unwrap_or(current.enabled || (current.preset && first_key));
         upstreams::update(
-            &self.store,
+            &txn,
             Row {
                 id: current.id,
                 kind: kind.as_str().into(),
@@ -434,15 +450,18 @@ impl Providers {
             },
         )
         .await?;
+        audit::commit(txn, actor.event("upstream.update", input.id.as_str())).await?;
         self.invalidate();
         self.get(&input.id).await
     }
 
-    pub async fn delete(&self, id: &str) -> Result<()> {
-        if !upstreams::delete(&self.store, id).await? {
+    pub async fn delete(&self, actor: &Actor, id: &str) -> Result<()> {
+        let txn = self.store.begin().await?;
+        if !upstreams::delete(&txn, id).await? {
             return Err(Error::not_found(format!("no provider named {id:?}")));
         }
-        settings::delete(&self.store, &key_setting(id)).await?;
+        settings::delete(&txn, &key_setting(id)).await?;
+        audit::commit(txn, actor.event("upstream.delete", id)).await?;
         self.invalidate();
         Ok(())
     }
@@ -522,6 +541,7 @@ impl Providers {
     /// Sets a user's override; the provider and model must exist and be enabled.
     pub async fn set_override(
         &self,
+        actor: &Actor,
         user_id: &str,
         provider: &str,
         model: &str,
@@ -548,13 +568,19 @@ impl Providers {
             model: model.to_string(),
             set_at: now_ms(),
         };
-        upstreams::set_override(&self.store, row.clone()).await?;
+        let txn = self.store.begin().await?;
+        upstreams::set_override(&txn, row.clone()).await?;
+        let event = actor.event("runtime_override.set", format!("user:{user_id}"));
+        audit::commit(txn, event).await?;
         self.overrides.remove(user_id);
         Ok(row)
     }
 
-    pub async fn clear_override(&self, user_id: &str) -> Result<()> {
-        upstreams::clear_override(&self.store, user_id).await?;
+    pub async fn clear_override(&self, actor: &Actor, user_id: &str) -> Result<()> {
+        let txn = self.store.begin().await?;
+        upstreams::clear_override(&txn, user_id).await?;
+        let event = actor.event("runtime_override.clear", format!("user:{user_id}"));
+        audit::commit(txn, event).await?;
         self.overrides.remove(user_id);
         Ok(())
     }
@@ -563,7 +589,9 @@ impl Providers {
     /// deletes a preset does not get it back.
     pub async fn seed_presets(&self) -> Result<()> {
         const MARKER: &str = "upstream.presets_seeded";
-        if !settings::compare_and_put(&self.store, MARKER, None, "true".into(), "system").await? {
+        if !settings::compare_and_put(self.store.db(), MARKER, None, "true".into(), "system")
+            .await?
+        {
             return Ok(());
         }
         let model = |id: &str, reasoning: bool| Model {
@@ -622,7 +650,7 @@ impl Providers {
                 updated_at: now,
             };
             // Another replica seeding at the same moment is fine.
-            match upstreams::insert(&self.store, row).await {
+            match upstreams::insert(self.store.db(), row).await {
                 Ok(()) | Err(codex_central_store::Error::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
             }

@@ -1,4 +1,5 @@
-//! Reading the audit log (every service appends to it through the store).
+//! Reading the audit log (every service appends to it through the store, in the transaction of
+//! the change it records).
 
 use codex_central_store::Store;
 use codex_central_store::audit::{self, AuditFilter};
@@ -20,27 +21,4 @@ pub async fn list(
             })?),
         };
     Ok(audit::list(store, filter, before_id, limit).await?)
-}
-
-/// Appends one audit row for an action taken by `actor`.
-pub async fn record(
-    store: &Store,
-    actor: &super::hosts::Actor,
-    action: &str,
-    target: &str,
-    details: serde_json::Value,
-) -> Result<()> {
-    audit::append(
-        store.db(),
-        audit::NewAuditEvent {
-            actor_kind: actor.principal.kind_name().into(),
-            actor: actor.principal.audit_actor(),
-            action: action.into(),
-            target: target.into(),
-            client_ip: actor.client_ip.clone(),
-            details,
-        },
-    )
-    .await?;
-    Ok(())
 }

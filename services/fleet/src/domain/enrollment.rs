@@ -8,6 +8,7 @@ use std::time::Duration;
 use codex_central_common::crypto::{
     Keyring, Secret, TokenKind, generate_token, token_digest, token_display_prefix,
 };
+use codex_central_store::audit::{self, Actor};
 use codex_central_store::entities::hosts::Model as Host;
 use codex_central_store::entities::installer_tokens;
 use codex_central_store::{Store, enrollment, hosts, now_ms};
@@ -194,7 +195,7 @@ impl Enrollment {
     }
 
     /// A single-use link that uploads a trusted machine's `~/.codex/auth.json`.
-    pub async fn create_seed(&self, created_by: &str, ttl: Option<Duration>) -> Result<SeedLink> {
+    pub async fn create_seed(&self, actor: &Actor, ttl: Option<Duration>) -> Result<SeedLink> {
         let ttl = ttl.unwrap_or(DEFAULT_SEED_TTL);
         if ttl.is_zero() || ttl > MAX_INSTALLER_TTL {
             return Err(Error::invalid(
@@ -205,17 +206,22 @@ impl Enrollment {
         let token = generate_token(TokenKind::Seed)?;
         let now = now_ms();
         let expires_at = now + millis(ttl);
+        let txn = self.store.begin().await?;
         enrollment::insert_seed(
-            &self.store,
+            &txn,
             codex_central_store::entities::seed_tokens::Model {
                 token_digest: token_digest(token.expose()),
                 expires_at,
                 used_at: None,
-                created_by: created_by.chars().take(191).collect(),
+                created_by: actor.principal.audit_actor().chars().take(191).collect(),
                 created_at: now,
             },
         )
         .await?;
+        let event = actor
+            .event("codex_auth.seed_link", "codex_auth:canonical")
+            .details(serde_json::json!({ "expires_at": expires_at }));
+        audit::commit(txn, event).await?;
         let (url, command) = self.seed_link(token.expose());
         Ok(SeedLink {
             token,

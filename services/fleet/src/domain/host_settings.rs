@@ -186,21 +186,10 @@ pub async fn apply(store: &Store, actor: &Actor, id: i64, change: HostChange) ->
         }
     };
     let updated = hosts::update_columns(&txn, id, changes, now).await?;
-    codex_central_store::audit::append(
-        &txn,
-        codex_central_store::audit::NewAuditEvent {
-            actor_kind: actor.principal.kind_name().into(),
-            actor: actor.principal.audit_actor(),
-            action: change.action().into(),
-            target: format!("host:{id}"),
-            client_ip: actor.client_ip.clone(),
-            details: json!({ "fqdn": host.fqdn, "change": format!("{change:?}") }),
-        },
-    )
-    .await?;
-    txn.commit()
-        .await
-        .map_err(codex_central_store::Error::from)?;
+    let event = actor
+        .event(change.action(), format!("host:{id}"))
+        .details(json!({ "fqdn": host.fqdn, "change": format!("{change:?}") }));
+    codex_central_store::audit::commit(txn, event).await?;
     Ok(updated)
 }
 

@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use codex_central_common::Principal;
 use codex_central_common::crypto::{
     Secret, TokenKind, generate_token, token_digest, token_display_prefix,
 };
-use codex_central_store::audit::{self, NewAuditEvent};
+use codex_central_store::audit;
 use codex_central_store::entities::hosts::Model;
 use codex_central_store::{Store, hosts, now_ms};
 use serde_json::json;
@@ -19,24 +18,7 @@ pub const TEMPORARY_TTL: Duration = Duration::from_secs(2 * 3600);
 pub const DEFAULT_INSECURE_WINDOW_MINUTES: i32 = 10;
 const REGISTER_INSECURE_WINDOW: Duration = Duration::from_secs(30 * 60);
 
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub principal: Principal,
-    pub client_ip: String,
-}
-
-impl Actor {
-    fn audit(&self, action: &str, target: String, details: serde_json::Value) -> NewAuditEvent {
-        NewAuditEvent {
-            actor_kind: self.principal.kind_name().into(),
-            actor: self.principal.audit_actor(),
-            action: action.into(),
-            target,
-            client_ip: self.client_ip.clone(),
-            details,
-        }
-    }
-}
+pub use codex_central_store::audit::Actor;
 
 #[derive(Debug, Clone, Default)]
 pub struct Registration {
@@ -103,18 +85,10 @@ pub async fn register(store: &Store, actor: &Actor, reg: Registration) -> Result
         }
         let txn = store.begin().await?;
         hosts::set_key(&txn, existing.id, &digest, &prefix, now).await?;
-        audit::append(
-            &txn,
-            actor.audit(
-                "host.rotate_key",
-                format!("host:{}", existing.id),
-                json!({ "fqdn": fqdn, "key_prefix": prefix }),
-            ),
-        )
-        .await?;
-        txn.commit()
-            .await
-            .map_err(codex_central_store::Error::from)?;
+        let event = actor
+            .event("host.rotate_key", format!("host:{}", existing.id))
+            .details(json!({ "fqdn": fqdn, "key_prefix": prefix }));
+        audit::commit(txn, event).await?;
         let host = hosts::get(store.db(), existing.id).await?;
         return Ok(Registered {
             host,
@@ -156,18 +130,10 @@ pub async fn register(store: &Store, actor: &Actor, reg: Registration) -> Result
         )),
         other => other.into(),
     })?;
-    audit::append(
-        &txn,
-        actor.audit(
-            "host.register",
-            format!("host:{}", host.id),
-            json!({ "fqdn": fqdn, "secure": reg.secure, "vip": reg.vip, "temporary": reg.temporary, "key_prefix": prefix }),
-        ),
-    )
-    .await?;
-    txn.commit()
-        .await
-        .map_err(codex_central_store::Error::from)?;
+    let event = actor
+        .event("host.register", format!("host:{}", host.id))
+        .details(json!({ "fqdn": fqdn, "secure": reg.secure, "vip": reg.vip, "temporary": reg.temporary, "key_prefix": prefix }));
+    audit::commit(txn, event).await?;
     Ok(Registered {
         host,
         api_key,
@@ -187,18 +153,10 @@ pub async fn delete(store: &Store, actor: &Actor, id: i64) -> Result<Model> {
     let txn = store.begin().await?;
     let host = hosts::get(&txn, id).await?;
     hosts::delete(&txn, id).await?;
-    audit::append(
-        &txn,
-        actor.audit(
-            "host.delete",
-            format!("host:{id}"),
-            json!({ "fqdn": host.fqdn }),
-        ),
-    )
-    .await?;
-    txn.commit()
-        .await
-        .map_err(codex_central_store::Error::from)?;
+    let event = actor
+        .event("host.delete", format!("host:{id}"))
+        .details(json!({ "fqdn": host.fqdn }));
+    audit::commit(txn, event).await?;
     Ok(host)
 }
 

@@ -60,20 +60,12 @@ pub async fn update(
     action: &str,
     change: impl FnMut(&mut FleetPolicy) -> codex_central_store::Result<()>,
 ) -> Result<FleetPolicy> {
-    let policy = settings::update_json(store, KEY, &actor.principal.audit_actor(), change).await?;
-    codex_central_store::audit::append(
-        store.db(),
-        codex_central_store::audit::NewAuditEvent {
-            actor_kind: actor.principal.kind_name().into(),
-            actor: actor.principal.audit_actor(),
-            action: action.into(),
-            target: "fleet:policy".into(),
-            client_ip: actor.client_ip.clone(),
-            details: serde_json::to_value(&policy).unwrap_or_default(),
-        },
-    )
-    .await?;
-    Ok(policy)
+    let by = actor.principal.audit_actor();
+    let event = |p: &FleetPolicy| {
+        let details = serde_json::to_value(p).unwrap_or_default();
+        Some(actor.event(action, "fleet:policy").details(details))
+    };
+    Ok(settings::update_json(store, KEY, &by, change, event).await?)
 }
 
 /// The server's installation id, baked into the peer's wrappers: a host presenting another one
@@ -86,7 +78,7 @@ pub async fn installation_id(store: &Store) -> Result<String> {
     }
     let id = uuid::Uuid::new_v4().to_string();
     let text = serde_json::to_string(&id).unwrap_or_default();
-    if settings::compare_and_put(store, INSTALLATION_ID_KEY, None, text, "system").await? {
+    if settings::compare_and_put(store.db(), INSTALLATION_ID_KEY, None, text, "system").await? {
         return Ok(id);
     }
     // Another replica created it first.

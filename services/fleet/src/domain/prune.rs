@@ -34,18 +34,14 @@ pub async fn prune_once(store: &Store, actor: &str) -> Result<Vec<String>> {
         };
         let txn = store.begin().await?;
         if hosts::delete(&txn, host.id).await? {
-            audit::append(
-                &txn,
-                NewAuditEvent {
-                    actor_kind: "system".into(),
-                    actor: actor.into(),
-                    action: "host.prune".into(),
-                    target: format!("host:{}", host.id),
-                    client_ip: String::new(),
-                    details: json!({ "fqdn": host.fqdn, "reason": reason }),
-                },
+            let event = NewAuditEvent::without_principal(
+                actor,
+                "",
+                "host.prune",
+                format!("host:{}", host.id),
             )
-            .await?;
+            .details(json!({ "fqdn": host.fqdn, "reason": reason }));
+            audit::append(&txn, event).await?;
             pruned.push(host.fqdn);
         }
         txn.commit()

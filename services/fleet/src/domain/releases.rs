@@ -65,13 +65,17 @@ pub fn normalize_version(text: &str) -> Option<String> {
 
 /// Records an admin's request for a check; the lease holder runs it within [`TICK`].
 pub async fn request_check(store: &Store, by: &str) -> Result<ReleaseState> {
-    Ok(
-        settings::update_json(store, KEY, by, |s: &mut ReleaseState| {
+    Ok(settings::update_json(
+        store,
+        KEY,
+        by,
+        |s: &mut ReleaseState| {
             s.requested_at = now_ms();
             Ok(())
-        })
-        .await?,
+        },
+        |_| None,
     )
+    .await?)
 }
 
 #[derive(Clone)]
@@ -159,6 +163,7 @@ impl ReleaseChecker {
                 }
                 Ok(())
             },
+            |_| None,
         )
         .await?;
         leases::release(&self.store, LEASE, holder).await?;

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use codex_central_store::audit::{self, Actor};
 use codex_central_store::entities::hosts::Model as Host;
 use codex_central_store::entities::wrapper_releases::Model as Row;
 use codex_central_store::{Store, now_ms, wrapper_releases};
@@ -231,7 +232,7 @@ impl WrapperCatalog {
         kind: Kind,
         content: Vec<u8>,
         sha256: &str,
-        by: &str,
+        actor: &Actor,
     ) -> Result<Release> {
         check_name("version", version)?;
         check_name("platform", platform)?;
@@ -259,20 +260,26 @@ impl WrapperCatalog {
         }
         let now = now_ms();
         let size = content.len();
+        let size_bytes = i64::try_from(size).unwrap_or(i64::MAX);
+        let txn = self.store.begin().await?;
         wrapper_releases::put(
-            &self.store,
+            &txn,
             Row {
                 platform: platform.to_string(),
                 version: version.to_string(),
                 kind: kind.as_str().to_string(),
                 sha256: actual.clone(),
-                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+                size_bytes,
                 content,
-                published_by: by.to_string(),
+                published_by: actor.principal.audit_actor(),
                 updated_at: now,
             },
         )
         .await?;
+        let event = actor
+            .event("wrapper.publish", format!("wrapper:{platform}:{version}"))
+            .details(serde_json::json!({"sha256": actual, "size_bytes": size_bytes}));
+        audit::commit(txn, event).await?;
         Ok(Release {
             platform: platform.to_string(),
             version: version.to_string(),
@@ -285,8 +292,11 @@ impl WrapperCatalog {
     }
 
     /// Deletes a published release. Directory files are not deletable through the API.
-    pub async fn delete(&self, version: &str, platform: &str) -> Result<()> {
-        if wrapper_releases::delete(&self.store, platform, version).await? {
+    pub async fn delete(&self, actor: &Actor, version: &str, platform: &str) -> Result<()> {
+        let txn = self.store.begin().await?;
+        if wrapper_releases::delete(&txn, platform, version).await? {
+            let event = actor.event("wrapper.delete", format!("wrapper:{platform}:{version}"));
+            audit::commit(txn, event).await?;
             return Ok(());
         }
         if self

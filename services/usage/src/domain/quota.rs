@@ -1,5 +1,7 @@
 //! ChatGPT quota policy (peer-compatible), stored as JSON in `settings` under [`KEY`].
 
+use codex_central_common::Principal;
+use codex_central_store::audit::{self, NewAuditEvent};
 use codex_central_store::{Store, settings};
 use serde::{Deserialize, Serialize};
 
@@ -36,8 +38,7 @@ pub async fn get(store: &Store) -> Result<QuotaPolicy> {
 /// Validates and stores a new quota policy, with an audit row.
 pub async fn set(
     store: &Store,
-    actor_kind: &str,
-    actor: &str,
+    admin: &Principal,
     client_ip: &str,
     policy: QuotaPolicy,
 ) -> Result<QuotaPolicy> {
@@ -51,18 +52,10 @@ pub async fn set(
             "week_partition must be off (0), 5 or 7",
         ));
     }
-    settings::put_json(store, KEY, &policy, actor).await?;
-    codex_central_store::audit::append(
-        store.db(),
-        codex_central_store::audit::NewAuditEvent {
-            actor_kind: actor_kind.into(),
-            actor: actor.into(),
-            action: "quota.set_policy".into(),
-            target: "usage:quota_policy".into(),
-            client_ip: client_ip.into(),
-            details: serde_json::to_value(&policy).unwrap_or_default(),
-        },
-    )
-    .await?;
+    let txn = store.begin().await?;
+    settings::put_json(&txn, KEY, &policy, &admin.audit_actor()).await?;
+    let event = NewAuditEvent::new(admin, client_ip, "quota.set_policy", "usage:quota_policy")
+        .details(serde_json::to_value(&policy).unwrap_or_default());
+    audit::commit(txn, event).await?;
     Ok(policy)
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use codex_central_common::crypto::{Keyring, token_digest};
-use codex_central_store::audit::{self, NewAuditEvent};
+use codex_central_store::audit;
 use codex_central_store::entities::oauth_providers::Model as ProviderRow;
 use codex_central_store::entities::oauth_states::Model as StateRow;
 use codex_central_store::entities::user_identities::Model as IdentityRow;
@@ -416,28 +416,6 @@ impl OAuth {
             .to_string()
     }
 
-    async fn record(
-        &self,
-        user: &UserRow,
-        action: &str,
-        client: &Client,
-        details: Value,
-    ) -> Result<()> {
-        audit::append(
-            self.store.db(),
-            NewAuditEvent {
-                actor_kind: "user".into(),
-                actor: format!("user:{}", user.id),
-                action: action.into(),
-                target: format!("user:{}", user.id),
-                client_ip: client.ip.clone(),
-                details,
-            },
-        )
-        .await?;
-        Ok(())
-    }
-
     /// Finishes a callback. Unknown, used and expired states all answer [`BAD_STATE`].
     pub async fn complete(
         &self,
@@ -468,8 +446,9 @@ impl OAuth {
         let return_to = taken.return_to.clone();
         if let Some(user_id) = taken.link_user_id {
             let user = users::get(self.store.db(), &user_id).await?;
+            let txn = self.store.begin().await?;
             oauth::insert_identity(
-                self.store.db(),
+                &txn,
                 IdentityRow {
                     id: uuid::Uuid::now_v7().to_string(),
                     user_id: user.id.clone(),
@@ -481,13 +460,9 @@ impl OAuth {
                 },
             )
             .await?;
-            self.record(
-                &user,
-                "identity.link",
-                client,
-                json!({"provider": row.id, "display": person.display}),
-            )
-            .await?;
+            let event = accounts::own_event(&user.id, client, "identity.link")
+                .details(json!({"provider": row.id, "display": person.display}));
+            audit::commit(txn, event).await?;
             return Ok(Completed {
                 user,
                 created: false,
@@ -505,13 +480,10 @@ impl OAuth {
                 None => (self.create_user(&row, kind, &person, client).await?, true),
             };
         if !user.enabled {
-            self.record(
-                &user,
-                "login.refused",
-                client,
-                json!({"reason": "disabled", "method": format!("oauth:{}", row.id)}),
-            )
-            .await?;
+            // A refusal changes nothing: the row is all there is to write.
+            let event = accounts::own_event(&user.id, client, "login.refused")
+                .details(json!({"reason": "disabled", "method": format!("oauth:{}", row.id)}));
+            audit::append(self.store.db(), event).await?;
             return Err(Error::permission_denied("this account is disabled"));
         }
         let (user, opened) =
@@ -568,16 +540,9 @@ impl OAuth {
                         },
                     )
                     .await?;
-                    txn.commit()
-                        .await
-                        .map_err(codex_central_store::Error::from)?;
-                    self.record(
-                        &user,
-                        "user.create_oauth",
-                        client,
-                        json!({"provider": row.id, "username": user.username}),
-                    )
-                    .await?;
+                    let event = accounts::own_event(&user.id, client, "user.create_oauth")
+                        .details(json!({"provider": row.id, "username": user.username}));
+                    audit::commit(txn, event).await?;
                     return Ok(user);
                 }
                 Err(codex_central_store::Error::Conflict(_)) => {
@@ -612,14 +577,12 @@ impl OAuth {
                 "this is your only way to sign in: set a password or link another provider first",
             ));
         }
-        oauth::delete_identity(&self.store, user_id, &identity.id).await?;
-        self.record(
-            &user,
-            "identity.unlink",
-            client,
-            json!({"provider": identity.provider_id}),
-        )
-        .await
+        let txn = self.store.begin().await?;
+        oauth::delete_identity(&txn, &user.id, &identity.id).await?;
+        let event = accounts::own_event(&user.id, client, "identity.unlink")
+            .details(json!({"provider": identity.provider_id}));
+        audit::commit(txn, event).await?;
+        Ok(())
     }
 
     /// Deletes expired states (the pruner calls it).

@@ -186,20 +186,10 @@ impl Providers {
         Ok(oauth::get_provider(&self.store, id.trim()).await?)
     }
 
-    async fn record(&self, actor: &Actor, action: &str, row: &Model) -> Result<()> {
-        audit::append(
-            self.store.db(),
-            NewAuditEvent {
-                actor_kind: actor.principal.kind_name().into(),
-                actor: actor.principal.audit_actor(),
-                action: action.into(),
-                target: format!("oauth_provider:{}", row.id),
-                client_ip: actor.client_ip.clone(),
-                details: json!({"kind": row.kind, "client_id": row.client_id, "issuer_url": row.issuer_url, "enabled": row.enabled}),
-            },
-        )
-        .await?;
-        Ok(())
+    fn event(actor: &Actor, action: &str, row: &Model) -> NewAuditEvent {
+        actor
+            .event(action, format!("oauth_provider:{}", row.id))
+            .details(json!({"kind": row.kind, "client_id": row.client_id, "issuer_url": row.issuer_url, "enabled": row.enabled}))
     }
 
     fn sealed(&self, secret: Option<&Secret<String>>) -> Result<Option<String>> {
@@ -244,8 +234,9 @@ impl Providers {
             created_at: now,
             updated_at: now,
         };
-        oauth::insert_provider(&self.store, row.clone()).await?;
-        self.record(actor, "oauth_provider.create", &row).await?;
+        let txn = self.store.begin().await?;
+        oauth::insert_provider(&txn, row.clone()).await?;
+        audit::commit(txn, Self::event(actor, "oauth_provider.create", &row)).await?;
         Ok(row)
     }
 
@@ -275,15 +266,18 @@ impl Providers {
         }
         row.enabled = input.enabled;
         row.updated_at = now_ms();
-        oauth::update_provider(&self.store, row.clone()).await?;
-        self.record(actor, "oauth_provider.update", &row).await?;
+        let txn = self.store.begin().await?;
+        oauth::update_provider(&txn, row.clone()).await?;
+        audit::commit(txn, Self::event(actor, "oauth_provider.update", &row)).await?;
         Ok(row)
     }
 
     pub async fn delete(&self, actor: &Actor, id: &str) -> Result<()> {
         let row = self.get(id).await?;
-        oauth::delete_provider(&self.store, &row.id).await?;
-        self.record(actor, "oauth_provider.delete", &row).await
+        let txn = self.store.begin().await?;
+        oauth::delete_provider(&txn, &row.id).await?;
+        audit::commit(txn, Self::event(actor, "oauth_provider.delete", &row)).await?;
+        Ok(())
     }
 
     /// Providers from the config file: created, or updated to match, at start.
