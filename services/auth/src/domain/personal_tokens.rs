@@ -225,3 +225,41 @@ pub async fn set_policy(
     audit::commit(txn, event(actor, "personal_token.policy", &token)).await?;
     Ok(token)
 }
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn policies_are_normalised_and_bounded() {
+        let p = Policy {
+            allowed_models: vec![" gpt-5 ".into(), "gpt-5".into(), "o3".into()],
+            ..Policy::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(p.allowed_models, vec!["gpt-5", "o3"]);
+        let field = |p: Policy| p.validate().unwrap_err().fields()[0].field.clone();
+        assert_eq!(
+            field(Policy {
+                allowed_models: vec!["".into()],
+                ..Policy::default()
+            }),
+            "policy.allowed_models"
+        );
+        assert_eq!(
+            field(Policy {
+                allowed_models: (0..=MAX_MODELS).map(|i| format!("m{i}")).collect(),
+                ..Policy::default()
+            }),
+            "policy.allowed_models"
+        );
+        assert_eq!(
+            field(Policy {
+                requests_per_minute: Some(0),
+                ..Policy::default()
+            }),
+            "policy.requests_per_minute"
+        );
+    }
+}

@@ -209,3 +209,102 @@ pub async fn reset_password(
     audit::commit(txn, event(actor, "user.reset_password", &user)).await?;
     Ok(user)
 }
+
+/// The account rules on a real (temporary SQLite) store, without a server in front.
+#[cfg(test)]
+mod tests {
+    use codex_central_common::Principal;
+    use codex_central_common::error::Kind;
+
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        (dir, Store::connect_and_migrate(&url).await.unwrap())
+    }
+
+    fn admin() -> Actor {
+        Actor {
+            principal: Principal::local_admin(),
+            client_ip: String::new(),
+        }
+    }
+
+    fn pw(text: &str) -> Secret<String> {
+        Secret::new(text.to_string())
+    }
+
+    #[test]
+    fn usernames_and_passwords() {
+        assert_eq!(check_username(" Alice.B ").unwrap(), "alice.b");
+        for bad in ["a", "has space", "ümlaut", &"x".repeat(65)] {
+            assert_eq!(
+                check_username(bad).unwrap_err().fields()[0].field,
+                "username"
+            );
+        }
+        assert!(check_password(&pw("12345678")).is_ok());
+        assert_eq!(
+            check_password(&pw("1234567")).unwrap_err().fields()[0].field,
+            "password"
+        );
+        assert!(check_password(&pw(&"p".repeat(MAX_PASSWORD + 1))).is_err());
+        assert_eq!(display_or_username("", "bob").unwrap(), "bob");
+        assert!(display_or_username("bad\u{7}", "bob").is_err());
+    }
+
+    /// Refusals are conflicts (409), decided in the same transaction as the change.
+    #[tokio::test]
+    async fn the_last_enabled_admin_stays() {
+        let (_dir, store) = store().await;
+        let a = create(
+            &store,
+            &admin(),
+            "ada",
+            "",
+            &pw("a-long-password"),
+            UserRole::Admin,
+        )
+        .await
+        .unwrap();
+        for refused in [
+            set_role(&store, &admin(), &a.id, UserRole::Member).await,
+            set_enabled(&store, &admin(), &a.id, false).await,
+        ] {
+            assert_eq!(refused.unwrap_err().kind(), Kind::AlreadyExists);
+        }
+        assert_eq!(
+            delete(&store, &admin(), &a.id).await.unwrap_err().kind(),
+            Kind::AlreadyExists
+        );
+        let b = create(
+            &store,
+            &admin(),
+            "bea",
+            "",
+            &pw("a-long-password"),
+            UserRole::Admin,
+        )
+        .await
+        .unwrap();
+        assert!(set_enabled(&store, &admin(), &a.id, false).await.is_ok());
+        assert_eq!(
+            set_role(&store, &admin(), &b.id, UserRole::Member)
+                .await
+                .unwrap_err()
+                .kind(),
+            Kind::AlreadyExists
+        );
+        let dup = create(
+            &store,
+            &admin(),
+            "ADA",
+            "",
+            &pw("a-long-password"),
+            UserRole::Member,
+        )
+        .await;
+        assert_eq!(dup.unwrap_err().kind(), Kind::AlreadyExists);
+    }
+}

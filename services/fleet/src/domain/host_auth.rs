@@ -456,3 +456,139 @@ fn too_many(until: i64, now: i64) -> Error {
             .max(1),
     )
 }
+
+/// The binding rules on a real (temporary SQLite) store, without a server in front.
+#[cfg(test)]
+mod tests {
+    use codex_central_common::Principal;
+    use codex_central_common::error::Kind;
+
+    use super::*;
+    use crate::domain::host_settings::{self, HostChange};
+    use crate::domain::hosts::{Actor, Registration, register};
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        (dir, Store::connect_and_migrate(&url).await.unwrap())
+    }
+
+    fn admin() -> Actor {
+        Actor {
+            principal: Principal::local_admin(),
+            client_ip: String::new(),
+        }
+    }
+
+    fn call<'a>(key: &'a str, ip: &str, kind: CallKind, force: bool) -> HostCall<'a> {
+        HostCall {
+            api_key: key,
+            client_ip: Some(ip.parse().unwrap()),
+            kind,
+            force_ip_update: force,
+            installation_id: "",
+            client_version: "",
+            wrapper_version: "",
+        }
+    }
+
+    async fn host(store: &Store, fqdn: &str, secure: bool) -> (i64, String) {
+        let r = register(
+            store,
+            &admin(),
+            Registration {
+                fqdn: fqdn.into(),
+                secure,
+                vip: false,
+                temporary: false,
+                curl_insecure: false,
+                rotate: false,
+            },
+        )
+        .await
+        .unwrap();
+        (r.host.id, r.api_key.expose().clone())
+    }
+
+    #[tokio::test]
+    async fn first_use_binds_and_other_addresses_are_refused() {
+        let (_dir, store) = store().await;
+        let auth = HostAuthenticator::new(store.clone());
+        let (id, key) = host(&store, "bound.example", true).await;
+        let general = CallKind::General;
+        assert!(
+            auth.authenticate(call(&key, "10.0.0.1", general, false))
+                .await
+                .is_ok()
+        );
+        assert!(
+            auth.authenticate(call(&key, "10.0.0.1", general, false))
+                .await
+                .is_ok()
+        );
+        let refused = auth
+            .authenticate(call(&key, "10.0.0.2", general, false))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.kind(), Kind::PermissionDenied);
+        assert_eq!(refused.reason(), "ip_not_allowed");
+        assert!(
+            refused
+                .metadata()
+                .contains(&("expected_ip".into(), "10.0.0.1".into()))
+        );
+        // Forcing moves the binding; roaming hosts follow their caller.
+        assert!(
+            auth.authenticate(call(&key, "10.0.0.2", general, true))
+                .await
+                .is_ok()
+        );
+        assert!(
+            auth.authenticate(call(&key, "10.0.0.1", general, false))
+                .await
+                .is_err()
+        );
+        host_settings::apply(&store, &admin(), id, HostChange::Roaming(true))
+            .await
+            .unwrap();
+        auth.invalidate();
+        assert!(
+            auth.authenticate(call(&key, "10.0.0.3", general, false))
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            auth.authenticate(call("cch_nope", "10.0.0.3", general, false))
+                .await
+                .unwrap_err()
+                .kind(),
+            Kind::Unauthenticated
+        );
+    }
+
+    #[tokio::test]
+    async fn insecure_hosts_sync_auth_only_inside_a_window() {
+        let (_dir, store) = store().await;
+        let auth = HostAuthenticator::new(store.clone());
+        let (id, key) = host(&store, "kiosk.example", false).await;
+        let retrieve = |ip| call(&key, ip, CallKind::AuthRetrieve, false);
+        // Registration opens a first window, so the installer can sync.
+        assert!(auth.authenticate(retrieve("10.1.0.1")).await.is_ok());
+        host_settings::apply(&store, &admin(), id, HostChange::InsecureDisable)
+            .await
+            .unwrap();
+        auth.invalidate();
+        let closed = auth.authenticate(retrieve("10.1.0.1")).await.unwrap_err();
+        assert_eq!(closed.kind(), Kind::PermissionDenied);
+        assert!(
+            auth.authenticate(call(&key, "10.1.0.1", CallKind::General, false))
+                .await
+                .is_ok()
+        );
+        host_settings::apply(&store, &admin(), id, HostChange::InsecureEnable(Some(5)))
+            .await
+            .unwrap();
+        auth.invalidate();
+        assert!(auth.authenticate(retrieve("10.1.0.1")).await.is_ok());
+    }
+}
