@@ -53,9 +53,10 @@ impl Running {
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-    let store = Store::connect_and_migrate(config.database_url.expose())
-        .await
-        .context("cannot open the database")?;
+    let store =
+        Store::connect_and_migrate_with(config.database_url.expose(), config.database_timeout)
+            .await
+            .context("cannot open the database")?;
     Ok(store)
 }
 

@@ -213,6 +213,8 @@ config_keys! {
     database_url: String, shown "sqlite://<data_dir>/codex-central.db", flag "--database-url";
     /// File holding `database_url` (for URLs with passwords).
     database_url_file: PathBuf, shown "–";
+    /// The longest any request waits on the database: for a pooled connection and (PostgreSQL) one statement; past it the answer is 503 with `Retry-After`.
+    database_timeout_secs: u64 = 5u64, shown "";
     /// Base URL clients use to reach this server; baked into installers and configs.
     public_url: String, shown "http://<bind>", flag "--public-url";
     /// `on`: every surface needs credentials. `off`: single-user local mode.

@@ -100,6 +100,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_level: String,
     pub shutdown_timeout_secs: u64,
+    /// The longest a request waits on the database.
+    pub database_timeout: std::time::Duration,
     pub wrapper_dir: Option<PathBuf>,
     /// PEM text from `host_ca_file`, checked at start.
     pub host_ca_pem: Option<String>,
@@ -153,6 +155,7 @@ impl Config {
             log_format: layer.log_format.unwrap_or(LogFormat::Pretty),
             log_level: layer.log_level.unwrap_or_default(),
             shutdown_timeout_secs: layer.shutdown_timeout_secs.unwrap_or_default(),
+            database_timeout: sections::at_least_a_second(layer.database_timeout_secs),
             wrapper_dir: layer.wrapper_dir,
             host_ca_pem: releases.host_ca_pem,
             codex_release_url: releases.codex_release_url,

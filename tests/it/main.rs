@@ -19,6 +19,7 @@ mod gateway_v1;
 mod grpc;
 mod oauth;
 mod otlp;
+mod outage;
 mod pages;
 mod rest;
 mod split;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 /// An error as a REST client sees it:
 /// `{"status":"error","message":"...","code":"...","details":{...},"errors":{...}}`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,

@@ -25,7 +25,14 @@ pub struct PolicyCache {
     current: Arc<RwLock<Option<Fetched>>>,
     /// One refresh at a time; readers of fresh values never wait on it.
     refresh: Arc<Mutex<()>>,
+    /// When the last refresh failed. Callers that queued behind a failing refresh answer with
+    /// its error instead of each waiting out the database in turn (during an outage that
+    /// queue made host syncs wait tens of seconds).
+    failed: Arc<RwLock<Option<(Instant, ApiError)>>>,
 }
+
+/// How long a failed refresh answers for the callers behind it.
+const FAILURE_TTL: Duration = Duration::from_secs(1);
 
 type Fetched = (Instant, Arc<FleetFlags>);
 
@@ -68,6 +75,36 @@ impl PolicyCache {
         if let Some(flags) = self.fresh() {
             return Ok(flags);
         }
+        if let Some(err) = self.recent_failure() {
+            return Err(err);
+        }
+        let fetched = self.fetch(state, caller).await;
+        match &fetched {
+            Ok(flags) => {
+                if let Ok(mut slot) = self.current.write() {
+                    *slot = Some((Instant::now(), flags.clone()));
+                }
+            }
+            Err(err) => {
+                if let Ok(mut slot) = self.failed.write() {
+                    *slot = Some((Instant::now(), err.clone()));
+                }
+            }
+        }
+        fetched
+    }
+
+    fn recent_failure(&self) -> Option<ApiError> {
+        let slot = self.failed.read().ok()?;
+        let (at, err) = slot.as_ref()?;
+        (at.elapsed() < FAILURE_TTL).then(|| err.clone())
+    }
+
+    async fn fetch(
+        &self,
+        state: &GatewayState,
+        caller: &Caller,
+    ) -> Result<Arc<FleetFlags>, ApiError> {
         // Shared by every caller, so read as the gateway, not as whoever asked first.
         let caller = &Caller::gateway_reader(caller.client_ip);
         let quota = state
@@ -103,9 +140,6 @@ impl PolicyCache {
             versions: v,
             versions_json,
         });
-        if let Ok(mut slot) = self.current.write() {
-            *slot = Some((Instant::now(), flags.clone()));
-        }
         Ok(flags)
     }
 }

@@ -6,6 +6,9 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::{Error, Result};
 
+/// The longest a request waits on the database unless configured otherwise.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
 /// Which engine a [`Store`] talks to; shown in the start-up banner and used where SQL differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -47,6 +50,13 @@ impl Store {
     /// Connects without migrating. SQLite files are created when missing and opened in WAL mode
     /// with foreign keys on and a busy timeout, so concurrent writers wait instead of failing.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, DEFAULT_WAIT).await
+    }
+
+    /// Connects with `wait` as the longest any request waits on the database: for a pooled
+    /// connection (and a new one), and, on PostgreSQL, for one statement. During an outage
+    /// callers get "database unavailable" after this long instead of piling up.
+    pub async fn connect_with(url: &str, wait: Duration) -> Result<Self> {
         let backend = Backend::from_url(url)?;
         // sqlx spells MariaDB as mysql.
         let url = match url.strip_prefix("mariadb:") {
@@ -55,8 +65,8 @@ impl Store {
         };
         let mut opts = ConnectOptions::new(url);
         opts.sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5));
+            .connect_timeout(wait)
+            .acquire_timeout(wait);
         match backend {
             Backend::Sqlite => {
                 opts.max_connections(8).min_connections(1);
@@ -68,7 +78,14 @@ impl Store {
                         .busy_timeout(Duration::from_secs(10))
                 });
             }
-            Backend::Postgres | Backend::MySql => {
+            Backend::Postgres => {
+                opts.max_connections(16).min_connections(1);
+                let millis = wait.as_millis().to_string();
+                opts.map_sqlx_postgres_opts(move |o| {
+                    o.options([("statement_timeout", millis.as_str())])
+                });
+            }
+            Backend::MySql => {
                 opts.max_connections(16).min_connections(1);
             }
         }
@@ -81,7 +98,11 @@ impl Store {
 
     /// Connects and applies every pending migration (what `serve` and `migrate` do).
     pub async fn connect_and_migrate(url: &str) -> Result<Self> {
-        let store = Self::connect(url).await?;
+        Self::connect_and_migrate_with(url, DEFAULT_WAIT).await
+    }
+
+    pub async fn connect_and_migrate_with(url: &str, wait: Duration) -> Result<Self> {
+        let store = Self::connect_with(url, wait).await?;
         store.migrate().await?;
         Ok(store)
     }

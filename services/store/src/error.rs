@@ -26,6 +26,9 @@ fn is_connection_error(err: &DbErr) -> bool {
     matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
 }
 
+/// What clients are told to wait before retrying while the database is away.
+const RETRY_AFTER_SECS: u64 = 5;
+
 /// Services see store failures as the base error. Database outages are `Unavailable` (the
 /// caller may retry); anything else is internal, with the cause kept for the log only.
 impl From<Error> for codex_central_common::Error {
@@ -35,14 +38,14 @@ impl From<Error> for codex_central_common::Error {
             Error::InvalidUrl(msg) => Base::invalid_argument(msg),
             Error::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
-                Base::unavailable("database unavailable")
+                Base::unavailable("database unavailable").with_retry_after(RETRY_AFTER_SECS)
             }
             Error::NotFound(msg) => Base::not_found(msg),
             Error::Conflict(msg) => Base::already_exists(msg),
             Error::Corrupt(msg) => Base::internal(format!("corrupt stored data: {msg}")),
             Error::Db(err) if is_connection_error(&err) => {
                 tracing::warn!(error = %err, "database unavailable");
-                Base::unavailable("database unavailable")
+                Base::unavailable("database unavailable").with_retry_after(RETRY_AFTER_SECS)
             }
             Error::Db(err) => Base::internal(format!("database error: {err}")),
         }
