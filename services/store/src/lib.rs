@@ -23,6 +23,7 @@ pub mod service_tokens;
 pub mod sessions;
 pub mod settings;
 mod time;
+mod token_table;
 pub mod upstreams;
 pub mod usage_rows;
 pub mod users;

@@ -1,16 +1,30 @@
 //! Personal API tokens (`m2c_…`). Only the SHA-256 digest of a token is stored.
 
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QuerySelect,
 };
 
 use crate::entities::personal_tokens::{ActiveModel, Column, Entity, Model};
+use crate::token_table::{self, TokenTable};
 use crate::{Error, Result, Store};
 
-/// `last_used_at` is written at most once a minute per token.
-const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+impl TokenTable for Entity {
+    const NOT_FOUND: &'static str = "Token not found";
+    fn id() -> Column {
+        Column::Id
+    }
+    fn digest() -> Column {
+        Column::TokenDigest
+    }
+    fn revoked_at() -> Column {
+        Column::RevokedAt
+    }
+    fn last_used_at() -> Column {
+        Column::LastUsedAt
+    }
+}
 
 pub async fn insert(db: &impl ConnectionTrait, token: Model) -> Result<Model> {
     let active: ActiveModel = token.into();
@@ -18,20 +32,14 @@ pub async fn insert(db: &impl ConnectionTrait, token: Model) -> Result<Model> {
 }
 
 pub async fn find_by_digest(store: &Store, digest: &str) -> Result<Option<Model>> {
-    Ok(Entity::find()
-        .filter(Column::TokenDigest.eq(digest))
-        .one(store.db())
-        .await?)
+    token_table::find_by_digest::<Entity>(store, digest).await
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<Model> {
-    Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::NotFound("Token not found".into()))
+    token_table::get::<Entity>(db, id).await
 }
 
-/// A user's tokens, newest first (UUIDv7 ids); `before_id` is the previous page's last id.
+/// A user's tokens, newest first; `before_id` is the previous page's last id.
 pub async fn list_for_user(
     store: &Store,
     user_id: &str,
@@ -39,15 +47,8 @@ pub async fn list_for_user(
     before_id: Option<&str>,
     limit: u64,
 ) -> Result<Vec<Model>> {
-    let mut query = Entity::find().filter(Column::UserId.eq(user_id));
-    if !include_revoked {
-        query = query.filter(Column::RevokedAt.is_null());
-    }
-    if let Some(id) = before_id {
-        query = query.filter(Column::Id.lt(id));
-    }
-    Ok(query
-        .order_by_desc(Column::Id)
+    let mine = Entity::find().filter(Column::UserId.eq(user_id));
+    Ok(token_table::page(mine, include_revoked, before_id)
         .limit(limit)
         .all(store.db())
         .await?)
@@ -62,16 +63,10 @@ pub async fn count_active_for_user(store: &Store, user_id: &str) -> Result<u64> 
         .await?)
 }
 
-/// Revokes one of `user_id`'s tokens (idempotent: the first revocation time is kept). Writes
-/// before it reads, so in a SQLite transaction it takes the write lock first.
+/// Revokes one of `user_id`'s tokens (idempotent: the first revocation time is kept).
 pub async fn revoke(db: &impl ConnectionTrait, user_id: &str, id: &str, now: i64) -> Result<Model> {
-    Entity::update_many()
-        .col_expr(Column::RevokedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(Column::UserId.eq(user_id))
-        .filter(Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
+    let theirs = Condition::all().add(Column::UserId.eq(user_id));
+    token_table::revoke::<Entity>(db, id, theirs, now).await?;
     let token = get(db, id).await?;
     if token.user_id != user_id {
         return Err(Error::NotFound("Token not found".into()));
@@ -89,17 +84,7 @@ pub async fn set_policy(db: &impl ConnectionTrait, id: &str, policy: String) -> 
 }
 
 pub async fn touch_last_used(store: &Store, id: &str, now: i64) -> Result<()> {
-    Entity::update_many()
-        .col_expr(Column::LastUsedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(
-            Condition::any()
-                .add(Column::LastUsedAt.is_null())
-                .add(Column::LastUsedAt.lt(now - LAST_USED_RESOLUTION_MS)),
-        )
-        .exec(store.db())
-        .await?;
-    Ok(())
+    token_table::touch_last_used::<Entity>(store, id, now).await
 }
 
 /// Removes a deleted user's tokens.
