@@ -141,6 +141,15 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                 store.clone(),
                 format!("{}:{}", std::process::id(), holder_suffix()),
             ));
+            background.push(codex_central_usage::domain::retention::spawn_pruner(
+                store.clone(),
+                format!("{}:{}", std::process::id(), holder_suffix()),
+                codex_central_usage::domain::retention::Retention {
+                    max_age: config.request_log.max_age,
+                    max_rows: config.request_log.max_rows,
+                    interval: config.request_log.prune_every,
+                },
+            ));
             let holder = format!("{}:{}", std::process::id(), holder_suffix());
             background.extend(built.releases.spawn(holder));
             host_activity = Some(built.host_auth);

@@ -113,7 +113,7 @@ pub fn build(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let auth_mode_on = authn.auth_mode_on;
-    let host_auth = HostAuthenticator::new(store.clone());
+    let host_auth = HostAuthenticator::new(store.clone(), config.host_cache_capacity);
     let enrollment = Enrollment::new(
         store.clone(),
         keyring.clone(),

@@ -55,7 +55,7 @@ impl ConfigValue for u64 {
     fn parse(key: &str, text: &str) -> Result<Self, ConfigError> {
         text.trim()
             .parse()
-            .map_err(|_| invalid(key, "expected a whole number of seconds"))
+            .map_err(|_| invalid(key, "expected a whole number"))
     }
     fn show(&self) -> String {
         self.to_string()
@@ -269,6 +269,14 @@ config_keys! {
     codex_release_url: String = DEFAULT_CODEX_RELEASE_URL, shown "";
     /// How often the latest Codex version is read (one replica at a time, under a lease).
     codex_release_check_secs: u64 = 10_800u64, shown "";
+    /// Hosts the `/auth` hot path keeps in memory (about 1 KB each); when it is full the older half is dropped and read again on their next call.
+    host_cache_capacity: u64 = 50_000u64, shown "";
+    /// `/v1` request-log rows older than this many days are deleted; 0 keeps them regardless of age.
+    request_log_retention_days: u64 = 30u64, shown "";
+    /// The request log keeps at most this many rows (the newest); 0 sets no limit.
+    request_log_max_rows: u64 = 1_000_000u64, shown "";
+    /// How often the retention job runs (one replica at a time, under a lease).
+    request_log_prune_secs: u64 = 300u64, shown "";
 }
 
 /// A sign-in provider from the config file (`[[oauth_providers]]`), created or updated at start.

@@ -112,6 +112,8 @@ pub struct Config {
     pub upstream_idle_timeout: std::time::Duration,
     /// Sign-in providers from the config file, secrets read.
     pub oauth_providers: Vec<OAuthProviderConfig>,
+    pub host_cache_capacity: usize,
+    pub request_log: sections::RequestLog,
 }
 
 /// A config-file sign-in provider with its secret loaded.
@@ -137,6 +139,8 @@ impl Config {
         let roles = sections::roles(&layer)?;
         let admin_requires_client_cert = sections::client_certs(&layer, &network)?;
         let releases = sections::releases(&layer)?;
+        let host_cache_capacity = sections::host_cache_capacity(&layer)?;
+        let request_log = sections::request_log(&layer);
         Ok(Config {
             bind: network.bind,
             master_key: sections::master_key(&layer, &data_dir),
@@ -165,6 +169,8 @@ impl Config {
             ),
             upstream_idle_timeout: sections::at_least_a_second(layer.upstream_idle_timeout_secs),
             oauth_providers: sections::oauth_providers(layer.oauth_providers.unwrap_or_default())?,
+            host_cache_capacity,
+            request_log,
         })
     }
 

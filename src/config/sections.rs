@@ -234,6 +234,32 @@ pub fn releases(layer: &Layer) -> Result<Releases, ConfigError> {
     })
 }
 
+/// How much of the `/v1` request log is kept, and how often that is enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLog {
+    /// `None`: kept regardless of age.
+    pub max_age: Option<Duration>,
+    /// `None`: no row limit.
+    pub max_rows: Option<u64>,
+    pub prune_every: Duration,
+}
+
+pub fn request_log(layer: &Layer) -> RequestLog {
+    let days = layer.request_log_retention_days.unwrap_or_default();
+    RequestLog {
+        max_age: (days > 0).then(|| Duration::from_secs(days.saturating_mul(86_400))),
+        max_rows: layer.request_log_max_rows.filter(|rows| *rows > 0),
+        prune_every: at_least_a_second(layer.request_log_prune_secs),
+    }
+}
+
+pub fn host_cache_capacity(layer: &Layer) -> Result<usize, ConfigError> {
+    match layer.host_cache_capacity.unwrap_or_default() {
+        0 => Err(invalid("host_cache_capacity", "must be at least 1")),
+        n => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+    }
+}
+
 pub fn at_least_a_second(secs: Option<u64>) -> Duration {
     Duration::from_secs(secs.unwrap_or_default().max(1))
 }

@@ -396,3 +396,117 @@ async fn rate_limits_hold_across_replicas(backend: Backend) {
 }
 
 on_all_backends!(rate_limits_hold_across_replicas);
+
+/// The request log keeps what the retention settings say and no more: rows past the age go,
+/// then all but the newest `max_rows`; with neither bound nothing goes. Old rate windows go too.
+async fn request_log_retention_prunes_by_age_and_rows(backend: Backend) {
+    use codex_central_store::entities::proxy_requests::Model;
+    use codex_central_store::proxy_requests;
+    use codex_central_usage::domain::retention::{Pruned, Retention, prune_once};
+    let Some((_db, store)) = open(backend).await else {
+        return;
+    };
+    let day = 86_400_000;
+    let now = codex_central_store::now_ms();
+    let row = |i: i64, at: i64| Model {
+        id: 0,
+        at,
+        user_id: format!("u{i}"),
+        token_id: String::new(),
+        host_id: None,
+        provider_id: "p".into(),
+        requested_model: "m".into(),
+        upstream_model: "m".into(),
+        key_source: "shared".into(),
+        endpoint: "responses".into(),
+        streamed: false,
+        status_code: 200,
+        error_code: String::new(),
+        latency_ms: 1,
+        ttfb_ms: 1,
+        input_tokens: 1,
+        cached_input_tokens: 0,
+        output_tokens: 1,
+        reasoning_output_tokens: 0,
+        total_tokens: 2,
+        client_ip: "127.0.0.1".into(),
+    };
+    // 12,000 rows (more than one delete chunk) 40 days old, then 30 recent ones, oldest first.
+    for chunk in 0..12 {
+        let rows = (0..1_000)
+            .map(|i| row(chunk * 1_000 + i, now - 40 * day))
+            .collect();
+        proxy_requests::insert_many(&store, rows).await.unwrap();
+    }
+    let recent = (0..30).map(|i| row(100_000 + i, now - 30 + i)).collect();
+    proxy_requests::insert_many(&store, recent).await.unwrap();
+
+    let keep_all = Retention {
+        max_age: None,
+        max_rows: None,
+        interval: Duration::from_secs(60),
+    };
+    let pass = prune_once(&store, &keep_all, now).await.unwrap();
+    assert_eq!(pass.requests, 0);
+    assert_eq!(proxy_requests::count(&store).await.unwrap(), 12_030);
+
+    let thirty_days = Retention {
+        max_age: Some(Duration::from_secs(30 * 86_400)),
+        ..keep_all
+    };
+    let pass = prune_once(&store, &thirty_days, now).await.unwrap();
+    assert_eq!(pass.requests, 12_000, "every row older than 30 days");
+    assert_eq!(proxy_requests::count(&store).await.unwrap(), 30);
+
+    let ten_rows = Retention {
+        max_rows: Some(10),
+        ..thirty_days
+    };
+    assert_eq!(
+        prune_once(&store, &ten_rows, now).await.unwrap(),
+        Pruned {
+            requests: 20,
+            rate_windows: 0
+        }
+    );
+    let left = proxy_requests::list(&store, &Default::default(), None, 100)
+        .await
+        .unwrap();
+    let users: Vec<_> = left.iter().map(|r| r.user_id.as_str()).collect();
+    let newest: Vec<String> = (0..10).rev().map(|i| format!("u{}", 100_020 + i)).collect();
+    assert_eq!(users, newest, "the newest ten rows are kept");
+    // Idempotent: a second pass finds nothing more.
+    assert_eq!(
+        prune_once(&store, &ten_rows, now).await.unwrap().requests,
+        0
+    );
+    store.close().await.unwrap();
+}
+
+on_all_backends!(request_log_retention_prunes_by_age_and_rows);
+
+/// A statement that runs longer than the configured database wait is cut off on the servers
+/// (SQLite has no server to hang on), so no request holds a connection past it.
+async fn statements_are_bounded_by_the_database_wait(backend: Backend) {
+    let sleep = match backend {
+        Backend::Sqlite => return,
+        Backend::Postgres => "SELECT pg_sleep(5)",
+        Backend::MySql => "SELECT SLEEP(5)",
+    };
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let store = Store::connect_with(&db.url, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let result = sea_orm::ConnectionTrait::execute_unprepared(store.db(), sleep).await;
+    let took = started.elapsed();
+    assert!(result.is_err(), "the sleep was cut off: {result:?}");
+    assert!(took < Duration::from_secs(3), "cut off after {took:?}");
+    // The connection is still good for the next statement.
+    store.ping().await.unwrap();
+    store.close().await.unwrap();
+}
+
+on_all_backends!(statements_are_bounded_by_the_database_wait);

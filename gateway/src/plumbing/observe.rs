@@ -17,6 +17,9 @@ use tower_http::trace::TraceLayer;
 
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often queued histogram samples are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Installs the process-wide Prometheus recorder once (several in-process servers in tests
@@ -35,6 +38,19 @@ pub fn install_metrics() {
             .build_recorder();
         let handle = recorder.handle();
         metrics::set_global_recorder(recorder).ok()?;
+        // Histogram samples queue in the recorder until they are folded into the buckets:
+        // without this, a server nobody scrapes kept every request's timings (about 0.2 MB/s
+        // at 11,000 req/s, for ever).
+        let upkeep = handle.clone();
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                }
+            })
+            .ok()?;
         Some(handle)
     });
 }

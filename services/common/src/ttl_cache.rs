@@ -1,6 +1,8 @@
 //! A small, bounded, time-limited cache shared by the credential and host lookups: entries
-//! answer for at most `ttl`, and a full cache is emptied rather than evicted piecemeal (entries
-//! live seconds, so refilling is cheap and the bound stays exact).
+//! answer for at most `ttl`, and a full cache first drops what expired, then its older half.
+//! Evicting half at once keeps the bound exact at an amortised O(1) per insert (one linear
+//! pass per `capacity / 2` inserts), without the bookkeeping of a per-entry LRU order; and
+//! unlike emptying it whole, a fleet larger than the cache keeps its recent callers cached.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -46,8 +48,8 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     pub fn insert(&self, key: K, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= self.capacity {
-                entries.clear();
+            if entries.len() >= self.capacity && !entries.contains_key(&key) {
+                evict(&mut entries, self.ttl, self.capacity);
             }
             entries.insert(key, (value, Instant::now()));
         }
@@ -77,6 +79,27 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     }
 }
 
+/// Makes room in a full map: expired entries go first; if more than half the capacity is still
+/// taken, the older entries go until half is left, so the next eviction is `capacity / 2`
+/// inserts away.
+fn evict<K: Eq + Hash, V>(entries: &mut HashMap<K, (V, Instant)>, ttl: Duration, capacity: usize) {
+    entries.retain(|_, (_, at)| at.elapsed() < ttl);
+    let target = capacity / 2;
+    if entries.len() <= target {
+        return;
+    }
+    let mut ages: Vec<Instant> = entries.values().map(|(_, at)| *at).collect();
+    // The newest `target` entries stay: everything older than the target-th newest goes.
+    let cut = ages.len() - target;
+    let (_, threshold, _) = ages.select_nth_unstable(cut);
+    let threshold = *threshold;
+    entries.retain(|_, (_, at)| *at >= threshold);
+    // Entries inserted within the same instant can tie at the threshold; stay within bounds.
+    if entries.len() >= capacity {
+        entries.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,9 +109,13 @@ mod tests {
         let c: TtlCache<String, u32> = TtlCache::new(Duration::from_millis(50), 2);
         c.insert("a".into(), 1);
         assert_eq!(c.get("a"), Some(1));
+        std::thread::sleep(Duration::from_millis(1));
         c.insert("b".into(), 2);
-        c.insert("c".into(), 3); // full: emptied first
-        assert_eq!((c.get("a"), c.get("c")), (None, Some(3)));
+        c.insert("c".into(), 3); // full: the older half goes
+        assert_eq!(
+            (c.get("a"), c.get("b"), c.get("c")),
+            (None, Some(2), Some(3))
+        );
         c.remove("c");
         assert_eq!(c.get("c"), None);
         c.insert("d".into(), 4);
@@ -97,5 +124,21 @@ mod tests {
         c.insert("e".into(), 5);
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(c.get("e"), None);
+    }
+
+    #[test]
+    fn a_full_cache_keeps_its_newest_half_and_its_bound() {
+        let c: TtlCache<u32, u32> = TtlCache::new(Duration::from_secs(60), 100);
+        for i in 0..1_000 {
+            c.insert(i, i);
+            if i % 10 == 0 {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            let len = c.entries.lock().map(|e| e.len()).unwrap_or(usize::MAX);
+            assert!(len <= 100, "{len} entries after inserting {i}");
+        }
+        // The most recent inserts survive every eviction.
+        assert!((990..1_000).all(|i| c.get(&i) == Some(i)));
+        assert_eq!(c.get(&0), None);
     }
 }

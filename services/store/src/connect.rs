@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use codex_central_migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
@@ -54,7 +55,8 @@ impl Store {
     }
 
     /// Connects with `wait` as the longest any request waits on the database: for a pooled
-    /// connection (and a new one), and, on PostgreSQL, for one statement. During an outage
+    /// connection (and a new one), and, on PostgreSQL and MariaDB, for one statement (MySQL:
+    /// one read). During an outage
     /// callers get "database unavailable" after this long instead of piling up.
     pub async fn connect_with(url: &str, wait: Duration) -> Result<Self> {
         let backend = Backend::from_url(url)?;
@@ -87,6 +89,28 @@ impl Store {
             }
             Backend::MySql => {
                 opts.max_connections(16).min_connections(1);
+                let secs = wait.as_secs_f64();
+                let millis = wait.as_millis();
+                opts.map_sqlx_mysql_pool_opts(move |pool| {
+                    pool.after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            // MariaDB bounds every statement; MySQL has no such setting and
+                            // bounds reads only. (The SQL holds only numbers.)
+                            let mariadb = format!("SET SESSION max_statement_time = {secs}");
+                            if sqlx::raw_sql(sqlx::AssertSqlSafe(mariadb))
+                                .execute(&mut *conn)
+                                .await
+                                .is_err()
+                            {
+                                let mysql = format!("SET SESSION max_execution_time = {millis}");
+                                sqlx::raw_sql(sqlx::AssertSqlSafe(mysql))
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                });
             }
         }
         let db = Database::connect(opts).await.map_err(|err| match err {

@@ -164,7 +164,7 @@ pub struct Activity {
 
 /// Hosts per statement: one `UPDATE … CASE` per chunk keeps a flush to a handful of statements
 /// however many hosts called (at 100,000 hosts a statement per host would saturate SQLite).
-const ACTIVITY_CHUNK: usize = 100;
+const ACTIVITY_CHUNK: usize = 128;
 
 /// Folds coalesced activity into the rows, in one transaction.
 pub async fn record_activity(store: &Store, batch: &[Activity]) -> Result<()> {
@@ -174,10 +174,13 @@ pub async fn record_activity(store: &Store, batch: &[Activity]) -> Result<()> {
     }
     let txn = store.db().begin().await?;
     for chunk in batch.chunks(ACTIVITY_CHUNK) {
+        // Padded (a repeated host changes nothing: its first `WHEN` wins), so any number of
+        // hosts needs one of eight statement texts, not one cached statement per count.
+        let chunk = crate::batch::padded_to_power_of_two(chunk);
         let ids: Vec<i64> = chunk.iter().map(|a| a.id).collect();
         let mut calls = sea_orm::sea_query::CaseStatement::new();
         let mut seen = sea_orm::sea_query::CaseStatement::new();
-        for a in chunk {
+        for a in &chunk {
             calls = calls.case(
                 Column::Id.eq(a.id),
                 Expr::col(Column::ApiCalls).add(a.calls),
@@ -195,6 +198,7 @@ pub async fn record_activity(store: &Store, batch: &[Activity]) -> Result<()> {
             .await?;
         // First use is kept: only a host that was never provisioned gets the time.
         let first: Vec<i64> = chunk.iter().filter(|a| a.first_use).map(|a| a.id).collect();
+        let first = crate::batch::padded_to_power_of_two(&first);
         if !first.is_empty() {
             Entity::update_many()
                 .col_expr(Column::ProvisionedAt, Expr::col(Column::LastSeenAt))

@@ -77,6 +77,32 @@ pub async fn current(store: &Store, name: &str) -> Result<Option<Model>> {
     Ok(Entity::find_by_id(name.to_string()).one(store.db()).await?)
 }
 
+/// Runs `job` every `interval` on whichever replica holds the lease `name` (taken for twice the
+/// interval, so it passes to another replica when its holder stops). The job reports its own
+/// failures; a failure to take the lease is logged and retried at the next tick.
+pub fn spawn_every<F, Fut>(
+    store: Store,
+    name: &'static str,
+    holder: String,
+    interval: Duration,
+    mut job: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut(Store) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            match acquire(&store, name, &holder, interval * 2).await {
+                Ok(true) => job(store.clone()).await,
+                Ok(false) => {}
+                Err(err) => tracing::warn!(lease = name, error = %err, "could not take a lease"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    })
+}
+
 fn ttl_ms(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2)
 }

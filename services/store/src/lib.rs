@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth_failures;
+mod batch;
 pub mod byok_keys;
 pub mod canonical_auth;
 mod connect;

@@ -1,8 +1,8 @@
 //! Token usage rows (hosts' `POST /usage` for now; the gateway's calls later).
 
-use sea_orm::{EntityTrait, Set};
+use sea_orm::Set;
 
-use crate::entities::usage_rows::{ActiveModel, Entity, Model};
+use crate::entities::usage_rows::{ActiveModel, Model};
 use crate::{Result, Store};
 
 /// Stores rows of one ingest in one transaction (all or none).
@@ -28,6 +28,8 @@ pub async fn insert_all(store: &Store, rows: Vec<Model>) -> Result<()> {
             client_ip: Set(r.client_ip),
         })
         .collect();
-    Entity::insert_many(models).exec(store.db()).await?;
+    let txn = store.begin().await?;
+    crate::batch::insert_in_fixed_chunks(&txn, models).await?;
+    txn.commit().await?;
     Ok(())
 }

@@ -115,25 +115,21 @@ pub async fn close(db: &impl sea_orm::ConnectionTrait, token: &str) -> Result<bo
 
 /// Deletes expired sessions and sign-in states every ten minutes on whichever replica holds the lease.
 pub fn spawn_pruner(store: Store, holder: String) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match leases::acquire(&store, PRUNE_LEASE, &holder, PRUNE_EVERY * 2).await {
-                Ok(true) => {
-                    match sessions::prune_expired(&store, now_ms()).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(count = n, "expired sessions pruned"),
-                        Err(e) => tracing::warn!(error = %e, "session pruning failed"),
-                    }
-                    // Sign-ins that were started and never finished.
-                    if let Err(e) = codex_central_store::oauth::prune_states(&store, now_ms()).await
-                    {
-                        tracing::warn!(error = %e, "OAuth state pruning failed");
-                    }
-                }
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "session prune lease unavailable"),
+    leases::spawn_every(
+        store,
+        PRUNE_LEASE,
+        holder,
+        PRUNE_EVERY,
+        |store| async move {
+            match sessions::prune_expired(&store, now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "expired sessions pruned"),
+                Err(e) => tracing::warn!(error = %e, "session pruning failed"),
             }
-            tokio::time::sleep(PRUNE_EVERY).await;
-        }
-    })
+            // Sign-ins that were started and never finished.
+            if let Err(e) = codex_central_store::oauth::prune_states(&store, now_ms()).await {
+                tracing::warn!(error = %e, "OAuth state pruning failed");
+            }
+        },
+    )
 }

@@ -29,7 +29,6 @@ use crate::{Error, Result};
 pub const CACHE_TTL: Duration = Duration::from_secs(1);
 /// A safety net only: entries are dropped by the change log long before this.
 const HOST_TTL: Duration = Duration::from_secs(300);
-const CACHE_CAPACITY: usize = 200_000;
 /// The change log is read back this far, so a change committed late (or with a clock a few
 /// seconds off) is still seen.
 const CHANGE_WINDOW_MS: i64 = 10_000;
@@ -101,16 +100,17 @@ pub struct HostAuthenticator {
 }
 
 impl HostAuthenticator {
-    pub fn new(store: Store) -> Self {
+    /// Caches at most `capacity` hosts (and as many client addresses).
+    pub fn new(store: Store, capacity: usize) -> Self {
         HostAuthenticator {
             store,
-            cache: TtlCache::new(HOST_TTL, CACHE_CAPACITY),
+            cache: TtlCache::new(HOST_TTL, capacity),
             synced: Arc::new(Mutex::new(SyncState {
                 at: Instant::now(),
                 at_ms: now_ms(),
             })),
             pending: Arc::new(Mutex::new(HashMap::new())),
-            unblocked: TtlCache::new(CACHE_TTL, CACHE_CAPACITY),
+            unblocked: TtlCache::new(CACHE_TTL, capacity),
             api_enabled: TtlCache::new(CACHE_TTL, 1),
             installation_id: Arc::new(tokio::sync::OnceCell::new()),
         }
@@ -513,7 +513,7 @@ mod tests {
     #[tokio::test]
     async fn first_use_binds_and_other_addresses_are_refused() {
         let (_dir, store) = store().await;
-        let auth = HostAuthenticator::new(store.clone());
+        let auth = HostAuthenticator::new(store.clone(), 1_000);
         let (id, key) = host(&store, "bound.example", true).await;
         let general = CallKind::General;
         assert!(
@@ -569,7 +569,7 @@ mod tests {
     #[tokio::test]
     async fn insecure_hosts_sync_auth_only_inside_a_window() {
         let (_dir, store) = store().await;
-        let auth = HostAuthenticator::new(store.clone());
+        let auth = HostAuthenticator::new(store.clone(), 1_000);
         let (id, key) = host(&store, "kiosk.example", false).await;
         let retrieve = |ip| call(&key, ip, CallKind::AuthRetrieve, false);
         // Registration opens a first window, so the installer can sync.

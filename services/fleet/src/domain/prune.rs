@@ -56,20 +56,13 @@ pub async fn prune_once(store: &Store, actor: &str) -> Result<Vec<String>> {
 
 /// Runs [`prune_once`] every minute on whichever replica holds the lease.
 pub fn spawn_pruner(store: Store, holder: String) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match leases::acquire(&store, LEASE, &holder, INTERVAL * 2).await {
-                Ok(true) => match prune_once(&store, "system:pruner").await {
-                    Ok(pruned) if !pruned.is_empty() => {
-                        tracing::info!(count = pruned.len(), "pruned hosts");
-                    }
-                    Ok(_) => {}
-                    Err(err) => tracing::warn!(error = %err, "host pruning failed"),
-                },
-                Ok(false) => {}
-                Err(err) => tracing::warn!(error = %err, "could not take the pruning lease"),
+    leases::spawn_every(store, LEASE, holder, INTERVAL, |store| async move {
+        match prune_once(&store, "system:pruner").await {
+            Ok(pruned) if !pruned.is_empty() => {
+                tracing::info!(count = pruned.len(), "pruned hosts");
             }
-            tokio::time::sleep(INTERVAL).await;
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "host pruning failed"),
         }
     })
 }

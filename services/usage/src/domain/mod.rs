@@ -4,3 +4,4 @@ pub mod ingest;
 pub mod limits;
 pub mod proxy_log;
 pub mod quota;
+pub mod retention;

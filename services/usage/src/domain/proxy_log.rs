@@ -34,17 +34,7 @@ impl ProxyLogWriter {
 
 async fn write_batches(store: Store, mut rx: mpsc::Receiver<Row>) {
     let mut batch = Vec::with_capacity(BATCH);
-    let mut pruned = tokio::time::Instant::now();
     loop {
-        // Old rate-limit windows are only read for a minute; drop them now and then.
-        if pruned.elapsed() > Duration::from_secs(300) {
-            pruned = tokio::time::Instant::now();
-            let before =
-                codex_central_store::now_ms() - 10 * codex_central_store::rate_windows::WINDOW_MS;
-            if let Err(err) = codex_central_store::rate_windows::prune(&store, before).await {
-                tracing::warn!(error = %err, "could not prune rate-limit windows");
-            }
-        }
         // Wait for the first row, then gather what else arrives in the interval.
         match rx.recv().await {
             Some(row) => batch.push(row),
