@@ -7,10 +7,13 @@
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use codex_central_common::crypto::is_host_key_shape;
 use codex_central_common::{Error, Role};
+use codex_central_proto::fleet::v1::HostCallKind;
 
 use crate::openapi::{Access, access_of};
 use crate::plumbing::caller::Caller;
+use crate::plumbing::host_caller::{Reported, authenticate, host_key};
 use crate::{ApiError, GatewayState};
 
 pub async fn enforce(State(state): State<GatewayState>, req: Request, next: Next) -> Response {
@@ -18,9 +21,14 @@ pub async fn enforce(State(state): State<GatewayState>, req: Request, next: Next
         .extensions()
         .get::<MatchedPath>()
         .and_then(|path| access_of(req.method().as_str(), path.as_str()));
-    let Some(required @ (Access::Member | Access::AdminRead | Access::Admin)) = access else {
+    let Some(required @ (Access::Host | Access::Member | Access::AdminRead | Access::Admin)) =
+        access
+    else {
         return next.run(req).await;
     };
+    if required == Access::Host {
+        return host_key_first(state, req, next).await;
+    }
     // The OpenAI-compatible API answers in its own error shape and resolves its callers itself.
     if req.uri().path().starts_with("/v1/") {
         return next.run(req).await;
@@ -34,6 +42,27 @@ pub async fn enforce(State(state): State<GatewayState>, req: Request, next: Next
         return e.into_response();
     }
     parts.extensions.insert(caller);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Host routes: a request whose key cannot be one (missing, or the wrong shape) is judged now,
+/// through the fleet service as always (its failure budget counts it), so its body is never
+/// read. A well-shaped key is judged by the handler, which reads at most the route's small
+/// body limit first.
+async fn host_key_first(state: GatewayState, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    if !is_host_key_shape(&host_key(&parts))
+        && let Err(e) = authenticate(
+            &state,
+            &parts,
+            HostCallKind::General,
+            false,
+            Reported::default(),
+        )
+        .await
+    {
+        return e.into_response();
+    }
     next.run(Request::from_parts(parts, body)).await
 }
 

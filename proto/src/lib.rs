@@ -320,6 +320,7 @@ mod tests {
     }
 }
 
+pub mod callers;
 pub mod context;
 pub mod conversions;
 mod macros;

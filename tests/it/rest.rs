@@ -237,6 +237,8 @@ async fn bad_input_is_4xx_never_5xx(backend: Backend) {
         (
             reqwest::Client::new()
                 .post(format!("{}/auth", srv.url))
+                // A key of the right shape: a request without one is refused before its body.
+                .header("x-api-key", format!("cch_{}", "0".repeat(64)))
                 .header("content-type", "application/json")
                 .body(vec![b' '; 3 * 1024 * 1024]),
             413,
@@ -244,6 +246,8 @@ async fn bad_input_is_4xx_never_5xx(backend: Backend) {
         (
             reqwest::Client::new()
                 .post(format!("{}/usage", srv.url))
+                // A key of the right shape: a request without one is refused before its body.
+                .header("x-api-key", format!("cch_{}", "0".repeat(64)))
                 .header("content-type", "application/json")
                 .body(vec![b' '; 3 * 1024 * 1024]),
             413,
@@ -251,6 +255,8 @@ async fn bad_input_is_4xx_never_5xx(backend: Backend) {
         (
             reqwest::Client::new()
                 .post(format!("{}/host/users", srv.url))
+                // A key of the right shape: a request without one is refused before its body.
+                .header("x-api-key", format!("cch_{}", "0".repeat(64)))
                 .header("content-type", "application/json")
                 .body(vec![b' '; 3 * 1024 * 1024]),
             413,
@@ -262,8 +268,16 @@ async fn bad_input_is_4xx_never_5xx(backend: Backend) {
                 .body(vec![b' '; 3 * 1024 * 1024]),
             413,
         ),
-        (srv.delete("/auth?force=1&force=0"), 422),
-        (srv.get("/wrapper?platform=a&platform=b"), 422),
+        (
+            srv.delete("/auth?force=1&force=0")
+                .header("x-api-key", format!("cch_{}", "0".repeat(64))),
+            422,
+        ),
+        (
+            srv.get("/wrapper?platform=a&platform=b")
+                .header("x-api-key", format!("cch_{}", "0".repeat(64))),
+            422,
+        ),
         (srv.get("/api/v1/audit?page_token=%%%"), 422),
         (srv.get("/api/v1/audit?page_size=abc"), 422),
         (srv.get("/api/v1/service-tokens?page_token=bm9wZQ"), 200),

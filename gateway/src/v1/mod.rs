@@ -10,7 +10,7 @@ mod translate;
 mod upstream;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -28,7 +28,6 @@ use log::CallLog;
 pub use upstream::{UpstreamClients, UpstreamOptions};
 
 use crate::plumbing::caller::Caller;
-use crate::plumbing::extract::RawBody;
 use crate::plumbing::host_caller::{Reported, authenticate};
 use crate::{ApiError, GatewayState};
 
@@ -38,14 +37,8 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 pub fn router() -> Router<GatewayState> {
     Router::new()
         .route("/v1/models", get(models))
-        .route(
-            "/v1/responses",
-            post(responses).layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
-        )
-        .route(
-            "/v1/chat/completions",
-            post(chat_completions).layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
-        )
+        .route("/v1/responses", post(responses))
+        .route("/v1/chat/completions", post(chat_completions))
 }
 
 impl From<ApiError> for V1Error {
@@ -155,22 +148,20 @@ impl ClientApi {
     }
 }
 
-async fn responses(State(state): State<GatewayState>, parts: Parts, body: RawBody) -> Response {
-    proxy(state, parts, body, ClientApi::Responses).await
+async fn responses(State(state): State<GatewayState>, req: Request) -> Response {
+    proxy(state, req, ClientApi::Responses).await
 }
 
-async fn chat_completions(
-    State(state): State<GatewayState>,
-    parts: Parts,
-    body: RawBody,
-) -> Response {
-    proxy(state, parts, body, ClientApi::Chat).await
+async fn chat_completions(State(state): State<GatewayState>, req: Request) -> Response {
+    proxy(state, req, ClientApi::Chat).await
 }
 
 /// One `/v1` call in explicit steps: caller, request, policy, route, key, then forward (same
 /// API) or translate. Each step returns what it found and the call log records it; a failure
 /// before the answer started is logged here, the rest by the stream's tap.
-async fn proxy(state: GatewayState, mut parts: Parts, body: RawBody, api: ClientApi) -> Response {
+async fn proxy(state: GatewayState, req: Request, api: ClientApi) -> Response {
+    let (mut parts, body) = req.into_parts();
+    // The caller first: a stranger's body is never read.
     let (caller, grant) = match v1_caller(&state, &mut parts).await {
         Ok(found) => found,
         Err(e) => return e.into_response(),
@@ -179,7 +170,17 @@ async fn proxy(state: GatewayState, mut parts: Parts, body: RawBody, api: Client
     if let Some(g) = &grant {
         log.entry.token_id = g.token_id.clone();
     }
-    let request = match ClientRequest::parse(body.0) {
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return log.fail(V1Error::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request_error",
+                format!("the request body is unreadable or larger than {MAX_REQUEST_BYTES} bytes"),
+            ));
+        }
+    };
+    let request = match ClientRequest::parse(body) {
         Ok(r) => r,
         Err(e) => return log.fail(e),
     };

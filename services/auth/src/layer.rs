@@ -33,7 +33,6 @@ use crate::domain::authenticator::Authenticator;
 /// RPCs anyone may call, even in auth mode `on`: probes and API discovery.
 const PUBLIC_PREFIXES: &[&str] = &[
     "/grpc.health.v1.Health/",
-    "/codexcentral.fleet.v1.FleetService/GetVersions",
     "/grpc.reflection.v1.ServerReflection/",
     "/grpc.reflection.v1alpha.ServerReflection/",
 ];
@@ -123,7 +122,14 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let state = self.state.clone();
         Box::pin(async move {
-            match state.context_for(&mut req).await {
+            let admitted = state.context_for(&mut req).await.and_then(|ctx| {
+                // The contract's `Caller:` clause, enforced before the service runs.
+                if let Some(callers) = codex_central_proto::callers::of(req.uri().path()) {
+                    callers.admit(&ctx)?;
+                }
+                Ok(ctx)
+            });
+            match admitted {
                 Ok(ctx) => {
                     req.extensions_mut().insert(ctx);
                     inner.call(req).await
@@ -149,9 +155,10 @@ impl State {
             return internal_context(req.headers());
         }
         strip_internal_headers(req.headers_mut());
-        let public = PUBLIC_PREFIXES
-            .iter()
-            .any(|p| req.uri().path().starts_with(p));
+        // Health, reflection, and the RPCs whose contract says `Caller: anyone`.
+        let path = req.uri().path();
+        let public = PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
+            || codex_central_proto::callers::of(path).is_some_and(|c| c.anyone);
         let client_ip = req.extensions().get::<PeerInfo>().map(|peer| {
             self.config
                 .trusted_proxies
