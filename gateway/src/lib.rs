@@ -2,6 +2,8 @@
 //! `peer/` (the codex-orchestrator-compatible host and admin routes), `api/` (`/api/v1`),
 //! `v1/` (the OpenAI-compatible API), `pages/` (server-rendered sign-in pages), beside the ops
 //! endpoints and the OpenAPI document; `plumbing/` is what they share and imports none of them.
+//! The MCP surface (`/mcp`, streamable HTTP) comes as one more folder, `mcp/`, on the same
+//! plumbing.
 //! It reaches the services only through the proto surface (the generated clients, or the
 //! in-process facade for hot paths), never the store.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
