@@ -86,7 +86,11 @@ pub fn build(
     mut authn: AuthnConfig,
 ) -> anyhow::Result<Services> {
     let public_url = config.public_url.as_str();
-    let wrappers = WrapperCatalog::load(store.clone(), config.wrapper_dir.as_deref())
+    let wrappers = WrapperCatalog::load(
+        store.clone(),
+        config.wrapper_dir.as_deref(),
+        config.host_cache_capacity,
+    )
         .with_context(|| {
             format!(
                 "cannot read wrapper_dir {}",

@@ -298,6 +298,109 @@ async fn wrapper_distribution(backend: Backend) {
 
 on_all_backends!(wrapper_distribution);
 
+/// What the peer's own bash wrapper checks on every run: `versions.wrapper_sha256` is the
+/// digest of the script `/wrapper/download` serves that host (baked with its key), and
+/// `chatgpt_usage` is an object with whole numbers even before any quota was seen.
+async fn the_peer_wrapper_checks_hold(backend: Backend) {
+    let Some(srv) = spawn(backend, opts(Layer::default())).await else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let script = format!("WRAPPER_VERSION=\"2025.12.18-06\"\n{TEMPLATE}MODEL=__CODEX_HOST_MODEL__\n");
+    let publish = |version: &str| {
+        srv.post(&format!("/admin/wrappers?version={version}&platform=script"))
+            .bearer_auth(&admin)
+            .body(script.clone())
+    };
+    // The script names its version; publishing it under another would loop the update check.
+    let (status, body) = json(publish("9.9.9").send().await.unwrap()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["version"].is_array(), "{body}");
+    let (status, body) = json(publish("2025.12.18-06").send().await.unwrap()).await;
+    assert_eq!(status, 201, "{body}");
+
+    let (one, key_one) = register(&srv, &admin, "peer-1.example.com").await;
+    let (_, key_two) = register(&srv, &admin, "peer-2.example.com").await;
+    let sync = |key: String| {
+        srv.post("/auth").header("x-api-key", key).json(&json!({
+            "command": "retrieve",
+            "digest": "0".repeat(64),
+            "last_refresh": "2000-01-01T00:00:00Z",
+            "client_version": "0.169.0",
+            "wrapper_version": "2025.12.18-06",
+        }))
+    };
+    let served = async |key: &str| {
+        let res = srv
+            .get("/wrapper/download")
+            .header("x-api-key", key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        sha(&res.bytes().await.unwrap())
+    };
+    let mut seen = Vec::new();
+    for key in [&key_one, &key_two] {
+        let (status, body) = json(sync(key.clone()).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        let data = &body["data"];
+        assert_eq!(data["versions"]["wrapper_version"], "2025.12.18-06");
+        assert_eq!(
+            data["versions"]["wrapper_sha256"],
+            served(key).await.as_str(),
+            "the digest of this host's baked script"
+        );
+        let usage = &data["chatgpt_usage"];
+        assert_eq!(usage["status"], "unavailable", "{usage}");
+        for window in ["primary_window", "secondary_window"] {
+            for field in ["used_percent", "limit_seconds", "reset_after_seconds"] {
+                assert!(usage[window][field].is_i64(), "{window}.{field} in {usage}");
+            }
+        }
+        assert_eq!(usage["rate_limit_reached"], false);
+        seen.push(data["versions"]["wrapper_sha256"].clone());
+    }
+    assert_ne!(seen[0], seen[1], "each host's script carries its own key");
+
+    // A changed host setting changes the baked bytes, and the digest with them.
+    let id = one["host"]["id"].clone();
+    let (status, body) = json(
+        srv.post(&format!("/admin/hosts/{id}/model"))
+            .bearer_auth(&admin)
+            .json(&json!({"model_override": "gpt-5.1-codex"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut last = Value::Null;
+    for _ in 0..50 {
+        let (_, body) = json(sync(key_one.clone()).send().await.unwrap()).await;
+        last = body["data"]["versions"]["wrapper_sha256"].clone();
+        if last != seen[0] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(last, served(&key_one).await.as_str());
+    assert_ne!(last, seen[0]);
+
+    // The overview shows the same object shape.
+    let (_, overview) = json(
+        srv.get("/admin/overview")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(overview["data"]["chatgpt_usage"]["status"], "unavailable");
+}
+
+on_all_backends!(the_peer_wrapper_checks_hold);
+
 /// Without any artifact the routes answer 404 `Wrapper not available`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_wrapper_is_a_404() {

@@ -10,15 +10,18 @@ use axum::routing::post;
 use codex_central_proto::auth::v1::{
     RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, StoreCodexAuthRequest, StoreCodexAuthStatus,
 };
-use codex_central_proto::fleet::v1::{DeregisterHostRequest, Host, HostCallKind};
+use codex_central_proto::fleet::v1::{DeregisterHostRequest, HostCallKind};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::plumbing::caller::{Caller, client_ip};
 use crate::plumbing::extract::{Q, RawBody, lenient_json};
-use crate::plumbing::host_caller::{Reported, authenticate, ensure_api_enabled, versions_json};
-use crate::plumbing::views::HostView;
+use crate::plumbing::host_caller::{
+    HostCaller, HostVersions, Reported, authenticate, authenticate_host, ensure_api_enabled,
+    versions_json,
+};
+use crate::plumbing::views::{ChatgptUsageView, HostView};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -156,14 +159,13 @@ async fn retrieve(
     digest: Option<String>,
     last_refresh: Option<Box<RawValue>>,
 ) -> Result<Response, ApiError> {
-    let (caller, host) =
-        authenticate(state, parts, HostCallKind::AuthRetrieve, false, reported).await?;
+    let h = authenticate_host(state, parts, HostCallKind::AuthRetrieve, false, reported).await?;
     let req = RetrieveCodexAuthRequest {
         digest: digest.ok_or_else(|| ApiError::invalid_field("digest", "digest is required"))?,
         last_refresh: text_field("last_refresh", &last_refresh)?
             .ok_or_else(|| ApiError::invalid_field("last_refresh", "last_refresh is required"))?,
     };
-    let res = state.hot().retrieve_codex_auth(&caller, req).await?;
+    let res = state.hot().retrieve_codex_auth(&h.caller, req).await?;
     let status = match res.status() {
         RetrieveCodexAuthStatus::Missing => "missing",
         RetrieveCodexAuthStatus::Valid => "valid",
@@ -178,7 +180,7 @@ async fn retrieve(
         runner_applied: None,
         auth_json: res.auth_json.clone(),
     };
-    sync_answer(state, &caller, &host, outcome).await
+    sync_answer(state, &h, outcome).await
 }
 
 async fn store(
@@ -187,13 +189,12 @@ async fn store(
     reported: Reported,
     auth_json: Option<String>,
 ) -> Result<Response, ApiError> {
-    let (caller, host) =
-        authenticate(state, parts, HostCallKind::AuthStore, false, reported).await?;
+    let h = authenticate_host(state, parts, HostCallKind::AuthStore, false, reported).await?;
     let auth_json =
         auth_json.ok_or_else(|| ApiError::invalid_field("auth", "auth is required for store"))?;
     let res = state
         .hot()
-        .store_codex_auth(&caller, StoreCodexAuthRequest { auth_json })
+        .store_codex_auth(&h.caller, StoreCodexAuthRequest { auth_json })
         .await?;
     let status = match res.status() {
         StoreCodexAuthStatus::Updated => "updated",
@@ -208,7 +209,7 @@ async fn store(
         runner_applied: Some(res.runner_applied),
         auth_json: res.auth_json.clone(),
     };
-    sync_answer(state, &caller, &host, outcome).await
+    sync_answer(state, &h, outcome).await
 }
 
 /// Every `/auth` answer: the contract's always-present fields, then what the outcome adds.
@@ -221,13 +222,13 @@ struct SyncAnswer<'a> {
     api_calls: u64,
     /// Not counted yet: usage rows are stored but not summed per host.
     token_usage_month: Option<u64>,
-    versions: &'a RawValue,
+    versions: HostVersions<'a>,
     quota_hard_fail: bool,
     quota_limit_percent: u32,
     quota_week_partition: u32,
     cdx_silent: bool,
     host: HostView<'a>,
-    chatgpt_usage: Option<()>,
+    chatgpt_usage: ChatgptUsageView<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -250,11 +251,11 @@ struct Outcome<'a> {
 
 async fn sync_answer(
     state: &GatewayState,
-    caller: &Caller,
-    host: &Host,
+    h: &HostCaller,
     o: Outcome<'_>,
 ) -> Result<Response, ApiError> {
-    let flags = state.policy_cache().get(state, caller).await?;
+    let host = &h.host;
+    let flags = state.policy_cache().get(state, &h.caller).await?;
     let auth = o
         .auth_json
         .map(RawValue::from_string)
@@ -266,14 +267,18 @@ async fn sync_answer(
         canonical_digest: (!o.digest.is_empty()).then_some(o.digest),
         api_calls: host.api_calls,
         token_usage_month: None,
-        versions: &flags.versions_json,
+        versions: HostVersions {
+            flags: &flags,
+            wrapper_sha256: &h.wrapper_sha256,
+        },
         // VIP hosts are exempt from hard failure (contract §2).
         quota_hard_fail: flags.quota_hard_fail && !host.vip,
         quota_limit_percent: flags.quota_limit_percent,
         quota_week_partition: flags.quota_week_partition,
         cdx_silent: flags.cdx_silent,
         host: HostView(host),
-        chatgpt_usage: None,
+        // No quota snapshot source exists yet; the wrapper needs the object regardless.
+        chatgpt_usage: ChatgptUsageView(None),
         action: o.action,
         runner_applied: o.runner_applied,
         validation: o.runner_applied.map(|_| Value::Null),

@@ -109,6 +109,6 @@ pub async fn get(
         "client_version_lock": pinned,
         "tokens": Value::Null,
         "pricing": Value::Null,
-        "chatgpt_usage": Value::Null,
+        "chatgpt_usage": crate::plumbing::views::chatgpt_usage_json(None),
     })))
 }

@@ -12,7 +12,6 @@ use codex_central_proto::fleet::v1::{
     AuthenticateHostRequest, FleetVersions, GetVersionsRequest, Host, HostCallKind,
 };
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -44,9 +43,32 @@ pub(crate) struct FleetFlags {
     pub quota_limit_percent: u32,
     pub quota_week_partition: u32,
     pub cdx_silent: bool,
-    pub versions: FleetVersions,
-    /// The `versions` object as JSON text, built once per fetch.
-    pub versions_json: Box<RawValue>,
+    /// The `versions` object, built once per fetch.
+    pub versions_json: serde_json::Map<String, Value>,
+}
+
+/// The `versions` object of one host's `/auth` answer: the fleet's, with the digest of the
+/// wrapper this host is served (the script is baked per host, so the fleet-wide value is the
+/// template's and would fail the wrapper's update check).
+pub(crate) struct HostVersions<'a> {
+    pub flags: &'a FleetFlags,
+    pub wrapper_sha256: &'a str,
+}
+
+impl serde::Serialize for HostVersions<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let fields = &self.flags.versions_json;
+        let mut m = s.serialize_map(Some(fields.len()))?;
+        for (key, value) in fields {
+            if key == "wrapper_sha256" && !self.wrapper_sha256.is_empty() {
+                m.serialize_entry(key, self.wrapper_sha256)?;
+            } else {
+                m.serialize_entry(key, value)?;
+            }
+        }
+        m.end()
+    }
 }
 
 impl PolicyCache {
@@ -123,21 +145,22 @@ impl PolicyCache {
             .into_inner();
         let fleet = versions.policy.unwrap_or_default();
         let v = versions.versions.unwrap_or_default();
-        let versions_json = serde_json::value::to_raw_value(&versions_value(
+        let versions_json = match versions_value(
             &v,
             quota.hard_fail,
             quota.limit_percent,
             quota.week_partition_days,
             fleet.silent_mode,
-        ))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        ) {
+            Value::Object(fields) => fields,
+            _ => serde_json::Map::new(),
+        };
         let flags = Arc::new(FleetFlags {
             api_enabled: fleet.api_enabled,
             quota_hard_fail: quota.hard_fail,
             quota_limit_percent: quota.limit_percent,
             quota_week_partition: quota.week_partition_days,
             cdx_silent: fleet.silent_mode,
-            versions: v,
             versions_json,
         });
         Ok(flags)
@@ -188,6 +211,25 @@ pub(crate) async fn authenticate(
     force: bool,
     reported: Reported,
 ) -> Result<(Caller, Host), ApiError> {
+    let h = authenticate_host(state, parts, kind, force, reported).await?;
+    Ok((h.caller, h.host))
+}
+
+/// An authenticated host call.
+pub(crate) struct HostCaller {
+    pub caller: Caller,
+    pub host: Host,
+    /// Set on `/auth` calls: the digest of the wrapper this host is served.
+    pub wrapper_sha256: String,
+}
+
+pub(crate) async fn authenticate_host(
+    state: &GatewayState,
+    parts: &Parts,
+    kind: HostCallKind,
+    force: bool,
+    reported: Reported,
+) -> Result<HostCaller, ApiError> {
     let ip = client_ip(parts, state);
     let anonymous = Caller::anonymous(ip);
     ensure_api_enabled(state, &anonymous).await?;
@@ -207,25 +249,20 @@ pub(crate) async fn authenticate(
         .map(Principal::try_from)
         .transpose()?;
     let host = res.host.ok_or_else(|| ApiError::internal("host missing"))?;
-    Ok((
-        Caller {
+    Ok(HostCaller {
+        caller: Caller {
             principal,
             client_ip: ip,
             session: None,
         },
         host,
-    ))
+        wrapper_sha256: res.wrapper_sha256,
+    })
 }
 
 /// The contract's `versions` object (fields nothing computes yet are null).
 pub(crate) fn versions_json(flags: &FleetFlags) -> Value {
-    versions_value(
-        &flags.versions,
-        flags.quota_hard_fail,
-        flags.quota_limit_percent,
-        flags.quota_week_partition,
-        flags.cdx_silent,
-    )
+    Value::Object(flags.versions_json.clone())
 }
 
 pub(crate) fn versions_value(

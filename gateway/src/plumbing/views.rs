@@ -4,6 +4,7 @@
 use codex_central_proto::auth::v1::User;
 use codex_central_proto::common::v1::Role;
 use codex_central_proto::fleet::v1::{Host, HostStatus};
+use codex_central_proto::usage::v1::{QuotaSnapshot, QuotaWindow};
 use serde_json::{Value, json};
 
 /// Converts a protobuf timestamp to RFC 3339 for JSON.
@@ -101,4 +102,66 @@ impl serde::Serialize for HostView<'_> {
         m.serialize_entry("provisioned", &h.provisioned)?;
         m.end()
     }
+}
+
+/// The contract's `chatgpt_usage` object. Always an object: the peer's wrapper reads its fields
+/// without a null check and does integer arithmetic on the windows, so without a snapshot it
+/// gets status `unavailable` and integer zeros.
+pub struct ChatgptUsageView<'a>(pub Option<&'a QuotaSnapshot>);
+
+/// One rate-limit window; whole numbers, as the wrapper's shell arithmetic needs.
+struct WindowView<'a>(Option<&'a QuotaWindow>, i64);
+
+impl serde::Serialize for WindowView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let w = self.0.cloned().unwrap_or_default();
+        let now = self.1;
+        let reset_after = w
+            .resets_at
+            .as_ref()
+            .map_or(0, |t| (t.seconds - now).max(0));
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("used_percent", &(w.used_percent.clamp(0.0, 100.0).round() as i64))?;
+        m.serialize_entry("limit_seconds", &(i64::from(w.window_minutes) * 60))?;
+        m.serialize_entry("reset_after_seconds", &reset_after)?;
+        m.serialize_entry("reset_at", &Ts(w.resets_at.as_ref()))?;
+        m.end()
+    }
+}
+
+impl serde::Serialize for ChatgptUsageView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let now = chrono::Utc::now().timestamp();
+        let snap = self.0;
+        let status = match snap {
+            None => "unavailable",
+            Some(q) if q.limit_reached => "limit_reached",
+            Some(_) => "ok",
+        };
+        let limited = snap.is_some_and(|q| q.limit_reached);
+        let mut m = s.serialize_map(Some(11))?;
+        m.serialize_entry("status", status)?;
+        m.serialize_entry("plan_type", &snap.map(|q| q.plan_type.as_str()).and_then(text))?;
+        m.serialize_entry("rate_allowed", &!limited)?;
+        m.serialize_entry("rate_limit_reached", &limited)?;
+        m.serialize_entry("fetched_at", &Ts(snap.and_then(|q| q.observed_at.as_ref())))?;
+        m.serialize_entry("next_eligible_at", &Option::<&str>::None)?;
+        m.serialize_entry(
+            "primary_window",
+            &WindowView(snap.and_then(|q| q.primary.as_ref()), now),
+        )?;
+        m.serialize_entry(
+            "secondary_window",
+            &WindowView(snap.and_then(|q| q.secondary.as_ref()), now),
+        )?;
+        m.serialize_entry("daily_used_percent", &0)?;
+        m.serialize_entry("daily_baseline_at", &Option::<&str>::None)?;
+        m.end()
+    }
+}
+
+pub fn chatgpt_usage_json(snapshot: Option<&QuotaSnapshot>) -> Value {
+    serde_json::to_value(ChatgptUsageView(snapshot)).unwrap_or(Value::Null)
 }

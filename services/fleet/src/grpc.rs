@@ -15,7 +15,7 @@ use crate::domain::host_auth::{CallKind, HostAuthenticator, HostCall};
 use crate::domain::host_settings::{self, HostChange, parse_version_selection};
 use crate::domain::hosts::{self, Actor, Registration};
 use crate::domain::releases::ReleaseChecker;
-use crate::domain::wrappers::WrapperCatalog;
+use crate::domain::wrappers::{HostWrapper, WrapperCatalog};
 use crate::domain::{audit, policy};
 
 pub struct FleetGrpc {
@@ -250,9 +250,23 @@ impl FleetService for FleetGrpc {
             })
             .await?;
         let principal = crate::domain::host_auth::principal_of(&host);
+        let wrapper_sha256 = if matches!(kind, CallKind::AuthRetrieve | CallKind::AuthStore) {
+            let installation_id = self.host_auth.installation_id().await?;
+            self.wrappers
+                .served_sha256(&HostWrapper {
+                    host: &host,
+                    api_key: req.api_key.trim(),
+                    base_url: self.enrollment.public_url(),
+                    installation_id: &installation_id,
+                })
+                .await?
+        } else {
+            String::new()
+        };
         Ok(Response::new(AuthenticateHostResponse {
             principal: Some(codex_central_proto::common::v1::Principal::from(&principal)),
             host: Some(host_to_proto(host)),
+            wrapper_sha256,
         }))
     }
 

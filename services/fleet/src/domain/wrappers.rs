@@ -4,7 +4,10 @@
 //! baked per host, so its sha256 is that of the baked bytes.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use codex_central_common::ttl_cache::TtlCache;
 
 use codex_central_store::audit::{self, Actor};
 use codex_central_store::entities::hosts::Model as Host;
@@ -69,6 +72,33 @@ struct DirFile {
 pub struct WrapperCatalog {
     store: Store,
     dir: Arc<Vec<DirFile>>,
+    /// The advertised release and the silent flag baked into it, read at most once a second
+    /// (every host sync needs them).
+    advertised: TtlCache<(), Advertised>,
+    /// The advertised script's bytes, kept while it stays advertised.
+    template: Arc<Mutex<Option<(String, Arc<Vec<u8>>)>>>,
+    /// Digest of one host's bake inputs -> SHA-256 of its baked script.
+    baked: TtlCache<[u8; 32], String>,
+}
+
+#[derive(Clone)]
+struct Advertised {
+    release: Option<Release>,
+    silent: bool,
+}
+
+/// How long a host's baked-script digest answers before it is baked again. Every input is
+/// part of the key, so this only bounds how long an unused entry stays.
+const BAKED_TTL: Duration = Duration::from_secs(600);
+const ADVERTISED_TTL: Duration = Duration::from_secs(1);
+
+/// What a host's served wrapper depends on besides the catalog: the host row, the key it
+/// authenticated with, the server's public URL and installation id.
+pub struct HostWrapper<'a> {
+    pub host: &'a Host,
+    pub api_key: &'a str,
+    pub base_url: &'a str,
+    pub installation_id: &'a str,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -111,7 +141,8 @@ pub fn check_name(field: &str, value: &str) -> Result<()> {
 impl WrapperCatalog {
     /// Reads `dir` (if any): `cdx-<platform>` binaries, `cdx.sh` (the legacy script) and
     /// `VERSION`. A missing or unreadable directory stops start-up with its path.
-    pub fn load(store: Store, dir: Option<&Path>) -> std::io::Result<Self> {
+    /// Remembers the baked-script digests of at most `capacity` hosts.
+    pub fn load(store: Store, dir: Option<&Path>, capacity: usize) -> std::io::Result<Self> {
         let mut files = Vec::new();
         if let Some(dir) = dir {
             let version = match std::fs::read_to_string(dir.join("VERSION")) {
@@ -147,10 +178,12 @@ impl WrapperCatalog {
                     .ok()
                     .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
                     .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
-                let version = if version.is_empty() {
-                    format!("0.0.0+{}", &sha256[..12])
-                } else {
-                    version.clone()
+                // A script that names its own version is advertised under it: hosts compare the
+                // two and would otherwise update in a loop.
+                let version = match declared_version(&content).filter(|_| kind == Kind::Script) {
+                    Some(declared) => declared,
+                    None if version.is_empty() => format!("0.0.0+{}", &sha256[..12]),
+                    None => version.clone(),
                 };
                 files.push(DirFile {
                     release: Release {
@@ -169,6 +202,9 @@ impl WrapperCatalog {
         Ok(WrapperCatalog {
             store,
             dir: Arc::new(files),
+            advertised: TtlCache::new(ADVERTISED_TTL, 1),
+            template: Arc::new(Mutex::new(None)),
+            baked: TtlCache::new(BAKED_TTL, capacity),
         })
     }
 
@@ -224,6 +260,71 @@ impl WrapperCatalog {
             .ok_or_else(|| Error::not_found("Wrapper not available"))
     }
 
+    /// SHA-256 of what `/wrapper/download` serves this host with this key: the advertised
+    /// legacy script baked for it, else the advertised release's own digest; empty when
+    /// nothing is published. Hosts compare it with their own file to decide on an update, so
+    /// it must be the baked bytes' digest, not the template's.
+    pub async fn served_sha256(&self, h: &HostWrapper<'_>) -> Result<String> {
+        let advertised = self.advertised_now().await?;
+        let Some(release) = advertised.release else {
+            return Ok(String::new());
+        };
+        if release.kind != Kind::Script {
+            return Ok(release.sha256);
+        }
+        let key = bake_key(&release, h, advertised.silent);
+        if let Some(sha) = self.baked.get(&key) {
+            return Ok(sha);
+        }
+        let template = self.template_of(&release).await?;
+        let baked = bake(
+            &template,
+            &Bake {
+                base_url: h.base_url,
+                api_key: h.api_key,
+                host: h.host,
+                installation_id: h.installation_id,
+                version: &release.version,
+                silent: advertised.silent,
+            },
+        );
+        let sha = sha256_hex(&baked);
+        self.baked.insert(key, sha.clone());
+        Ok(sha)
+    }
+
+    async fn advertised_now(&self) -> Result<Advertised> {
+        if let Some(a) = self.advertised.get(&()) {
+            return Ok(a);
+        }
+        let a = Advertised {
+            release: self.advertised().await?,
+            silent: super::policy::get(&self.store).await?.silent_mode,
+        };
+        self.advertised.insert((), a.clone());
+        Ok(a)
+    }
+
+    async fn template_of(&self, release: &Release) -> Result<Arc<Vec<u8>>> {
+        if let Ok(slot) = self.template.lock()
+            && let Some((sha, bytes)) = slot.as_ref()
+            && *sha == release.sha256
+        {
+            return Ok(bytes.clone());
+        }
+        let bytes = Arc::new(self.content(release).await?);
+        if let Ok(mut slot) = self.template.lock() {
+            *slot = Some((release.sha256.clone(), bytes.clone()));
+        }
+        Ok(bytes)
+    }
+
+    /// Forgets what was read about the advertised release (after a publish or a delete here;
+    /// other replicas notice within a second).
+    fn forget_advertised(&self) {
+        self.advertised.clear();
+    }
+
     /// Stores a release (replacing one with the same platform and version).
     pub async fn publish(
         &self,
@@ -258,6 +359,18 @@ impl WrapperCatalog {
                 "the legacy script is published with platform \"script\", binaries with their platform",
             ));
         }
+        if kind == Kind::Script
+            && let Some(declared) = declared_version(&content)
+            && declared != version
+        {
+            return Err(Error::invalid(
+                "version",
+                format!(
+                    "the script sets WRAPPER_VERSION=\"{declared}\"; publish it as version {declared} \
+                     (hosts compare the two and would update in a loop)"
+                ),
+            ));
+        }
         let now = now_ms();
         let size = content.len();
         let size_bytes = i64::try_from(size).unwrap_or(i64::MAX);
@@ -280,6 +393,7 @@ impl WrapperCatalog {
             .event("wrapper.publish", format!("wrapper:{platform}:{version}"))
             .details(serde_json::json!({"sha256": actual, "size_bytes": size_bytes}));
         audit::commit(txn, event).await?;
+        self.forget_advertised();
         Ok(Release {
             platform: platform.to_string(),
             version: version.to_string(),
@@ -297,6 +411,7 @@ impl WrapperCatalog {
         if wrapper_releases::delete(&txn, platform, version).await? {
             let event = actor.event("wrapper.delete", format!("wrapper:{platform}:{version}"));
             audit::commit(txn, event).await?;
+            self.forget_advertised();
             return Ok(());
         }
         if self
@@ -320,6 +435,43 @@ pub struct Bake<'a> {
     pub installation_id: &'a str,
     pub version: &'a str,
     pub silent: bool,
+}
+
+/// The version a legacy script sets for itself (`WRAPPER_VERSION="…"`), unless it is the
+/// placeholder the bake fills in.
+pub fn declared_version(script: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(script).ok()?;
+    text.lines().find_map(|line| {
+        let line = line.trim_start();
+        let line = line.strip_prefix("readonly ").unwrap_or(line);
+        let value = line.strip_prefix("WRAPPER_VERSION=")?;
+        let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+        let value = value[1..].split(quote).next()?;
+        (!value.is_empty() && !value.contains("__WRAPPER_VERSION__")).then(|| value.to_string())
+    })
+}
+
+/// One digest over everything [`bake`] reads, so a changed input (a rotated key, a new model
+/// override, a republished script) never answers with an old digest.
+fn bake_key(release: &Release, h: &HostWrapper<'_>, silent: bool) -> [u8; 32] {
+    let host = h.host;
+    let flags = [host.secure, host.force_ipv4, host.curl_insecure, silent].map(u8::from);
+    let mut d = Sha256::new();
+    for part in [
+        release.sha256.as_str(),
+        release.version.as_str(),
+        h.base_url,
+        h.api_key,
+        h.installation_id,
+        host.fqdn.as_str(),
+        host.model_override.as_deref().unwrap_or(""),
+        host.reasoning_effort_override.as_deref().unwrap_or(""),
+    ] {
+        d.update((part.len() as u64).to_le_bytes());
+        d.update(part.as_bytes());
+    }
+    d.update(flags);
+    d.finalize().into()
 }
 
 /// Replaces the peer's placeholders in the legacy script template.
@@ -368,6 +520,21 @@ mod tests {
             Some("darwin-aarch64")
         );
         assert_eq!(platform_of("", "arm64"), None);
+    }
+
+    #[test]
+    fn a_script_names_its_version_unless_it_leaves_it_to_the_bake() {
+        let literal = b"#!/usr/bin/env bash\nset -euo pipefail\nWRAPPER_VERSION=\"2025.12.18-06\"\n";
+        assert_eq!(declared_version(literal).as_deref(), Some("2025.12.18-06"));
+        assert_eq!(
+            declared_version(b"readonly WRAPPER_VERSION='1.2.3'\n").as_deref(),
+            Some("1.2.3")
+        );
+        assert_eq!(
+            declared_version(b"WRAPPER_VERSION=\"__WRAPPER_VERSION__\"\n"),
+            None
+        );
+        assert_eq!(declared_version(b"echo $WRAPPER_VERSION\n"), None);
     }
 
     #[test]
