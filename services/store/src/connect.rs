@@ -78,6 +78,11 @@ impl Store {
                         .synchronous(SqliteSynchronous::Normal)
                         .foreign_keys(true)
                         .busy_timeout(Duration::from_secs(10))
+                        // Each pooled connection keeps its own page cache. At SQLite's default
+                        // (2 MiB each) the pool's kept filling for minutes under load (the
+                        // soak's RSS grew 16% after its first minute); 1 MiB each (8 MiB for
+                        // the pool) fills within the first seconds, then stays flat.
+                        .pragma("cache_size", "-1024")
                 });
             }
             Backend::Postgres => {
