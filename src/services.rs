@@ -91,16 +91,16 @@ pub fn build(
         config.wrapper_dir.as_deref(),
         config.host_cache_capacity,
     )
-        .with_context(|| {
-            format!(
-                "cannot read wrapper_dir {}",
-                config
-                    .wrapper_dir
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new(""))
-                    .display()
-            )
-        })?;
+    .with_context(|| {
+        format!(
+            "cannot read wrapper_dir {}",
+            config
+                .wrapper_dir
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+        )
+    })?;
     let releases = ReleaseChecker::new(
         store.clone(),
         config.codex_release_url.clone(),

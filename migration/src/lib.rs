@@ -20,6 +20,7 @@ mod m0009_rate_windows;
 mod m0010_users;
 mod m0011_sessions_tokens_byok;
 mod m0012_oauth;
+mod m0013_host_content;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_users::Migration),
             Box::new(m0011_sessions_tokens_byok::Migration),
             Box::new(m0012_oauth::Migration),
+            Box::new(m0013_host_content::Migration),
         ]
     }
 }

@@ -203,10 +203,10 @@ mod tests {
         ];
         assert_eq!(scopes.map(|s| s as i32), [0, 1, 2]);
         let pushes = [
-            fleet::HostContentPush::Unspecified,
-            fleet::HostContentPush::Off,
-            fleet::HostContentPush::Review,
-            fleet::HostContentPush::On,
+            config::HostContentPush::Unspecified,
+            config::HostContentPush::On,
+            config::HostContentPush::Review,
+            config::HostContentPush::Off,
         ];
         assert_eq!(pushes.map(|p| p as i32), [0, 1, 2, 3]);
 
@@ -269,7 +269,6 @@ mod tests {
                 api_enabled: true,
                 silent_mode: false,
                 prune_inactive_days: 30,
-                host_content_push: fleet::HostContentPush::Review as i32,
                 codex_version: Some(fleet::CodexVersionPolicy {
                     pinned: false,
                     version: String::new(),
@@ -308,6 +307,7 @@ mod tests {
             settings: Some(config::ConfigSettings {
                 managed_mcp_enabled: true,
                 default_profile: String::new(),
+                host_content_push: config::HostContentPush::On as i32,
             }),
         };
         let _ = memory::GetMemorySettingsRequest {};

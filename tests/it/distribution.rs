@@ -306,11 +306,14 @@ async fn the_peer_wrapper_checks_hold(backend: Backend) {
         return;
     };
     let admin = admin_token(&srv).await;
-    let script = format!("WRAPPER_VERSION=\"2025.12.18-06\"\n{TEMPLATE}MODEL=__CODEX_HOST_MODEL__\n");
+    let script =
+        format!("WRAPPER_VERSION=\"2025.12.18-06\"\n{TEMPLATE}MODEL=__CODEX_HOST_MODEL__\n");
     let publish = |version: &str| {
-        srv.post(&format!("/admin/wrappers?version={version}&platform=script"))
-            .bearer_auth(&admin)
-            .body(script.clone())
+        srv.post(&format!(
+            "/admin/wrappers?version={version}&platform=script"
+        ))
+        .bearer_auth(&admin)
+        .body(script.clone())
     };
     // The script names its version; publishing it under another would loop the update check.
     let (status, body) = json(publish("9.9.9").send().await.unwrap()).await;

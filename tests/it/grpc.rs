@@ -10,9 +10,10 @@ use codex_central_proto::auth::v1::{
     WhoAmIRequest, WhoAmIResponse,
 };
 use codex_central_proto::config::v1::GetConfigSettingsRequest;
+use codex_central_proto::config::v1::GetConfigTemplateRequest;
 use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
+use codex_central_proto::fleet::v1::GetFleetPolicyRequest;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
-use codex_central_proto::fleet::v1::{GetFleetPolicyRequest, SetHostContentPushRequest};
 use codex_central_proto::memory::v1::GetMemorySettingsRequest;
 use codex_central_proto::memory::v1::memory_service_client::MemoryServiceClient;
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
@@ -116,8 +117,8 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
         .into_inner();
     assert_eq!(mem.settings.unwrap().max_content_bytes, 65536);
     // Contracted RPCs that land later say so instead of pretending.
-    let err = FleetServiceClient::new(ch)
-        .set_host_content_push(with(&token, SetHostContentPushRequest::default()))
+    let err = ConfigServiceClient::new(ch)
+        .get_config_template(with(&token, GetConfigTemplateRequest::default()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

@@ -32,7 +32,8 @@ async fn local_mode_is_an_implicit_admin(backend: Backend) {
     let (_, body) = json(srv.get("/api/v1/fleet/policy").send().await.unwrap()).await;
     assert_eq!(body["data"]["api_enabled"], true);
     assert_eq!(body["data"]["prune_inactive_days"], 30);
-    assert_eq!(body["data"]["host_content_push"], "review");
+    let (_, body) = json(srv.get("/api/v1/config/settings").send().await.unwrap()).await;
+    assert_eq!(body["data"]["host_content_push"], "on");
     let (_, body) = json(srv.get("/api/v1/usage/quota-policy").send().await.unwrap()).await;
     assert_eq!(
         body["data"],

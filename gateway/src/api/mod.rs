@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod config;
 mod oauth;
 mod providers;
 mod requests;
@@ -88,6 +89,22 @@ pub fn router() -> Router<GatewayState> {
         .route("/api/v1/users/{id}/password", post(users::reset_password))
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
-        .route("/api/v1/config/settings", get(settings::config_settings))
+        .route(
+            "/api/v1/config/settings",
+            get(settings::config_settings).put(config::put_settings),
+        )
+        .route("/api/v1/config/proposals", get(config::list_proposals))
+        .route(
+            "/api/v1/config/proposals/{id}/approve",
+            post(config::approve_proposal),
+        )
+        .route(
+            "/api/v1/config/proposals/{id}/reject",
+            post(config::reject_proposal),
+        )
+        .route(
+            "/api/v1/config/agents/versions",
+            get(config::agents_versions),
+        )
         .route("/api/v1/memory/settings", get(settings::memory_settings))
 }

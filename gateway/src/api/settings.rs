@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use codex_central_proto::config::v1::GetConfigSettingsRequest;
-use codex_central_proto::fleet::v1::{GetFleetPolicyRequest, HostContentPush};
+use codex_central_proto::fleet::v1::GetFleetPolicyRequest;
 use codex_central_proto::memory::v1::GetMemorySettingsRequest;
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use serde_json::{Value, json};
@@ -25,18 +25,11 @@ pub async fn fleet_policy(
     let Some(p) = res.policy else {
         return Ok(ok(Value::Null));
     };
-    let push = match p.host_content_push() {
-        HostContentPush::Off => "off",
-        HostContentPush::Review => "review",
-        HostContentPush::On => "on",
-        HostContentPush::Unspecified => "",
-    };
     let version = p.codex_version.unwrap_or_default();
     Ok(ok(json!({
         "api_enabled": p.api_enabled,
         "silent_mode": p.silent_mode,
         "prune_inactive_days": p.prune_inactive_days,
-        "host_content_push": push,
         "codex_version": { "pinned": version.pinned, "version": version.version },
     })))
 }
@@ -69,11 +62,9 @@ pub async fn config_settings(
         .get_config_settings(caller.request(&state, GetConfigSettingsRequest {}))
         .await?
         .into_inner();
-    let s = res.settings.unwrap_or_default();
-    Ok(ok(json!({
-        "managed_mcp_enabled": s.managed_mcp_enabled,
-        "default_profile": s.default_profile,
-    })))
+    Ok(ok(super::config::settings_json(
+        &res.settings.unwrap_or_default(),
+    )))
 }
 
 pub async fn memory_settings(

@@ -1,11 +1,14 @@
 //! The peer-compatible surface (codex-orchestrator's host and admin API, contract §3): the
 //! routes the peer's own `cdx` and admin scripts call, wire-compatible with it.
 
+mod agents;
+mod content;
 mod host_sync;
 mod hosts;
 mod install;
 mod overview;
 mod policy;
+mod prompts;
 mod seed;
 mod usage;
 mod wrappers;
@@ -57,6 +60,21 @@ pub fn router() -> Router<GatewayState> {
         )
         .route("/admin/hosts/{id}/clear", post(hosts::clear))
         .route("/admin/hosts/{id}/rotate", post(hosts::rotate))
+        .route("/agents/retrieve", post(agents::host_retrieve))
+        .route(
+            "/admin/agents",
+            get(agents::admin_get).delete(agents::admin_clear),
+        )
+        .route("/admin/agents/store", post(agents::admin_store))
+        .route("/slash-commands", get(prompts::host_list))
+        .route("/slash-commands/retrieve", post(prompts::host_retrieve))
+        .route("/slash-commands/store", post(prompts::host_store))
+        .route("/admin/slash-commands", get(prompts::admin_list))
+        .route("/admin/slash-commands/store", post(prompts::admin_store))
+        .route(
+            "/admin/slash-commands/{filename}",
+            get(prompts::admin_get).delete(prompts::admin_retire),
+        )
         .merge(host_sync::router())
         .merge(install::router())
         .merge(seed::router())

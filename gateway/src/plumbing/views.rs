@@ -117,12 +117,12 @@ impl serde::Serialize for WindowView<'_> {
         use serde::ser::SerializeMap;
         let w = self.0.cloned().unwrap_or_default();
         let now = self.1;
-        let reset_after = w
-            .resets_at
-            .as_ref()
-            .map_or(0, |t| (t.seconds - now).max(0));
+        let reset_after = w.resets_at.as_ref().map_or(0, |t| (t.seconds - now).max(0));
         let mut m = s.serialize_map(Some(4))?;
-        m.serialize_entry("used_percent", &(w.used_percent.clamp(0.0, 100.0).round() as i64))?;
+        m.serialize_entry(
+            "used_percent",
+            &(w.used_percent.clamp(0.0, 100.0).round() as i64),
+        )?;
         m.serialize_entry("limit_seconds", &(i64::from(w.window_minutes) * 60))?;
         m.serialize_entry("reset_after_seconds", &reset_after)?;
         m.serialize_entry("reset_at", &Ts(w.resets_at.as_ref()))?;
@@ -143,7 +143,10 @@ impl serde::Serialize for ChatgptUsageView<'_> {
         let limited = snap.is_some_and(|q| q.limit_reached);
         let mut m = s.serialize_map(Some(11))?;
         m.serialize_entry("status", status)?;
-        m.serialize_entry("plan_type", &snap.map(|q| q.plan_type.as_str()).and_then(text))?;
+        m.serialize_entry(
+            "plan_type",
+            &snap.map(|q| q.plan_type.as_str()).and_then(text),
+        )?;
         m.serialize_entry("rate_allowed", &!limited)?;
         m.serialize_entry("rate_limit_reached", &limited)?;
         m.serialize_entry("fetched_at", &Ts(snap.and_then(|q| q.observed_at.as_ref())))?;

@@ -29,10 +29,7 @@ impl ConfigService for ConfigGrpc {
         CallContext::of(&request).require_admin_read()?;
         let s = settings::get(&self.store).await?;
         Ok(Response::new(GetConfigSettingsResponse {
-            settings: Some(ConfigSettings {
-                managed_mcp_enabled: s.managed_mcp_enabled,
-                default_profile: s.default_profile,
-            }),
+            settings: Some(crate::grpc_content::settings_to_proto(s)),
         }))
     }
 
@@ -106,8 +103,112 @@ impl ConfigService for ConfigGrpc {
         self.do_clear_runtime_override(request).await
     }
 
+    async fn update_config_settings(
+        &self,
+        request: Request<UpdateConfigSettingsRequest>,
+    ) -> Result<Response<UpdateConfigSettingsResponse>, Status> {
+        self.do_update_config_settings(request).await
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Request<ListPromptsRequest>,
+    ) -> Result<Response<ListPromptsResponse>, Status> {
+        self.do_list_prompts(request).await
+    }
+
+    async fn get_prompt(
+        &self,
+        request: Request<GetPromptRequest>,
+    ) -> Result<Response<GetPromptResponse>, Status> {
+        self.do_get_prompt(request).await
+    }
+
+    async fn retrieve_prompt(
+        &self,
+        request: Request<RetrievePromptRequest>,
+    ) -> Result<Response<RetrievePromptResponse>, Status> {
+        self.do_retrieve_prompt(request).await
+    }
+
+    async fn push_prompt(
+        &self,
+        request: Request<PushPromptRequest>,
+    ) -> Result<Response<PushPromptResponse>, Status> {
+        self.do_push_prompt(request).await
+    }
+
+    async fn save_prompt(
+        &self,
+        request: Request<SavePromptRequest>,
+    ) -> Result<Response<SavePromptResponse>, Status> {
+        self.do_save_prompt(request).await
+    }
+
+    async fn retire_prompt(
+        &self,
+        request: Request<RetirePromptRequest>,
+    ) -> Result<Response<RetirePromptResponse>, Status> {
+        self.do_retire_prompt(request).await
+    }
+
+    async fn list_content_proposals(
+        &self,
+        request: Request<ListContentProposalsRequest>,
+    ) -> Result<Response<ListContentProposalsResponse>, Status> {
+        self.do_list_content_proposals(request).await
+    }
+
+    async fn approve_content_proposal(
+        &self,
+        request: Request<ApproveContentProposalRequest>,
+    ) -> Result<Response<ApproveContentProposalResponse>, Status> {
+        self.do_approve_content_proposal(request).await
+    }
+
+    async fn reject_content_proposal(
+        &self,
+        request: Request<RejectContentProposalRequest>,
+    ) -> Result<Response<RejectContentProposalResponse>, Status> {
+        self.do_reject_content_proposal(request).await
+    }
+
+    async fn get_agents_document(
+        &self,
+        request: Request<GetAgentsDocumentRequest>,
+    ) -> Result<Response<GetAgentsDocumentResponse>, Status> {
+        self.do_get_agents_document(request).await
+    }
+
+    async fn retrieve_agents_document(
+        &self,
+        request: Request<RetrieveAgentsDocumentRequest>,
+    ) -> Result<Response<RetrieveAgentsDocumentResponse>, Status> {
+        self.do_retrieve_agents_document(request).await
+    }
+
+    async fn save_agents_document(
+        &self,
+        request: Request<SaveAgentsDocumentRequest>,
+    ) -> Result<Response<SaveAgentsDocumentResponse>, Status> {
+        self.do_save_agents_document(request).await
+    }
+
+    async fn clear_agents_document(
+        &self,
+        request: Request<ClearAgentsDocumentRequest>,
+    ) -> Result<Response<ClearAgentsDocumentResponse>, Status> {
+        self.do_clear_agents_document(request).await
+    }
+
+    async fn list_agents_document_versions(
+        &self,
+        request: Request<ListAgentsDocumentVersionsRequest>,
+    ) -> Result<Response<ListAgentsDocumentVersionsResponse>, Status> {
+        self.do_list_agents_document_versions(request).await
+    }
+
     pending_rpcs! {
-        update_config_settings(UpdateConfigSettingsRequest) -> UpdateConfigSettingsResponse;
         get_config_template(GetConfigTemplateRequest) -> GetConfigTemplateResponse;
         update_config_template(UpdateConfigTemplateRequest) -> UpdateConfigTemplateResponse;
         render_config(RenderConfigRequest) -> RenderConfigResponse;
@@ -121,26 +222,12 @@ impl ConfigService for ConfigGrpc {
         set_host_config_override(SetHostConfigOverrideRequest) -> SetHostConfigOverrideResponse;
         delete_host_config_override(DeleteHostConfigOverrideRequest) -> DeleteHostConfigOverrideResponse;
         bake_config(BakeConfigRequest) -> BakeConfigResponse;
-        list_prompts(ListPromptsRequest) -> ListPromptsResponse;
-        get_prompt(GetPromptRequest) -> GetPromptResponse;
-        retrieve_prompt(RetrievePromptRequest) -> RetrievePromptResponse;
-        push_prompt(PushPromptRequest) -> PushPromptResponse;
-        save_prompt(SavePromptRequest) -> SavePromptResponse;
-        retire_prompt(RetirePromptRequest) -> RetirePromptResponse;
         list_skills(ListSkillsRequest) -> ListSkillsResponse;
         get_skill(GetSkillRequest) -> GetSkillResponse;
         retrieve_skill(RetrieveSkillRequest) -> RetrieveSkillResponse;
         push_skill(PushSkillRequest) -> PushSkillResponse;
         save_skill(SaveSkillRequest) -> SaveSkillResponse;
         retire_skill(RetireSkillRequest) -> RetireSkillResponse;
-        list_content_proposals(ListContentProposalsRequest) -> ListContentProposalsResponse;
-        approve_content_proposal(ApproveContentProposalRequest) -> ApproveContentProposalResponse;
-        reject_content_proposal(RejectContentProposalRequest) -> RejectContentProposalResponse;
-        get_agents_document(GetAgentsDocumentRequest) -> GetAgentsDocumentResponse;
-        retrieve_agents_document(RetrieveAgentsDocumentRequest) -> RetrieveAgentsDocumentResponse;
-        save_agents_document(SaveAgentsDocumentRequest) -> SaveAgentsDocumentResponse;
-        clear_agents_document(ClearAgentsDocumentRequest) -> ClearAgentsDocumentResponse;
-        list_agents_document_versions(ListAgentsDocumentVersionsRequest) -> ListAgentsDocumentVersionsResponse;
         get_client_config(GetClientConfigRequest) -> GetClientConfigResponse;
         export_client_config(ExportClientConfigRequest) -> ExportClientConfigResponse;
         import_client_config(ImportClientConfigRequest) -> ImportClientConfigResponse;

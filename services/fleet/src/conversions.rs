@@ -1,7 +1,7 @@
 //! Wire messages of the fleet service from its domain types.
 
 use codex_central_proto::fleet::v1::{
-    CodexVersionPolicy, EnrollmentTokenState, FleetPolicy, Host, HostContentPush, HostStatus,
+    CodexVersionPolicy, EnrollmentTokenState, FleetPolicy, Host, HostStatus,
 };
 use codex_central_proto::ms_to_timestamp;
 
@@ -57,16 +57,10 @@ pub(crate) fn host_to_proto(h: codex_central_store::entities::hosts::Model) -> H
 }
 
 pub(crate) fn policy_to_proto(p: policy::FleetPolicy) -> FleetPolicy {
-    let push = match p.host_content_push {
-        policy::HostContentPush::Off => HostContentPush::Off,
-        policy::HostContentPush::Review => HostContentPush::Review,
-        policy::HostContentPush::On => HostContentPush::On,
-    };
     FleetPolicy {
         api_enabled: p.api_enabled,
         silent_mode: p.silent_mode,
         prune_inactive_days: p.prune_inactive_days,
-        host_content_push: push as i32,
         codex_version: Some(CodexVersionPolicy {
             pinned: p.codex_version.pinned,
             version: p.codex_version.version,

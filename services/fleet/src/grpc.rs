@@ -697,7 +697,6 @@ impl FleetService for FleetGrpc {
     }
 
     pending_rpcs! {
-        set_host_content_push(SetHostContentPushRequest) -> SetHostContentPushResponse;
         record_audit_event(RecordAuditEventRequest) -> RecordAuditEventResponse;
     }
 }

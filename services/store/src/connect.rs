@@ -187,6 +187,17 @@ impl Store {
         Ok(sea_orm::TransactionTrait::begin(&self.db).await?)
     }
 
+    /// A transaction that reads and then writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a second writer waits out the busy timeout instead of failing
+    /// at once when it upgrades a read; the other backends lock the rows they write as usual.
+    pub async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
+        let options = sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(sea_orm::TransactionTrait::begin_with_options(&self.db, options).await?)
+    }
+
     /// Closes the pool; other clones of this store see a closed pool afterwards.
     pub async fn close(&self) -> Result<()> {
         self.db.close_by_ref().await?;

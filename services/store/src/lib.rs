@@ -2,12 +2,14 @@
 //! the entities, and the small query modules each service owns.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+pub mod agents_documents;
 pub mod audit;
 pub mod auth_failures;
 mod batch;
 pub mod byok_keys;
 pub mod canonical_auth;
 mod connect;
+pub mod content_proposals;
 pub mod enrollment;
 pub mod entities;
 mod error;
@@ -18,6 +20,7 @@ pub mod hosts;
 pub mod leases;
 pub mod oauth;
 pub mod personal_tokens;
+pub mod prompts;
 pub mod proxy_requests;
 pub mod rate_windows;
 pub mod service_tokens;
@@ -32,4 +35,6 @@ pub mod wrapper_releases;
 
 pub use connect::{Backend, Store};
 pub use error::{Error, Result};
+/// An open transaction, for domain code that composes several writes into one commit.
+pub use sea_orm::DatabaseTransaction as Transaction;
 pub use time::now_ms;

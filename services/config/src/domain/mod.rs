@@ -1,4 +1,8 @@
 //! The config service's domain logic (no tonic or axum here).
 
+pub mod agents;
+pub mod content;
+pub mod prompts;
+pub mod proposals;
 pub mod providers;
 pub mod settings;

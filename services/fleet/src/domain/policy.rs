@@ -9,14 +9,6 @@ pub const KEY: &str = "fleet.policy";
 /// SPEC §4 / the peer: inactivity pruning after 0 (never) to 60 days.
 pub const MAX_PRUNE_INACTIVE_DAYS: u32 = 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HostContentPush {
-    Off,
-    Review,
-    On,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CodexVersionPolicy {
@@ -33,7 +25,6 @@ pub struct FleetPolicy {
     pub silent_mode: bool,
     /// Hosts inactive this many days are pruned; 0 = never (SPEC §4: default 30).
     pub prune_inactive_days: u32,
-    pub host_content_push: HostContentPush,
     pub codex_version: CodexVersionPolicy,
 }
 
@@ -43,7 +34,6 @@ impl Default for FleetPolicy {
             api_enabled: true,
             silent_mode: false,
             prune_inactive_days: 30,
-            host_content_push: HostContentPush::Review,
             codex_version: CodexVersionPolicy::default(),
         }
     }

@@ -76,10 +76,13 @@ pub struct WrapperCatalog {
     /// (every host sync needs them).
     advertised: TtlCache<(), Advertised>,
     /// The advertised script's bytes, kept while it stays advertised.
-    template: Arc<Mutex<Option<(String, Arc<Vec<u8>>)>>>,
+    template: Arc<Mutex<Option<Template>>>,
     /// Digest of one host's bake inputs -> SHA-256 of its baked script.
     baked: TtlCache<[u8; 32], String>,
 }
+
+/// A script's SHA-256 and bytes.
+type Template = (String, Arc<Vec<u8>>);
 
 #[derive(Clone)]
 struct Advertised {
@@ -524,7 +527,8 @@ mod tests {
 
     #[test]
     fn a_script_names_its_version_unless_it_leaves_it_to_the_bake() {
-        let literal = b"#!/usr/bin/env bash\nset -euo pipefail\nWRAPPER_VERSION=\"2025.12.18-06\"\n";
+        let literal =
+            b"#!/usr/bin/env bash\nset -euo pipefail\nWRAPPER_VERSION=\"2025.12.18-06\"\n";
         assert_eq!(declared_version(literal).as_deref(), Some("2025.12.18-06"));
         assert_eq!(
             declared_version(b"readonly WRAPPER_VERSION='1.2.3'\n").as_deref(),

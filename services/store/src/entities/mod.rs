@@ -1,9 +1,11 @@
 //! sea-orm entities, one module per table. Times are Unix milliseconds (see the migrations).
 
+pub mod agents_documents;
 pub mod audit_log;
 pub mod auth_failures;
 pub mod byok_keys;
 pub mod canonical_auth;
+pub mod content_proposals;
 pub mod host_changes;
 pub mod host_sync_states;
 pub mod host_users;
@@ -13,6 +15,7 @@ pub mod leases;
 pub mod oauth_providers;
 pub mod oauth_states;
 pub mod personal_tokens;
+pub mod prompts;
 pub mod proxy_requests;
 pub mod rate_windows;
 pub mod runtime_overrides;

@@ -1,0 +1,78 @@
+//! Prompts and skills hosts pushed while `host_content_push` is `review`: admins approve
+//! (the content becomes the fleet's copy) or reject them.
+
+use codex_central_store::audit::{self, Actor};
+use codex_central_store::entities::content_proposals::Model as Row;
+use codex_central_store::{Store, content_proposals, now_ms};
+
+use super::prompts;
+use crate::{Error, Result};
+
+pub async fn list(store: &Store, state: &str, offset: u64, limit: u64) -> Result<Vec<Row>> {
+    Ok(content_proposals::list(store, state, offset, limit).await?)
+}
+
+/// Approves a pending proposal: its content is applied and the decision recorded together.
+pub async fn approve(store: &Store, actor: &Actor, id: &str) -> Result<Row> {
+    let txn = store.begin_write().await?;
+    let proposal = pending(&txn, id).await?;
+    match proposal.kind.as_str() {
+        prompts::KIND => prompts::apply_proposal(&txn, actor, &proposal).await?,
+        other => {
+            return Err(Error::internal(format!(
+                "proposal {id} has an unknown kind {other:?}"
+            )));
+        }
+    }
+    let (by, at) = (actor.principal.audit_actor(), now_ms());
+    content_proposals::decide(&txn, id, content_proposals::APPROVED, &by, at, "").await?;
+    let event = actor.event(
+        "proposal.approve",
+        format!("{}:{}", proposal.kind, proposal.item_key),
+    );
+    audit::commit(txn, event.details(serde_json::json!({"proposal_id": id}))).await?;
+    Ok(decided(proposal, content_proposals::APPROVED, by, at, ""))
+}
+
+pub async fn reject(store: &Store, actor: &Actor, id: &str, reason: &str) -> Result<Row> {
+    super::content::check_line("reason", reason, 1024)?;
+    let txn = store.begin_write().await?;
+    let proposal = pending(&txn, id).await?;
+    let (by, at) = (actor.principal.audit_actor(), now_ms());
+    content_proposals::decide(&txn, id, content_proposals::REJECTED, &by, at, reason).await?;
+    let event = actor.event(
+        "proposal.reject",
+        format!("{}:{}", proposal.kind, proposal.item_key),
+    );
+    audit::commit(txn, event.details(serde_json::json!({"proposal_id": id}))).await?;
+    Ok(decided(
+        proposal,
+        content_proposals::REJECTED,
+        by,
+        at,
+        reason,
+    ))
+}
+
+async fn pending(txn: &codex_central_store::Transaction, id: &str) -> Result<Row> {
+    let proposal = content_proposals::get(txn, id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("proposal {id} not found")))?;
+    if proposal.state != content_proposals::PENDING {
+        return Err(Error::failed_precondition(format!(
+            "proposal {id} was already {}",
+            proposal.state
+        )));
+    }
+    Ok(proposal)
+}
+
+fn decided(proposal: Row, state: &str, by: String, at: i64, reason: &str) -> Row {
+    Row {
+        state: state.into(),
+        decided_by: by,
+        decided_at: Some(at),
+        reason: reason.into(),
+        ..proposal
+    }
+}

@@ -1,0 +1,397 @@
+//! Content distributed to hosts: `AGENTS.md` and slash-command prompts, over the peer's host
+//! and admin routes, `/api/v1/config` and gRPC, on every backend.
+
+use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
+use codex_central_proto::config::v1::{
+    ContentSyncStatus, ListPromptsRequest, RetrieveAgentsDocumentRequest, SavePromptRequest,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tonic::Code;
+
+use crate::on_all_backends;
+use crate::testkit::{Ready, auth_on, bearer, json};
+
+fn sha(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+async fn host_key(r: &Ready, fqdn: &str) -> String {
+    let (status, body) = json(
+        r.srv
+            .post("/admin/hosts/register")
+            .bearer_auth(&r.admin)
+            .json(&json!({ "fqdn": fqdn }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["host"]["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn host_post(r: &Ready, key: &str, path: &str, body: Value) -> (u16, Value) {
+    json(
+        r.srv
+            .post(path)
+            .header("x-api-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn admin_post(r: &Ready, path: &str, body: Value) -> (u16, Value) {
+    json(
+        r.srv
+            .post(path)
+            .bearer_auth(&r.admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn admin_get(r: &Ready, path: &str) -> (u16, Value) {
+    json(r.srv.get(path).bearer_auth(&r.admin).send().await.unwrap()).await
+}
+
+async fn agents_md(r: Ready) {
+    let key = host_key(&r, "agents-1.example.com").await;
+    let retrieve = |sha: Option<String>| {
+        let body = match sha {
+            Some(s) => json!({ "sha256": s }),
+            None => json!({}),
+        };
+        host_post(&r, &key, "/agents/retrieve", body)
+    };
+    // Nothing saved yet: hosts remove their copies.
+    let (status, body) = retrieve(None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "missing");
+    assert_eq!(body["data"]["size_bytes"], 0);
+    let (_, body) = admin_get(&r, "/admin/agents").await;
+    assert_eq!(body["data"]["status"], "missing");
+
+    let v1 = "# Fleet rules\n\nRun the tests before you commit.\n";
+    let (status, body) = admin_post(&r, "/admin/agents/store", json!({ "content": v1 })).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["status"], "created");
+    assert_eq!(body["data"]["sha256"], sha(v1));
+    let (_, body) = retrieve(None).await;
+    assert_eq!(body["data"]["status"], "updated");
+    assert_eq!(body["data"]["content"], v1);
+    assert_eq!(body["data"]["size_bytes"], v1.len());
+    let (_, body) = retrieve(Some(sha(v1))).await;
+    assert_eq!(body["data"]["status"], "unchanged");
+    assert!(body["data"].get("content").is_none(), "{body}");
+
+    // Saving the same text is no new version; a stale lock is refused; a current one works.
+    let (status, body) = admin_post(&r, "/admin/agents/store", json!({ "body": v1 })).await;
+    assert_eq!(
+        (status, body["data"]["status"].clone()),
+        (200, json!("unchanged"))
+    );
+    let v2 = "# Fleet rules\n\nRun the tests and the linters.\n";
+    let (status, body) = admin_post(
+        &r,
+        "/admin/agents/store",
+        json!({ "content": v2, "sha256": sha("something else") }),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = admin_post(
+        &r,
+        "/admin/agents/store",
+        json!({ "content": v2, "sha256": sha(v1) }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["status"].clone()),
+        (200, json!("updated"))
+    );
+    let (_, body) = retrieve(Some(sha(v1))).await;
+    assert_eq!(body["data"]["content"], v2);
+
+    // NUL cannot be stored on PostgreSQL: refused at the edge on every backend.
+    let (status, body) =
+        admin_post(&r, "/admin/agents/store", json!({ "content": "a\u{0}b" })).await;
+    assert_eq!(status, 422, "{body}");
+
+    // Clearing removes the hosts' copies and is a version of its own.
+    let (status, _) = json(
+        r.srv
+            .delete("/admin/agents")
+            .bearer_auth(&r.admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, body) = retrieve(Some(sha(v2))).await;
+    assert_eq!(body["data"]["status"], "missing");
+    let (_, body) = admin_get(&r, "/api/v1/config/agents/versions").await;
+    let versions = body["data"]["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 3, "{body}");
+    assert_eq!(versions[0]["cleared"], true);
+    assert_eq!(versions[2]["sha256"], sha(v1));
+
+    // The same over gRPC, as a host.
+    let mut grpc = ConfigServiceClient::new(r.srv.channel().await);
+    let mut req = tonic::Request::new(RetrieveAgentsDocumentRequest::default());
+    req.metadata_mut().insert("authorization", bearer(&key));
+    let res = grpc
+        .retrieve_agents_document(req)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(res.status(), ContentSyncStatus::Missing);
+}
+
+on_all_backends!(ready(auth_on()) => agents_md);
+
+const REVIEW: &str =
+    "---\ndescription: Review the change\nargument-hint: [path]\n---\nReview $1 carefully.\n";
+
+async fn prompts(r: Ready) {
+    let key = host_key(&r, "prompts-1.example.com").await;
+    let (status, body) = admin_post(
+        &r,
+        "/admin/slash-commands/store",
+        json!({ "filename": "review.md", "prompt": REVIEW }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    // Description and hint come from the front matter when not sent.
+    assert_eq!(body["data"]["description"], "Review the change");
+    assert_eq!(body["data"]["argument_hint"], "[path]");
+
+    let list = async || {
+        let (status, body) = json(
+            r.srv
+                .get("/slash-commands")
+                .header("x-api-key", &key)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["commands"].as_array().unwrap().clone()
+    };
+    let commands = list().await;
+    assert_eq!(commands.len(), 1);
+    assert_eq!(commands[0]["filename"], "review.md");
+    assert_eq!(commands[0]["sha256"], sha(REVIEW));
+    assert!(commands[0]["deleted_at"].is_null());
+    assert!(commands[0].get("prompt").is_none(), "lists carry no bodies");
+
+    let retrieve = |filename: &str, sha: Option<String>| {
+        let mut body = json!({ "filename": filename });
+        if let Some(s) = sha {
+            body["sha256"] = json!(s);
+        }
+        host_post(&r, &key, "/slash-commands/retrieve", body)
+    };
+    let (_, body) = retrieve("review.md", None).await;
+    assert_eq!(body["data"]["status"], "updated");
+    assert_eq!(body["data"]["prompt"], REVIEW);
+    let (_, body) = retrieve("review.md", Some(sha(REVIEW))).await;
+    assert_eq!(body["data"]["status"], "unchanged");
+    assert!(body["data"].get("prompt").is_none());
+    let (_, body) = retrieve("nope.md", None).await;
+    assert_eq!(body["data"]["status"], "missing");
+    let (status, body) = retrieve("../etc/passwd", None).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["filename"].is_array(), "{body}");
+
+    // A host pushes its own prompt (host_content_push is on by default, as the peer).
+    let local = "Summarise the diff.\n";
+    let push = |filename: &str, text: &str, digest: String| {
+        host_post(
+            &r,
+            &key,
+            "/slash-commands/store",
+            json!({ "filename": filename, "prompt": text, "sha256": digest }),
+        )
+    };
+    let (status, body) = push("local.md", local, sha("torn upload")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["sha256"].is_array());
+    let (status, body) = push("local.md", local, sha(local)).await;
+    assert_eq!(
+        (status, body["data"]["status"].clone()),
+        (200, json!("created"))
+    );
+    let (_, body) = push("local.md", local, sha(local)).await;
+    assert_eq!(body["data"]["status"], "unchanged");
+    assert_eq!(list().await.len(), 2);
+
+    // Retiring: hosts see deleted (with the time) and the list keeps the row.
+    let retire = |filename: &str| {
+        r.srv
+            .delete(&format!("/admin/slash-commands/{filename}"))
+            .bearer_auth(&r.admin)
+            .send()
+    };
+    let (status, _) = json(retire("review.md").await.unwrap()).await;
+    assert_eq!(status, 200);
+    let (status, _) = json(retire("review.md").await.unwrap()).await;
+    assert_eq!(status, 404);
+    let (_, body) = retrieve("review.md", Some(sha(REVIEW))).await;
+    assert_eq!(body["data"]["status"], "deleted");
+    assert!(body["data"]["deleted_at"].is_string(), "{body}");
+    let retired = list().await;
+    assert!(
+        retired
+            .iter()
+            .any(|c| c["filename"] == "review.md" && c["deleted_at"].is_string())
+    );
+    let (status, _) = admin_get(&r, "/admin/slash-commands/review.md").await;
+    assert_eq!(status, 404);
+    let (status, body) = admin_get(&r, "/admin/slash-commands/local.md").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["command"]["prompt"], local);
+
+    // Two editors from the same copy: the second is told, not overwritten.
+    let edit = |text: &str| {
+        admin_post(
+            &r,
+            "/admin/slash-commands/store",
+            json!({ "filename": "local.md", "prompt": text, "expected_sha256": sha(local) }),
+        )
+    };
+    let (first, second) = tokio::join!(edit("First edit.\n"), edit("Second edit.\n"));
+    let mut codes = [first.0, second.0];
+    codes.sort_unstable();
+    assert_eq!(codes, [200, 409], "{first:?} {second:?}");
+
+    // Admins over gRPC see the same prompts; hosts may not save.
+    let mut grpc = ConfigServiceClient::new(r.srv.channel().await);
+    let mut req = tonic::Request::new(ListPromptsRequest {
+        include_retired: true,
+    });
+    req.metadata_mut().insert("authorization", bearer(&r.admin));
+    let res = grpc.list_prompts(req).await.unwrap().into_inner();
+    assert_eq!(res.prompts.len(), 2);
+    let mut req = tonic::Request::new(SavePromptRequest {
+        filename: "x.md".into(),
+        body: "x".into(),
+        ..Default::default()
+    });
+    req.metadata_mut().insert("authorization", bearer(&key));
+    let err = grpc.save_prompt(req).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+on_all_backends!(ready(auth_on()) => prompts);
+
+async fn host_push_modes(r: Ready) {
+    let key = host_key(&r, "push-1.example.com").await;
+    let set_mode = async |mode: &str| {
+        let (status, body) = json(
+            r.srv
+                .put("/api/v1/config/settings")
+                .bearer_auth(&r.admin)
+                .json(&json!({ "host_content_push": mode }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["host_content_push"], mode);
+    };
+    let text = "Explain this error.\n";
+    let push = || {
+        host_post(
+            &r,
+            &key,
+            "/slash-commands/store",
+            json!({ "filename": "explain.md", "content": text, "sha256": sha(text) }),
+        )
+    };
+
+    set_mode("review").await;
+    let (status, body) = push().await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["data"]["status"], "pending_review");
+    let proposal = body["data"]["proposal_id"].as_str().unwrap().to_string();
+    // The wrapper pushes on every run: the same content makes no second proposal.
+    let (status, body) = push().await;
+    assert_eq!(status, 202);
+    assert_eq!(body["data"]["proposal_id"], proposal.as_str());
+    let (_, body) = host_post(
+        &r,
+        &key,
+        "/slash-commands/retrieve",
+        json!({"filename": "explain.md"}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["status"], "missing",
+        "not applied before review"
+    );
+    let (_, body) = admin_get(&r, "/api/v1/config/proposals?state=pending").await;
+    let pending = body["data"]["proposals"].as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{body}");
+    assert_eq!(pending[0]["item"]["prompt"], text);
+    let (status, body) = admin_post(
+        &r,
+        &format!("/api/v1/config/proposals/{proposal}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["state"], "approved");
+    let (status, _) = admin_post(
+        &r,
+        &format!("/api/v1/config/proposals/{proposal}/reject"),
+        json!({ "reason": "late" }),
+    )
+    .await;
+    assert_eq!(status, 409, "decided once");
+    let (_, body) = host_post(
+        &r,
+        &key,
+        "/slash-commands/retrieve",
+        json!({"filename": "explain.md"}),
+    )
+    .await;
+    assert_eq!(body["data"]["status"], "updated");
+    assert_eq!(body["data"]["prompt"], text);
+
+    set_mode("off").await;
+    let (status, body) = push().await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("host_content_push"),
+        "{body}"
+    );
+    let (status, body) = json(
+        r.srv
+            .put("/api/v1/config/settings")
+            .bearer_auth(&r.admin)
+            .json(&json!({ "host_content_push": "sometimes" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["host_content_push"].is_array(), "{body}");
+}
+
+on_all_backends!(ready(auth_on()) => host_push_modes);
