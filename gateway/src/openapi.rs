@@ -116,7 +116,7 @@ pub const OPERATIONS: &[Op] = &[
         "get",
         "/api/v1/config/proposals",
         Access::AdminRead,
-        "Prompts hosts pushed for review (?state=pending|approved|rejected, paged).",
+        "Prompts and skills hosts pushed for review (?state=pending|approved|rejected, paged).",
     ),
     op(
         "post",
@@ -454,6 +454,48 @@ pub const OPERATIONS: &[Op] = &[
         "/slash-commands/store",
         Access::Host,
         "Push a new or edited prompt (host_content_push: on, review → 202, off → 403).",
+    ),
+    op(
+        "get",
+        "/skills",
+        Access::Host,
+        "Every skill (retired ones with deleted_at), without content.",
+    ),
+    op(
+        "post",
+        "/skills/retrieve",
+        Access::Host,
+        "Sync one skill: missing, deleted, unchanged or updated (+manifest, files).",
+    ),
+    op(
+        "post",
+        "/skills/store",
+        Access::Host,
+        "Push a new or edited skill (host_content_push: on, review → 202, off → 403).",
+    ),
+    op(
+        "get",
+        "/admin/skills",
+        Access::AdminRead,
+        "Every skill, retired ones included, without content.",
+    ),
+    op(
+        "get",
+        "/admin/skills/{slug}",
+        Access::AdminRead,
+        "One live skill with its SKILL.md and files.",
+    ),
+    op(
+        "post",
+        "/admin/skills/store",
+        Access::Admin,
+        "Create or edit a skill ({slug, manifest, files[{path, content_base64}], expected_sha256?}).",
+    ),
+    op(
+        "delete",
+        "/admin/skills/{slug}",
+        Access::Admin,
+        "Retire a skill; hosts delete it on their next sync.",
     ),
     op(
         "get",

@@ -21,6 +21,7 @@ mod m0010_users;
 mod m0011_sessions_tokens_byok;
 mod m0012_oauth;
 mod m0013_host_content;
+mod m0014_skills;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_sessions_tokens_byok::Migration),
             Box::new(m0012_oauth::Migration),
             Box::new(m0013_host_content::Migration),
+            Box::new(m0014_skills::Migration),
         ]
     }
 }

@@ -395,3 +395,158 @@ async fn host_push_modes(r: Ready) {
 }
 
 on_all_backends!(ready(auth_on()) => host_push_modes);
+
+const SKILL_MD: &str = "---\nname: deploy\ndescription: Ship a release the fleet's way\n---\nRun scripts/release.sh.\n";
+
+async fn skills(r: Ready) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = host_key(&r, "skills-1.example.com").await;
+    let script = b"#!/bin/sh\necho release\n".to_vec();
+    let (status, body) = admin_post(
+        &r,
+        "/admin/skills/store",
+        json!({
+            "slug": "deploy",
+            "manifest": SKILL_MD,
+            "files": [{ "path": "scripts/release.sh", "content_base64": b64.encode(&script) }],
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["data"]["display_name"], "deploy",
+        "from the front matter"
+    );
+    let digest = body["data"]["sha256"].as_str().unwrap().to_string();
+    assert_ne!(digest, sha(SKILL_MD), "the files are part of the digest");
+
+    let (status, body) = json(
+        r.srv
+            .get("/skills")
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["skills"][0]["slug"], "deploy");
+    assert_eq!(body["data"]["skills"][0]["sha256"], digest.as_str());
+
+    let (_, body) = host_post(&r, &key, "/skills/retrieve", json!({ "slug": "deploy" })).await;
+    assert_eq!(body["data"]["status"], "updated");
+    assert_eq!(body["data"]["manifest"], SKILL_MD);
+    let file = &body["data"]["files"][0];
+    assert_eq!(file["path"], "scripts/release.sh");
+    assert_eq!(
+        b64.decode(file["content_base64"].as_str().unwrap())
+            .unwrap(),
+        script
+    );
+    let (_, body) = host_post(
+        &r,
+        &key,
+        "/skills/retrieve",
+        json!({ "filename": "deploy", "sha256": digest }),
+    )
+    .await;
+    assert_eq!(body["data"]["status"], "unchanged");
+    assert!(body["data"].get("manifest").is_none());
+
+    // The peer's wrapper pushes a single document; its digest is that of the text.
+    let notes = "---\nname: notes\ndescription: Keep notes\n---\nWrite them down.\n";
+    let (status, body) = host_post(
+        &r,
+        &key,
+        "/skills/store",
+        json!({ "slug": "notes.md", "manifest": notes, "sha256": sha(notes) }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["status"].clone()),
+        (200, json!("created")),
+        "{body}"
+    );
+    let (_, body) = host_post(
+        &r,
+        &key,
+        "/skills/retrieve",
+        json!({ "slug": "notes.md", "sha256": sha(notes) }),
+    )
+    .await;
+    assert_eq!(body["data"]["status"], "unchanged");
+
+    // What Codex could not use, or what would escape the folder, is refused naming the field.
+    let (status, body) = admin_post(
+        &r,
+        "/admin/skills/store",
+        json!({ "slug": "bare", "manifest": "no front matter" }),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["manifest"].is_array(), "{body}");
+    let (status, body) = admin_post(
+        &r,
+        "/admin/skills/store",
+        json!({ "slug": "deploy", "manifest": SKILL_MD, "files": [{ "path": "../../.bashrc", "content": "x" }] }),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["files.0.path"].is_array(), "{body}");
+
+    // Review mode: the pushed skill waits for an admin, then applies.
+    let (status, _) = json(
+        r.srv
+            .put("/api/v1/config/settings")
+            .bearer_auth(&r.admin)
+            .json(&json!({ "host_content_push": "review" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let edited = SKILL_MD.replace("release.sh", "release.sh --dry-run");
+    let (status, body) = host_post(
+        &r,
+        &key,
+        "/skills/store",
+        json!({ "slug": "deploy", "manifest": edited, "sha256": sha(&edited) }),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let proposal = body["data"]["proposal_id"].as_str().unwrap().to_string();
+    let (_, body) = admin_get(&r, "/api/v1/config/proposals?state=pending").await;
+    assert_eq!(body["data"]["proposals"][0]["kind"], "skill", "{body}");
+    let (status, _) = admin_post(
+        &r,
+        &format!("/api/v1/config/proposals/{proposal}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, body) = admin_get(&r, "/admin/skills/deploy").await;
+    assert_eq!(body["data"]["skill"]["manifest"], edited);
+    assert_eq!(
+        body["data"]["skill"]["files"].as_array().unwrap().len(),
+        0,
+        "the push replaced the folder"
+    );
+
+    // Retired skills tell hosts to delete them.
+    let (status, _) = json(
+        r.srv
+            .delete("/admin/skills/deploy")
+            .bearer_auth(&r.admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, body) = host_post(&r, &key, "/skills/retrieve", json!({ "slug": "deploy" })).await;
+    assert_eq!(body["data"]["status"], "deleted");
+}
+
+on_all_backends!(ready(auth_on()) => skills);

@@ -10,6 +10,7 @@ mod overview;
 mod policy;
 mod prompts;
 mod seed;
+mod skills;
 mod usage;
 mod wrappers;
 
@@ -74,6 +75,15 @@ pub fn router() -> Router<GatewayState> {
         .route(
             "/admin/slash-commands/{filename}",
             get(prompts::admin_get).delete(prompts::admin_retire),
+        )
+        .route("/skills", get(skills::host_list))
+        .route("/skills/retrieve", post(skills::host_retrieve))
+        .route("/skills/store", post(skills::host_store))
+        .route("/admin/skills", get(skills::admin_list))
+        .route("/admin/skills/store", post(skills::admin_store))
+        .route(
+            "/admin/skills/{slug}",
+            get(skills::admin_get).delete(skills::admin_retire),
         )
         .merge(host_sync::router())
         .merge(install::router())

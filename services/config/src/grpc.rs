@@ -208,6 +208,48 @@ impl ConfigService for ConfigGrpc {
         self.do_list_agents_document_versions(request).await
     }
 
+    async fn list_skills(
+        &self,
+        request: Request<ListSkillsRequest>,
+    ) -> Result<Response<ListSkillsResponse>, Status> {
+        self.do_list_skills(request).await
+    }
+
+    async fn get_skill(
+        &self,
+        request: Request<GetSkillRequest>,
+    ) -> Result<Response<GetSkillResponse>, Status> {
+        self.do_get_skill(request).await
+    }
+
+    async fn retrieve_skill(
+        &self,
+        request: Request<RetrieveSkillRequest>,
+    ) -> Result<Response<RetrieveSkillResponse>, Status> {
+        self.do_retrieve_skill(request).await
+    }
+
+    async fn push_skill(
+        &self,
+        request: Request<PushSkillRequest>,
+    ) -> Result<Response<PushSkillResponse>, Status> {
+        self.do_push_skill(request).await
+    }
+
+    async fn save_skill(
+        &self,
+        request: Request<SaveSkillRequest>,
+    ) -> Result<Response<SaveSkillResponse>, Status> {
+        self.do_save_skill(request).await
+    }
+
+    async fn retire_skill(
+        &self,
+        request: Request<RetireSkillRequest>,
+    ) -> Result<Response<RetireSkillResponse>, Status> {
+        self.do_retire_skill(request).await
+    }
+
     pending_rpcs! {
         get_config_template(GetConfigTemplateRequest) -> GetConfigTemplateResponse;
         update_config_template(UpdateConfigTemplateRequest) -> UpdateConfigTemplateResponse;
@@ -222,12 +264,6 @@ impl ConfigService for ConfigGrpc {
         set_host_config_override(SetHostConfigOverrideRequest) -> SetHostConfigOverrideResponse;
         delete_host_config_override(DeleteHostConfigOverrideRequest) -> DeleteHostConfigOverrideResponse;
         bake_config(BakeConfigRequest) -> BakeConfigResponse;
-        list_skills(ListSkillsRequest) -> ListSkillsResponse;
-        get_skill(GetSkillRequest) -> GetSkillResponse;
-        retrieve_skill(RetrieveSkillRequest) -> RetrieveSkillResponse;
-        push_skill(PushSkillRequest) -> PushSkillResponse;
-        save_skill(SaveSkillRequest) -> SaveSkillResponse;
-        retire_skill(RetireSkillRequest) -> RetireSkillResponse;
         get_client_config(GetClientConfigRequest) -> GetClientConfigResponse;
         export_client_config(ExportClientConfigRequest) -> ExportClientConfigResponse;
         import_client_config(ImportClientConfigRequest) -> ImportClientConfigResponse;

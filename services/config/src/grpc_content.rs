@@ -10,10 +10,12 @@ use codex_central_store::audit::Actor;
 use codex_central_store::entities::agents_documents::Model as AgentsRow;
 use codex_central_store::entities::content_proposals::Model as ProposalRow;
 use codex_central_store::entities::prompts::Model as PromptRow;
+use codex_central_store::entities::skills::Model as SkillRow;
 use tonic::{Request, Response, Status};
 
 use crate::domain::content::{HostPush, SyncStatus, WriteStatus};
 use crate::domain::prompts::{self, Draft};
+use crate::domain::skills::{self, SkillFile as FileDraft};
 use crate::domain::{agents, proposals, settings};
 use crate::grpc::ConfigGrpc;
 
@@ -136,6 +138,48 @@ fn prompt_to_proto(r: PromptRow, with_body: bool) -> Prompt {
     }
 }
 
+fn skill_to_proto(r: SkillRow, with_content: bool) -> Result<Skill, Status> {
+    let files = if with_content {
+        skills::files_of(&r)?
+            .into_iter()
+            .map(|f| SkillFile {
+                path: f.path,
+                content: f.content,
+                sha256: f.sha256,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Skill {
+        id: r.id,
+        slug: r.slug,
+        display_name: r.display_name,
+        description: r.description,
+        manifest: if with_content {
+            r.manifest
+        } else {
+            String::new()
+        },
+        files,
+        sha256: r.sha256,
+        updated_at: Some(ms_to_timestamp(r.updated_at)),
+        deleted_at: r.deleted_at.map(ms_to_timestamp),
+        updated_by: r.updated_by,
+    })
+}
+
+fn file_drafts(files: Vec<SkillFile>) -> Vec<FileDraft> {
+    files
+        .into_iter()
+        .map(|f| FileDraft {
+            path: f.path,
+            content: f.content,
+            sha256: f.sha256,
+        })
+        .collect()
+}
+
 fn proposal_to_proto(r: ProposalRow) -> ContentProposal {
     let state = match r.state.as_str() {
         "pending" => ProposalState::Pending,
@@ -151,6 +195,25 @@ fn proposal_to_proto(r: ProposalRow) -> ContentProposal {
                 description: d.description,
                 argument_hint: d.argument_hint,
                 body: d.body,
+                ..Default::default()
+            })
+        }),
+        skills::KIND => skills::proposal_draft(&r).map(|d| {
+            content_proposal::Content::Skill(Skill {
+                slug: d.slug,
+                display_name: d.display_name,
+                description: d.description,
+                manifest: d.manifest,
+                sha256: r.content_sha256.clone(),
+                files: d
+                    .files
+                    .into_iter()
+                    .map(|f| SkillFile {
+                        path: f.path,
+                        content: f.content,
+                        sha256: f.sha256,
+                    })
+                    .collect(),
                 ..Default::default()
             })
         }),
@@ -365,6 +428,102 @@ impl ConfigGrpc {
         let row = prompts::retire(&self.store, &actor, &request.into_inner().filename).await?;
         Ok(Response::new(RetirePromptResponse {
             prompt: Some(prompt_to_proto(row, false)),
+        }))
+    }
+
+    // ---- Skills ----
+
+    pub(crate) async fn do_list_skills(
+        &self,
+        request: Request<ListSkillsRequest>,
+    ) -> Result<Response<ListSkillsResponse>, Status> {
+        reader(&CallContext::of(&request))?;
+        let rows = skills::list(&self.store, request.into_inner().include_retired).await?;
+        Ok(Response::new(ListSkillsResponse {
+            skills: rows
+                .into_iter()
+                .map(|r| skill_to_proto(r, false))
+                .collect::<Result<_, _>>()?,
+        }))
+    }
+
+    pub(crate) async fn do_get_skill(
+        &self,
+        request: Request<GetSkillRequest>,
+    ) -> Result<Response<GetSkillResponse>, Status> {
+        member_reader(&CallContext::of(&request))?;
+        let row = skills::get(&self.store, &request.into_inner().slug).await?;
+        Ok(Response::new(GetSkillResponse {
+            skill: Some(skill_to_proto(row, true)?),
+        }))
+    }
+
+    pub(crate) async fn do_retrieve_skill(
+        &self,
+        request: Request<RetrieveSkillRequest>,
+    ) -> Result<Response<RetrieveSkillResponse>, Status> {
+        host(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let (status, row) = skills::retrieve(&self.store, &req.slug, &req.known_sha256).await?;
+        Ok(Response::new(RetrieveSkillResponse {
+            status: sync_status(status),
+            skill: row
+                .map(|r| skill_to_proto(r, status == SyncStatus::Updated))
+                .transpose()?,
+        }))
+    }
+
+    pub(crate) async fn do_push_skill(
+        &self,
+        request: Request<PushSkillRequest>,
+    ) -> Result<Response<PushSkillResponse>, Status> {
+        let actor = host(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let mode = settings::get(&self.store).await?.host_content_push;
+        let draft = skills::Draft {
+            slug: req.slug,
+            manifest: req.manifest,
+            files: file_drafts(req.files),
+            display_name: req.display_name,
+            description: req.description,
+        };
+        let (status, row, proposal) =
+            skills::push(&self.store, &actor, mode, draft, &req.sha256).await?;
+        Ok(Response::new(PushSkillResponse {
+            status: write_status(status),
+            skill: Some(skill_to_proto(row, false)?),
+            proposal_id: proposal.map(|p| p.id).unwrap_or_default(),
+        }))
+    }
+
+    pub(crate) async fn do_save_skill(
+        &self,
+        request: Request<SaveSkillRequest>,
+    ) -> Result<Response<SaveSkillResponse>, Status> {
+        let actor = admin(&CallContext::of(&request))?;
+        let req = request.into_inner();
+        let draft = skills::Draft {
+            slug: req.slug,
+            manifest: req.manifest,
+            files: file_drafts(req.files),
+            display_name: req.display_name,
+            description: req.description,
+        };
+        let (status, row) = skills::save(&self.store, &actor, draft, &req.expected_sha256).await?;
+        Ok(Response::new(SaveSkillResponse {
+            status: write_status(status),
+            skill: Some(skill_to_proto(row, true)?),
+        }))
+    }
+
+    pub(crate) async fn do_retire_skill(
+        &self,
+        request: Request<RetireSkillRequest>,
+    ) -> Result<Response<RetireSkillResponse>, Status> {
+        let actor = admin(&CallContext::of(&request))?;
+        let row = skills::retire(&self.store, &actor, &request.into_inner().slug).await?;
+        Ok(Response::new(RetireSkillResponse {
+            skill: Some(skill_to_proto(row, false)?),
         }))
     }
 

@@ -1,6 +1,6 @@
 //! The config service: config.toml template and profiles, prompts, skills, AGENTS.md, upstream
 //! providers and models, runtime overrides, client config bundles. Served so far: the settings,
-//! `AGENTS.md`, prompts and host-push proposals, upstream providers, models and overrides.
+//! `AGENTS.md`, prompts, skills and host-push proposals, upstream providers, models and overrides.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 pub mod domain;

@@ -26,6 +26,7 @@ pub mod rate_windows;
 pub mod service_tokens;
 pub mod sessions;
 pub mod settings;
+pub mod skills;
 mod time;
 mod token_table;
 pub mod upstreams;

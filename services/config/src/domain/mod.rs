@@ -6,3 +6,4 @@ pub mod prompts;
 pub mod proposals;
 pub mod providers;
 pub mod settings;
+pub mod skills;

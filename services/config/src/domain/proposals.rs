@@ -5,7 +5,7 @@ use codex_central_store::audit::{self, Actor};
 use codex_central_store::entities::content_proposals::Model as Row;
 use codex_central_store::{Store, content_proposals, now_ms};
 
-use super::prompts;
+use super::{prompts, skills};
 use crate::{Error, Result};
 
 pub async fn list(store: &Store, state: &str, offset: u64, limit: u64) -> Result<Vec<Row>> {
@@ -18,6 +18,7 @@ pub async fn approve(store: &Store, actor: &Actor, id: &str) -> Result<Row> {
     let proposal = pending(&txn, id).await?;
     match proposal.kind.as_str() {
         prompts::KIND => prompts::apply_proposal(&txn, actor, &proposal).await?,
+        skills::KIND => skills::apply_proposal(&txn, actor, &proposal).await?,
         other => {
             return Err(Error::internal(format!(
                 "proposal {id} has an unknown kind {other:?}"

@@ -23,6 +23,7 @@ pub mod seed_tokens;
 pub mod service_tokens;
 pub mod sessions;
 pub mod settings;
+pub mod skills;
 pub mod upstream_providers;
 pub mod usage_rows;
 pub mod user_identities;
