@@ -269,8 +269,8 @@ config_keys! {
     codex_release_url: String = DEFAULT_CODEX_RELEASE_URL, shown "";
     /// How often the latest Codex version is read (one replica at a time, under a lease).
     codex_release_check_secs: u64 = 10_800u64, shown "";
-    /// Hosts the `/auth` hot path keeps in memory (about 1 KB each); when it is full the older half is dropped and read again on their next call.
-    host_cache_capacity: u64 = 50_000u64, shown "";
+    /// Hosts the `/auth` hot path keeps in memory (about 1.6 KB each, 160 MB for 100,000; plus each one's served-wrapper digest). Keep it above the fleet's size: a host not cached is read from the database on every call (on SQLite about a fifth of the cached rate). When it is full the older half is dropped.
+    host_cache_capacity: u64 = 200_000u64, shown "";
     /// `/v1` request-log rows older than this many days are deleted; 0 keeps them regardless of age.
     request_log_retention_days: u64 = 30u64, shown "";
     /// The request log keeps at most this many rows (the newest); 0 sets no limit.

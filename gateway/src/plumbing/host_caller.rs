@@ -12,6 +12,7 @@ use codex_central_proto::fleet::v1::{
     AuthenticateHostRequest, FleetVersions, GetVersionsRequest, Host, HostCallKind,
 };
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -45,6 +46,8 @@ pub(crate) struct FleetFlags {
     pub cdx_silent: bool,
     /// The `versions` object, built once per fetch.
     pub versions_json: serde_json::Map<String, Value>,
+    /// The same fields as JSON text, so a host answer copies them instead of serializing.
+    versions_raw: Vec<(String, Box<RawValue>)>,
 }
 
 /// The `versions` object of one host's `/auth` answer: the fleet's, with the digest of the
@@ -58,7 +61,7 @@ pub(crate) struct HostVersions<'a> {
 impl serde::Serialize for HostVersions<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let fields = &self.flags.versions_json;
+        let fields = &self.flags.versions_raw;
         let mut m = s.serialize_map(Some(fields.len()))?;
         for (key, value) in fields {
             if key == "wrapper_sha256" && !self.wrapper_sha256.is_empty() {
@@ -155,6 +158,11 @@ impl PolicyCache {
             Value::Object(fields) => fields,
             _ => serde_json::Map::new(),
         };
+        let versions_raw = versions_json
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), serde_json::value::to_raw_value(v)?)))
+            .collect::<Result<_, serde_json::Error>>()
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let flags = Arc::new(FleetFlags {
             api_enabled: fleet.api_enabled,
             quota_hard_fail: quota.hard_fail,
@@ -162,6 +170,7 @@ impl PolicyCache {
             quota_week_partition: quota.week_partition_days,
             cdx_silent: fleet.silent_mode,
             versions_json,
+            versions_raw,
         });
         Ok(flags)
     }

@@ -130,7 +130,28 @@ impl serde::Serialize for WindowView<'_> {
     }
 }
 
+/// The object without a snapshot, serialized once (every `/auth` answer carries it).
+fn unavailable() -> &'static serde_json::value::RawValue {
+    static TEXT: std::sync::OnceLock<Box<serde_json::value::RawValue>> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        serde_json::value::to_raw_value(&Snapshot(None)).unwrap_or_else(|_| {
+            serde_json::value::RawValue::from_string("{}".into()).unwrap_or_default()
+        })
+    })
+}
+
 impl serde::Serialize for ChatgptUsageView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            None => unavailable().serialize(s),
+            Some(_) => Snapshot(self.0).serialize(s),
+        }
+    }
+}
+
+struct Snapshot<'a>(Option<&'a QuotaSnapshot>);
+
+impl serde::Serialize for Snapshot<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let now = chrono::Utc::now().timestamp();

@@ -86,7 +86,7 @@ type Template = (String, Arc<Vec<u8>>);
 
 #[derive(Clone)]
 struct Advertised {
-    release: Option<Release>,
+    release: Option<Arc<Release>>,
     silent: bool,
 }
 
@@ -273,7 +273,7 @@ impl WrapperCatalog {
             return Ok(String::new());
         };
         if release.kind != Kind::Script {
-            return Ok(release.sha256);
+            return Ok(release.sha256.clone());
         }
         let key = bake_key(&release, h, advertised.silent);
         if let Some(sha) = self.baked.get(&key) {
@@ -301,7 +301,7 @@ impl WrapperCatalog {
             return Ok(a);
         }
         let a = Advertised {
-            release: self.advertised().await?,
+            release: self.advertised().await?.map(Arc::new),
             silent: super::policy::get(&self.store).await?.silent_mode,
         };
         self.advertised.insert((), a.clone());
