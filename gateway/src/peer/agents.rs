@@ -2,22 +2,19 @@
 //! store and clear it (`/admin/agents…`).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use codex_central_proto::config::v1::{
-    AgentsDocument, ClearAgentsDocumentRequest, ContentSyncStatus, ContentWriteStatus,
-    GetAgentsDocumentRequest, RetrieveAgentsDocumentRequest, SaveAgentsDocumentRequest,
+    AgentsDocument, ClearAgentsDocumentRequest, ContentSyncStatus, GetAgentsDocumentRequest,
+    RetrieveAgentsDocumentRequest, SaveAgentsDocumentRequest,
 };
-use codex_central_proto::fleet::v1::HostCallKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::content::{sync_status_text, write_status_text};
+use super::content::{host_caller, save_reply, sync_status_text};
 use crate::plumbing::caller::Caller;
-use crate::plumbing::error::{ok, ok_with};
+use crate::plumbing::error::ok;
 use crate::plumbing::extract::{Json, RawBody, lenient_json};
-use crate::plumbing::host_caller::{Reported, authenticate};
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
@@ -49,14 +46,7 @@ pub async fn host_retrieve(
     parts: Parts,
     RawBody(raw): RawBody,
 ) -> Result<Response, ApiError> {
-    let (caller, _) = authenticate(
-        &state,
-        &parts,
-        HostCallKind::General,
-        false,
-        Reported::default(),
-    )
-    .await?;
+    let caller = host_caller(&state, &parts).await?;
     let b: RetrieveBody = lenient_json(&raw, "Invalid JSON payload")?;
     let res = state
         .clients()
@@ -129,13 +119,7 @@ pub async fn admin_store(
         .await?
         .into_inner();
     let status = res.status();
-    let data = fields(write_status_text(status), res.document.as_ref(), true);
-    let code = if status == ContentWriteStatus::Created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(ok_with(code, data))
+    Ok(save_reply(status, fields("", res.document.as_ref(), true)))
 }
 
 /// `DELETE /admin/agents`: clear it; hosts remove their copies on their next sync.

@@ -3,22 +3,19 @@
 //! (`/admin/slash-commands…`). The config service decides; these routes translate.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use codex_central_proto::config::v1::{
-    ContentSyncStatus, ContentWriteStatus, GetPromptRequest, ListPromptsRequest, Prompt,
-    PushPromptRequest, RetirePromptRequest, RetrievePromptRequest, SavePromptRequest,
+    ContentSyncStatus, GetPromptRequest, ListPromptsRequest, Prompt, PushPromptRequest,
+    RetirePromptRequest, RetrievePromptRequest, SavePromptRequest,
 };
-use codex_central_proto::fleet::v1::HostCallKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::content::{sync_status_text, write_status_text};
+use super::content::{host_caller, push_reply, save_reply, sync_status_text};
 use crate::plumbing::caller::Caller;
-use crate::plumbing::error::{ok, ok_with};
+use crate::plumbing::error::ok;
 use crate::plumbing::extract::{Json, Path, RawBody, lenient_json};
-use crate::plumbing::host_caller::{Reported, authenticate};
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
@@ -62,14 +59,7 @@ pub async fn host_list(
     State(state): State<GatewayState>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
-    let (caller, _) = authenticate(
-        &state,
-        &parts,
-        HostCallKind::General,
-        false,
-        Reported::default(),
-    )
-    .await?;
+    let caller = host_caller(&state, &parts).await?;
     let prompts = list_all(&state, &caller).await?;
     Ok(ok(
         json!({ "commands": prompts.iter().map(entry).collect::<Vec<_>>() }),
@@ -90,14 +80,7 @@ pub async fn host_retrieve(
     parts: Parts,
     RawBody(raw): RawBody,
 ) -> Result<Response, ApiError> {
-    let (caller, _) = authenticate(
-        &state,
-        &parts,
-        HostCallKind::General,
-        false,
-        Reported::default(),
-    )
-    .await?;
+    let caller = host_caller(&state, &parts).await?;
     let b: RetrieveBody = lenient_json(&raw, "Invalid JSON payload")?;
     let res = state
         .clients()
@@ -150,14 +133,7 @@ pub async fn host_store(
     parts: Parts,
     RawBody(raw): RawBody,
 ) -> Result<Response, ApiError> {
-    let (caller, _) = authenticate(
-        &state,
-        &parts,
-        HostCallKind::General,
-        false,
-        Reported::default(),
-    )
-    .await?;
+    let caller = host_caller(&state, &parts).await?;
     let b: StoreBody = lenient_json(&raw, "Invalid JSON payload")?;
     let res = state
         .clients()
@@ -176,17 +152,12 @@ pub async fn host_store(
         .into_inner();
     let status = res.status();
     let p = res.prompt.unwrap_or_default();
-    let mut data = json!({
-        "status": write_status_text(status),
+    let data = json!({
         "filename": p.filename,
         "sha256": p.sha256,
         "updated_at": rfc3339(p.updated_at.as_ref()),
     });
-    if status == ContentWriteStatus::Proposed {
-        data["proposal_id"] = json!(res.proposal_id);
-        return Ok(ok_with(StatusCode::ACCEPTED, data));
-    }
-    Ok(ok(data))
+    Ok(push_reply(status, data, res.proposal_id))
 }
 
 /// `GET /admin/slash-commands`: every prompt (retired ones included), without bodies.
@@ -257,15 +228,10 @@ pub async fn admin_store(
         ))
         .await?
         .into_inner();
-    let status = res.status();
-    let mut data = with_body(&res.prompt.unwrap_or_default());
-    data["status"] = json!(write_status_text(status));
-    let code = if status == ContentWriteStatus::Created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(ok_with(code, data))
+    Ok(save_reply(
+        res.status(),
+        with_body(&res.prompt.unwrap_or_default()),
+    ))
 }
 
 /// `DELETE /admin/slash-commands/{filename}`: retire a prompt (404 when there is none).

@@ -4,24 +4,21 @@
 //! peer's wrapper knows only the manifest, which it writes as one file.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use codex_central_proto::config::v1::{
-    ContentSyncStatus, ContentWriteStatus, GetSkillRequest, ListSkillsRequest, PushSkillRequest,
-    RetireSkillRequest, RetrieveSkillRequest, SaveSkillRequest, Skill, SkillFile,
+    ContentSyncStatus, GetSkillRequest, ListSkillsRequest, PushSkillRequest, RetireSkillRequest,
+    RetrieveSkillRequest, SaveSkillRequest, Skill, SkillFile,
 };
-use codex_central_proto::fleet::v1::HostCallKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::content::{sync_status_text, write_status_text};
+use super::content::{host_caller, push_reply, save_reply, sync_status_text};
 use crate::plumbing::caller::Caller;
-use crate::plumbing::error::{ok, ok_with};
+use crate::plumbing::error::ok;
 use crate::plumbing::extract::{Json, Path, RawBody, lenient_json};
-use crate::plumbing::host_caller::{Reported, authenticate};
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
@@ -99,18 +96,6 @@ async fn list_all(state: &GatewayState, caller: &Caller) -> Result<Vec<Skill>, A
         .await?
         .into_inner()
         .skills)
-}
-
-async fn host_caller(state: &GatewayState, parts: &Parts) -> Result<Caller, ApiError> {
-    let (caller, _) = authenticate(
-        state,
-        parts,
-        HostCallKind::General,
-        false,
-        Reported::default(),
-    )
-    .await?;
-    Ok(caller)
 }
 
 /// `GET /skills`: every skill, retired ones included so hosts delete them.
@@ -217,17 +202,12 @@ pub async fn host_store(
         .into_inner();
     let status = res.status();
     let s = res.skill.unwrap_or_default();
-    let mut data = json!({
-        "status": write_status_text(status),
+    let data = json!({
         "slug": s.slug,
         "sha256": s.sha256,
         "updated_at": rfc3339(s.updated_at.as_ref()),
     });
-    if status == ContentWriteStatus::Proposed {
-        data["proposal_id"] = json!(res.proposal_id);
-        return Ok(ok_with(StatusCode::ACCEPTED, data));
-    }
-    Ok(ok(data))
+    Ok(push_reply(status, data, res.proposal_id))
 }
 
 /// `GET /admin/skills`: every skill (retired ones included), without content.
@@ -297,15 +277,10 @@ pub async fn admin_store(
         ))
         .await?
         .into_inner();
-    let status = res.status();
-    let mut data = with_content(&res.skill.unwrap_or_default());
-    data["status"] = json!(write_status_text(status));
-    let code = if status == ContentWriteStatus::Created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(ok_with(code, data))
+    Ok(save_reply(
+        res.status(),
+        with_content(&res.skill.unwrap_or_default()),
+    ))
 }
 
 /// `DELETE /admin/skills/{slug}`: retire a skill (404 when there is none).

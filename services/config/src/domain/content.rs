@@ -25,6 +25,19 @@ pub enum SyncStatus {
     Updated,
 }
 
+/// A host's sync of an item that may be retired, given whether it exists, is retired and its
+/// digest, and the digest of the host's copy.
+pub fn sync_status(found: Option<(bool, &str)>, known_sha256: &str) -> SyncStatus {
+    match found {
+        None => SyncStatus::Missing,
+        Some((true, _)) => SyncStatus::Deleted,
+        Some((false, sha)) if sha.eq_ignore_ascii_case(known_sha256.trim()) => {
+            SyncStatus::Unchanged
+        }
+        Some(_) => SyncStatus::Updated,
+    }
+}
+
 /// The outcome of a save or a host push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteStatus {

@@ -5,13 +5,14 @@
 use codex_central_store::audit::{self, Actor};
 use codex_central_store::entities::content_proposals::Model as ProposalRow;
 use codex_central_store::entities::prompts::Model as Row;
-use codex_central_store::{Store, content_proposals, now_ms, prompts};
+use codex_central_store::{Store, now_ms, prompts};
 use serde::{Deserialize, Serialize};
 
 use super::content::{
     HostPush, SyncStatus, WriteStatus, check_expected, check_line, check_text, front_matter,
-    sha256_hex,
+    sha256_hex, sync_status,
 };
+use super::proposals::{self, NewProposal};
 use crate::{Error, Result};
 
 pub const KIND: &str = "prompt";
@@ -92,14 +93,11 @@ pub async fn retrieve(
     known_sha256: &str,
 ) -> Result<(SyncStatus, Option<Row>)> {
     check_filename(filename)?;
-    Ok(match prompts::get(store.db(), filename).await? {
-        None => (SyncStatus::Missing, None),
-        Some(row) if row.deleted_at.is_some() => (SyncStatus::Deleted, Some(row)),
-        Some(row) if row.sha256.eq_ignore_ascii_case(known_sha256.trim()) => {
-            (SyncStatus::Unchanged, Some(row))
-        }
-        Some(row) => (SyncStatus::Updated, Some(row)),
-    })
+    let row = prompts::get(store.db(), filename).await?;
+    let found = row
+        .as_ref()
+        .map(|r| (r.deleted_at.is_some(), r.sha256.as_str()));
+    Ok((sync_status(found, known_sha256), row))
 }
 
 /// An admin's create or edit; `expected_sha256` (when set) must be the current digest.
@@ -159,14 +157,12 @@ async fn propose(
     draft: Draft,
     sha: String,
 ) -> Result<(WriteStatus, Row, Option<ProposalRow>)> {
-    let host_id = actor
-        .principal
-        .id
-        .parse::<i64>()
-        .map_err(|_| Error::permission_denied("only hosts push prompts"))?;
     let txn = store.begin_write().await?;
     let current = prompts::get(&txn, &draft.filename).await?;
     let live = current.as_ref().filter(|r| r.deleted_at.is_none());
+    if let Some(row) = live.filter(|r| r.sha256 == sha) {
+        return Ok((WriteStatus::Unchanged, row.clone(), None));
+    }
     let now = now_ms();
     let shown = Row {
         id: current.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
@@ -180,40 +176,15 @@ async fn propose(
         updated_at: now,
         deleted_at: None,
     };
-    if let Some(row) = live.filter(|r| r.sha256 == sha) {
-        return Ok((WriteStatus::Unchanged, row.clone(), None));
-    }
-    if let Some(existing) =
-        content_proposals::find_pending(&txn, KIND, &draft.filename, &sha).await?
-    {
-        return Ok((WriteStatus::Proposed, shown, Some(existing)));
-    }
-    let payload = serde_json::to_string(&draft)
-        .map_err(|e| Error::internal(format!("proposal does not serialize: {e}")))?;
-    let proposal = content_proposals::insert(
-        &txn,
-        ProposalRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            kind: KIND.into(),
-            item_key: draft.filename.clone(),
-            host_id,
-            base_sha256: live.map(|r| r.sha256.clone()).unwrap_or_default(),
-            content_sha256: sha,
-            payload,
-            state: content_proposals::PENDING.into(),
-            created_at: now,
-            decided_by: String::new(),
-            decided_at: None,
-            reason: String::new(),
-        },
-    )
-    .await?;
-    let event = actor.event("prompt.propose", format!("prompt:{}", draft.filename));
-    audit::commit(
-        txn,
-        event.details(serde_json::json!({"proposal_id": proposal.id})),
-    )
-    .await?;
+    let item = NewProposal {
+        kind: KIND,
+        key: &draft.filename,
+        content_sha256: &sha,
+        base_sha256: live.map_or("", |r| r.sha256.as_str()),
+        payload: serde_json::to_string(&draft)
+            .map_err(|e| Error::internal(format!("proposal does not serialize: {e}")))?,
+    };
+    let proposal = proposals::file(txn, actor, item).await?;
     Ok((WriteStatus::Proposed, shown, Some(proposal)))
 }
 

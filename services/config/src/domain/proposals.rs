@@ -3,10 +3,63 @@
 
 use codex_central_store::audit::{self, Actor};
 use codex_central_store::entities::content_proposals::Model as Row;
-use codex_central_store::{Store, content_proposals, now_ms};
+use codex_central_store::{Store, Transaction, content_proposals, now_ms};
 
 use super::{prompts, skills};
 use crate::{Error, Result};
+
+/// A host's push to file for review.
+pub struct NewProposal<'a> {
+    pub kind: &'static str,
+    /// The prompt's file name or the skill's slug.
+    pub key: &'a str,
+    pub content_sha256: &'a str,
+    /// Digest of the live fleet copy; empty for a new item.
+    pub base_sha256: &'a str,
+    /// The pushed item as JSON.
+    pub payload: String,
+}
+
+/// Files `item` and commits `txn` with its audit row; when the same content is pending
+/// already, answers that proposal instead (a wrapper pushes its edit on every run).
+pub async fn file(txn: Transaction, actor: &Actor, item: NewProposal<'_>) -> Result<Row> {
+    let host_id = actor
+        .principal
+        .id
+        .parse::<i64>()
+        .map_err(|_| Error::permission_denied("only hosts push content for review"))?;
+    if let Some(existing) =
+        content_proposals::find_pending(&txn, item.kind, item.key, item.content_sha256).await?
+    {
+        return Ok(existing);
+    }
+    let proposal = content_proposals::insert(
+        &txn,
+        Row {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: item.kind.into(),
+            item_key: item.key.into(),
+            host_id,
+            base_sha256: item.base_sha256.into(),
+            content_sha256: item.content_sha256.into(),
+            payload: item.payload,
+            state: content_proposals::PENDING.into(),
+            created_at: now_ms(),
+            decided_by: String::new(),
+            decided_at: None,
+            reason: String::new(),
+        },
+    )
+    .await?;
+    let event = actor
+        .event(
+            &format!("{}.propose", item.kind),
+            format!("{}:{}", item.kind, item.key),
+        )
+        .details(serde_json::json!({"proposal_id": proposal.id}));
+    audit::commit(txn, event).await?;
+    Ok(proposal)
+}
 
 pub async fn list(store: &Store, state: &str, offset: u64, limit: u64) -> Result<Vec<Row>> {
     Ok(content_proposals::list(store, state, offset, limit).await?)
@@ -55,7 +108,7 @@ pub async fn reject(store: &Store, actor: &Actor, id: &str, reason: &str) -> Res
     ))
 }
 
-async fn pending(txn: &codex_central_store::Transaction, id: &str) -> Result<Row> {
+async fn pending(txn: &Transaction, id: &str) -> Result<Row> {
     let proposal = content_proposals::get(txn, id)
         .await?
         .ok_or_else(|| Error::not_found(format!("proposal {id} not found")))?;
