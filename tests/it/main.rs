@@ -22,6 +22,7 @@ mod oauth;
 mod otlp;
 mod outage;
 mod pages;
+mod peer_wrapper;
 mod rest;
 mod split;
 mod store;
