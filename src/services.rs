@@ -145,7 +145,11 @@ pub fn build(
         wrappers,
         releases.clone(),
     ));
-    let config = Arc::new(ConfigGrpc::new(store.clone(), providers.clone()));
+    let config = Arc::new(ConfigGrpc::new(
+        store.clone(),
+        providers.clone(),
+        public_url,
+    ));
     let usage = Arc::new(UsageGrpc::new(store.clone()));
     let routes = Routes::new(IdentityServiceServer::from_arc(identity.clone()))
         .add_service(UserServiceServer::new(auth.users))

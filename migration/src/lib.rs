@@ -22,6 +22,18 @@ mod m0011_sessions_tokens_byok;
 mod m0012_oauth;
 mod m0013_host_content;
 mod m0014_skills;
+mod m0015_config_documents;
+
+/// Document bodies: MySQL's TEXT holds 64 KiB, so MEDIUMTEXT (16 MiB) there; TEXT elsewhere.
+pub(crate) fn long_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
+    match manager.get_database_backend() {
+        sea_orm::DatabaseBackend::MySql => ColumnDef::new(column)
+            .custom(Alias::new("MEDIUMTEXT"))
+            .not_null()
+            .to_owned(),
+        _ => sea_orm_migration::schema::text(column),
+    }
+}
 
 pub struct Migrator;
 
@@ -43,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_oauth::Migration),
             Box::new(m0013_host_content::Migration),
             Box::new(m0014_skills::Migration),
+            Box::new(m0015_config_documents::Migration),
         ]
     }
 }

@@ -7,16 +7,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Document bodies: MySQL's TEXT holds 64 KiB, MEDIUMTEXT 16 MiB.
-fn body<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
-    match manager.get_database_backend() {
-        sea_orm::DatabaseBackend::MySql => ColumnDef::new(column)
-            .custom(Alias::new("MEDIUMTEXT"))
-            .not_null()
-            .to_owned(),
-        _ => text(column),
-    }
-}
+use crate::long_text as body;
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -5,7 +5,7 @@ use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use codex_central_proto::config::v1::{
     ContentSyncStatus, ListPromptsRequest, RetrieveAgentsDocumentRequest, SavePromptRequest,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tonic::Code;
 
@@ -16,73 +16,27 @@ fn sha(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-async fn host_key(r: &Ready, fqdn: &str) -> String {
-    let (status, body) = json(
-        r.srv
-            .post("/admin/hosts/register")
-            .bearer_auth(&r.admin)
-            .json(&json!({ "fqdn": fqdn }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["data"]["host"]["api_key"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn host_post(r: &Ready, key: &str, path: &str, body: Value) -> (u16, Value) {
-    json(
-        r.srv
-            .post(path)
-            .header("x-api-key", key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
-async fn admin_post(r: &Ready, path: &str, body: Value) -> (u16, Value) {
-    json(
-        r.srv
-            .post(path)
-            .bearer_auth(&r.admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
-async fn admin_get(r: &Ready, path: &str) -> (u16, Value) {
-    json(r.srv.get(path).bearer_auth(&r.admin).send().await.unwrap()).await
-}
-
 async fn agents_md(r: Ready) {
-    let key = host_key(&r, "agents-1.example.com").await;
+    let key = r.host_key("agents-1.example.com").await;
     let retrieve = |sha: Option<String>| {
         let body = match sha {
             Some(s) => json!({ "sha256": s }),
             None => json!({}),
         };
-        host_post(&r, &key, "/agents/retrieve", body)
+        r.host_post(&key, "/agents/retrieve", body)
     };
     // Nothing saved yet: hosts remove their copies.
     let (status, body) = retrieve(None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["status"], "missing");
     assert_eq!(body["data"]["size_bytes"], 0);
-    let (_, body) = admin_get(&r, "/admin/agents").await;
+    let (_, body) = r.admin_get("/admin/agents").await;
     assert_eq!(body["data"]["status"], "missing");
 
     let v1 = "# Fleet rules\n\nRun the tests before you commit.\n";
-    let (status, body) = admin_post(&r, "/admin/agents/store", json!({ "content": v1 })).await;
+    let (status, body) = r
+        .admin_post("/admin/agents/store", json!({ "content": v1 }))
+        .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"]["status"], "created");
     assert_eq!(body["data"]["sha256"], sha(v1));
@@ -95,25 +49,27 @@ async fn agents_md(r: Ready) {
     assert!(body["data"].get("content").is_none(), "{body}");
 
     // Saving the same text is no new version; a stale lock is refused; a current one works.
-    let (status, body) = admin_post(&r, "/admin/agents/store", json!({ "body": v1 })).await;
+    let (status, body) = r
+        .admin_post("/admin/agents/store", json!({ "body": v1 }))
+        .await;
     assert_eq!(
         (status, body["data"]["status"].clone()),
         (200, json!("unchanged"))
     );
     let v2 = "# Fleet rules\n\nRun the tests and the linters.\n";
-    let (status, body) = admin_post(
-        &r,
-        "/admin/agents/store",
-        json!({ "content": v2, "sha256": sha("something else") }),
-    )
-    .await;
+    let (status, body) = r
+        .admin_post(
+            "/admin/agents/store",
+            json!({ "content": v2, "sha256": sha("something else") }),
+        )
+        .await;
     assert_eq!(status, 409, "{body}");
-    let (status, body) = admin_post(
-        &r,
-        "/admin/agents/store",
-        json!({ "content": v2, "sha256": sha(v1) }),
-    )
-    .await;
+    let (status, body) = r
+        .admin_post(
+            "/admin/agents/store",
+            json!({ "content": v2, "sha256": sha(v1) }),
+        )
+        .await;
     assert_eq!(
         (status, body["data"]["status"].clone()),
         (200, json!("updated"))
@@ -122,8 +78,9 @@ async fn agents_md(r: Ready) {
     assert_eq!(body["data"]["content"], v2);
 
     // NUL cannot be stored on PostgreSQL: refused at the edge on every backend.
-    let (status, body) =
-        admin_post(&r, "/admin/agents/store", json!({ "content": "a\u{0}b" })).await;
+    let (status, body) = r
+        .admin_post("/admin/agents/store", json!({ "content": "a\u{0}b" }))
+        .await;
     assert_eq!(status, 422, "{body}");
 
     // Clearing removes the hosts' copies and is a version of its own.
@@ -139,7 +96,7 @@ async fn agents_md(r: Ready) {
     assert_eq!(status, 200);
     let (_, body) = retrieve(Some(sha(v2))).await;
     assert_eq!(body["data"]["status"], "missing");
-    let (_, body) = admin_get(&r, "/api/v1/config/agents/versions").await;
+    let (_, body) = r.admin_get("/api/v1/config/agents/versions").await;
     let versions = body["data"]["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 3, "{body}");
     assert_eq!(versions[0]["cleared"], true);
@@ -163,13 +120,13 @@ const REVIEW: &str =
     "---\ndescription: Review the change\nargument-hint: [path]\n---\nReview $1 carefully.\n";
 
 async fn prompts(r: Ready) {
-    let key = host_key(&r, "prompts-1.example.com").await;
-    let (status, body) = admin_post(
-        &r,
-        "/admin/slash-commands/store",
-        json!({ "filename": "review.md", "prompt": REVIEW }),
-    )
-    .await;
+    let key = r.host_key("prompts-1.example.com").await;
+    let (status, body) = r
+        .admin_post(
+            "/admin/slash-commands/store",
+            json!({ "filename": "review.md", "prompt": REVIEW }),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     // Description and hint come from the front matter when not sent.
     assert_eq!(body["data"]["description"], "Review the change");
@@ -200,7 +157,7 @@ async fn prompts(r: Ready) {
         if let Some(s) = sha {
             body["sha256"] = json!(s);
         }
-        host_post(&r, &key, "/slash-commands/retrieve", body)
+        r.host_post(&key, "/slash-commands/retrieve", body)
     };
     let (_, body) = retrieve("review.md", None).await;
     assert_eq!(body["data"]["status"], "updated");
@@ -217,8 +174,7 @@ async fn prompts(r: Ready) {
     // A host pushes its own prompt (host_content_push is on by default, as the peer).
     let local = "Summarise the diff.\n";
     let push = |filename: &str, text: &str, digest: String| {
-        host_post(
-            &r,
+        r.host_post(
             &key,
             "/slash-commands/store",
             json!({ "filename": filename, "prompt": text, "sha256": digest }),
@@ -256,16 +212,15 @@ async fn prompts(r: Ready) {
             .iter()
             .any(|c| c["filename"] == "review.md" && c["deleted_at"].is_string())
     );
-    let (status, _) = admin_get(&r, "/admin/slash-commands/review.md").await;
+    let (status, _) = r.admin_get("/admin/slash-commands/review.md").await;
     assert_eq!(status, 404);
-    let (status, body) = admin_get(&r, "/admin/slash-commands/local.md").await;
+    let (status, body) = r.admin_get("/admin/slash-commands/local.md").await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["command"]["prompt"], local);
 
     // Two editors from the same copy: the second is told, not overwritten.
     let edit = |text: &str| {
-        admin_post(
-            &r,
+        r.admin_post(
             "/admin/slash-commands/store",
             json!({ "filename": "local.md", "prompt": text, "expected_sha256": sha(local) }),
         )
@@ -296,7 +251,7 @@ async fn prompts(r: Ready) {
 on_all_backends!(ready(auth_on()) => prompts);
 
 async fn host_push_modes(r: Ready) {
-    let key = host_key(&r, "push-1.example.com").await;
+    let key = r.host_key("push-1.example.com").await;
     let set_mode = async |mode: &str| {
         let (status, body) = json(
             r.srv
@@ -313,8 +268,7 @@ async fn host_push_modes(r: Ready) {
     };
     let text = "Explain this error.\n";
     let push = || {
-        host_post(
-            &r,
+        r.host_post(
             &key,
             "/slash-commands/store",
             json!({ "filename": "explain.md", "content": text, "sha256": sha(text) }),
@@ -330,43 +284,43 @@ async fn host_push_modes(r: Ready) {
     let (status, body) = push().await;
     assert_eq!(status, 202);
     assert_eq!(body["data"]["proposal_id"], proposal.as_str());
-    let (_, body) = host_post(
-        &r,
-        &key,
-        "/slash-commands/retrieve",
-        json!({"filename": "explain.md"}),
-    )
-    .await;
+    let (_, body) = r
+        .host_post(
+            &key,
+            "/slash-commands/retrieve",
+            json!({"filename": "explain.md"}),
+        )
+        .await;
     assert_eq!(
         body["data"]["status"], "missing",
         "not applied before review"
     );
-    let (_, body) = admin_get(&r, "/api/v1/config/proposals?state=pending").await;
+    let (_, body) = r.admin_get("/api/v1/config/proposals?state=pending").await;
     let pending = body["data"]["proposals"].as_array().unwrap();
     assert_eq!(pending.len(), 1, "{body}");
     assert_eq!(pending[0]["item"]["prompt"], text);
-    let (status, body) = admin_post(
-        &r,
-        &format!("/api/v1/config/proposals/{proposal}/approve"),
-        json!({}),
-    )
-    .await;
+    let (status, body) = r
+        .admin_post(
+            &format!("/api/v1/config/proposals/{proposal}/approve"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["state"], "approved");
-    let (status, _) = admin_post(
-        &r,
-        &format!("/api/v1/config/proposals/{proposal}/reject"),
-        json!({ "reason": "late" }),
-    )
-    .await;
+    let (status, _) = r
+        .admin_post(
+            &format!("/api/v1/config/proposals/{proposal}/reject"),
+            json!({ "reason": "late" }),
+        )
+        .await;
     assert_eq!(status, 409, "decided once");
-    let (_, body) = host_post(
-        &r,
-        &key,
-        "/slash-commands/retrieve",
-        json!({"filename": "explain.md"}),
-    )
-    .await;
+    let (_, body) = r
+        .host_post(
+            &key,
+            "/slash-commands/retrieve",
+            json!({"filename": "explain.md"}),
+        )
+        .await;
     assert_eq!(body["data"]["status"], "updated");
     assert_eq!(body["data"]["prompt"], text);
 
@@ -401,18 +355,18 @@ const SKILL_MD: &str = "---\nname: deploy\ndescription: Ship a release the fleet
 async fn skills(r: Ready) {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let key = host_key(&r, "skills-1.example.com").await;
+    let key = r.host_key("skills-1.example.com").await;
     let script = b"#!/bin/sh\necho release\n".to_vec();
-    let (status, body) = admin_post(
-        &r,
-        "/admin/skills/store",
-        json!({
-            "slug": "deploy",
-            "manifest": SKILL_MD,
-            "files": [{ "path": "scripts/release.sh", "content_base64": b64.encode(&script) }],
-        }),
-    )
-    .await;
+    let (status, body) = r
+        .admin_post(
+            "/admin/skills/store",
+            json!({
+                "slug": "deploy",
+                "manifest": SKILL_MD,
+                "files": [{ "path": "scripts/release.sh", "content_base64": b64.encode(&script) }],
+            }),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
         body["data"]["display_name"], "deploy",
@@ -434,7 +388,9 @@ async fn skills(r: Ready) {
     assert_eq!(body["data"]["skills"][0]["slug"], "deploy");
     assert_eq!(body["data"]["skills"][0]["sha256"], digest.as_str());
 
-    let (_, body) = host_post(&r, &key, "/skills/retrieve", json!({ "slug": "deploy" })).await;
+    let (_, body) = r
+        .host_post(&key, "/skills/retrieve", json!({ "slug": "deploy" }))
+        .await;
     assert_eq!(body["data"]["status"], "updated");
     assert_eq!(body["data"]["manifest"], SKILL_MD);
     let file = &body["data"]["files"][0];
@@ -444,51 +400,49 @@ async fn skills(r: Ready) {
             .unwrap(),
         script
     );
-    let (_, body) = host_post(
-        &r,
-        &key,
-        "/skills/retrieve",
-        json!({ "filename": "deploy", "sha256": digest }),
-    )
-    .await;
+    let (_, body) = r
+        .host_post(
+            &key,
+            "/skills/retrieve",
+            json!({ "filename": "deploy", "sha256": digest }),
+        )
+        .await;
     assert_eq!(body["data"]["status"], "unchanged");
     assert!(body["data"].get("manifest").is_none());
 
     // The peer's wrapper pushes a single document; its digest is that of the text.
     let notes = "---\nname: notes\ndescription: Keep notes\n---\nWrite them down.\n";
-    let (status, body) = host_post(
-        &r,
-        &key,
-        "/skills/store",
-        json!({ "slug": "notes.md", "manifest": notes, "sha256": sha(notes) }),
-    )
-    .await;
+    let (status, body) = r
+        .host_post(
+            &key,
+            "/skills/store",
+            json!({ "slug": "notes.md", "manifest": notes, "sha256": sha(notes) }),
+        )
+        .await;
     assert_eq!(
         (status, body["data"]["status"].clone()),
         (200, json!("created")),
         "{body}"
     );
-    let (_, body) = host_post(
-        &r,
-        &key,
-        "/skills/retrieve",
-        json!({ "slug": "notes.md", "sha256": sha(notes) }),
-    )
-    .await;
+    let (_, body) = r
+        .host_post(
+            &key,
+            "/skills/retrieve",
+            json!({ "slug": "notes.md", "sha256": sha(notes) }),
+        )
+        .await;
     assert_eq!(body["data"]["status"], "unchanged");
 
     // What Codex could not use, or what would escape the folder, is refused naming the field.
-    let (status, body) = admin_post(
-        &r,
-        "/admin/skills/store",
-        json!({ "slug": "bare", "manifest": "no front matter" }),
-    )
-    .await;
+    let (status, body) = r
+        .admin_post(
+            "/admin/skills/store",
+            json!({ "slug": "bare", "manifest": "no front matter" }),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert!(body["errors"]["manifest"].is_array(), "{body}");
-    let (status, body) = admin_post(
-        &r,
-        "/admin/skills/store",
+    let (status, body) = r.admin_post("/admin/skills/store",
         json!({ "slug": "deploy", "manifest": SKILL_MD, "files": [{ "path": "../../.bashrc", "content": "x" }] }),
     )
     .await;
@@ -508,25 +462,25 @@ async fn skills(r: Ready) {
     .await;
     assert_eq!(status, 200);
     let edited = SKILL_MD.replace("release.sh", "release.sh --dry-run");
-    let (status, body) = host_post(
-        &r,
-        &key,
-        "/skills/store",
-        json!({ "slug": "deploy", "manifest": edited, "sha256": sha(&edited) }),
-    )
-    .await;
+    let (status, body) = r
+        .host_post(
+            &key,
+            "/skills/store",
+            json!({ "slug": "deploy", "manifest": edited, "sha256": sha(&edited) }),
+        )
+        .await;
     assert_eq!(status, 202, "{body}");
     let proposal = body["data"]["proposal_id"].as_str().unwrap().to_string();
-    let (_, body) = admin_get(&r, "/api/v1/config/proposals?state=pending").await;
+    let (_, body) = r.admin_get("/api/v1/config/proposals?state=pending").await;
     assert_eq!(body["data"]["proposals"][0]["kind"], "skill", "{body}");
-    let (status, _) = admin_post(
-        &r,
-        &format!("/api/v1/config/proposals/{proposal}/approve"),
-        json!({}),
-    )
-    .await;
+    let (status, _) = r
+        .admin_post(
+            &format!("/api/v1/config/proposals/{proposal}/approve"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (_, body) = admin_get(&r, "/admin/skills/deploy").await;
+    let (_, body) = r.admin_get("/admin/skills/deploy").await;
     assert_eq!(body["data"]["skill"]["manifest"], edited);
     assert_eq!(
         body["data"]["skill"]["files"].as_array().unwrap().len(),
@@ -545,7 +499,9 @@ async fn skills(r: Ready) {
     )
     .await;
     assert_eq!(status, 200);
-    let (_, body) = host_post(&r, &key, "/skills/retrieve", json!({ "slug": "deploy" })).await;
+    let (_, body) = r
+        .host_post(&key, "/skills/retrieve", json!({ "slug": "deploy" }))
+        .await;
     assert_eq!(body["data"]["status"], "deleted");
 }
 

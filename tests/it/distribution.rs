@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, TestServer, admin_token, json, spawn};
+use crate::testkit::{Backend, Opts, admin_token, json, register_host, spawn};
 
 const TEMPLATE: &str = "#!/usr/bin/env bash\n# cdx __WRAPPER_VERSION__\nBASE=__CODEX_SYNC_BASE_URL__\nKEY=__CODEX_SYNC_API_KEY__\nFQDN=__CODEX_SYNC_FQDN__\nIPV4=__CODEX_FORCE_IPV4__\nSILENT=__CODEX_SILENT__\nID=__CODEX_INSTALLATION_ID__\n";
 
@@ -25,24 +25,6 @@ fn opts(layer: Layer) -> Opts {
             ..layer
         },
     }
-}
-
-async fn register(srv: &TestServer, admin: &str, fqdn: &str) -> (Value, String) {
-    let (status, body) = json(
-        srv.post("/admin/hosts/register")
-            .bearer_auth(admin)
-            .json(&json!({"fqdn": fqdn}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let key = body["data"]["host"]["api_key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (body["data"].clone(), key)
 }
 
 fn wrapper_dir(dir: &Path, binary: &[u8]) {
@@ -78,7 +60,7 @@ async fn wrapper_distribution(backend: Backend) {
         return;
     };
     let admin = admin_token(&srv).await;
-    let (_, key) = register(&srv, &admin, "build-1.example.com").await;
+    let (_, key) = register_host(&srv, &admin, "build-1.example.com").await;
 
     // Host routes need the host key.
     let (status, _) = json(srv.get("/wrapper").send().await.unwrap()).await;
@@ -170,7 +152,7 @@ async fn wrapper_distribution(backend: Backend) {
     );
 
     // The installer link installs the wrapper for this platform, verifying its sha256.
-    let (registered, _) = register(&srv, &admin, "build-2.example.com").await;
+    let (registered, _) = register_host(&srv, &admin, "build-2.example.com").await;
     let url = registered["installer_url"]
         .as_str()
         .or_else(|| registered["installer"]["url"].as_str())
@@ -322,8 +304,8 @@ async fn the_peer_wrapper_checks_hold(backend: Backend) {
     let (status, body) = json(publish("2025.12.18-06").send().await.unwrap()).await;
     assert_eq!(status, 201, "{body}");
 
-    let (one, key_one) = register(&srv, &admin, "peer-1.example.com").await;
-    let (_, key_two) = register(&srv, &admin, "peer-2.example.com").await;
+    let (one, key_one) = register_host(&srv, &admin, "peer-1.example.com").await;
+    let (_, key_two) = register_host(&srv, &admin, "peer-2.example.com").await;
     let sync = |key: String| {
         srv.post("/auth").header("x-api-key", key).json(&json!({
             "command": "retrieve",
@@ -411,7 +393,7 @@ async fn no_wrapper_is_a_404() {
         return;
     };
     let admin = admin_token(&srv).await;
-    let (_, key) = register(&srv, &admin, "h.example.com").await;
+    let (_, key) = register_host(&srv, &admin, "h.example.com").await;
     for path in ["/wrapper", "/wrapper/download"] {
         let (status, body) = json(
             srv.get(path)
@@ -554,7 +536,7 @@ async fn usage_reports(backend: Backend) {
         return;
     };
     let admin = admin_token(&srv).await;
-    let (_, key) = register(&srv, &admin, "u.example.com").await;
+    let (_, key) = register_host(&srv, &admin, "u.example.com").await;
     let report = |body: &str| {
         srv.post("/usage")
             .header("x-api-key", &key)

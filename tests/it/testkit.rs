@@ -253,6 +253,106 @@ impl Ready {
         let admin = admin_token(&srv).await;
         Some(Ready { srv, admin })
     }
+
+    /// Registers `fqdn` and returns its host key.
+    pub async fn host_key(&self, fqdn: &str) -> String {
+        register_host(&self.srv, &self.admin, fqdn).await.1
+    }
+
+    pub async fn host_post(
+        &self,
+        key: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        json(
+            self.srv
+                .post(path)
+                .header("x-api-key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn admin_post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        json(
+            self.srv
+                .post(path)
+                .bearer_auth(&self.admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn admin_put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        json(
+            self.srv
+                .put(path)
+                .bearer_auth(&self.admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn admin_get(&self, path: &str) -> (u16, serde_json::Value) {
+        json(
+            self.srv
+                .get(path)
+                .bearer_auth(&self.admin)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn admin_delete(&self, path: &str) -> (u16, serde_json::Value) {
+        json(
+            self.srv
+                .delete(path)
+                .bearer_auth(&self.admin)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// Registers `fqdn` with an admin token: the register answer's `data` and the host key.
+pub async fn register_host(
+    srv: &TestServer,
+    admin: &str,
+    fqdn: &str,
+) -> (serde_json::Value, String) {
+    let (status, body) = json(
+        srv.post("/admin/hosts/register")
+            .bearer_auth(admin)
+            .json(&serde_json::json!({ "fqdn": fqdn }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let key = body["data"]["host"]["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (body["data"].clone(), key)
 }
 
 /// Generates one `#[tokio::test]` per backend. `on_all_backends!(name, ...)` calls

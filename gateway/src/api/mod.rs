@@ -4,6 +4,8 @@
 mod account;
 mod audit;
 mod config;
+mod config_docs;
+pub(crate) mod config_json;
 mod oauth;
 mod providers;
 mod requests;
@@ -105,6 +107,36 @@ pub fn router() -> Router<GatewayState> {
         .route(
             "/api/v1/config/agents/versions",
             get(config::agents_versions),
+        )
+        .route("/api/v1/config/versions", get(config_docs::versions))
+        .route(
+            "/api/v1/config/versions/{version}",
+            get(config_docs::version),
+        )
+        .route(
+            "/api/v1/config/versions/{version}/restore",
+            post(config_docs::restore),
+        )
+        .route("/api/v1/config/diff", get(config_docs::diff))
+        .route(
+            "/api/v1/config/profiles",
+            get(config_docs::profiles).post(config_docs::create_profile),
+        )
+        .route(
+            "/api/v1/config/profiles/{name}",
+            get(config_docs::profile)
+                .put(config_docs::update_profile)
+                .delete(config_docs::delete_profile),
+        )
+        .route(
+            "/api/v1/config/profiles/{name}/rename",
+            post(config_docs::rename_profile),
+        )
+        .route(
+            "/api/v1/config/hosts/{id}/override",
+            get(config_docs::host_override)
+                .put(config_docs::set_host_override)
+                .delete(config_docs::delete_host_override),
         )
         .route("/api/v1/memory/settings", get(settings::memory_settings))
 }

@@ -72,6 +72,12 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "post",
+        "/config/retrieve",
+        Access::Host,
+        "Sync config.toml as baked for this host ({sha256, profiles?}): missing, unchanged or updated (+content, profile files).",
+    ),
+    op(
+        "post",
         "/agents/retrieve",
         Access::Host,
         "Sync AGENTS.md: missing, unchanged or updated (+content), given the host's sha256.",
@@ -135,6 +141,24 @@ pub const OPERATIONS: &[Op] = &[
         "/admin/skills/{slug}",
         Access::Admin,
         "Retire a skill; hosts delete it on their next sync.",
+    ),
+    op(
+        "get",
+        "/admin/config",
+        Access::AdminRead,
+        "The fleet config.toml template (settings) and its base file (status ok or missing).",
+    ),
+    op(
+        "post",
+        "/admin/config/render",
+        Access::AdminRead,
+        "Preview a template ({settings?, host_id?}) as a host would receive it; nothing is saved.",
+    ),
+    op(
+        "post",
+        "/admin/config/store",
+        Access::Admin,
+        "Save the template ({settings, sha256?}: sha256 is the copy edited; 409 when stale, 422 names the field or line).",
     ),
     op(
         "get",

@@ -2,6 +2,7 @@
 //! routes the peer's own `cdx` and admin scripts call, wire-compatible with it.
 
 mod agents;
+mod config;
 mod content;
 mod host_sync;
 mod hosts;
@@ -61,6 +62,10 @@ pub fn router() -> Router<GatewayState> {
         )
         .route("/admin/hosts/{id}/clear", post(hosts::clear))
         .route("/admin/hosts/{id}/rotate", post(hosts::rotate))
+        .route("/config/retrieve", post(config::host_retrieve))
+        .route("/admin/config", get(config::admin_get))
+        .route("/admin/config/render", post(config::admin_render))
+        .route("/admin/config/store", post(config::admin_store))
         .route("/agents/retrieve", post(agents::host_retrieve))
         .route(
             "/admin/agents",

@@ -69,6 +69,24 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Field errors under `from` (a service's field path) renamed to start with `to` (where
+    /// the REST body carries that field), so that a 422 names the field the client sent.
+    pub fn with_field_prefix(mut self, from: &str, to: &str) -> Self {
+        if let Some(errors) = self.errors.as_mut() {
+            let renamed: Map<String, Value> = std::mem::take(errors.as_mut())
+                .into_iter()
+                .map(|(k, v)| match k.strip_prefix(from) {
+                    Some(rest) => (format!("{to}{rest}"), v),
+                    None => (k, v),
+                })
+                .collect();
+            **errors = renamed;
+        }
+        self
+    }
+}
+
 /// The HTTP status of each kind of error, for every JSON surface.
 pub fn http_status(kind: Kind) -> StatusCode {
     match kind {

@@ -6,17 +6,24 @@ use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
+use crate::domain::bake::Baker;
 use crate::domain::providers::Providers;
 use crate::domain::settings;
 
 pub struct ConfigGrpc {
     pub(crate) store: Store,
     pub(crate) providers: Providers,
+    pub(crate) baker: Baker,
 }
 
 impl ConfigGrpc {
-    pub fn new(store: Store, providers: Providers) -> Self {
-        ConfigGrpc { store, providers }
+    /// `public_url` is where hosts reach this server (the managed MCP entry points there).
+    pub fn new(store: Store, providers: Providers, public_url: &str) -> Self {
+        ConfigGrpc {
+            baker: Baker::new(store.clone(), public_url),
+            store,
+            providers,
+        }
     }
 }
 
@@ -250,20 +257,126 @@ impl ConfigService for ConfigGrpc {
         self.do_retire_skill(request).await
     }
 
+    async fn get_config_template(
+        &self,
+        request: Request<GetConfigTemplateRequest>,
+    ) -> Result<Response<GetConfigTemplateResponse>, Status> {
+        self.do_get_config_template(request).await
+    }
+
+    async fn update_config_template(
+        &self,
+        request: Request<UpdateConfigTemplateRequest>,
+    ) -> Result<Response<UpdateConfigTemplateResponse>, Status> {
+        self.do_update_config_template(request).await
+    }
+
+    async fn render_config(
+        &self,
+        request: Request<RenderConfigRequest>,
+    ) -> Result<Response<RenderConfigResponse>, Status> {
+        self.do_render_config(request).await
+    }
+
+    async fn list_config_versions(
+        &self,
+        request: Request<ListConfigVersionsRequest>,
+    ) -> Result<Response<ListConfigVersionsResponse>, Status> {
+        self.do_list_config_versions(request).await
+    }
+
+    async fn get_config_version(
+        &self,
+        request: Request<GetConfigVersionRequest>,
+    ) -> Result<Response<GetConfigVersionResponse>, Status> {
+        self.do_get_config_version(request).await
+    }
+
+    async fn diff_config_versions(
+        &self,
+        request: Request<DiffConfigVersionsRequest>,
+    ) -> Result<Response<DiffConfigVersionsResponse>, Status> {
+        self.do_diff_config_versions(request).await
+    }
+
+    async fn restore_config_version(
+        &self,
+        request: Request<RestoreConfigVersionRequest>,
+    ) -> Result<Response<RestoreConfigVersionResponse>, Status> {
+        self.do_restore_config_version(request).await
+    }
+
+    async fn list_profiles(
+        &self,
+        request: Request<ListProfilesRequest>,
+    ) -> Result<Response<ListProfilesResponse>, Status> {
+        self.do_list_profiles(request).await
+    }
+
+    async fn get_profile(
+        &self,
+        request: Request<GetProfileRequest>,
+    ) -> Result<Response<GetProfileResponse>, Status> {
+        self.do_get_profile(request).await
+    }
+
+    async fn create_profile(
+        &self,
+        request: Request<CreateProfileRequest>,
+    ) -> Result<Response<CreateProfileResponse>, Status> {
+        self.do_create_profile(request).await
+    }
+
+    async fn update_profile(
+        &self,
+        request: Request<UpdateProfileRequest>,
+    ) -> Result<Response<UpdateProfileResponse>, Status> {
+        self.do_update_profile(request).await
+    }
+
+    async fn rename_profile(
+        &self,
+        request: Request<RenameProfileRequest>,
+    ) -> Result<Response<RenameProfileResponse>, Status> {
+        self.do_rename_profile(request).await
+    }
+
+    async fn delete_profile(
+        &self,
+        request: Request<DeleteProfileRequest>,
+    ) -> Result<Response<DeleteProfileResponse>, Status> {
+        self.do_delete_profile(request).await
+    }
+
+    async fn get_host_config_override(
+        &self,
+        request: Request<GetHostConfigOverrideRequest>,
+    ) -> Result<Response<GetHostConfigOverrideResponse>, Status> {
+        self.do_get_host_config_override(request).await
+    }
+
+    async fn set_host_config_override(
+        &self,
+        request: Request<SetHostConfigOverrideRequest>,
+    ) -> Result<Response<SetHostConfigOverrideResponse>, Status> {
+        self.do_set_host_config_override(request).await
+    }
+
+    async fn delete_host_config_override(
+        &self,
+        request: Request<DeleteHostConfigOverrideRequest>,
+    ) -> Result<Response<DeleteHostConfigOverrideResponse>, Status> {
+        self.do_delete_host_config_override(request).await
+    }
+
+    async fn bake_config(
+        &self,
+        request: Request<BakeConfigRequest>,
+    ) -> Result<Response<BakeConfigResponse>, Status> {
+        self.do_bake_config(request).await
+    }
+
     pending_rpcs! {
-        get_config_template(GetConfigTemplateRequest) -> GetConfigTemplateResponse;
-        update_config_template(UpdateConfigTemplateRequest) -> UpdateConfigTemplateResponse;
-        render_config(RenderConfigRequest) -> RenderConfigResponse;
-        list_profiles(ListProfilesRequest) -> ListProfilesResponse;
-        get_profile(GetProfileRequest) -> GetProfileResponse;
-        create_profile(CreateProfileRequest) -> CreateProfileResponse;
-        update_profile(UpdateProfileRequest) -> UpdateProfileResponse;
-        rename_profile(RenameProfileRequest) -> RenameProfileResponse;
-        delete_profile(DeleteProfileRequest) -> DeleteProfileResponse;
-        get_host_config_override(GetHostConfigOverrideRequest) -> GetHostConfigOverrideResponse;
-        set_host_config_override(SetHostConfigOverrideRequest) -> SetHostConfigOverrideResponse;
-        delete_host_config_override(DeleteHostConfigOverrideRequest) -> DeleteHostConfigOverrideResponse;
-        bake_config(BakeConfigRequest) -> BakeConfigResponse;
         get_client_config(GetClientConfigRequest) -> GetClientConfigResponse;
         export_client_config(ExportClientConfigRequest) -> ExportClientConfigResponse;
         import_client_config(ImportClientConfigRequest) -> ImportClientConfigResponse;

@@ -19,19 +19,19 @@ use crate::domain::skills::{self, SkillFile as FileDraft};
 use crate::domain::{agents, proposals, settings};
 use crate::grpc::ConfigGrpc;
 
-fn actor(ctx: &CallContext, principal: &codex_central_common::Principal) -> Actor {
+pub(crate) fn actor(ctx: &CallContext, principal: &codex_central_common::Principal) -> Actor {
     Actor {
         principal: principal.clone(),
         client_ip: ctx.client_ip_text(),
     }
 }
 
-fn admin(ctx: &CallContext) -> Result<Actor, Status> {
+pub(crate) fn admin(ctx: &CallContext) -> Result<Actor, Status> {
     Ok(actor(ctx, ctx.require_admin()?))
 }
 
 /// Host-only RPCs (the host sync routes).
-fn host(ctx: &CallContext) -> Result<Actor, Status> {
+pub(crate) fn host(ctx: &CallContext) -> Result<Actor, Status> {
     let p = ctx.principal()?;
     if p.kind != PrincipalKind::Host {
         return Err(crate::Error::permission_denied("a host key is required").into());
@@ -40,7 +40,7 @@ fn host(ctx: &CallContext) -> Result<Actor, Status> {
 }
 
 /// Lists: admins (read-only included), hosts and signed-in members.
-fn reader(ctx: &CallContext) -> Result<(), Status> {
+pub(crate) fn reader(ctx: &CallContext) -> Result<(), Status> {
     let p = ctx.principal()?;
     match p.kind {
         PrincipalKind::Host | PrincipalKind::User | PrincipalKind::LocalAdmin => Ok(()),
@@ -56,7 +56,7 @@ fn member_reader(ctx: &CallContext) -> Result<(), Status> {
     reader(ctx)
 }
 
-fn offset_page(page: Option<PageRequest>) -> Result<(u64, u64), Status> {
+pub(crate) fn offset_page(page: Option<PageRequest>) -> Result<(u64, u64), Status> {
     let page = page.unwrap_or_default();
     let offset = match decode_token(&page.page_token)? {
         None => 0,
@@ -67,7 +67,7 @@ fn offset_page(page: Option<PageRequest>) -> Result<(u64, u64), Status> {
     Ok((offset, page_limit(page.page_size)))
 }
 
-fn next_token(offset: u64, limit: u64, returned: usize) -> String {
+pub(crate) fn next_token(offset: u64, limit: u64, returned: usize) -> String {
     if returned as u64 == limit {
         encode_token(&(offset + limit).to_string())
     } else {
@@ -75,7 +75,7 @@ fn next_token(offset: u64, limit: u64, returned: usize) -> String {
     }
 }
 
-fn sync_status(s: SyncStatus) -> i32 {
+pub(crate) fn sync_status(s: SyncStatus) -> i32 {
     (match s {
         SyncStatus::Missing => ContentSyncStatus::Missing,
         SyncStatus::Deleted => ContentSyncStatus::Deleted,
@@ -84,7 +84,7 @@ fn sync_status(s: SyncStatus) -> i32 {
     }) as i32
 }
 
-fn write_status(s: WriteStatus) -> i32 {
+pub(crate) fn write_status(s: WriteStatus) -> i32 {
     (match s {
         WriteStatus::Created => ContentWriteStatus::Created,
         WriteStatus::Updated => ContentWriteStatus::Updated,
@@ -253,14 +253,18 @@ impl ConfigGrpc {
         }
         let profile = wanted.default_profile.trim();
         if !profile.is_empty() {
-            // No profile exists until profiles are stored; naming one is naming a missing one.
-            return Err(crate::Error::failed_precondition(format!(
-                "default_profile: there is no profile named {profile:?}"
-            ))
-            .into());
+            let current = crate::domain::config_docs::current(&self.store).await?;
+            if current.as_ref().and_then(|v| v.profile(profile)).is_none() {
+                return Err(crate::Error::invalid(
+                    "settings.default_profile",
+                    format!("there is no profile named {profile:?}"),
+                )
+                .into());
+            }
         }
-        next.default_profile = String::new();
+        next.default_profile = profile.to_string();
         settings::put(&self.store, &actor, &next).await?;
+        self.baker.invalidate();
         Ok(Response::new(UpdateConfigSettingsResponse {
             settings: Some(settings_to_proto(next)),
         }))

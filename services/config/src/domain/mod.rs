@@ -1,6 +1,9 @@
 //! The config service's domain logic (no tonic or axum here).
 
 pub mod agents;
+pub mod bake;
+pub mod codex_toml;
+pub mod config_docs;
 pub mod content;
 pub mod prompts;
 pub mod proposals;

@@ -1,0 +1,382 @@
+//! The fleet's `config.toml` over time: every saved version of the template and its profiles
+//! (history, diff, restore, optimistic lock), and the per-host overrides baked on top.
+
+use codex_central_store::audit::{self, Actor};
+use codex_central_store::entities::config_documents::Model as Row;
+use codex_central_store::entities::host_config_overrides::Model as OverrideRow;
+use codex_central_store::{Store, Transaction, config_documents, host_config_overrides, now_ms};
+
+use super::codex_toml::model::{ConfigModel, Profile, Template};
+use super::codex_toml::{check, render_base, render_config, render_profile};
+use super::content::{WriteStatus, check_expected, sha256_hex};
+use crate::{Error, Result};
+
+/// The `config_documents` kind of the config.toml template.
+pub const KIND: &str = "config";
+
+/// Most versions one history page lists.
+pub const MAX_PAGE: u64 = 200;
+
+/// A stored version with its parsed model.
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub row: Row,
+    pub model: ConfigModel,
+}
+
+impl Version {
+    fn parse(row: Row) -> Result<Version> {
+        let model = serde_json::from_str(&row.model).map_err(|e| {
+            Error::internal(format!("config version {} is unreadable: {e}", row.version))
+        })?;
+        Ok(Version { row, model })
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.model.profiles.iter().find(|p| p.name == name)
+    }
+}
+
+pub async fn current(store: &Store) -> Result<Option<Version>> {
+    config_documents::latest(store.db(), KIND)
+        .await?
+        .map(Version::parse)
+        .transpose()
+}
+
+pub async fn version(store: &Store, version: i32) -> Result<Version> {
+    let row = config_documents::get(store.db(), KIND, version)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("config version {version} not found")))?;
+    Version::parse(row)
+}
+
+/// Versions newest first without bodies, and how many there are.
+pub async fn history(store: &Store, offset: u64, limit: u64) -> Result<(Vec<Row>, u64)> {
+    let rows = config_documents::list(store.db(), KIND, offset, limit.min(MAX_PAGE)).await?;
+    let total = config_documents::count(store.db(), KIND).await?;
+    Ok((rows, total))
+}
+
+/// Every file a version bakes to, without host specifics: `config.toml`, then the profile
+/// files by name.
+pub fn files(model: &ConfigModel) -> Result<Vec<(String, String)>> {
+    let mut out = vec![(
+        "config.toml".to_string(),
+        render_config(&model.template, None, None)?,
+    )];
+    let mut profiles: Vec<&Profile> = model.profiles.iter().collect();
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    for p in profiles {
+        out.push((p.filename(), render_profile(p)?));
+    }
+    Ok(out)
+}
+
+/// A unified diff of every file between two versions (`from` → `to`).
+pub fn diff(from: &Version, to: &Version) -> Result<String> {
+    let a = files(&from.model)?;
+    let b = files(&to.model)?;
+    let mut names: Vec<&String> = a.iter().chain(b.iter()).map(|(n, _)| n).collect();
+    names.sort();
+    names.dedup();
+    let mut out = String::new();
+    for name in names {
+        let old = a.iter().find(|(n, _)| n == name).map_or("", |(_, c)| c);
+        let new = b.iter().find(|(n, _)| n == name).map_or("", |(_, c)| c);
+        if old == new {
+            continue;
+        }
+        let text = similar::TextDiff::from_lines(old, new)
+            .unified_diff()
+            .context_radius(3)
+            .header(
+                &format!("v{}/{name}", from.row.version),
+                &format!("v{}/{name}", to.row.version),
+            )
+            .to_string();
+        out.push_str(&text);
+    }
+    Ok(out)
+}
+
+/// Appends `model` as the next version after `latest` (unless nothing changed) and audits it.
+async fn commit(
+    txn: Transaction,
+    actor: &Actor,
+    latest: Option<Row>,
+    model: ConfigModel,
+    note: &str,
+    action: &str,
+) -> Result<(WriteStatus, Version)> {
+    let base = render_base(&model.template)?;
+    if let Some(l) = latest.as_ref() {
+        let old = Version::parse(l.clone())?;
+        if old.model == model {
+            return Ok((WriteStatus::Unchanged, old));
+        }
+    }
+    let json =
+        serde_json::to_string(&model).map_err(|e| Error::internal(format!("config model: {e}")))?;
+    let sha = sha256_hex(base.as_bytes());
+    let row = config_documents::append(
+        &txn,
+        Row {
+            kind: KIND.into(),
+            version: latest.as_ref().map_or(1, |r| r.version + 1),
+            model: json,
+            sha256: sha.clone(),
+            size_bytes: i64::try_from(base.len()).unwrap_or(i64::MAX),
+            rendered: base,
+            note: note.to_string(),
+            updated_by: actor.principal.audit_actor(),
+            updated_at: now_ms(),
+        },
+    )
+    .await?;
+    let event = actor
+        .event(action, format!("config:{}", row.version))
+        .details(serde_json::json!({"sha256": sha, "note": note}));
+    audit::commit(txn, event).await?;
+    let status = if latest.is_some() {
+        WriteStatus::Updated
+    } else {
+        WriteStatus::Created
+    };
+    Ok((status, Version { row, model }))
+}
+
+/// Saves the template (profiles stay as they are). `expected_sha256`, when set, must be the
+/// current base file's digest.
+pub async fn save_template(
+    store: &Store,
+    actor: &Actor,
+    template: Template,
+    expected_sha256: &str,
+) -> Result<(WriteStatus, Version)> {
+    render_base(&template)?;
+    let txn = store.begin_write().await?;
+    let latest = config_documents::latest(&txn, KIND).await?;
+    check_expected(
+        "config.toml",
+        expected_sha256,
+        latest.as_ref().map_or("", |r| r.sha256.as_str()),
+    )?;
+    let mut model = match latest.clone() {
+        Some(row) => Version::parse(row)?.model,
+        None => ConfigModel::default(),
+    };
+    model.template = template;
+    commit(txn, actor, latest, model, "", "config.template.save").await
+}
+
+/// Brings back version `from` as a new version.
+pub async fn restore(
+    store: &Store,
+    actor: &Actor,
+    from: i32,
+    expected_sha256: &str,
+) -> Result<Version> {
+    let old = version(store, from).await?;
+    let txn = store.begin_write().await?;
+    let latest = config_documents::latest(&txn, KIND).await?;
+    check_expected(
+        "config.toml",
+        expected_sha256,
+        latest.as_ref().map_or("", |r| r.sha256.as_str()),
+    )?;
+    let note = format!("restored from version {from}");
+    let (_, v) = commit(txn, actor, latest, old.model, &note, "config.restore").await?;
+    Ok(v)
+}
+
+/// Applies `change` to the current profiles in one write transaction.
+async fn change_profiles<T>(
+    store: &Store,
+    actor: &Actor,
+    action: &str,
+    change: impl FnOnce(&mut Vec<Profile>) -> Result<T>,
+) -> Result<T> {
+    let txn = store.begin_write().await?;
+    let latest = config_documents::latest(&txn, KIND).await?;
+    let mut model = match latest.clone() {
+        Some(row) => Version::parse(row)?.model,
+        None => ConfigModel::default(),
+    };
+    let out = change(&mut model.profiles)?;
+    commit(txn, actor, latest, model, "", action).await?;
+    Ok(out)
+}
+
+pub async fn create_profile(store: &Store, actor: &Actor, mut p: Profile) -> Result<Profile> {
+    render_profile(&p)?;
+    change_profiles(store, actor, "config.profile.create", |profiles| {
+        if profiles.iter().any(|x| x.name == p.name) {
+            return Err(Error::already_exists(format!(
+                "profile {} already exists",
+                p.name
+            )));
+        }
+        let now = now_ms();
+        p.created_at = now;
+        p.updated_at = now;
+        profiles.push(p.clone());
+        Ok(p)
+    })
+    .await
+}
+
+pub async fn update_profile(store: &Store, actor: &Actor, mut p: Profile) -> Result<Profile> {
+    render_profile(&p)?;
+    change_profiles(store, actor, "config.profile.update", |profiles| {
+        let slot = profiles
+            .iter_mut()
+            .find(|x| x.name == p.name)
+            .ok_or_else(|| Error::not_found(format!("profile {} not found", p.name)))?;
+        p.created_at = slot.created_at;
+        p.updated_at = if same_fields(slot, &p) {
+            slot.updated_at
+        } else {
+            now_ms()
+        };
+        *slot = p.clone();
+        Ok(p)
+    })
+    .await
+}
+
+fn same_fields(a: &Profile, b: &Profile) -> bool {
+    Profile {
+        created_at: 0,
+        updated_at: 0,
+        ..a.clone()
+    } == Profile {
+        created_at: 0,
+        updated_at: 0,
+        ..b.clone()
+    }
+}
+
+/// Renames a profile; the host overrides and the fleet default that name it follow.
+pub async fn rename_profile(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    new_name: &str,
+) -> Result<Profile> {
+    check::check_profile_name("new_name", new_name)?;
+    let renamed = change_profiles(store, actor, "config.profile.rename", |profiles| {
+        if profiles.iter().any(|x| x.name == new_name) {
+            return Err(Error::already_exists(format!(
+                "profile {new_name} already exists"
+            )));
+        }
+        let slot = profiles
+            .iter_mut()
+            .find(|x| x.name == name)
+            .ok_or_else(|| Error::not_found(format!("profile {name} not found")))?;
+        slot.name = new_name.to_string();
+        slot.updated_at = now_ms();
+        Ok(slot.clone())
+    })
+    .await?;
+    host_config_overrides::rename_profile(store.db(), name, new_name).await?;
+    let mut s = super::settings::get(store).await?;
+    if s.default_profile == name {
+        s.default_profile = new_name.to_string();
+        super::settings::put(store, actor, &s).await?;
+    }
+    Ok(renamed)
+}
+
+/// Deletes a profile; refused while a host override names it as its default.
+pub async fn delete_profile(store: &Store, actor: &Actor, name: &str) -> Result<()> {
+    if super::settings::get(store).await?.default_profile == name {
+        return Err(Error::failed_precondition(format!(
+            "profile {name} is the fleet's default profile; change that first"
+        )));
+    }
+    if let Some(host) = host_config_overrides::first_with_profile(store.db(), name).await? {
+        return Err(Error::failed_precondition(format!(
+            "profile {name} is the default profile of host {host}; change that first"
+        )));
+    }
+    change_profiles(store, actor, "config.profile.delete", |profiles| {
+        let before = profiles.len();
+        profiles.retain(|x| x.name != name);
+        if profiles.len() == before {
+            return Err(Error::not_found(format!("profile {name} not found")));
+        }
+        Ok(())
+    })
+    .await
+}
+
+pub async fn host_override(store: &Store, host_id: i64) -> Result<Option<OverrideRow>> {
+    Ok(host_config_overrides::get(store.db(), host_id).await?)
+}
+
+/// Sets a host's extra block and default profile, checked against the current template.
+pub async fn set_host_override(
+    store: &Store,
+    actor: &Actor,
+    host_id: i64,
+    extra_toml: &str,
+    default_profile: &str,
+) -> Result<OverrideRow> {
+    check::check_toml_text("host_override.extra_toml", extra_toml)?;
+    let current = current(store).await?;
+    let template = current
+        .as_ref()
+        .map(|v| v.model.template.clone())
+        .unwrap_or_default();
+    render_config(
+        &template,
+        Some(("host_override.extra_toml", extra_toml)),
+        None,
+    )?;
+    if !default_profile.is_empty()
+        && current
+            .as_ref()
+            .and_then(|v| v.profile(default_profile))
+            .is_none()
+    {
+        return Err(Error::invalid(
+            "host_override.default_profile",
+            format!("no profile is named {default_profile}"),
+        ));
+    }
+    let txn = store.begin_write().await?;
+    let row = host_config_overrides::put(
+        &txn,
+        OverrideRow {
+            host_id,
+            extra_toml: extra_toml.to_string(),
+            default_profile: default_profile.to_string(),
+            updated_by: actor.principal.audit_actor(),
+            updated_at: now_ms(),
+        },
+    )
+    .await?;
+    let event = actor
+        .event("config.host_override.set", format!("host:{host_id}"))
+        .details(serde_json::json!({
+            "default_profile": default_profile,
+            "extra_toml_bytes": extra_toml.len(),
+        }));
+    audit::commit(txn, event).await?;
+    Ok(row)
+}
+
+pub async fn delete_host_override(store: &Store, actor: &Actor, host_id: i64) -> Result<bool> {
+    let txn = store.begin_write().await?;
+    if !host_config_overrides::delete(&txn, host_id).await? {
+        return Ok(false);
+    }
+    audit::commit(
+        txn,
+        actor.event("config.host_override.delete", format!("host:{host_id}")),
+    )
+    .await?;
+    Ok(true)
+}
