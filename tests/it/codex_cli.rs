@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 
 use crate::testkit::{Backend, Opts, admin_token, in_ci, spawn};
 
-fn codex() -> Option<PathBuf> {
+pub(crate) fn codex() -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/node-clients/node_modules/.bin/codex");
     if path.exists() {
@@ -32,7 +32,7 @@ fn codex() -> Option<PathBuf> {
     None
 }
 
-fn sse(events: &[Value]) -> axum::response::Response {
+pub(crate) fn sse(events: &[Value]) -> axum::response::Response {
     let text: String = events
         .iter()
         .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or("")))
@@ -43,7 +43,7 @@ fn sse(events: &[Value]) -> axum::response::Response {
     res
 }
 
-fn completed(id: &str, output: Value) -> Value {
+pub(crate) fn completed(id: &str, output: Value) -> Value {
     json!({"type": "response.completed", "sequence_number": 9, "response": {
         "id": id, "object": "response", "status": "completed", "output": output,
         "usage": {"input_tokens": 120, "input_tokens_details": {"cached_tokens": 100},

@@ -10,6 +10,7 @@ mod audit_atomic;
 mod cli;
 mod clients;
 mod codex_cli;
+mod codex_config;
 mod config_toml;
 mod content;
 mod distribution;
