@@ -1,5 +1,5 @@
 //! The fleet's `config.toml` template (with its profiles) and `requirements.toml`: every saved
-//! version kept, the highest per kind is current. Per-host overrides beside them.
+//! version kept, the highest per kind is current. Per-host additions to both beside them.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -41,6 +41,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(HostConfigOverrides::HostId).primary_key())
                     .col(body(manager, HostConfigOverrides::ExtraToml))
                     .col(string_len(HostConfigOverrides::DefaultProfile, 64))
+                    .col(body(manager, HostConfigOverrides::RequirementsToml))
                     .col(string_len(HostConfigOverrides::UpdatedBy, 191))
                     .col(big_integer(HostConfigOverrides::UpdatedAt))
                     .to_owned(),
@@ -91,6 +92,8 @@ enum HostConfigOverrides {
     HostId,
     ExtraToml,
     DefaultProfile,
+    /// TOML appended to the host's requirements.toml.
+    RequirementsToml,
     UpdatedBy,
     UpdatedAt,
 }

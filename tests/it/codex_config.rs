@@ -191,3 +191,122 @@ async fn codex_accepts_every_baked_file_and_profile() {
         }
     }
 }
+
+/// The baked requirements.toml as Codex enforces it from `/etc/codex/requirements.toml`, in a
+/// private mount namespace so the machine's `/etc` is untouched: a forbidden sandbox is
+/// overridden with a warning naming the file, an allowed one is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_enforces_the_baked_requirements() {
+    let Some(codex) = codex() else {
+        return;
+    };
+    let probe = std::process::Command::new("unshare")
+        .args(["-m", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        assert!(
+            !crate::testkit::in_ci(),
+            "unshare -m is needed (root) for this test"
+        );
+        eprintln!("skipping: unshare -m is not available (needs root)");
+        return;
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .route("/v1/responses", axum::routing::post(upstream))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let Some(srv) = spawn(
+        Backend::Sqlite,
+        Opts {
+            layer: Layer {
+                auth_mode: Some(codex_central::config::AuthMode::On),
+                ..Default::default()
+            },
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let r = Ready { srv, admin };
+    let key = r.host_key("codex-req.example.com").await;
+    let template = json!({"model": "stub-model", "model_provider": "stub", "model_providers": [provider(&base_url)]});
+    let (status, body) = r
+        .admin_post("/admin/config/store", json!({"settings": template}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let policy = json!({"allowed_approval_policies": ["untrusted", "on-request"], "allowed_sandbox_modes": ["read-only"]});
+    let (status, body) = r
+        .admin_put("/api/v1/config/requirements", json!({"settings": policy}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (_, body) = r.host_post(&key, "/config/retrieve", json!({})).await;
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        body["data"]["content"].as_str().unwrap(),
+    )
+    .unwrap();
+    let requirements = home.path().join("requirements.toml");
+    std::fs::write(
+        &requirements,
+        body["data"]["requirements"]["content"].as_str().unwrap(),
+    )
+    .unwrap();
+
+    // As root in a new mount namespace: a copy of /etc with codex/requirements.toml, bound
+    // over /etc for this process tree only.
+    let script = r#"set -e
+etc=$(mktemp -d)
+cp -a /etc/. "$etc"/ 2>/dev/null || true
+mkdir -p "$etc/codex"
+cp "$REQUIREMENTS" "$etc/codex/requirements.toml"
+mount --bind "$etc" /etc
+exec "$CODEX" exec --skip-git-repo-check -s "$SANDBOX" "say hi" </dev/null"#;
+    for (sandbox, forbidden) in [("danger-full-access", true), ("read-only", false)] {
+        let out = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            tokio::process::Command::new("unshare")
+                .args(["-m", "bash", "-c", script])
+                .current_dir(work.path())
+                .env("CODEX", &codex)
+                .env("REQUIREMENTS", &requirements)
+                .env("SANDBOX", sandbox)
+                .env("CODEX_HOME", home.path())
+                .env("STUB_KEY", "sk-stub")
+                .env_remove("OPENAI_API_KEY")
+                .output(),
+        )
+        .await
+        .expect("codex finishes")
+        .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{sandbox}: {text}");
+        assert!(text.contains("sandbox: read-only"), "{sandbox}: {text}");
+        let sandbox_refused = text.contains("invalid value for `sandbox_mode`")
+            && text.contains("(set by /etc/codex/requirements.toml)");
+        assert_eq!(sandbox_refused, forbidden, "{sandbox}: {text}");
+        // `codex exec` asks for approval policy `never`, which the file does not allow either.
+        assert!(
+            text.contains("`Never` is not in the allowed set [UnlessTrusted, OnRequest]"),
+            "{text}"
+        );
+        assert!(text.contains("config loaded"), "{text}");
+    }
+    assert!(
+        std::fs::metadata("/etc/codex/requirements.toml").is_err()
+            || !std::fs::read_to_string("/etc/codex/requirements.toml")
+                .unwrap_or_default()
+                .contains("allowed_sandbox_modes = [\"read-only\"]"),
+        "the machine's /etc was left alone"
+    );
+}

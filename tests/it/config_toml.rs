@@ -470,3 +470,133 @@ async fn concurrent_edits(r: Ready) {
 }
 
 on_all_backends!(ready(auth_on()) => concurrent_edits);
+
+/// requirements.toml: validated, versioned, restorable, carried by `/config/retrieve` with a
+/// host's own block appended.
+async fn requirements(r: Ready) {
+    let (one, key) = register_host(&r.srv, &r.admin, "req-1.example.com").await;
+    let host_id = one["host"]["id"].as_u64().unwrap();
+    let (status, body) = r.admin_get("/api/v1/config/requirements").await;
+    assert_eq!(
+        (status, body["data"]["status"].as_str()),
+        (200, Some("missing")),
+        "{body}"
+    );
+    let (_, body) = r.host_post(&key, "/config/retrieve", json!({})).await;
+    assert_eq!(body["data"]["requirements"]["status"], "missing", "{body}");
+
+    let (status, body) = r
+        .admin_put(
+            "/api/v1/config/requirements",
+            json!({"settings": {"allowed_sandbox_modes": ["read-only", "sometimes"]}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["errors"]["settings.allowed_sandbox_modes.1"].is_array(),
+        "{body}"
+    );
+    let (status, body) = r
+        .admin_put(
+            "/api/v1/config/requirements",
+            json!({"settings": {"free_blocks": [{"name": "x", "toml": "# ok\nallowed_models = [\"a\"]\n"}]}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let msg = body["errors"]["settings.free_blocks.0.toml"][0]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        msg.starts_with("line 2, column 1") && msg.contains("allowed_models"),
+        "{body}"
+    );
+
+    let policy = json!({
+        "allowed_approval_policies": ["untrusted", "on-request"],
+        "allowed_sandbox_modes": ["read-only"],
+        "free_blocks": [{"name": "note", "toml": "# Set by the fleet; Codex enforces it.\n"}]
+    });
+    let (status, body) = r
+        .admin_put("/api/v1/config/requirements", json!({"settings": policy}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let content = body["data"]["content"].as_str().unwrap().to_string();
+    assert_eq!(
+        content,
+        "allowed_approval_policies = [\"untrusted\", \"on-request\"]\nallowed_sandbox_modes = [\"read-only\"]\n\n# Set by the fleet; Codex enforces it.\n"
+    );
+    let v1_sha = body["data"]["sha256"].as_str().unwrap().to_string();
+
+    // Hosts receive it (with their own block) and learn when it is unchanged.
+    let (status, body) = r
+        .admin_put(
+            &format!("/api/v1/config/hosts/{host_id}/override"),
+            json!({"requirements_toml": "allowed_web_search_modes = [\"cached\"]\n"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = r.host_post(&key, "/config/retrieve", json!({})).await;
+    let req = &body["data"]["requirements"];
+    assert_eq!(req["status"], "updated", "{body}");
+    assert_eq!(req["path"], "/etc/codex/requirements.toml");
+    let mine = req["content"].as_str().unwrap();
+    assert!(
+        mine.ends_with("allowed_web_search_modes = [\"cached\"]\n"),
+        "{mine}"
+    );
+    assert_eq!(req["sha256"].as_str(), Some(sha(mine).as_str()));
+    let (_, body) = r
+        .host_post(
+            &key,
+            "/config/retrieve",
+            json!({"requirements_sha256": sha(mine)}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["requirements"]["status"], "unchanged",
+        "{body}"
+    );
+    assert!(body["data"]["requirements"].get("content").is_none());
+    let (status, body) = r
+        .admin_put(
+            &format!("/api/v1/config/hosts/{host_id}/override"),
+            json!({"requirements_toml": "bogus = 1\n"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["requirements_toml"].is_array(), "{body}");
+
+    // Versions, stale locks and restore.
+    let (status, body) = r
+        .admin_put(
+            "/api/v1/config/requirements",
+            json!({"settings": {"allowed_sandbox_modes": ["read-only", "workspace-write"]}, "sha256": sha("stale")}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = r
+        .admin_put(
+            "/api/v1/config/requirements",
+            json!({"settings": {"allowed_sandbox_modes": ["read-only", "workspace-write"]}, "sha256": v1_sha}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["data"]["status"].as_str()),
+        (200, Some("updated")),
+        "{body}"
+    );
+    let (_, body) = r.admin_get("/api/v1/config/requirements/versions").await;
+    assert_eq!(
+        body["data"]["versions"].as_array().unwrap().len(),
+        2,
+        "{body}"
+    );
+    let (status, body) = r
+        .admin_post("/api/v1/config/requirements/versions/1/restore", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["content"].as_str(), Some(content.as_str()));
+    assert_eq!(body["data"]["note"], "restored from version 1");
+}
+
+on_all_backends!(ready(auth_on()) => requirements);

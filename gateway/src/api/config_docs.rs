@@ -27,9 +27,9 @@ use crate::{ApiError, GatewayState};
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     #[serde(default)]
-    page_size: u32,
+    pub page_size: u32,
     #[serde(default)]
-    page_token: String,
+    pub page_token: String,
 }
 
 /// `GET /api/v1/config/versions`: saved versions newest first (paged).
@@ -116,7 +116,7 @@ pub async fn diff(
 pub struct RestoreBody {
     /// The current version's sha256 as the editor saw it (409 when stale).
     #[serde(default)]
-    sha256: String,
+    pub sha256: String,
 }
 
 /// `POST /api/v1/config/versions/{version}/restore`: that version saved again as the newest.
@@ -280,6 +280,7 @@ fn override_json(host_id: u64, o: Option<&HostConfigOverride>) -> Value {
         "host_id": host_id,
         "extra_toml": o.map_or("", |o| o.extra_toml.as_str()),
         "default_profile": o.map_or("", |o| o.default_profile.as_str()),
+        "requirements_toml": o.map_or("", |o| o.requirements_toml.as_str()),
         "updated_at": rfc3339(o.and_then(|o| o.updated_at.as_ref())),
     })
 }
@@ -311,9 +312,11 @@ pub struct OverrideBody {
     extra_toml: String,
     #[serde(default)]
     default_profile: String,
+    #[serde(default)]
+    requirements_toml: String,
 }
 
-/// `PUT /api/v1/config/hosts/{id}/override` `{extra_toml, default_profile}`.
+/// `PUT /api/v1/config/hosts/{id}/override` `{extra_toml, default_profile, requirements_toml}`.
 pub async fn set_host_override(
     State(state): State<GatewayState>,
     caller: Caller,
@@ -331,6 +334,7 @@ pub async fn set_host_override(
                     host_id: id.to_string(),
                     extra_toml: b.extra_toml,
                     default_profile: b.default_profile,
+                    requirements_toml: b.requirements_toml,
                     updated_at: None,
                 }),
             },

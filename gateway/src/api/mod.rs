@@ -6,6 +6,7 @@ mod audit;
 mod config;
 mod config_docs;
 pub(crate) mod config_json;
+mod config_requirements;
 mod oauth;
 mod providers;
 mod requests;
@@ -118,6 +119,18 @@ pub fn router() -> Router<GatewayState> {
             post(config_docs::restore),
         )
         .route("/api/v1/config/diff", get(config_docs::diff))
+        .route(
+            "/api/v1/config/requirements",
+            get(config_requirements::get).put(config_requirements::put),
+        )
+        .route(
+            "/api/v1/config/requirements/versions",
+            get(config_requirements::versions),
+        )
+        .route(
+            "/api/v1/config/requirements/versions/{version}/restore",
+            post(config_requirements::restore),
+        )
         .route(
             "/api/v1/config/profiles",
             get(config_docs::profiles).post(config_docs::create_profile),

@@ -107,6 +107,30 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/config/requirements",
+        Access::AdminRead,
+        "The fleet requirements.toml (Codex's managed requirements; status ok or missing).",
+    ),
+    op(
+        "put",
+        "/api/v1/config/requirements",
+        Access::Admin,
+        "Save requirements.toml ({settings, sha256?}; 409 when stale, 422 names the field or line).",
+    ),
+    op(
+        "get",
+        "/api/v1/config/requirements/versions",
+        Access::AdminRead,
+        "Saved versions of requirements.toml, newest first (paged).",
+    ),
+    op(
+        "post",
+        "/api/v1/config/requirements/versions/{version}/restore",
+        Access::Admin,
+        "Save an old requirements.toml version again as the newest ({sha256?}).",
+    ),
+    op(
+        "get",
         "/api/v1/config/profiles",
         Access::AdminRead,
         "Profiles (each baked as <name>.config.toml, selected with codex -p <name>).",

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use codex_central_proto::config::v1::{
     BakeConfigRequest, ContentSyncStatus, GetConfigTemplateRequest, RenderConfigRequest,
-    UpdateConfigTemplateRequest,
+    RequirementsFile, UpdateConfigTemplateRequest,
 };
 use codex_central_proto::fleet::v1::HostCallKind;
 use serde::Deserialize;
@@ -30,11 +30,14 @@ struct RetrieveBody {
     /// Ours: profile name → sha256 of the profile files the host has.
     #[serde(default)]
     profiles: Option<HashMap<String, String>>,
+    /// Ours: sha256 of the requirements.toml the host has.
+    #[serde(default)]
+    requirements_sha256: Option<String>,
 }
 
 /// `POST /config/retrieve`: `missing` (no template: the host removes its copy), `unchanged`
 /// or `updated` (+ `content`), compared with the file baked for this host; plus the profile
-/// files and the default profile (ours; the peer's wrapper ignores them).
+/// files, the default profile and requirements.toml (ours; the peer's wrapper ignores them).
 pub async fn host_retrieve(
     State(state): State<GatewayState>,
     parts: Parts,
@@ -61,6 +64,7 @@ pub async fn host_retrieve(
                 reasoning_effort_override: host.reasoning_effort_override,
                 compare_profiles: b.profiles.is_some(),
                 known_profiles: b.profiles.unwrap_or_default(),
+                known_requirements_sha256: b.requirements_sha256.unwrap_or_default(),
             },
         ))
         .await?
@@ -78,11 +82,26 @@ pub async fn host_retrieve(
             c.profiles.iter().map(|p| profile_file_json(p, updated)).collect()
         }),
         "default_profile": res.default_profile,
+        "requirements": requirements_json(res.requirements.unwrap_or_default()),
     });
     if let Some(c) = c.filter(|_| updated) {
         data["content"] = json!(c.content);
     }
     Ok(ok(data))
+}
+
+/// The host's requirements.toml: `missing` (remove it), `unchanged` or `updated` (+content).
+fn requirements_json(r: RequirementsFile) -> Value {
+    let status = r.status();
+    let mut v = json!({
+        "status": sync_status_text(status),
+        "sha256": (!r.sha256.is_empty()).then_some(r.sha256),
+        "path": "/etc/codex/requirements.toml",
+    });
+    if status == ContentSyncStatus::Updated {
+        v["content"] = json!(r.content);
+    }
+    v
 }
 
 /// `GET /admin/config`: `ok` with the template (`settings`) and the base file, or `missing`.

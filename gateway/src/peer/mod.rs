@@ -3,7 +3,7 @@
 
 mod agents;
 mod config;
-mod content;
+pub(crate) mod content;
 mod host_sync;
 mod hosts;
 mod install;

@@ -376,6 +376,34 @@ impl ConfigService for ConfigGrpc {
         self.do_bake_config(request).await
     }
 
+    async fn get_requirements(
+        &self,
+        request: Request<GetRequirementsRequest>,
+    ) -> Result<Response<GetRequirementsResponse>, Status> {
+        self.do_get_requirements(request).await
+    }
+
+    async fn update_requirements(
+        &self,
+        request: Request<UpdateRequirementsRequest>,
+    ) -> Result<Response<UpdateRequirementsResponse>, Status> {
+        self.do_update_requirements(request).await
+    }
+
+    async fn list_requirements_versions(
+        &self,
+        request: Request<ListRequirementsVersionsRequest>,
+    ) -> Result<Response<ListRequirementsVersionsResponse>, Status> {
+        self.do_list_requirements_versions(request).await
+    }
+
+    async fn restore_requirements_version(
+        &self,
+        request: Request<RestoreRequirementsVersionRequest>,
+    ) -> Result<Response<RestoreRequirementsVersionResponse>, Status> {
+        self.do_restore_requirements_version(request).await
+    }
+
     pending_rpcs! {
         get_client_config(GetClientConfigRequest) -> GetClientConfigResponse;
         export_client_config(ExportClientConfigRequest) -> ExportClientConfigResponse;

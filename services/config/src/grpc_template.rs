@@ -236,6 +236,7 @@ fn override_to_proto(r: &OverrideRow) -> HostConfigOverride {
         extra_toml: r.extra_toml.clone(),
         default_profile: r.default_profile.clone(),
         updated_at: Some(ms_to_timestamp(r.updated_at)),
+        requirements_toml: r.requirements_toml.clone(),
     }
 }
 
@@ -558,8 +559,11 @@ impl ConfigGrpc {
             &self.store,
             &actor,
             id,
-            &o.extra_toml,
-            o.default_profile.trim(),
+            config_docs::HostOverride {
+                extra_toml: &o.extra_toml,
+                default_profile: o.default_profile.trim(),
+                requirements_toml: &o.requirements_toml,
+            },
         )
         .await?;
         self.baker.invalidate();
@@ -603,7 +607,28 @@ impl ConfigGrpc {
         let known = req.compare_profiles.then_some(&req.known_profiles);
         let status = bake::sync_status(baked.as_deref(), &req.known_sha256, known);
         let updated = status == crate::domain::content::SyncStatus::Updated;
+        let requirements = match &baked {
+            Some(b) => b.requirements.clone(),
+            None => self.baker.requirements_only(id).await?,
+        };
+        let requirements_status = crate::domain::content::sync_status(
+            requirements.as_ref().map(|r| (false, r.sha256.as_str())),
+            &req.known_requirements_sha256,
+        );
+        let requirements_updated =
+            requirements_status == crate::domain::content::SyncStatus::Updated;
         Ok(Response::new(BakeConfigResponse {
+            requirements: Some(RequirementsFile {
+                status: sync_status(requirements_status),
+                sha256: requirements
+                    .as_ref()
+                    .map(|r| r.sha256.clone())
+                    .unwrap_or_default(),
+                content: requirements
+                    .filter(|_| requirements_updated)
+                    .map(|r| r.content)
+                    .unwrap_or_default(),
+            }),
             status: sync_status(status),
             default_profile: baked
                 .as_ref()

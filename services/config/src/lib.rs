@@ -7,6 +7,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod grpc_content;
+mod grpc_requirements;
 mod grpc_template;
 mod grpc_upstreams;
 

@@ -1,4 +1,5 @@
-//! Per-host additions to the baked `config.toml`: an extra TOML block and a default profile.
+//! Per-host additions to the baked files: an extra `config.toml` block, a default profile and
+//! an extra `requirements.toml` block.
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -19,6 +20,7 @@ pub async fn put(db: &impl ConnectionTrait, row: Model) -> Result<Model> {
                 .update_columns([
                     Column::ExtraToml,
                     Column::DefaultProfile,
+                    Column::RequirementsToml,
                     Column::UpdatedBy,
                     Column::UpdatedAt,
                 ])

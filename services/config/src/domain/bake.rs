@@ -17,9 +17,11 @@ use codex_central_store::entities::host_config_overrides::Model as OverrideRow;
 use sha2::{Digest, Sha256};
 
 use super::codex_toml::render::ManagedMcp;
+use super::codex_toml::requirements::render_requirements;
 use super::codex_toml::{render_config, render_profile};
 use super::config_docs::{self, Version};
 use super::content::{SyncStatus, sha256_hex};
+use super::requirements_docs;
 use super::settings::{self, ConfigSettings};
 use crate::Result;
 
@@ -38,6 +40,13 @@ pub struct ProfileFile {
     pub content: String,
 }
 
+/// A host's `requirements.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequirementsFile {
+    pub sha256: String,
+    pub content: String,
+}
+
 /// A host's files.
 #[derive(Debug, Clone)]
 pub struct Baked {
@@ -47,6 +56,8 @@ pub struct Baked {
     pub updated_at: i64,
     pub profiles: Arc<Vec<ProfileFile>>,
     pub default_profile: String,
+    /// `None` when the fleet has no requirements.toml (nor this host a block of its own).
+    pub requirements: Option<RequirementsFile>,
 }
 
 /// What the host asked with.
@@ -63,6 +74,7 @@ struct Snapshot {
     version: Option<Version>,
     profiles: Arc<Vec<ProfileFile>>,
     settings: ConfigSettings,
+    requirements: Option<requirements_docs::Version>,
 }
 
 /// A snapshot and when it was read.
@@ -127,6 +139,7 @@ impl Baker {
             version,
             profiles: Arc::new(profiles),
             settings,
+            requirements: requirements_docs::current(&self.store).await?,
         });
         if let Ok(mut slot) = self.snapshot.lock() {
             *slot = Some((Instant::now(), snap.clone()));
@@ -143,6 +156,35 @@ impl Baker {
             .map(Arc::new);
         self.overrides.insert(host_id, row.clone());
         Ok(row)
+    }
+
+    fn requirements(
+        &self,
+        snap: &Snapshot,
+        over: Option<&OverrideRow>,
+    ) -> Result<Option<RequirementsFile>> {
+        let extra = over.map_or("", |o| o.requirements_toml.as_str());
+        if snap.requirements.is_none() && extra.trim().is_empty() {
+            return Ok(None);
+        }
+        let model = snap
+            .requirements
+            .as_ref()
+            .map(|r| r.model.clone())
+            .unwrap_or_default();
+        let content =
+            render_requirements(&model, Some(("host_override.requirements_toml", extra)))?;
+        Ok(Some(RequirementsFile {
+            sha256: sha256_hex(content.as_bytes()),
+            content,
+        }))
+    }
+
+    /// The host's requirements.toml alone (when the fleet has no config template).
+    pub async fn requirements_only(&self, host_id: i64) -> Result<Option<RequirementsFile>> {
+        let snap = self.snapshot().await?;
+        let over = self.host_override(host_id).await?;
+        self.requirements(&snap, over.as_deref())
     }
 
     /// The host's files; `None` when no template was ever saved.
@@ -164,6 +206,12 @@ impl Baker {
                 over.as_ref().map_or("", |o| o.extra_toml.as_str()),
                 over.as_ref().map_or("", |o| o.default_profile.as_str()),
                 &snap.settings.default_profile,
+                &snap
+                    .requirements
+                    .as_ref()
+                    .map_or(0, |r| r.row.version)
+                    .to_string(),
+                over.as_ref().map_or("", |o| o.requirements_toml.as_str()),
             ] {
                 h.update((part.len() as u64).to_le_bytes());
                 h.update(part.as_bytes());
@@ -195,7 +243,9 @@ impl Baker {
             .map(|o| o.default_profile.clone())
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| snap.settings.default_profile.clone());
+        let requirements = self.requirements(&snap, over.as_deref())?;
         let baked = Arc::new(Baked {
+            requirements,
             sha256: sha256_hex(content.as_bytes()),
             content,
             base_sha256: version.row.sha256.clone(),

@@ -7,6 +7,7 @@ use codex_central_store::entities::host_config_overrides::Model as OverrideRow;
 use codex_central_store::{Store, Transaction, config_documents, host_config_overrides, now_ms};
 
 use super::codex_toml::model::{ConfigModel, Profile, Template};
+use super::codex_toml::requirements::render_requirements;
 use super::codex_toml::{check, render_base, render_config, render_profile};
 use super::content::{WriteStatus, check_expected, sha256_hex};
 use crate::{Error, Result};
@@ -316,15 +317,35 @@ pub async fn host_override(store: &Store, host_id: i64) -> Result<Option<Overrid
     Ok(host_config_overrides::get(store.db(), host_id).await?)
 }
 
-/// Sets a host's extra block and default profile, checked against the current template.
+/// What an admin sets for one host.
+pub struct HostOverride<'a> {
+    pub extra_toml: &'a str,
+    pub default_profile: &'a str,
+    pub requirements_toml: &'a str,
+}
+
+/// Sets a host's extra blocks and default profile, checked against the current documents.
 pub async fn set_host_override(
     store: &Store,
     actor: &Actor,
     host_id: i64,
-    extra_toml: &str,
-    default_profile: &str,
+    o: HostOverride<'_>,
 ) -> Result<OverrideRow> {
+    let HostOverride {
+        extra_toml,
+        default_profile,
+        requirements_toml,
+    } = o;
     check::check_toml_text("host_override.extra_toml", extra_toml)?;
+    check::check_toml_text("host_override.requirements_toml", requirements_toml)?;
+    let requirements = super::requirements_docs::current(store)
+        .await?
+        .map(|v| v.model)
+        .unwrap_or_default();
+    render_requirements(
+        &requirements,
+        Some(("host_override.requirements_toml", requirements_toml)),
+    )?;
     let current = current(store).await?;
     let template = current
         .as_ref()
@@ -353,6 +374,7 @@ pub async fn set_host_override(
             host_id,
             extra_toml: extra_toml.to_string(),
             default_profile: default_profile.to_string(),
+            requirements_toml: requirements_toml.to_string(),
             updated_by: actor.principal.audit_actor(),
             updated_at: now_ms(),
         },
@@ -363,6 +385,7 @@ pub async fn set_host_override(
         .details(serde_json::json!({
             "default_profile": default_profile,
             "extra_toml_bytes": extra_toml.len(),
+            "requirements_toml_bytes": requirements_toml.len(),
         }));
     audit::commit(txn, event).await?;
     Ok(row)

@@ -8,5 +8,6 @@ pub mod content;
 pub mod prompts;
 pub mod proposals;
 pub mod providers;
+pub mod requirements_docs;
 pub mod settings;
 pub mod skills;

@@ -9,6 +9,8 @@ pub struct Model {
     pub extra_toml: String,
     /// Empty: the fleet's default profile.
     pub default_profile: String,
+    /// TOML appended to the host's requirements.toml.
+    pub requirements_toml: String,
     pub updated_by: String,
     pub updated_at: i64,
 }

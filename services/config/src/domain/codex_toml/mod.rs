@@ -5,6 +5,7 @@ pub mod check;
 pub mod keys;
 pub mod model;
 pub mod render;
+pub mod requirements;
 
 use model::{Profile, Template};
 use render::{Block, ManagedMcp, render};

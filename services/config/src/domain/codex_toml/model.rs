@@ -154,3 +154,15 @@ impl Profile {
         format!("{}.config.toml", self.name)
     }
 }
+
+/// The fleet's `requirements.toml` (Codex's managed requirements, installed by `cdx` to
+/// `/etc/codex/requirements.toml` when it runs as root): the allow-lists as fields, the rest
+/// (MCP server allow-list by identity, feature pins, …) as free blocks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Requirements {
+    pub allowed_approval_policies: Vec<String>,
+    pub allowed_sandbox_modes: Vec<String>,
+    pub allowed_web_search_modes: Vec<String>,
+    pub free_blocks: Vec<FreeBlock>,
+}

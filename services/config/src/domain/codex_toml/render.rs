@@ -72,8 +72,14 @@ pub fn render(
     blocks: &[Block<'_>],
     managed: Option<&ManagedMcp<'_>>,
 ) -> Result<Rendered> {
+    splice(&root_doc(t), &tables_doc(t, managed), blocks)
+}
+
+/// The structured top-level keys, then the blocks' top-level keys, then the structured tables,
+/// then the blocks' tables.
+pub fn splice(root: &DocumentMut, tables: &DocumentMut, blocks: &[Block<'_>]) -> Result<Rendered> {
     let mut pieces: Vec<(Option<String>, usize, String)> = Vec::new();
-    pieces.push((None, 0, root_doc(t).to_string()));
+    pieces.push((None, 0, root.to_string()));
     let mut tails = Vec::new();
     for block in blocks {
         let (head, tail_at) = split_block(block)?;
@@ -85,7 +91,7 @@ pub fn render(
             block.toml[tail_at..].to_string(),
         ));
     }
-    pieces.push((None, 0, tables_doc(t, managed).to_string()));
+    pieces.push((None, 0, tables.to_string()));
     pieces.extend(tails);
 
     let mut text = String::new();
