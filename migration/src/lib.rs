@@ -23,6 +23,7 @@ mod m0012_oauth;
 mod m0013_host_content;
 mod m0014_skills;
 mod m0015_config_documents;
+mod m0016_client_config_entries;
 
 /// Document bodies: MySQL's TEXT holds 64 KiB, so MEDIUMTEXT (16 MiB) there; TEXT elsewhere.
 pub(crate) fn long_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_host_content::Migration),
             Box::new(m0014_skills::Migration),
             Box::new(m0015_config_documents::Migration),
+            Box::new(m0016_client_config_entries::Migration),
         ]
     }
 }

@@ -310,3 +310,93 @@ exec "$CODEX" exec --skip-git-repo-check -s "$SANDBOX" "say hi" </dev/null"#;
         "the machine's /etc was left alone"
     );
 }
+
+/// A user's exported bundle, applied by its own `apply.sh`, is a Codex setup that works: the
+/// real Codex sends its turn through the gateway with the minted token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applied_export_bundle_runs_codex_through_the_gateway() {
+    let Some(codex) = codex() else {
+        return;
+    };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .route("/v1/responses", axum::routing::post(upstream))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let Some(srv) = spawn(
+        Backend::Sqlite,
+        Opts {
+            layer: Layer {
+                auth_mode: Some(codex_central::config::AuthMode::On),
+                ..Default::default()
+            },
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let admin = admin_token(&srv).await;
+    let r = Ready { srv, admin };
+    let (status, body) = r
+        .admin_post(
+            "/api/v1/providers",
+            json!({"name": "up", "kind": "openai-compatible", "base_url": base_url, "wire_api": "responses",
+                   "models": [{"name": "fleet-model", "upstream": "up-model"}], "api_key": "sk-upstream"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (cookie, csrf) = crate::testkit::sign_in(&r.srv, &r.admin, "erin").await;
+    let res = r
+        .srv
+        .post("/api/v1/account/codex-config/export")
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf)
+        .json(&json!({"mint_token": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let data = res.json::<Value>().await.unwrap()["data"].clone();
+    let bundle = tempfile::tempdir().unwrap();
+    for name in ["auth.json", "config.toml", "apply.sh", "apply.ps1"] {
+        std::fs::write(
+            bundle.path().join(name),
+            data["files"][name].as_str().unwrap(),
+        )
+        .unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(bundle.path().join("apply.sh"))
+        .env("HOME", home.path())
+        .env_remove("CODEX_HOME")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = tempfile::tempdir().unwrap();
+    let out = codex_run(
+        &codex,
+        &home.path().join(".codex"),
+        work.path(),
+        &["exec", "--strict-config", "--skip-git-repo-check", "say hi"],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("config loaded"), "{stdout}");
+    assert_eq!(
+        seen.lock().await.first().map(String::as_str),
+        Some("up-model")
+    );
+}

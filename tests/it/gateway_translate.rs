@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify};
 
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, REPLICA_KEY, TestServer, admin_token, spawn, spawn_with};
+use crate::testkit::{
+    Backend, Opts, REPLICA_KEY, TestServer, admin_token, new_token, sign_in, spawn, spawn_with,
+};
 
 #[derive(Default)]
 struct Seen {
@@ -484,52 +486,6 @@ async fn responses_clients_reach_chat_providers_and_back() {
             && r["usage"]["input_tokens"] == 11),
         "{rows:?}"
     );
-}
-
-async fn sign_in(srv: &TestServer, admin: &str, username: &str) -> (String, String) {
-    let res = srv
-        .post("/api/v1/users")
-        .bearer_auth(admin)
-        .json(&json!({"username": username, "password": "a long password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let res = srv
-        .post("/admin/login")
-        .json(&json!({"username": username, "password": "a long password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let csrf = res.json::<Value>().await.unwrap()["data"]["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (cookie, csrf)
-}
-
-async fn new_token(srv: &TestServer, session: &(String, String), body: Value) -> String {
-    let res = srv
-        .post("/api/v1/account/tokens")
-        .header("cookie", &session.0)
-        .header("x-csrf-token", &session.1)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["data"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// Two replicas on one database share a token's per-minute request limit; the allow-list and

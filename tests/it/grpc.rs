@@ -10,12 +10,11 @@ use codex_central_proto::auth::v1::{
     WhoAmIRequest, WhoAmIResponse,
 };
 use codex_central_proto::config::v1::GetConfigSettingsRequest;
-use codex_central_proto::config::v1::GetConfigTemplateRequest;
 use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use codex_central_proto::fleet::v1::GetFleetPolicyRequest;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
-use codex_central_proto::memory::v1::GetMemorySettingsRequest;
 use codex_central_proto::memory::v1::memory_service_client::MemoryServiceClient;
+use codex_central_proto::memory::v1::{GetMemorySettingsRequest, SearchMemoriesRequest};
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use codex_central_proto::usage::v1::usage_service_client::UsageServiceClient;
 use prost::Message;
@@ -117,8 +116,8 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
         .into_inner();
     assert_eq!(mem.settings.unwrap().max_content_bytes, 65536);
     // Contracted RPCs that land later say so instead of pretending.
-    let err = ConfigServiceClient::new(ch)
-        .get_config_template(with(&token, GetConfigTemplateRequest::default()))
+    let err = MemoryServiceClient::new(ch)
+        .search_memories(with(&token, SearchMemoriesRequest::default()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

@@ -8,6 +8,7 @@ mod access;
 mod accounts;
 mod audit_atomic;
 mod cli;
+mod client_config;
 mod clients;
 mod codex_cli;
 mod codex_config;

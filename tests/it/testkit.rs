@@ -423,3 +423,55 @@ pub async fn admin_token(srv: &TestServer) -> String {
     db.close().await.unwrap();
     t.secret.expose().clone()
 }
+
+/// Creates user `username` and signs in: the session cookie and its CSRF token.
+pub async fn sign_in(srv: &TestServer, admin: &str, username: &str) -> (String, String) {
+    let res = srv
+        .post("/api/v1/users")
+        .bearer_auth(admin)
+        .json(&serde_json::json!({"username": username, "password": "a long password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = srv
+        .post("/admin/login")
+        .json(&serde_json::json!({"username": username, "password": "a long password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = res.json::<serde_json::Value>().await.unwrap()["data"]["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (cookie, csrf)
+}
+
+/// A personal token minted with a session from [`sign_in`].
+pub async fn new_token(
+    srv: &TestServer,
+    session: &(String, String),
+    body: serde_json::Value,
+) -> String {
+    let res = srv
+        .post("/api/v1/account/tokens")
+        .header("cookie", &session.0)
+        .header("x-csrf-token", &session.1)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json::<serde_json::Value>().await.unwrap()["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

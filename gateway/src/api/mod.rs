@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod client_config;
 mod config;
 mod config_docs;
 pub(crate) mod config_json;
@@ -32,6 +33,19 @@ pub fn router() -> Router<GatewayState> {
         .route(
             "/api/v1/account/tokens/{id}",
             delete(account::revoke_token).patch(account::update_token),
+        )
+        .route("/api/v1/account/codex-config", get(client_config::get))
+        .route(
+            "/api/v1/account/codex-config/export",
+            post(client_config::export),
+        )
+        .route(
+            "/api/v1/account/codex-config/import",
+            post(client_config::import),
+        )
+        .route(
+            "/api/v1/account/codex-config/history",
+            get(client_config::history),
         )
         .route("/api/v1/account/byok", get(account::list_byok))
         .route(

@@ -197,6 +197,30 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/account/codex-config",
+        Access::Member,
+        "The caller's Codex client config: provider, model, base_url, the config.toml an export writes, the latest history entry.",
+    ),
+    op(
+        "post",
+        "/api/v1/account/codex-config/export",
+        Access::Member,
+        "Export bundle ({mint_token?, history_entry_id?, provider_id?, model?, format: json|zip|<file>}): auth.json, config.toml, apply.sh, apply.ps1.",
+    ),
+    op(
+        "post",
+        "/api/v1/account/codex-config/import",
+        Access::Member,
+        "Archive a pasted auth.json + config.toml (+provider, model, note); auth.json stored encrypted. The first is `initial`, kept forever.",
+    ),
+    op(
+        "get",
+        "/api/v1/account/codex-config/history",
+        Access::Member,
+        "The caller's history (?user_id= for admins): initial plus the 10 newest apply, restore and import entries.",
+    ),
+    op(
+        "get",
         "/api/v1/account/tokens",
         Access::Member,
         "The caller's personal API tokens (include_revoked, keyset pagination).",

@@ -1,12 +1,13 @@
 //! `codexcentral.config.v1.ConfigService`: validate, authorize, call the domain, convert.
 
+use codex_central_proto::CallContext;
 use codex_central_proto::config::v1::config_service_server::ConfigService;
 use codex_central_proto::config::v1::*;
-use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
 use crate::domain::bake::Baker;
+use crate::domain::client_config::ClientConfigs;
 use crate::domain::providers::Providers;
 use crate::domain::settings;
 
@@ -14,6 +15,7 @@ pub struct ConfigGrpc {
     pub(crate) store: Store,
     pub(crate) providers: Providers,
     pub(crate) baker: Baker,
+    pub(crate) client_configs: ClientConfigs,
 }
 
 impl ConfigGrpc {
@@ -21,6 +23,12 @@ impl ConfigGrpc {
     pub fn new(store: Store, providers: Providers, public_url: &str) -> Self {
         ConfigGrpc {
             baker: Baker::new(store.clone(), public_url),
+            client_configs: ClientConfigs::new(
+                store.clone(),
+                providers.keyring(),
+                providers.clone(),
+                public_url,
+            ),
             store,
             providers,
         }
@@ -404,10 +412,28 @@ impl ConfigService for ConfigGrpc {
         self.do_restore_requirements_version(request).await
     }
 
-    pending_rpcs! {
-        get_client_config(GetClientConfigRequest) -> GetClientConfigResponse;
-        export_client_config(ExportClientConfigRequest) -> ExportClientConfigResponse;
-        import_client_config(ImportClientConfigRequest) -> ImportClientConfigResponse;
-        list_client_config_history(ListClientConfigHistoryRequest) -> ListClientConfigHistoryResponse;
+    async fn get_client_config(
+        &self,
+        request: Request<GetClientConfigRequest>,
+    ) -> Result<Response<GetClientConfigResponse>, Status> {
+        self.do_get_client_config(request).await
+    }
+    async fn export_client_config(
+        &self,
+        request: Request<ExportClientConfigRequest>,
+    ) -> Result<Response<ExportClientConfigResponse>, Status> {
+        self.do_export_client_config(request).await
+    }
+    async fn import_client_config(
+        &self,
+        request: Request<ImportClientConfigRequest>,
+    ) -> Result<Response<ImportClientConfigResponse>, Status> {
+        self.do_import_client_config(request).await
+    }
+    async fn list_client_config_history(
+        &self,
+        request: Request<ListClientConfigHistoryRequest>,
+    ) -> Result<Response<ListClientConfigHistoryResponse>, Status> {
+        self.do_list_client_config_history(request).await
     }
 }

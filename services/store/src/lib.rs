@@ -8,6 +8,7 @@ pub mod auth_failures;
 mod batch;
 pub mod byok_keys;
 pub mod canonical_auth;
+pub mod client_config_entries;
 pub mod config_documents;
 mod connect;
 pub mod content_proposals;

@@ -2,6 +2,8 @@
 
 pub mod agents;
 pub mod bake;
+pub mod client_config;
+mod client_scripts;
 pub mod codex_toml;
 pub mod config_docs;
 pub mod content;

@@ -246,6 +246,10 @@ impl Providers {
             overrides: TtlCache::new(SNAPSHOT_TTL, 100_000),
         }
     }
+    /// The master keys (shared with the other secrets of the config service).
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.keyring.clone()
+    }
 
     fn invalidate(&self) {
         self.snapshot.clear();
