@@ -249,6 +249,20 @@ async fn config_template(r: Ready) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // A template that would break that host's block is refused, naming the host.
+    let mut clash = template();
+    clash["web_search"] = json!(true);
+    let (status, body) = r
+        .admin_post("/admin/config/store", json!({"settings": clash}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("host {host_id}")),
+        "{body}"
+    );
     let (_, body) = r
         .host_post(
             &key,

@@ -140,14 +140,7 @@ fn prompt_to_proto(r: PromptRow, with_body: bool) -> Prompt {
 
 fn skill_to_proto(r: SkillRow, with_content: bool) -> Result<Skill, Status> {
     let files = if with_content {
-        skills::files_of(&r)?
-            .into_iter()
-            .map(|f| SkillFile {
-                path: f.path,
-                content: f.content,
-                sha256: f.sha256,
-            })
-            .collect()
+        files_to_proto(skills::files_of(&r)?)
     } else {
         Vec::new()
     };
@@ -167,6 +160,17 @@ fn skill_to_proto(r: SkillRow, with_content: bool) -> Result<Skill, Status> {
         deleted_at: r.deleted_at.map(ms_to_timestamp),
         updated_by: r.updated_by,
     })
+}
+
+fn files_to_proto(files: Vec<FileDraft>) -> Vec<SkillFile> {
+    files
+        .into_iter()
+        .map(|f| SkillFile {
+            path: f.path,
+            content: f.content,
+            sha256: f.sha256,
+        })
+        .collect()
 }
 
 fn file_drafts(files: Vec<SkillFile>) -> Vec<FileDraft> {
@@ -205,15 +209,7 @@ fn proposal_to_proto(r: ProposalRow) -> ContentProposal {
                 description: d.description,
                 manifest: d.manifest,
                 sha256: r.content_sha256.clone(),
-                files: d
-                    .files
-                    .into_iter()
-                    .map(|f| SkillFile {
-                        path: f.path,
-                        content: f.content,
-                        sha256: f.sha256,
-                    })
-                    .collect(),
+                files: files_to_proto(d.files),
                 ..Default::default()
             })
         }),

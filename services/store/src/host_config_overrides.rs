@@ -56,3 +56,8 @@ pub async fn first_with_profile(db: &impl ConnectionTrait, name: &str) -> Result
         .await?
         .map(|r| r.host_id))
 }
+
+/// Every host's overrides (a handful in practice: they are set by hand).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Model>> {
+    Ok(Entity::find().all(db).await?)
+}

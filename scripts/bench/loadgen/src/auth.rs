@@ -47,7 +47,7 @@ fn write_keys(path: &Path, keys: &[String]) -> anyhow::Result<()> {
 }
 
 /// `POST` of a JSON body with one extra header; the parsed answer, which must be 2xx.
-async fn post_json(
+pub(crate) async fn post_json(
     sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     base_url: &str,
     path: &str,
@@ -70,7 +70,7 @@ async fn post_json(
     serde_json::from_slice(&text).with_context(|| format!("POST {path}: answer is not JSON"))
 }
 
-fn text_at<'a>(v: &'a Value, pointer: &str) -> anyhow::Result<&'a str> {
+pub(crate) fn text_at<'a>(v: &'a Value, pointer: &str) -> anyhow::Result<&'a str> {
     v.pointer(pointer)
         .and_then(Value::as_str)
         .with_context(|| format!("answer has no {pointer}: {v}"))

@@ -4,6 +4,7 @@
 //! (host registration, seeding, a bare axum reference server) in [`auth`].
 
 mod auth;
+mod config;
 mod openai;
 
 use std::path::PathBuf;
@@ -76,6 +77,22 @@ enum Target {
         digest: String,
         #[arg(long)]
         last_refresh: String,
+    },
+    /// HTTP/1.1 keep-alive `POST /config/retrieve` with each host's own baked digest (read once
+    /// per key before the run), keys round-robin; an answer without `"unchanged"` is an error.
+    ConfigRetrieve {
+        base_url: String,
+        #[arg(long)]
+        keys_file: PathBuf,
+    },
+    /// Store a config.toml template of about `--lines` lines; prints the base file's line count.
+    StoreConfig {
+        base_url: String,
+        /// Admin service token.
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value_t = 200)]
+        lines: usize,
     },
     /// Serve `POST /auth` from an in-memory map with bare axum: the ceiling for `auth-retrieve`.
     BareAuth {
@@ -156,6 +173,15 @@ async fn main() -> anyhow::Result<()> {
             digest,
             last_refresh,
         } => retrieve_load(base_url, keys_file, digest, last_refresh)?,
+        Target::ConfigRetrieve {
+            base_url,
+            keys_file,
+        } => config_retrieve_load(base_url, config::host_requests(base_url, keys_file).await?)?,
+        Target::StoreConfig {
+            base_url,
+            token,
+            lines,
+        } => return config::store(base_url, token, *lines).await,
         Target::GrpcWhoami { url, token } => {
             return run(&args, |limit| {
                 tokio::spawn(grpc_worker(url.clone(), token.clone(), limit))
@@ -302,6 +328,32 @@ fn retrieve_load(
                 .body(Full::new(body.clone()))?)
         }),
         expect: Some(b"\"valid\""),
+    })
+}
+
+fn config_retrieve_load(
+    base_url: &str,
+    hosts: Vec<(HeaderValue, Bytes)>,
+) -> anyhow::Result<HttpLoad> {
+    anyhow::ensure!(!hosts.is_empty(), "no host keys");
+    let uri: http::Uri = format!("{}/config/retrieve", base_url.trim_end_matches('/'))
+        .parse()
+        .context("base url")?;
+    let authority = authority(&uri)?;
+    let target = origin_form(&uri);
+    let next = AtomicUsize::new(0);
+    let host = authority.clone();
+    Ok(HttpLoad {
+        authority,
+        request: Box::new(move || {
+            let (key, body) = &hosts[next.fetch_add(1, Ordering::Relaxed) % hosts.len()];
+            Ok(http::Request::post(target.clone())
+                .header(http::header::HOST, &host)
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .header("x-api-key", key)
+                .body(Full::new(body.clone()))?)
+        }),
+        expect: Some(b"\"unchanged\""),
     })
 }
 

@@ -101,6 +101,28 @@ pub fn diff(from: &Version, to: &Version) -> Result<String> {
     Ok(out)
 }
 
+/// Refuses a template that a host's extra block would no longer bake with (a key set twice),
+/// naming the host: saving it would break that host's sync.
+async fn check_host_blocks(txn: &Transaction, template: &Template) -> Result<()> {
+    for o in host_config_overrides::all(txn).await? {
+        if let Err(e) = render_config(
+            template,
+            Some(("host_override.extra_toml", o.extra_toml.as_str())),
+            None,
+        ) {
+            let why =
+                e.0.fields()
+                    .first()
+                    .map_or_else(|| e.0.message().to_string(), |f| f.description.clone());
+            return Err(Error::failed_precondition(format!(
+                "host {}'s extra config block would no longer apply ({why}); change that first",
+                o.host_id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Appends `model` as the next version after `latest` (unless nothing changed) and audits it.
 async fn commit(
     txn: Transaction,
@@ -111,6 +133,7 @@ async fn commit(
     action: &str,
 ) -> Result<(WriteStatus, Version)> {
     let base = render_base(&model.template)?;
+    check_host_blocks(&txn, &model.template).await?;
     if let Some(l) = latest.as_ref() {
         let old = Version::parse(l.clone())?;
         if old.model == model {

@@ -3,7 +3,7 @@
 
 use codex_central_store::audit::{self, Actor};
 use codex_central_store::entities::config_documents::Model as Row;
-use codex_central_store::{Store, config_documents, now_ms};
+use codex_central_store::{Store, config_documents, host_config_overrides, now_ms};
 
 use super::codex_toml::model::Requirements;
 use super::codex_toml::requirements::render_requirements;
@@ -54,6 +54,24 @@ pub async fn save(
     let text = render_requirements(&model, None)?;
     let txn = store.begin_write().await?;
     let latest = config_documents::latest(&txn, KIND).await?;
+    for o in host_config_overrides::all(&txn).await? {
+        if let Err(e) = render_requirements(
+            &model,
+            Some((
+                "host_override.requirements_toml",
+                o.requirements_toml.as_str(),
+            )),
+        ) {
+            let why =
+                e.0.fields()
+                    .first()
+                    .map_or_else(|| e.0.message().to_string(), |f| f.description.clone());
+            return Err(Error::failed_precondition(format!(
+                "host {}'s extra requirements block would no longer apply ({why}); change that first",
+                o.host_id
+            )));
+        }
+    }
     check_expected(
         "requirements.toml",
         expected_sha256,
