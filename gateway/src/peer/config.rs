@@ -53,10 +53,9 @@ pub async fn host_retrieve(
     .await?;
     let b: RetrieveBody = lenient_json(&raw, "Invalid JSON payload")?;
     let res = state
-        .clients()
-        .config()
-        .bake_config(caller.request(
-            &state,
+        .hot()
+        .bake_config(
+            &caller,
             BakeConfigRequest {
                 known_sha256: b.sha256.unwrap_or_default(),
                 mcp_bearer_token: host_key(&parts),
@@ -66,9 +65,8 @@ pub async fn host_retrieve(
                 known_profiles: b.profiles.unwrap_or_default(),
                 known_requirements_sha256: b.requirements_sha256.unwrap_or_default(),
             },
-        ))
-        .await?
-        .into_inner();
+        )
+        .await?;
     let status = res.status();
     let updated = status == ContentSyncStatus::Updated;
     let c = res.config.as_ref();

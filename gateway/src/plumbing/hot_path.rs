@@ -1,5 +1,5 @@
 //! The one place the gateway decides between in-process and remote services for its hot paths
-//! (host sync, `/v1` routing, policy and logging). In one process (role `all`) these RPCs call
+//! (host sync of auth.json and config.toml, `/v1` routing, policy and logging). In one process (role `all`) these RPCs call
 //! the services' implementations directly: the same trait methods and the same [`CallContext`]
 //! the authentication layer would attach, minus protobuf encoding, HTTP framing and metadata
 //! parsing, which together cost more than the work of a cached `/auth` answer. Split
@@ -18,7 +18,9 @@ use codex_central_proto::auth::v1::{
     StoreCodexAuthRequest, StoreCodexAuthResponse,
 };
 use codex_central_proto::config::v1::config_service_server::ConfigService;
-use codex_central_proto::config::v1::{ResolveRouteRequest, ResolveRouteResponse};
+use codex_central_proto::config::v1::{
+    BakeConfigRequest, BakeConfigResponse, ResolveRouteRequest, ResolveRouteResponse,
+};
 use codex_central_proto::fleet::v1::fleet_service_server::FleetService;
 use codex_central_proto::fleet::v1::{
     AuthenticateHostRequest, AuthenticateHostResponse, DownloadWrapperResponse,
@@ -95,6 +97,7 @@ hot_rpcs! {
     resolve_personal_token: identity, ResolvePersonalTokenRequest => ResolvePersonalTokenResponse;
     resolve_byok_key: byok, ResolveByokKeyRequest => ResolveByokKeyResponse;
     resolve_route: config, ResolveRouteRequest => ResolveRouteResponse;
+    bake_config: config, BakeConfigRequest => BakeConfigResponse;
     check_gateway_limits: usage, CheckGatewayLimitsRequest => CheckGatewayLimitsResponse;
     record_proxy_request: usage, RecordProxyRequestRequest => RecordProxyRequestResponse;
 }

@@ -13,6 +13,7 @@ use codex_central_store::entities::client_config_entries::Model as Row;
 use codex_central_store::{Store, client_config_entries as entries, now_ms};
 use toml_edit::{DocumentMut, Item, Table, value};
 
+use super::codex_toml::render::line_col;
 use super::content::check_line;
 use super::providers::Providers;
 use crate::{Error, Result};
@@ -262,10 +263,7 @@ impl ClientConfigs {
             }
         }
         if let Err(e) = input.config_toml.parse::<DocumentMut>() {
-            let at = e.span().map_or(0, |s| s.start).min(input.config_toml.len());
-            let before = &input.config_toml[..at];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let (line, column) = line_col(input.config_toml, e.span().map_or(0, |s| s.start));
             return Err(Error::invalid(
                 "config_toml",
                 format!("line {line}, column {column}: {}", e.message().trim()),

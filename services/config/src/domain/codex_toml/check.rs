@@ -83,7 +83,7 @@ fn check_keys(root: &dyn TableLike, r: &Rendered) -> Result<()> {
                 };
                 check_fields(e, allowed, &path, r)?;
                 if key == "model_providers" {
-                    check_provider_entry(e, &path, r)?;
+                    check_provider_entry(t, name, e, r)?;
                 }
             }
         }
@@ -105,7 +105,14 @@ fn check_fields(t: &dyn TableLike, allowed: &[&str], path: &str, r: &Rendered) -
     Ok(())
 }
 
-fn check_provider_entry(e: &dyn TableLike, path: &str, r: &Rendered) -> Result<()> {
+/// Entry `name` of `[model_providers]` (`parent`): a name Codex accepts, the Responses API.
+fn check_provider_entry(
+    parent: &dyn TableLike,
+    name: &str,
+    e: &dyn TableLike,
+    r: &Rendered,
+) -> Result<()> {
+    let path = format!("model_providers.{name}");
     let wire = e.get("wire_api").and_then(Item::as_str);
     if let Some(w) = wire
         && w != "responses"
@@ -121,7 +128,12 @@ fn check_provider_entry(e: &dyn TableLike, path: &str, r: &Rendered) -> Result<(
         .and_then(Item::as_str)
         .is_none_or(str::is_empty)
     {
-        return Err(r.error_at(None, &format!("`{path}` needs a non-empty `name`")));
+        return Err(key_error(
+            r,
+            parent,
+            name,
+            format!("`{path}` needs a non-empty `name`"),
+        ));
     }
     Ok(())
 }

@@ -54,9 +54,9 @@ impl Rendered {
         let Some(seg) = seg else {
             return Error::invalid("template", message.to_string());
         };
-        let before = &self.text[seg.start..at.min(self.text.len()).max(seg.start)];
-        let line = seg.line_base + before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let piece = self.text.get(seg.start..).unwrap_or_default();
+        let (line, column) = line_col(piece, at.saturating_sub(seg.start));
+        let line = seg.line_base + line;
         match &seg.field {
             Some(field) => {
                 Error::invalid(field, format!("line {line}, column {column}: {message}"))
@@ -64,6 +64,18 @@ impl Rendered {
             None => Error::invalid("template", message.to_string()),
         }
     }
+}
+
+/// The 1-based line and column (in characters) of byte offset `at` of `text`.
+pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 /// Renders `t` with `blocks` spliced in and, when given, the managed MCP entry.
@@ -125,10 +137,7 @@ pub fn splice(root: &DocumentMut, tables: &DocumentMut, blocks: &[Block<'_>]) ->
 /// Parse errors are reported against the block's own lines.
 fn split_block<'a>(block: &Block<'a>) -> Result<(&'a str, usize)> {
     let doc = toml_edit::Document::parse(block.toml).map_err(|e| {
-        let at = e.span().map_or(0, |s| s.start).min(block.toml.len());
-        let before = &block.toml[..at];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let (line, column) = line_col(block.toml, e.span().map_or(0, |s| s.start));
         Error::invalid(
             &block.field,
             format!("line {line}, column {column}: {}", e.message().trim()),
@@ -136,7 +145,8 @@ fn split_block<'a>(block: &Block<'a>) -> Result<(&'a str, usize)> {
     })?;
     let at = first_header(doc.as_table()).unwrap_or(block.toml.len());
     // Back up to the start of the line, so indentation stays with its header.
-    let at = block.toml[..at].rfind('\n').map_or(0, |i| i + 1);
+    let head = block.toml.get(..at).unwrap_or(block.toml);
+    let at = head.rfind('\n').map_or(0, |i| i + 1);
     Ok((&block.toml[..at], at))
 }
 
