@@ -385,7 +385,7 @@ impl ConfigGrpc {
     ) -> Result<Response<ListConfigVersionsResponse>, Status> {
         CallContext::of(&request).require_admin_read()?;
         let (offset, limit) = offset_page(request.into_inner().page)?;
-        let (rows, _) = config_docs::history(&self.store, offset, limit).await?;
+        let rows = config_docs::history(&self.store, offset, limit).await?;
         Ok(Response::new(ListConfigVersionsResponse {
             next_page_token: next_token(offset, limit, rows.len()),
             versions: rows.iter().map(|r| document(r, None)).collect(),

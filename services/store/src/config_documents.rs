@@ -2,8 +2,7 @@
 //! `requirements.toml`): append-only per kind, the highest version is current.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
 use crate::entities::config_documents::{ActiveModel, Column, Entity, Model};
@@ -63,11 +62,4 @@ pub async fn list(
             ..r
         })
         .collect())
-}
-
-pub async fn count(db: &impl ConnectionTrait, kind: &str) -> Result<u64> {
-    Ok(Entity::find()
-        .filter(Column::Kind.eq(kind))
-        .count(db)
-        .await?)
 }

@@ -52,11 +52,9 @@ pub async fn version(store: &Store, version: i32) -> Result<Version> {
     Version::parse(row)
 }
 
-/// Versions newest first without bodies, and how many there are.
-pub async fn history(store: &Store, offset: u64, limit: u64) -> Result<(Vec<Row>, u64)> {
-    let rows = config_documents::list(store.db(), KIND, offset, limit.min(MAX_PAGE)).await?;
-    let total = config_documents::count(store.db(), KIND).await?;
-    Ok((rows, total))
+/// Versions newest first without bodies.
+pub async fn history(store: &Store, offset: u64, limit: u64) -> Result<Vec<Row>> {
+    Ok(config_documents::list(store.db(), KIND, offset, limit.min(MAX_PAGE)).await?)
 }
 
 /// Every file a version bakes to, without host specifics: `config.toml`, then the profile
