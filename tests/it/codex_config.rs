@@ -90,11 +90,9 @@ async fn codex_run(
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn codex_accepts_every_baked_file_and_profile() {
-    let Some(codex) = codex() else {
-        return;
-    };
+/// The Responses stub (its base URL and the models it was asked for) and a server with auth
+/// mode on on SQLite.
+async fn stub_and_server() -> Option<(Ready, String, Arc<Mutex<Vec<String>>>)> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = axum::Router::new()
         .route("/v1/responses", axum::routing::post(upstream))
@@ -102,7 +100,7 @@ async fn codex_accepts_every_baked_file_and_profile() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let Some(srv) = spawn(
+    let srv = spawn(
         Backend::Sqlite,
         Opts {
             layer: Layer {
@@ -111,12 +109,19 @@ async fn codex_accepts_every_baked_file_and_profile() {
             },
         },
     )
-    .await
-    else {
+    .await?;
+    let admin = admin_token(&srv).await;
+    Some((Ready { srv, admin }, base_url, seen))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_accepts_every_baked_file_and_profile() {
+    let Some(codex) = codex() else {
         return;
     };
-    let admin = admin_token(&srv).await;
-    let r = Ready { srv, admin };
+    let Some((r, base_url, seen)) = stub_and_server().await else {
+        return;
+    };
     let key = r.host_key("codex-config.example.com").await;
     for p in profiles() {
         let (status, body) = r.admin_post("/api/v1/config/profiles", p).await;
@@ -211,28 +216,9 @@ async fn codex_enforces_the_baked_requirements() {
         eprintln!("skipping: unshare -m is not available (needs root)");
         return;
     }
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let app = axum::Router::new()
-        .route("/v1/responses", axum::routing::post(upstream))
-        .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let Some(srv) = spawn(
-        Backend::Sqlite,
-        Opts {
-            layer: Layer {
-                auth_mode: Some(codex_central::config::AuthMode::On),
-                ..Default::default()
-            },
-        },
-    )
-    .await
-    else {
+    let Some((r, base_url, _)) = stub_and_server().await else {
         return;
     };
-    let admin = admin_token(&srv).await;
-    let r = Ready { srv, admin };
     let key = r.host_key("codex-req.example.com").await;
     let template = json!({"model": "stub-model", "model_provider": "stub", "model_providers": [provider(&base_url)]});
     let (status, body) = r
@@ -318,28 +304,9 @@ async fn an_applied_export_bundle_runs_codex_through_the_gateway() {
     let Some(codex) = codex() else {
         return;
     };
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let app = axum::Router::new()
-        .route("/v1/responses", axum::routing::post(upstream))
-        .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let Some(srv) = spawn(
-        Backend::Sqlite,
-        Opts {
-            layer: Layer {
-                auth_mode: Some(codex_central::config::AuthMode::On),
-                ..Default::default()
-            },
-        },
-    )
-    .await
-    else {
+    let Some((r, base_url, seen)) = stub_and_server().await else {
         return;
     };
-    let admin = admin_token(&srv).await;
-    let r = Ready { srv, admin };
     let (status, body) = r
         .admin_post(
             "/api/v1/providers",

@@ -277,58 +277,38 @@ impl Ready {
         .await
     }
 
+    /// An admin call: the status and the JSON answer.
+    async fn admin_call(
+        &self,
+        req: reqwest::RequestBuilder,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let req = req.bearer_auth(&self.admin);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        json(req.send().await.unwrap()).await
+    }
+
     pub async fn admin_post(
         &self,
         path: &str,
         body: serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        json(
-            self.srv
-                .post(path)
-                .bearer_auth(&self.admin)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.admin_call(self.srv.post(path), Some(body)).await
     }
 
     pub async fn admin_put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        json(
-            self.srv
-                .put(path)
-                .bearer_auth(&self.admin)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.admin_call(self.srv.put(path), Some(body)).await
     }
 
     pub async fn admin_get(&self, path: &str) -> (u16, serde_json::Value) {
-        json(
-            self.srv
-                .get(path)
-                .bearer_auth(&self.admin)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.admin_call(self.srv.get(path), None).await
     }
 
     pub async fn admin_delete(&self, path: &str) -> (u16, serde_json::Value) {
-        json(
-            self.srv
-                .delete(path)
-                .bearer_auth(&self.admin)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.admin_call(self.srv.delete(path), None).await
     }
 }
 

@@ -138,34 +138,67 @@ async fn commit(
             return Ok((WriteStatus::Unchanged, old));
         }
     }
-    let json =
-        serde_json::to_string(&model).map_err(|e| Error::internal(format!("config model: {e}")))?;
-    let sha = sha256_hex(base.as_bytes());
+    let (status, row) = append_version(
+        txn,
+        actor,
+        NextVersion {
+            kind: KIND,
+            latest: latest.as_ref(),
+            model: &model,
+            rendered: base,
+            note,
+            action,
+        },
+    )
+    .await?;
+    Ok((status, Version { row, model }))
+}
+
+/// What [`append_version`] stores.
+pub(crate) struct NextVersion<'a, M> {
+    pub kind: &'static str,
+    pub latest: Option<&'a Row>,
+    pub model: &'a M,
+    pub rendered: String,
+    pub note: &'a str,
+    pub action: &'a str,
+}
+
+/// Appends the version after `latest` of a structured document and audits it in the same
+/// transaction; `Created` for the first version.
+pub(crate) async fn append_version<M: serde::Serialize>(
+    txn: Transaction,
+    actor: &Actor,
+    v: NextVersion<'_, M>,
+) -> Result<(WriteStatus, Row)> {
+    let json = serde_json::to_string(v.model)
+        .map_err(|e| Error::internal(format!("{} model: {e}", v.kind)))?;
+    let sha = sha256_hex(v.rendered.as_bytes());
     let row = config_documents::append(
         &txn,
         Row {
-            kind: KIND.into(),
-            version: latest.as_ref().map_or(1, |r| r.version + 1),
+            kind: v.kind.into(),
+            version: v.latest.map_or(1, |r| r.version + 1),
             model: json,
             sha256: sha.clone(),
-            size_bytes: i64::try_from(base.len()).unwrap_or(i64::MAX),
-            rendered: base,
-            note: note.to_string(),
+            size_bytes: i64::try_from(v.rendered.len()).unwrap_or(i64::MAX),
+            rendered: v.rendered,
+            note: v.note.to_string(),
             updated_by: actor.principal.audit_actor(),
             updated_at: now_ms(),
         },
     )
     .await?;
     let event = actor
-        .event(action, format!("config:{}", row.version))
-        .details(serde_json::json!({"sha256": sha, "note": note}));
+        .event(v.action, format!("{}:{}", v.kind, row.version))
+        .details(serde_json::json!({"sha256": sha, "note": v.note}));
     audit::commit(txn, event).await?;
-    let status = if latest.is_some() {
+    let status = if v.latest.is_some() {
         WriteStatus::Updated
     } else {
         WriteStatus::Created
     };
-    Ok((status, Version { row, model }))
+    Ok((status, row))
 }
 
 /// Saves the template (profiles stay as they are). `expected_sha256`, when set, must be the

@@ -1,14 +1,14 @@
 //! The fleet's `requirements.toml` over time: every saved version kept, an optimistic lock on
 //! save, restore. Stored beside the config template (kind `requirements`).
 
-use codex_central_store::audit::{self, Actor};
+use codex_central_store::audit::Actor;
 use codex_central_store::entities::config_documents::Model as Row;
-use codex_central_store::{Store, config_documents, host_config_overrides, now_ms};
+use codex_central_store::{Store, config_documents, host_config_overrides};
 
 use super::codex_toml::model::Requirements;
 use super::codex_toml::requirements::render_requirements;
-use super::config_docs::MAX_PAGE;
-use super::content::{WriteStatus, check_expected, sha256_hex};
+use super::config_docs::{MAX_PAGE, NextVersion, append_version};
+use super::content::{WriteStatus, check_expected};
 use crate::{Error, Result};
 
 pub const KIND: &str = "requirements";
@@ -83,36 +83,19 @@ pub async fn save(
             return Ok((WriteStatus::Unchanged, old));
         }
     }
-    let json = serde_json::to_string(&model)
-        .map_err(|e| Error::internal(format!("requirements model: {e}")))?;
-    let sha = sha256_hex(text.as_bytes());
-    let row = config_documents::append(
-        &txn,
-        Row {
-            kind: KIND.into(),
-            version: latest.as_ref().map_or(1, |r| r.version + 1),
-            model: json,
-            sha256: sha.clone(),
-            size_bytes: i64::try_from(text.len()).unwrap_or(i64::MAX),
+    let (status, row) = append_version(
+        txn,
+        actor,
+        NextVersion {
+            kind: KIND,
+            latest: latest.as_ref(),
+            model: &model,
             rendered: text,
-            note: note.to_string(),
-            updated_by: actor.principal.audit_actor(),
-            updated_at: now_ms(),
+            note,
+            action: "config.requirements.save",
         },
     )
     .await?;
-    let event = actor
-        .event(
-            "config.requirements.save",
-            format!("requirements:{}", row.version),
-        )
-        .details(serde_json::json!({"sha256": sha, "note": note}));
-    audit::commit(txn, event).await?;
-    let status = if latest.is_some() {
-        WriteStatus::Updated
-    } else {
-        WriteStatus::Created
-    };
     Ok((status, Version { row, model }))
 }
 
