@@ -65,9 +65,7 @@ impl FleetGrpc {
             expires_at: Some(ms_to_timestamp(link.expires_at)),
         })
     }
-}
 
-impl FleetGrpc {
     pub(crate) async fn users_of(&self, host_id: i64) -> Result<Vec<HostUser>, Status> {
         let rows = codex_central_store::host_users::list(&self.store, host_id, 500)
             .await
@@ -82,9 +80,7 @@ impl FleetGrpc {
             })
             .collect())
     }
-}
 
-impl FleetGrpc {
     /// An admin's change to one host: the request names the host and the change, the answer is
     /// the host as it is now.
     async fn apply<R>(
