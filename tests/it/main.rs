@@ -10,6 +10,7 @@ mod audit_atomic;
 mod cli;
 mod client_config;
 mod clients;
+mod codex_auth_status;
 mod codex_cli;
 mod codex_config;
 mod config_toml;

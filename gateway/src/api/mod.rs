@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod client_config;
+mod codex_auth;
 mod config;
 mod config_docs;
 pub(crate) mod config_json;
@@ -104,6 +105,7 @@ pub fn router() -> Router<GatewayState> {
         .route("/api/v1/users/{id}/role", post(users::set_role))
         .route("/api/v1/users/{id}/enabled", post(users::set_enabled))
         .route("/api/v1/users/{id}/password", post(users::reset_password))
+        .route("/api/v1/codex-auth", get(codex_auth::status))
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
         .route(

@@ -59,6 +59,12 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/codex-auth",
+        Access::AdminRead,
+        "The canonical auth.json's status: origin, claims decoded from its tokens (ids masked), expiry, the planned refresh. Never the tokens.",
+    ),
+    op(
+        "get",
         "/api/v1/config/proposals",
         Access::AdminRead,
         "Prompts and skills hosts pushed for review (?state=pending|approved|rejected, paged).",

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use codex_central_common::net::PeerInfo;
-use codex_central_proto::auth::v1::RevealCodexAuthRequest;
+use codex_central_proto::auth::v1::{GetCodexAuthStatusRequest, RevealCodexAuthRequest};
 use codex_central_proto::common::v1::PageRequest;
 use codex_central_proto::fleet::v1::{GetFleetOverviewRequest, ListAuditEventsRequest};
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
-use crate::plumbing::views::rfc3339;
+use crate::plumbing::views::{codex_auth_json, rfc3339};
 use crate::{ApiError, GatewayState};
 
 pub async fn get(
@@ -51,6 +51,14 @@ pub async fn get(
         Err(err) if err.code() == tonic::Code::NotFound => None,
         Err(err) => return Err(err.into()),
     };
+    let status = state
+        .clients()
+        .codex_auth()
+        .get_codex_auth_status(caller.request(&state, GetCodexAuthStatusRequest {}))
+        .await?
+        .into_inner()
+        .summary
+        .unwrap_or_default();
     let latest_log = state
         .clients()
         .fleet()
@@ -93,6 +101,7 @@ pub async fn get(
         "last_refresh": canonical.as_ref().map(|c| c.last_refresh.clone()),
         "canonical_digest": canonical.as_ref().map(|c| c.digest.clone()),
         "has_canonical_auth": has_canonical,
+        "canonical_auth": codex_auth_json(&status),
         "seed_required": !has_canonical,
         "seed_reasons": if has_canonical { json!([]) } else { json!(["no canonical auth.json yet"]) },
         "versions": {

@@ -189,3 +189,41 @@ impl serde::Serialize for Snapshot<'_> {
 pub fn chatgpt_usage_json(snapshot: Option<&QuotaSnapshot>) -> Value {
     serde_json::to_value(ChatgptUsageView(snapshot)).unwrap_or(Value::Null)
 }
+
+/// The canonical auth.json as operators see it: origin, decoded claims (account and user ids
+/// masked), token expiry and the planned server refresh. `present: false` and nulls when there
+/// is no canonical copy yet.
+pub fn codex_auth_json(s: &codex_central_proto::auth::v1::CodexAuthSummary) -> Value {
+    use codex_central_proto::auth::v1::CodexAuthMode;
+    let c = s.claims.clone().unwrap_or_default();
+    let text = |v: &str| if v.is_empty() { Value::Null } else { json!(v) };
+    let mode = match c.mode() {
+        CodexAuthMode::ApiKey => json!("api_key"),
+        CodexAuthMode::Chatgpt => json!("chatgpt"),
+        CodexAuthMode::Unspecified => Value::Null,
+    };
+    let refresh = s.refresh.clone().unwrap_or_default();
+    json!({
+        "present": s.present,
+        "digest": text(&s.digest),
+        "last_refresh": rfc3339(s.last_refresh.as_ref()),
+        "stored_at": rfc3339(s.stored_at.as_ref()),
+        "source_host_id": text(&s.source_host_id),
+        "claims": {
+            "mode": mode,
+            "email": text(&c.email),
+            "plan_type": text(&c.plan_type),
+            "account_id": text(&c.account_id),
+            "chatgpt_user_id": text(&c.chatgpt_user_id),
+            "access_token_expires_at": rfc3339(c.access_token_expires_at.as_ref()),
+            "id_token_expires_at": rfc3339(c.id_token_expires_at.as_ref()),
+        },
+        "refresh": {
+            "next_due_at": rfc3339(refresh.next_due_at.as_ref()),
+            "last_attempt_at": rfc3339(refresh.last_attempt_at.as_ref()),
+            "last_success_at": rfc3339(refresh.last_success_at.as_ref()),
+            "last_error": text(&refresh.last_error),
+            "consecutive_failures": refresh.consecutive_failures,
+        },
+    })
+}

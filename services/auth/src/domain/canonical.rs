@@ -36,6 +36,15 @@ pub struct Current {
     pub at: DateTime<Utc>,
 }
 
+/// The current document and where and when it was stored, for operators.
+pub struct Stored {
+    pub current: Current,
+    /// Who stored it (`host:<id>`, `service_token:<id>`, …; see [`Uploader`]).
+    pub source: String,
+    /// Unix milliseconds.
+    pub stored_at: i64,
+}
+
 pub struct RetrieveAnswer {
     pub outcome: RetrieveOutcome,
     pub current: Option<Arc<Current>>,
@@ -124,6 +133,23 @@ impl Vault {
         let Some(row) = canonical_auth::get(&self.store).await? else {
             return Ok(None);
         };
+        Ok(Some(Arc::new(self.decode(row)?)))
+    }
+
+    /// The current document with its origin, read now (operators' views, not host syncs).
+    pub async fn stored(&self) -> Result<Option<Stored>> {
+        let Some(row) = canonical_auth::get(&self.store).await? else {
+            return Ok(None);
+        };
+        let (source, stored_at) = (row.source.clone(), row.updated_at);
+        Ok(Some(Stored {
+            current: self.decode(row)?,
+            source,
+            stored_at,
+        }))
+    }
+
+    fn decode(&self, row: codex_central_store::entities::canonical_auth::Model) -> Result<Current> {
         let text = self.keyring.decrypt_string(&row.body_enc)?;
         // Compare at the document's own precision (Codex writes nanoseconds); the microsecond
         // column only orders concurrent writes.
@@ -131,12 +157,12 @@ impl Vault {
             .ok()
             .or_else(|| DateTime::from_timestamp_micros(row.last_refresh_us))
             .unwrap_or_default();
-        Ok(Some(Arc::new(Current {
+        Ok(Current {
             text,
             digest: row.digest,
             last_refresh: row.last_refresh,
             at,
-        })))
+        })
     }
 
     fn invalidate(&self) {

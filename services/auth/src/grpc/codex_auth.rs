@@ -9,8 +9,10 @@ use codex_central_proto::{CallContext, pending_rpcs};
 use tonic::{Request, Response, Status};
 
 use super::CodexAuthGrpc;
-use crate::domain::canonical::Uploader;
-use crate::domain::codex_auth::{RetrieveOutcome, StoreOutcome, masked};
+use crate::domain::canonical::{Stored, Uploader};
+use crate::domain::codex_auth::{
+    Mode, RefreshPolicy, RetrieveOutcome, StoreOutcome, claims, mask_secret, masked, next_refresh,
+};
 
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -37,6 +39,49 @@ fn uploader(ctx: &CallContext) -> Result<Uploader, Status> {
         principal: Some(p.clone()),
         client_ip: ctx.client_ip_text(),
     })
+}
+
+/// The operators' view of the canonical copy: its claims (account and user ids masked), the
+/// planned refresh and the document with every token masked.
+fn summary(s: &Stored, policy: RefreshPolicy) -> CodexAuthSummary {
+    let c = claims(&s.current.text);
+    let mask_id = |id: &str| {
+        if id.is_empty() {
+            String::new()
+        } else {
+            mask_secret(id)
+        }
+    };
+    CodexAuthSummary {
+        present: true,
+        digest: s.current.digest.clone(),
+        last_refresh: Some(timestamp(s.current.at)),
+        stored_at: Some(ms_to_timestamp(s.stored_at)),
+        source_host_id: s
+            .source
+            .strip_prefix("host:")
+            .unwrap_or_default()
+            .to_string(),
+        claims: Some(CodexAuthClaims {
+            mode: match c.mode {
+                Mode::ApiKey => CodexAuthMode::ApiKey,
+                Mode::ChatGpt => CodexAuthMode::Chatgpt,
+                Mode::Unknown => CodexAuthMode::Unspecified,
+            } as i32,
+            email: c.email.clone(),
+            plan_type: c.plan_type.clone(),
+            account_id: mask_id(&c.account_id),
+            chatgpt_user_id: mask_id(&c.chatgpt_user_id),
+            access_token_expires_at: c.access_expires_at.map(timestamp),
+            id_token_expires_at: c.id_expires_at.map(timestamp),
+        }),
+        last_validation: None,
+        refresh: Some(CodexAuthRefreshState {
+            next_due_at: next_refresh(&c, s.current.at, policy).map(timestamp),
+            ..Default::default()
+        }),
+        masked_auth_json: masked(&s.current.text),
+    }
 }
 
 #[tonic::async_trait]
@@ -171,6 +216,20 @@ impl CodexAuthService for CodexAuthGrpc {
         }))
     }
 
+    async fn get_codex_auth_status(
+        &self,
+        request: Request<GetCodexAuthStatusRequest>,
+    ) -> Result<Response<GetCodexAuthStatusResponse>, Status> {
+        CallContext::of(&request).require_admin_read()?;
+        let summary = match self.vault.stored().await? {
+            None => CodexAuthSummary::default(),
+            Some(s) => summary(&s, RefreshPolicy::default()),
+        };
+        Ok(Response::new(GetCodexAuthStatusResponse {
+            summary: Some(summary),
+        }))
+    }
+
     async fn reveal_codex_auth(
         &self,
         request: Request<RevealCodexAuthRequest>,
@@ -244,6 +303,5 @@ impl CodexAuthService for CodexAuthGrpc {
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
         refresh_codex_auth(RefreshCodexAuthRequest) -> RefreshCodexAuthResponse;
         validate_codex_auth(ValidateCodexAuthRequest) -> ValidateCodexAuthResponse;
-        get_codex_auth_status(GetCodexAuthStatusRequest) -> GetCodexAuthStatusResponse;
     }
 }

@@ -48,7 +48,8 @@ fn mask_value(value: &mut Json, secret: bool) {
     }
 }
 
-fn mask_secret(secret: &str) -> String {
+/// A secret (or an identifier) as its first and last 4 characters around `…`.
+pub fn mask_secret(secret: &str) -> String {
     let length = secret.chars().count();
     if length < MIN_PARTIAL_LENGTH {
         return ELLIPSIS.to_owned();

@@ -6,6 +6,7 @@
 //! separators=(",", ":"))` does. A host's digest is the SHA-256 of exactly that text, so the two
 //! never drift (the peer's PHP re-encoding broke this for `{}` and floats).
 
+mod claims;
 mod compact;
 mod decision;
 mod document;
@@ -13,10 +14,11 @@ mod json;
 mod mask;
 mod token_quality;
 
+pub use claims::{Claims, Due, Mode, RefreshPolicy, claims, next_refresh, refresh_due};
 pub use compact::{compact_json, sha256_hex};
 pub use decision::{RetrieveOutcome, StoreOutcome, decide_retrieve, decide_store};
 pub use document::{CanonicalDocument, is_digest, parse_client_timestamp};
-pub use mask::masked;
+pub use mask::{mask_secret, masked};
 pub use token_quality::{MIN_TOKEN_LENGTH, check_token_quality};
 
 /// A rejected input, named by the dotted path of the offending field (`auth.tokens.access_token`)
