@@ -179,3 +179,79 @@ fn profiles_render_their_overrides_alone() {
         "profile.name"
     );
 }
+
+fn with_block(toml: &str) -> Template {
+    Template {
+        model: "m".into(),
+        free_blocks: vec![FreeBlock {
+            name: "b".into(),
+            toml: toml.into(),
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn block_shapes_split_where_their_tables_start() {
+    // A root array whose lines start with "[" is not a table header.
+    let t = with_block(
+        "project_doc_fallback_filenames = [\n  \"NOTES.md\",\n]\n[tui]\nnotifications = true\n",
+    );
+    let out = render_config(&t, None, None).unwrap();
+    let doc: toml_edit::DocumentMut = out.parse().unwrap();
+    assert_eq!(
+        doc["project_doc_fallback_filenames"][0].as_str(),
+        Some("NOTES.md")
+    );
+    assert_eq!(doc["tui"]["notifications"].as_bool(), Some(true));
+    // Dotted keys stay with the top-level keys; arrays of tables and nested headers are tables.
+    let t =
+        with_block("tui.animations = false\n\n[[skills.config]]\npath = \"/x\"\nenabled = true\n");
+    let out = render_config(&t, None, None).unwrap();
+    assert!(
+        out.starts_with("model = \"m\"\n\ntui.animations = false\n"),
+        "{out}"
+    );
+    // CRLF line endings are kept and still parse.
+    let t = with_block("hide_agent_reasoning = true\r\n[tui]\r\nnotifications = true\r\n");
+    let out = render_config(&t, None, None).unwrap();
+    assert!(out.contains("[tui]\r\nnotifications = true\r\n"), "{out:?}");
+    // A block of comments only, and an empty one.
+    let t = with_block("# only a comment\n");
+    assert!(
+        render_config(&t, None, None)
+            .unwrap()
+            .ends_with("# only a comment\n")
+    );
+    assert_eq!(
+        render_config(&with_block(""), None, None).unwrap(),
+        "model = \"m\"\n"
+    );
+    // A header without a newline at the end of the block.
+    let t = with_block("[tui]\nnotifications = true");
+    assert!(
+        render_config(&t, None, None)
+            .unwrap()
+            .ends_with("notifications = true\n")
+    );
+}
+
+#[test]
+fn an_error_in_a_blocks_table_part_names_its_own_line() {
+    let t = with_block(
+        "hide_agent_reasoning = true\n\n[tui]\nnotifications = true\nbogus_key = 1\n[mcp_servers.x]\nurl = \"http://x\"\nnope = 2\n",
+    );
+    let err = render_base(&t).unwrap_err().0;
+    let f = &err.fields()[0];
+    assert_eq!(f.field, "template.free_blocks.0.toml");
+    assert!(f.description.starts_with("line 8, column 1:"), "{f:?}");
+    assert!(f.description.contains("mcp_servers.x.nope"), "{f:?}");
+    // Multi-byte text before the error: the column counts characters.
+    let t = with_block("# café ☕\nhide_agent_reasoning = ☕\n");
+    let err = render_base(&t).unwrap_err().0;
+    assert!(
+        err.fields()[0].description.starts_with("line 2, column 24"),
+        "{:?}",
+        err.fields()
+    );
+}
