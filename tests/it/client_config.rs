@@ -287,19 +287,42 @@ async fn client_config(r: Ready) {
     assert_eq!(data["files"]["config.toml"], "model = \"mine\"\n");
     let auth: Value = serde_json::from_str(data["files"]["auth.json"].as_str().unwrap()).unwrap();
     assert_eq!(auth["OPENAI_API_KEY"], secret);
+    // So does bundling that restore again.
+    let again = export(&s, &r, json!({"history_entry_id": data["entry"]["id"]})).await;
+    assert_eq!(again["files"]["auth.json"], data["files"]["auth.json"]);
+    // A new export goes back to a model the gateway serves; an unknown one is refused.
+    let fresh = export(&s, &r, json!({})).await;
+    assert!(
+        fresh["files"]["config.toml"]
+            .as_str()
+            .unwrap()
+            .contains("model = \"fleet-model\""),
+        "{fresh}"
+    );
+    let (status, body) = json(
+        s.post(
+            &r,
+            "/api/v1/account/codex-config/export",
+            json!({"model": "nope"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["model"].is_array(), "{body}");
 
     // Retention: initial plus the 10 newest; the 11th evicts the oldest non-initial.
     let (_, body) = s.get(&r, "/api/v1/account/codex-config/history").await;
     let before: Vec<Value> = body["data"]["entries"].as_array().unwrap().clone();
-    // Three exports (token, zip, one file), the import, the restore.
-    assert_eq!(before.len(), 5, "{body}");
+    // Three exports (token, zip, one file), the import, two restores, one more export.
+    assert_eq!(before.len(), 7, "{body}");
     let oldest_other = before
         .iter()
         .rev()
         .find(|e| e["kind"] != "initial")
         .unwrap()["id"]
         .clone();
-    for _ in 0..6 {
+    for _ in 0..4 {
         export(&s, &r, json!({})).await;
     }
     let (_, body) = s.get(&r, "/api/v1/account/codex-config/history").await;

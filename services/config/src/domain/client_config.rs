@@ -109,8 +109,9 @@ impl ClientConfigs {
         }
     }
 
-    /// The provider and model an export uses: the asked ones, else the latest entry's, else
-    /// the first model the gateway serves; `None` when there is none to pick.
+    /// The provider and model an export uses: the asked ones (a model the gateway serves), else
+    /// the latest entry's if the gateway still serves it, else the first model it serves;
+    /// `None` when there is none to pick.
     async fn pick(
         &self,
         latest: Option<&Row>,
@@ -119,8 +120,15 @@ impl ClientConfigs {
     ) -> Result<Option<(String, String)>> {
         let available = self.providers.available().await?;
         let model = if !model.trim().is_empty() {
-            model.trim().to_string()
-        } else if let Some(l) = latest.filter(|l| !l.model.is_empty()) {
+            let asked = model.trim();
+            if !available.iter().any(|(_, m)| m.id == asked) {
+                return Err(Error::invalid(
+                    "model",
+                    format!("the gateway serves no model named {asked:?}"),
+                ));
+            }
+            asked.to_string()
+        } else if let Some(l) = latest.filter(|l| available.iter().any(|(_, m)| m.id == l.model)) {
             l.model.clone()
         } else {
             match available.first() {
@@ -190,38 +198,48 @@ impl ClientConfigs {
         user_id: &str,
         input: ExportInput<'_>,
     ) -> Result<(Bundle, Row)> {
-        let (kind, provider_id, model, config_toml, auth_json) = if input.entry_id.is_empty() {
-            let latest = entries::list(self.store.db(), user_id)
-                .await?
-                .into_iter()
-                .next();
-            let (p, m) = self
-                .pick(latest.as_ref(), input.provider_id, input.model)
-                .await?
-                .ok_or_else(|| {
-                    Error::failed_precondition(
-                        "the gateway serves no model yet; add a provider with a model first",
-                    )
-                })?;
-            let toml = self.config_toml(&m);
-            (Kind::Apply, p, m, toml, api_key_auth(input.api_key))
-        } else {
-            let entry = entries::get(self.store.db(), user_id, input.entry_id)
-                .await?
-                .ok_or_else(|| Error::not_found("no such history entry"))?;
-            let auth = if entry.auth_json_enc.is_empty() {
-                api_key_auth(input.api_key)
+        // The entry keeps an imported auth.json (sealed), so that bundling it again restores it.
+        let (kind, provider_id, model, config_toml, auth_json, sealed) =
+            if input.entry_id.is_empty() {
+                let latest = entries::list(self.store.db(), user_id)
+                    .await?
+                    .into_iter()
+                    .next();
+                let (p, m) = self
+                    .pick(latest.as_ref(), input.provider_id, input.model)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::failed_precondition(
+                            "the gateway serves no model yet; add a provider with a model first",
+                        )
+                    })?;
+                let toml = self.config_toml(&m);
+                (
+                    Kind::Apply,
+                    p,
+                    m,
+                    toml,
+                    api_key_auth(input.api_key),
+                    String::new(),
+                )
             } else {
-                self.keyring.decrypt_string(&entry.auth_json_enc)?
+                let entry = entries::get(self.store.db(), user_id, input.entry_id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("no such history entry"))?;
+                let auth = if entry.auth_json_enc.is_empty() {
+                    api_key_auth(input.api_key)
+                } else {
+                    self.keyring.decrypt_string(&entry.auth_json_enc)?
+                };
+                (
+                    Kind::Restore,
+                    entry.provider_id,
+                    entry.model,
+                    entry.config_toml,
+                    auth,
+                    entry.auth_json_enc,
+                )
             };
-            (
-                Kind::Restore,
-                entry.provider_id,
-                entry.model,
-                entry.config_toml,
-                auth,
-            )
-        };
         let row = self
             .record(
                 actor,
@@ -231,7 +249,7 @@ impl ClientConfigs {
                 &model,
                 "",
                 &config_toml,
-                "",
+                &sealed,
             )
             .await?;
         let bundle = bundle(auth_json, config_toml, &self.base_url, input.zip)?;
@@ -245,19 +263,20 @@ impl ClientConfigs {
         user_id: &str,
         input: ImportInput<'_>,
     ) -> Result<Row> {
-        if input.auth_json.len() > MAX_IMPORT_BYTES || input.config_toml.len() > MAX_IMPORT_BYTES {
-            return Err(Error::invalid(
-                "auth_json",
-                format!("each file is at most {MAX_IMPORT_BYTES} bytes"),
-            ));
+        for (field, text) in [
+            ("auth_json", input.auth_json),
+            ("config_toml", input.config_toml),
+        ] {
+            if text.len() > MAX_IMPORT_BYTES {
+                return Err(Error::invalid(
+                    field,
+                    format!("{field} is larger than {MAX_IMPORT_BYTES} bytes"),
+                ));
+            }
         }
         if !input.auth_json.trim().is_empty() {
-            let doc: serde_json::Value = serde_json::from_str(input.auth_json).map_err(|e| {
-                Error::invalid(
-                    "auth_json",
-                    format!("not JSON: line {}, column {}: {e}", e.line(), e.column()),
-                )
-            })?;
+            let doc: serde_json::Value = serde_json::from_str(input.auth_json)
+                .map_err(|e| Error::invalid("auth_json", format!("auth_json is not JSON: {e}")))?;
             if !doc.is_object() {
                 return Err(Error::invalid("auth_json", "auth.json is a JSON object"));
             }
