@@ -252,15 +252,21 @@ async fn change_profiles<T>(
     action: &str,
     change: impl FnOnce(&mut Vec<Profile>) -> Result<T>,
 ) -> Result<T> {
-    let txn = store.begin_write().await?;
-    let latest = config_documents::latest(&txn, KIND).await?;
-    let mut model = match latest.clone() {
-        Some(row) => Version::parse(row)?.model,
-        None => ConfigModel::default(),
-    };
+    let (txn, latest, mut model) = open_latest(store).await?;
     let out = change(&mut model.profiles)?;
     commit(txn, actor, latest, model, "", action).await?;
     Ok(out)
+}
+
+/// A write transaction and, read in it, the current version and its model.
+async fn open_latest(store: &Store) -> Result<(Transaction, Option<Row>, ConfigModel)> {
+    let txn = store.begin_write().await?;
+    let latest = config_documents::latest(&txn, KIND).await?;
+    let model = match latest.clone() {
+        Some(row) => Version::parse(row)?.model,
+        None => ConfigModel::default(),
+    };
+    Ok((txn, latest, model))
 }
 
 pub async fn create_profile(store: &Store, actor: &Actor, mut p: Profile) -> Result<Profile> {
@@ -320,27 +326,34 @@ pub async fn rename_profile(
     new_name: &str,
 ) -> Result<Profile> {
     check::check_profile_name("new_name", new_name)?;
-    let renamed = change_profiles(store, actor, "config.profile.rename", |profiles| {
-        if profiles.iter().any(|x| x.name == new_name) {
-            return Err(Error::already_exists(format!(
-                "profile {new_name} already exists"
-            )));
-        }
-        let slot = profiles
-            .iter_mut()
-            .find(|x| x.name == name)
-            .ok_or_else(|| Error::not_found(format!("profile {name} not found")))?;
-        slot.name = new_name.to_string();
-        slot.updated_at = now_ms();
-        Ok(slot.clone())
-    })
-    .await?;
-    host_config_overrides::rename_profile(store.db(), name, new_name).await?;
+    let (txn, latest, mut model) = open_latest(store).await?;
+    if model.profiles.iter().any(|x| x.name == new_name) {
+        return Err(Error::already_exists(format!(
+            "profile {new_name} already exists"
+        )));
+    }
+    let slot = model
+        .profiles
+        .iter_mut()
+        .find(|x| x.name == name)
+        .ok_or_else(|| Error::not_found(format!("profile {name} not found")))?;
+    slot.name = new_name.to_string();
+    slot.updated_at = now_ms();
+    let renamed = slot.clone();
+    // The defaults that name it follow in the same transaction.
+    host_config_overrides::rename_profile(&txn, name, new_name).await?;
     let mut s = super::settings::get(store).await?;
     if s.default_profile == name {
         s.default_profile = new_name.to_string();
-        super::settings::put(store, actor, &s).await?;
+        codex_central_store::settings::put_json(
+            &txn,
+            super::settings::KEY,
+            &s,
+            &actor.principal.audit_actor(),
+        )
+        .await?;
     }
+    commit(txn, actor, latest, model, "", "config.profile.rename").await?;
     Ok(renamed)
 }
 
@@ -351,20 +364,20 @@ pub async fn delete_profile(store: &Store, actor: &Actor, name: &str) -> Result<
             "profile {name} is the fleet's default profile; change that first"
         )));
     }
-    if let Some(host) = host_config_overrides::first_with_profile(store.db(), name).await? {
+    let (txn, latest, mut model) = open_latest(store).await?;
+    // Checked in the transaction that deletes it, not before it opens.
+    if let Some(host) = host_config_overrides::first_with_profile(&txn, name).await? {
         return Err(Error::failed_precondition(format!(
             "profile {name} is the default profile of host {host}; change that first"
         )));
     }
-    change_profiles(store, actor, "config.profile.delete", |profiles| {
-        let before = profiles.len();
-        profiles.retain(|x| x.name != name);
-        if profiles.len() == before {
-            return Err(Error::not_found(format!("profile {name} not found")));
-        }
-        Ok(())
-    })
-    .await
+    let before = model.profiles.len();
+    model.profiles.retain(|x| x.name != name);
+    if model.profiles.len() == before {
+        return Err(Error::not_found(format!("profile {name} not found")));
+    }
+    commit(txn, actor, latest, model, "", "config.profile.delete").await?;
+    Ok(())
 }
 
 pub async fn host_override(store: &Store, host_id: i64) -> Result<Option<OverrideRow>> {
