@@ -48,6 +48,8 @@ async fn claims_are_shown_masked(r: Ready) {
     assert_eq!(status, 200, "{body}");
     let d = &body["data"];
     assert_eq!(d["present"], true);
+    let digest = d["digest"].clone();
+    assert_eq!(digest.as_str().map(str::len), Some(64));
     let c = &d["claims"];
     assert_eq!(c["mode"], "chatgpt");
     assert_eq!(c["email"], "ops@example.com");
@@ -73,6 +75,11 @@ async fn claims_are_shown_masked(r: Ready) {
         body["data"]["canonical_auth"]["claims"]["email"],
         "ops@example.com"
     );
+    assert_eq!(
+        body["data"]["last_refresh"], doc["last_refresh"],
+        "as the document has it"
+    );
+    assert_eq!(body["data"]["canonical_digest"], digest);
     assert!(!body.to_string().contains(refresh));
 }
 

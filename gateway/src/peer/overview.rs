@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use codex_central_common::net::PeerInfo;
-use codex_central_proto::auth::v1::{GetCodexAuthStatusRequest, RevealCodexAuthRequest};
+use codex_central_proto::auth::v1::GetCodexAuthStatusRequest;
 use codex_central_proto::common::v1::PageRequest;
 use codex_central_proto::fleet::v1::{GetFleetOverviewRequest, ListAuditEventsRequest};
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
@@ -35,22 +35,6 @@ pub async fn get(
         .into_inner()
         .policy
         .unwrap_or_default();
-    let canonical = match state
-        .clients()
-        .codex_auth()
-        .reveal_codex_auth(caller.request(
-            &state,
-            RevealCodexAuthRequest {
-                reason: String::new(),
-                masked: true,
-            },
-        ))
-        .await
-    {
-        Ok(res) => Some(res.into_inner()),
-        Err(err) if err.code() == tonic::Code::NotFound => None,
-        Err(err) => return Err(err.into()),
-    };
     let status = state
         .clients()
         .codex_auth()
@@ -87,7 +71,8 @@ pub async fn get(
         .extensions
         .get::<PeerInfo>()
         .is_some_and(|p| p.client_cert_verified);
-    let has_canonical = canonical.is_some();
+    let has_canonical = status.present;
+    let canonical = |v: &str| has_canonical.then(|| v.to_string());
     Ok(ok(json!({
         "mtls": { "required": false, "present": cert, "enforced": false },
         "totals": {
@@ -98,8 +83,8 @@ pub async fn get(
         },
         "latest_activity_at": rfc3339(fleet.latest_activity_at.as_ref()),
         "latest_log_at": rfc3339(latest_log.events.first().and_then(|e| e.at.as_ref())),
-        "last_refresh": canonical.as_ref().map(|c| c.last_refresh.clone()),
-        "canonical_digest": canonical.as_ref().map(|c| c.digest.clone()),
+        "last_refresh": canonical(&status.last_refresh_text),
+        "canonical_digest": canonical(&status.digest),
         "has_canonical_auth": has_canonical,
         "canonical_auth": codex_auth_json(&status),
         "seed_required": !has_canonical,

@@ -81,6 +81,7 @@ fn summary(s: &Stored, policy: RefreshPolicy) -> CodexAuthSummary {
             ..Default::default()
         }),
         masked_auth_json: masked(&s.current.text),
+        last_refresh_text: s.current.last_refresh.clone(),
     }
 }
 
