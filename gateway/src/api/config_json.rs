@@ -304,17 +304,44 @@ pub fn profile_json(p: &pb::Profile) -> Value {
 
 /// A saved version's metadata (and its template and rendered base file when present).
 pub fn document_json(d: &pb::ConfigTemplateDocument) -> Value {
+    version_json(
+        VersionMeta {
+            version: d.version,
+            sha256: &d.sha256,
+            size_bytes: d.size_bytes,
+            updated_at: d.updated_at.as_ref(),
+            updated_by: &d.updated_by,
+            note: &d.note,
+        },
+        d.template
+            .as_ref()
+            .map(|t| (json!(TemplateJson::from(t)), d.rendered_toml.as_str())),
+    )
+}
+
+/// What every saved version of a structured document (config.toml, requirements.toml) has.
+pub struct VersionMeta<'a> {
+    pub version: u32,
+    pub sha256: &'a str,
+    pub size_bytes: u64,
+    pub updated_at: Option<&'a prost_types::Timestamp>,
+    pub updated_by: &'a str,
+    pub note: &'a str,
+}
+
+/// A saved version, with its `settings` and rendered `content` when the answer carries them.
+pub fn version_json(m: VersionMeta<'_>, body: Option<(Value, &str)>) -> Value {
     let mut v = json!({
-        "version": d.version,
-        "sha256": d.sha256,
-        "size_bytes": d.size_bytes,
-        "updated_at": rfc3339(d.updated_at.as_ref()),
-        "updated_by": d.updated_by,
-        "note": d.note,
+        "version": m.version,
+        "sha256": m.sha256,
+        "size_bytes": m.size_bytes,
+        "updated_at": rfc3339(m.updated_at),
+        "updated_by": m.updated_by,
+        "note": m.note,
     });
-    if let Some(t) = &d.template {
-        v["settings"] = json!(TemplateJson::from(t));
-        v["content"] = json!(d.rendered_toml);
+    if let Some((settings, content)) = body {
+        v["settings"] = settings;
+        v["content"] = json!(content);
     }
     v
 }

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::config_docs::{PageQuery, RestoreBody};
+use super::config_json::{VersionMeta, version_json};
 use crate::peer::content::save_reply;
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
 use crate::plumbing::extract::{Json, Path, Q};
-use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
 #[derive(Serialize, Deserialize, Default)]
@@ -72,19 +72,19 @@ impl From<&Requirements> for RequirementsJson {
 }
 
 fn document_json(d: &RequirementsDocument) -> Value {
-    let mut v = json!({
-        "version": d.version,
-        "sha256": d.sha256,
-        "size_bytes": d.size_bytes,
-        "updated_at": rfc3339(d.updated_at.as_ref()),
-        "updated_by": d.updated_by,
-        "note": d.note,
-    });
-    if let Some(r) = &d.requirements {
-        v["settings"] = json!(RequirementsJson::from(r));
-        v["content"] = json!(d.content);
-    }
-    v
+    version_json(
+        VersionMeta {
+            version: d.version,
+            sha256: &d.sha256,
+            size_bytes: d.size_bytes,
+            updated_at: d.updated_at.as_ref(),
+            updated_by: &d.updated_by,
+            note: &d.note,
+        },
+        d.requirements
+            .as_ref()
+            .map(|r| (json!(RequirementsJson::from(r)), d.content.as_str())),
+    )
 }
 
 /// `GET /api/v1/config/requirements`: `ok` with the file, or `missing`.

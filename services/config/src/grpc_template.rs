@@ -16,7 +16,7 @@ use crate::domain::bake::{self, BakeRequest, Baked};
 use crate::domain::codex_toml::model::{self as m, Template};
 use crate::domain::codex_toml::render::ManagedMcp;
 use crate::domain::codex_toml::{KEY_PLACEHOLDER, render_base, render_config};
-use crate::domain::config_docs::{self, Version};
+use crate::domain::config_docs::{self, BakedFile, Version};
 use crate::domain::settings;
 use crate::grpc::ConfigGrpc;
 use crate::grpc_content::{
@@ -283,19 +283,13 @@ fn baked_to_proto(b: &Baked, with_bodies: bool) -> BakedConfig {
     }
 }
 
-fn profile_files(v: &Version) -> Result<Vec<ProfileFile>, Status> {
-    Ok(config_docs::files(&v.model)?
-        .into_iter()
-        .map(|(filename, content)| ProfileFile {
-            name: filename
-                .strip_suffix(".config.toml")
-                .unwrap_or(&filename)
-                .to_string(),
-            sha256: crate::domain::content::sha256_hex(content.as_bytes()),
-            filename,
-            content,
-        })
-        .collect())
+fn file_to_proto(f: BakedFile) -> ProfileFile {
+    ProfileFile {
+        name: f.name,
+        filename: f.filename,
+        sha256: f.sha256,
+        content: f.content,
+    }
 }
 
 impl ConfigGrpc {
@@ -361,9 +355,9 @@ impl ConfigGrpc {
             managed.then_some(&entry),
         )?;
         let profiles = match &current {
-            Some(v) => profile_files(v)?
+            Some(v) => config_docs::profile_files(&v.model)?
                 .into_iter()
-                .filter(|f| f.filename != "config.toml")
+                .map(file_to_proto)
                 .collect(),
             None => Vec::new(),
         };
@@ -402,7 +396,10 @@ impl ConfigGrpc {
         Ok(Response::new(GetConfigVersionResponse {
             document: Some(version_doc(&v)),
             profiles: v.model.profiles.iter().map(profile_to_proto).collect(),
-            files: profile_files(&v)?,
+            files: config_docs::files(&v.model)?
+                .into_iter()
+                .map(file_to_proto)
+                .collect(),
         }))
     }
 

@@ -17,9 +17,9 @@ use codex_central_store::entities::host_config_overrides::Model as OverrideRow;
 use sha2::{Digest, Sha256};
 
 use super::codex_toml::render::ManagedMcp;
+use super::codex_toml::render_config;
 use super::codex_toml::requirements::render_requirements;
-use super::codex_toml::{render_config, render_profile};
-use super::config_docs::{self, Version};
+use super::config_docs::{self, BakedFile, Version};
 use super::content::{SyncStatus, sha256_hex};
 use super::requirements_docs;
 use super::settings::{self, ConfigSettings};
@@ -30,15 +30,6 @@ const BAKED_TTL: Duration = Duration::from_secs(300);
 /// Baked files kept; each is one host's config.toml (a few KiB).
 const BAKED_CAPACITY: usize = 4096;
 const OVERRIDE_CAPACITY: usize = 100_000;
-
-/// A profile file as hosts receive it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileFile {
-    pub name: String,
-    pub filename: String,
-    pub sha256: String,
-    pub content: String,
-}
 
 /// A host's `requirements.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +45,7 @@ pub struct Baked {
     pub sha256: String,
     pub base_sha256: String,
     pub updated_at: i64,
-    pub profiles: Arc<Vec<ProfileFile>>,
+    pub profiles: Arc<Vec<BakedFile>>,
     pub default_profile: String,
     /// `None` when the fleet has no requirements.toml (nor this host a block of its own).
     pub requirements: Option<RequirementsFile>,
@@ -72,7 +63,7 @@ pub struct BakeRequest<'a> {
 /// the settings.
 struct Snapshot {
     version: Option<Version>,
-    profiles: Arc<Vec<ProfileFile>>,
+    profiles: Arc<Vec<BakedFile>>,
     settings: ConfigSettings,
     requirements: Option<requirements_docs::Version>,
 }
@@ -121,20 +112,10 @@ impl Baker {
         }
         let version = config_docs::current(&self.store).await?;
         let settings = settings::get(&self.store).await?;
-        let mut profiles = Vec::new();
-        if let Some(v) = &version {
-            let mut sorted: Vec<_> = v.model.profiles.iter().collect();
-            sorted.sort_by(|a, b| a.name.cmp(&b.name));
-            for p in sorted {
-                let content = render_profile(p)?;
-                profiles.push(ProfileFile {
-                    name: p.name.clone(),
-                    filename: p.filename(),
-                    sha256: sha256_hex(content.as_bytes()),
-                    content,
-                });
-            }
-        }
+        let profiles = match &version {
+            Some(v) => config_docs::profile_files(&v.model)?,
+            None => Vec::new(),
+        };
         let snap = Arc::new(Snapshot {
             version,
             profiles: Arc::new(profiles),

@@ -151,10 +151,7 @@ impl ClientConfigs {
     }
 
     pub async fn state(&self, user_id: &str) -> Result<State> {
-        let latest = entries::list(self.store.db(), user_id)
-            .await?
-            .into_iter()
-            .next();
+        let latest = self.history(user_id).await?.into_iter().next();
         let (provider_id, model) = self
             .pick(latest.as_ref(), "", "")
             .await?
@@ -201,10 +198,7 @@ impl ClientConfigs {
         // The entry keeps an imported auth.json (sealed), so that bundling it again restores it.
         let (kind, provider_id, model, config_toml, auth_json, sealed) =
             if input.entry_id.is_empty() {
-                let latest = entries::list(self.store.db(), user_id)
-                    .await?
-                    .into_iter()
-                    .next();
+                let latest = self.history(user_id).await?.into_iter().next();
                 let (p, m) = self
                     .pick(latest.as_ref(), input.provider_id, input.model)
                     .await?

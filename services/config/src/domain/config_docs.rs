@@ -9,7 +9,7 @@ use codex_central_store::{Store, Transaction, config_documents, host_config_over
 use super::codex_toml::model::{ConfigModel, Profile, Template};
 use super::codex_toml::requirements::render_requirements;
 use super::codex_toml::{check, render_base, render_config, render_profile};
-use super::content::{WriteStatus, check_expected, sha256_hex};
+use super::content::{WriteStatus, check_expected, check_text, sha256_hex};
 use crate::{Error, Result};
 
 /// The `config_documents` kind of the config.toml template.
@@ -57,18 +57,52 @@ pub async fn history(store: &Store, offset: u64, limit: u64) -> Result<Vec<Row>>
     Ok(config_documents::list(store.db(), KIND, offset, limit.min(MAX_PAGE)).await?)
 }
 
-/// Every file a version bakes to, without host specifics: `config.toml`, then the profile
-/// files by name.
-pub fn files(model: &ConfigModel) -> Result<Vec<(String, String)>> {
-    let mut out = vec![(
-        "config.toml".to_string(),
-        render_config(&model.template, None, None)?,
-    )];
+/// A file a version bakes to: `config.toml` or a profile's `<name>.config.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BakedFile {
+    pub name: String,
+    pub filename: String,
+    pub sha256: String,
+    pub content: String,
+}
+
+impl BakedFile {
+    fn new(name: String, filename: String, content: String) -> Self {
+        BakedFile {
+            name,
+            filename,
+            sha256: sha256_hex(content.as_bytes()),
+            content,
+        }
+    }
+}
+
+/// The profile files of a version, by name (they hold no host specifics).
+pub fn profile_files(model: &ConfigModel) -> Result<Vec<BakedFile>> {
     let mut profiles: Vec<&Profile> = model.profiles.iter().collect();
     profiles.sort_by(|a, b| a.name.cmp(&b.name));
-    for p in profiles {
-        out.push((p.filename(), render_profile(p)?));
-    }
+    profiles
+        .into_iter()
+        .map(|p| {
+            Ok(BakedFile::new(
+                p.name.clone(),
+                p.filename(),
+                render_profile(p)?,
+            ))
+        })
+        .collect()
+}
+
+/// Every file a version bakes to, without host specifics: `config.toml`, then the profile
+/// files by name.
+pub fn files(model: &ConfigModel) -> Result<Vec<BakedFile>> {
+    let base = render_config(&model.template, None, None)?;
+    let mut out = vec![BakedFile::new(
+        "config.toml".into(),
+        "config.toml".into(),
+        base,
+    )];
+    out.extend(profile_files(model)?);
     Ok(out)
 }
 
@@ -76,17 +110,26 @@ pub fn files(model: &ConfigModel) -> Result<Vec<(String, String)>> {
 pub fn diff(from: &Version, to: &Version) -> Result<String> {
     let a = files(&from.model)?;
     let b = files(&to.model)?;
-    let mut names: Vec<&String> = a.iter().chain(b.iter()).map(|(n, _)| n).collect();
+    let mut names: Vec<&str> = a
+        .iter()
+        .chain(b.iter())
+        .map(|f| f.filename.as_str())
+        .collect();
     names.sort();
     names.dedup();
+    let content = |files: &[BakedFile], name: &str| {
+        files
+            .iter()
+            .find(|f| f.filename == name)
+            .map_or(String::new(), |f| f.content.clone())
+    };
     let mut out = String::new();
     for name in names {
-        let old = a.iter().find(|(n, _)| n == name).map_or("", |(_, c)| c);
-        let new = b.iter().find(|(n, _)| n == name).map_or("", |(_, c)| c);
+        let (old, new) = (content(&a, name), content(&b, name));
         if old == new {
             continue;
         }
-        let text = similar::TextDiff::from_lines(old, new)
+        let text = similar::TextDiff::from_lines(&old, &new)
             .unified_diff()
             .context_radius(3)
             .header(
@@ -99,21 +142,21 @@ pub fn diff(from: &Version, to: &Version) -> Result<String> {
     Ok(out)
 }
 
-/// Refuses a template that a host's extra block would no longer bake with (a key set twice),
-/// naming the host: saving it would break that host's sync.
-async fn check_host_blocks(txn: &Transaction, template: &Template) -> Result<()> {
+/// Refuses a document that a host's own block would no longer bake with (a key set twice),
+/// naming the host: saving it would break that host's sync. `what` names the block.
+pub(crate) async fn check_host_blocks<T>(
+    txn: &Transaction,
+    what: &str,
+    bake: impl Fn(&OverrideRow) -> Result<T>,
+) -> Result<()> {
     for o in host_config_overrides::all(txn).await? {
-        if let Err(e) = render_config(
-            template,
-            Some(("host_override.extra_toml", o.extra_toml.as_str())),
-            None,
-        ) {
+        if let Err(e) = bake(&o) {
             let why =
                 e.0.fields()
                     .first()
                     .map_or_else(|| e.0.message().to_string(), |f| f.description.clone());
             return Err(Error::failed_precondition(format!(
-                "host {}'s extra config block would no longer apply ({why}); change that first",
+                "host {}'s extra {what} block would no longer apply ({why}); change that first",
                 o.host_id
             )));
         }
@@ -131,7 +174,14 @@ async fn commit(
     action: &str,
 ) -> Result<(WriteStatus, Version)> {
     let base = render_base(&model.template)?;
-    check_host_blocks(&txn, &model.template).await?;
+    check_host_blocks(&txn, "config", |o| {
+        render_config(
+            &model.template,
+            Some(("host_override.extra_toml", &o.extra_toml)),
+            None,
+        )
+    })
+    .await?;
     if let Some(l) = latest.as_ref() {
         let old = Version::parse(l.clone())?;
         if old.model == model {
@@ -209,18 +259,15 @@ pub async fn save_template(
     template: Template,
     expected_sha256: &str,
 ) -> Result<(WriteStatus, Version)> {
+    // Refused before the write lock is taken (and before the lock check, as an invalid
+    // template is wrong whatever the current version).
     render_base(&template)?;
-    let txn = store.begin_write().await?;
-    let latest = config_documents::latest(&txn, KIND).await?;
+    let (txn, latest, mut model) = open_latest(store).await?;
     check_expected(
         "config.toml",
         expected_sha256,
         latest.as_ref().map_or("", |r| r.sha256.as_str()),
     )?;
-    let mut model = match latest.clone() {
-        Some(row) => Version::parse(row)?.model,
-        None => ConfigModel::default(),
-    };
     model.template = template;
     commit(txn, actor, latest, model, "", "config.template.save").await
 }
@@ -403,8 +450,8 @@ pub async fn set_host_override(
         default_profile,
         requirements_toml,
     } = o;
-    check::check_toml_text("host_override.extra_toml", extra_toml)?;
-    check::check_toml_text("host_override.requirements_toml", requirements_toml)?;
+    check_text("host_override.extra_toml", extra_toml)?;
+    check_text("host_override.requirements_toml", requirements_toml)?;
     let requirements = super::requirements_docs::current(store)
         .await?
         .map(|v| v.model)

@@ -3,11 +3,11 @@
 
 use codex_central_store::audit::Actor;
 use codex_central_store::entities::config_documents::Model as Row;
-use codex_central_store::{Store, config_documents, host_config_overrides};
+use codex_central_store::{Store, config_documents};
 
 use super::codex_toml::model::Requirements;
 use super::codex_toml::requirements::render_requirements;
-use super::config_docs::{MAX_PAGE, NextVersion, append_version};
+use super::config_docs::{MAX_PAGE, NextVersion, append_version, check_host_blocks};
 use super::content::{WriteStatus, check_expected};
 use crate::{Error, Result};
 
@@ -54,24 +54,13 @@ pub async fn save(
     let text = render_requirements(&model, None)?;
     let txn = store.begin_write().await?;
     let latest = config_documents::latest(&txn, KIND).await?;
-    for o in host_config_overrides::all(&txn).await? {
-        if let Err(e) = render_requirements(
+    check_host_blocks(&txn, "requirements", |o| {
+        render_requirements(
             &model,
-            Some((
-                "host_override.requirements_toml",
-                o.requirements_toml.as_str(),
-            )),
-        ) {
-            let why =
-                e.0.fields()
-                    .first()
-                    .map_or_else(|| e.0.message().to_string(), |f| f.description.clone());
-            return Err(Error::failed_precondition(format!(
-                "host {}'s extra requirements block would no longer apply ({why}); change that first",
-                o.host_id
-            )));
-        }
-    }
+            Some(("host_override.requirements_toml", &o.requirements_toml)),
+        )
+    })
+    .await?;
     check_expected(
         "requirements.toml",
         expected_sha256,

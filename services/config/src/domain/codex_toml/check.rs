@@ -9,7 +9,7 @@ use toml_edit::{Item, TableLike};
 use super::keys::{self, NESTED, RETIRED, TOP_LEVEL};
 use super::model::{McpServer, ModelProvider, Profile, Template};
 use super::render::{MANAGED_MCP_NAME, Rendered};
-use crate::domain::content::check_line;
+use crate::domain::content::{check_line, check_text};
 use crate::{Error, Result};
 
 /// Largest rendered file accepted.
@@ -277,7 +277,7 @@ pub fn check_template(t: &Template) -> Result<()> {
         if !b.name.is_empty() && !seen.insert(b.name.as_str()) {
             return Err(Error::invalid(format!("{f}.name"), "listed twice"));
         }
-        check_toml_text(&format!("{f}.toml"), &b.toml)?;
+        check_text(&format!("{f}.toml"), &b.toml)?;
     }
     Ok(())
 }
@@ -285,10 +285,6 @@ pub fn check_template(t: &Template) -> Result<()> {
 fn is_windows_absolute(p: &str) -> bool {
     let b = p.as_bytes();
     b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/')
-}
-
-pub fn check_toml_text(field: &str, v: &str) -> Result<()> {
-    crate::domain::content::check_text(field, v)
 }
 
 fn check_provider<'a>(f: &str, p: &'a ModelProvider, seen: &mut HashSet<&'a str>) -> Result<()> {
@@ -379,7 +375,7 @@ pub fn check_profile(p: &Profile) -> Result<()> {
             &p.model_verbosity,
         ],
     )?;
-    check_toml_text("profile.extra_toml", &p.extra_toml)
+    check_text("profile.extra_toml", &p.extra_toml)
 }
 
 /// Profile names become file names (`<name>.config.toml`) and `-p` arguments.

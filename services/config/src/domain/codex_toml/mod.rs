@@ -61,21 +61,14 @@ pub fn render_base(t: &Template) -> Result<String> {
     render_config(t, None, None)
 }
 
-/// Renders and checks one profile's `<name>.config.toml`.
+/// Renders and checks one profile's `<name>.config.toml`: its fields, then its extra block.
 pub fn render_profile(p: &Profile) -> Result<String> {
     check::check_profile(p)?;
-    let t = p.as_template();
-    let blocks: Vec<Block<'_>> = t
-        .free_blocks
-        .iter()
-        .map(|b| Block {
-            field: "profile.extra_toml".into(),
-            toml: &b.toml,
-        })
-        .collect();
-    let rendered = render(&t, &blocks, None)?;
-    check::check_rendered(&rendered)?;
-    Ok(rendered.text)
+    render_config(
+        &p.as_template(),
+        Some(("profile.extra_toml", &p.extra_toml)),
+        None,
+    )
 }
 
 #[cfg(test)]

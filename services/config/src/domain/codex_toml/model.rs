@@ -129,7 +129,7 @@ pub struct ConfigModel {
 
 impl Profile {
     /// The profile's fields as a template with nothing else set, so that a profile file is
-    /// rendered and checked like `config.toml`.
+    /// rendered and checked like `config.toml` (its `extra_toml` is passed as a block).
     pub fn as_template(&self) -> Template {
         Template {
             model: self.model.clone(),
@@ -139,13 +139,6 @@ impl Profile {
             model_reasoning_effort: self.model_reasoning_effort.clone(),
             model_reasoning_summary: self.model_reasoning_summary.clone(),
             model_verbosity: self.model_verbosity.clone(),
-            free_blocks: (!self.extra_toml.trim().is_empty())
-                .then(|| FreeBlock {
-                    name: "extra_toml".into(),
-                    toml: self.extra_toml.clone(),
-                })
-                .into_iter()
-                .collect(),
             ..Template::default()
         }
     }

@@ -6,10 +6,9 @@ use std::collections::HashSet;
 
 use toml_edit::{Array, DocumentMut, value};
 
-use super::check::check_toml_text;
 use super::model::Requirements;
 use super::render::{Block, Rendered, splice};
-use crate::domain::content::check_line;
+use crate::domain::content::{check_line, check_text};
 use crate::{Error, Result};
 
 /// Top-level keys of requirements.toml in Codex 0.169 (each tried alone on that binary:
@@ -68,7 +67,7 @@ fn check_fields(r: &Requirements) -> Result<()> {
     )?;
     for (i, b) in r.free_blocks.iter().enumerate() {
         check_line(&format!("requirements.free_blocks.{i}.name"), &b.name, 128)?;
-        check_toml_text(&format!("requirements.free_blocks.{i}.toml"), &b.toml)?;
+        check_text(&format!("requirements.free_blocks.{i}.toml"), &b.toml)?;
     }
     Ok(())
 }
