@@ -104,6 +104,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
                     admin_requires_client_cert: config.admin_requires_client_cert,
                     hosts: None,
                 },
+                format!("{}:{}", std::process::id(), holder_suffix()),
             )?;
             built
                 .providers
@@ -152,6 +153,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             ));
             let holder = format!("{}:{}", std::process::id(), holder_suffix());
             background.extend(built.releases.spawn(holder));
+            background.push(built.refresher.spawn());
             host_activity = Some(built.host_auth);
             local = Some(built.local);
             let kind = store.backend().name();

@@ -7,6 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 use codex_central_auth::domain::canonical::Vault;
+use codex_central_auth::domain::codex_auth::RefreshPolicy;
+use codex_central_auth::domain::refresh::{RefreshSettings, Refresher};
 use codex_central_auth::layer::{AuthnConfig, AuthnLayer, HostCredentials};
 use codex_central_auth::{AuthServices, Authenticator};
 use codex_central_common::Principal;
@@ -77,6 +79,8 @@ pub struct Services {
     pub local: LocalServices,
     /// Sign-in providers; the caller applies the config file's and prunes login states.
     pub oauth: codex_central_auth::domain::oauth::OAuth,
+    /// The canonical auth.json's refresh job; the caller spawns it.
+    pub refresher: Refresher,
 }
 
 pub fn build(
@@ -84,6 +88,7 @@ pub fn build(
     keyring: Arc<Keyring>,
     config: &Config,
     mut authn: AuthnConfig,
+    holder: String,
 ) -> anyhow::Result<Services> {
     let public_url = config.public_url.as_str();
     let wrappers = WrapperCatalog::load(
@@ -128,10 +133,26 @@ pub fn build(
     let vault = Vault::new(store.clone(), keyring);
     let oauth =
         codex_central_auth::domain::oauth::OAuth::new(store.clone(), vault.keyring(), public_url)?;
+    let refresh = &config.codex_refresh;
+    let refresher = Refresher::new(
+        store.clone(),
+        vault.clone(),
+        RefreshSettings {
+            token_url: refresh.token_url.clone(),
+            client_id: refresh.client_id.clone(),
+            policy: RefreshPolicy {
+                margin: chrono::TimeDelta::from_std(refresh.margin)?,
+                interval: chrono::TimeDelta::from_std(refresh.interval)?,
+            },
+            check_every: refresh.check_every,
+        },
+        holder,
+    )?;
     let auth = AuthServices::new(
         authenticator.clone(),
         auth_mode_on,
         vault,
+        refresher.clone(),
         store.clone(),
         oauth.clone(),
     );
@@ -180,6 +201,7 @@ pub fn build(
         releases,
         providers,
         oauth,
+        refresher,
         local: LocalServices {
             fleet,
             identity,

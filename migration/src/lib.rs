@@ -24,6 +24,7 @@ mod m0013_host_content;
 mod m0014_skills;
 mod m0015_config_documents;
 mod m0016_client_config_entries;
+mod m0017_codex_auth_lifecycle;
 
 /// Document bodies: MySQL's TEXT holds 64 KiB, so MEDIUMTEXT (16 MiB) there; TEXT elsewhere.
 pub(crate) fn long_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_skills::Migration),
             Box::new(m0015_config_documents::Migration),
             Box::new(m0016_client_config_entries::Migration),
+            Box::new(m0017_codex_auth_lifecycle::Migration),
         ]
     }
 }

@@ -200,6 +200,10 @@ macro_rules! config_keys {
     (@default $default:expr) => { Some($default.into()) };
 }
 
+/// Codex's token endpoint and OAuth client id (contracts/codex-cli.md "Token refresh").
+pub const DEFAULT_CODEX_TOKEN_URL: &str = "https://auth.openai.com/oauth/token";
+pub const DEFAULT_CODEX_CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
+
 /// The default URL the release job reads.
 pub const DEFAULT_CODEX_RELEASE_URL: &str =
     "https://api.github.com/repos/openai/codex/releases/latest";
@@ -277,6 +281,16 @@ config_keys! {
     request_log_max_rows: u64 = 1_000_000u64, shown "";
     /// How often the retention job runs (one replica at a time, under a lease).
     request_log_prune_secs: u64 = 300u64, shown "";
+    /// The OAuth token endpoint the server refreshes the canonical ChatGPT tokens at (Codex's own by default; point tests at a stub).
+    codex_token_url: String = DEFAULT_CODEX_TOKEN_URL, shown "";
+    /// The OAuth client id sent with a refresh (Codex's own by default).
+    codex_client_id: String = DEFAULT_CODEX_CLIENT_ID, shown "";
+    /// Refresh when the canonical access token expires within this many seconds; at least 360, above Codex's own ~5 minute threshold, so the server always refreshes first.
+    codex_refresh_margin_secs: u64 = 1_800u64, shown "";
+    /// Also refresh when the canonical `last_refresh` is older than this many seconds (8 days, Codex's old rule).
+    codex_refresh_interval_secs: u64 = 691_200u64, shown "";
+    /// How often the refresh job looks (one replica at a time, under a lease); failures back off from this, doubling up to an hour.
+    codex_refresh_check_secs: u64 = 60u64, shown "";
 }
 
 /// A sign-in provider from the config file (`[[oauth_providers]]`), created or updated at start.

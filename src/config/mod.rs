@@ -114,6 +114,7 @@ pub struct Config {
     pub oauth_providers: Vec<OAuthProviderConfig>,
     pub host_cache_capacity: usize,
     pub request_log: sections::RequestLog,
+    pub codex_refresh: sections::CodexRefresh,
 }
 
 /// A config-file sign-in provider with its secret loaded.
@@ -141,6 +142,7 @@ impl Config {
         let releases = sections::releases(&layer)?;
         let host_cache_capacity = sections::host_cache_capacity(&layer)?;
         let request_log = sections::request_log(&layer);
+        let codex_refresh = sections::codex_refresh(&layer)?;
         Ok(Config {
             bind: network.bind,
             master_key: sections::master_key(&layer, &data_dir),
@@ -171,6 +173,7 @@ impl Config {
             oauth_providers: sections::oauth_providers(layer.oauth_providers.unwrap_or_default())?,
             host_cache_capacity,
             request_log,
+            codex_refresh,
         })
     }
 

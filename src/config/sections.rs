@@ -317,3 +317,64 @@ fn read_secret_file(key: &str, path: &PathBuf) -> Result<String, ConfigError> {
     }
     Ok(value)
 }
+
+/// The server-side refresh of the canonical ChatGPT tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodexRefresh {
+    pub token_url: String,
+    pub client_id: String,
+    pub margin: Duration,
+    pub interval: Duration,
+    pub check_every: Duration,
+}
+
+/// Codex refreshes by itself about 5 minutes before expiry; the server must come first.
+const MIN_REFRESH_MARGIN_SECS: u64 = 360;
+
+pub fn codex_refresh(layer: &Layer) -> Result<CodexRefresh, ConfigError> {
+    let token_url = layer
+        .codex_token_url
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if !(token_url.starts_with("http://") || token_url.starts_with("https://")) {
+        return Err(invalid(
+            "codex_token_url",
+            "must start with http:// or https://",
+        ));
+    }
+    let client_id = layer
+        .codex_client_id
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if client_id.is_empty() {
+        return Err(invalid("codex_client_id", "must not be empty"));
+    }
+    let margin = layer.codex_refresh_margin_secs.unwrap_or_default();
+    if margin < MIN_REFRESH_MARGIN_SECS {
+        return Err(invalid(
+            "codex_refresh_margin_secs",
+            format!(
+                "must be at least {MIN_REFRESH_MARGIN_SECS}: Codex refreshes by itself about 5 \
+                 minutes before expiry, and the server must refresh first"
+            ),
+        ));
+    }
+    let interval = layer.codex_refresh_interval_secs.unwrap_or_default();
+    if interval < 3600 {
+        return Err(invalid(
+            "codex_refresh_interval_secs",
+            "must be at least 3600 (an hour)",
+        ));
+    }
+    Ok(CodexRefresh {
+        token_url,
+        client_id,
+        margin: Duration::from_secs(margin),
+        interval: Duration::from_secs(interval),
+        check_every: Duration::from_secs(layer.codex_refresh_check_secs.unwrap_or_default().max(1)),
+    })
+}

@@ -4,7 +4,8 @@
 use codex_central::config::Layer;
 use codex_central_proto::auth::v1::codex_auth_service_client::CodexAuthServiceClient;
 use codex_central_proto::auth::v1::{
-    RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, UploadCodexAuthRequest,
+    CodexAuthSettings, RefreshTokenCustody, RetrieveCodexAuthRequest, RetrieveCodexAuthStatus,
+    UpdateCodexAuthSettingsRequest, UploadCodexAuthRequest,
 };
 use codex_central_proto::common::v1::PageRequest;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
@@ -131,7 +132,24 @@ async fn fleet_admin_over_grpc(backend: Backend) {
     .await;
     assert_eq!(status, 422);
 
-    // Upload the canonical auth.json over gRPC; the host receives exactly that document.
+    // Upload the canonical auth.json over gRPC; with custody `shared` (set over gRPC too) the
+    // host receives exactly that document.
+    let settings = CodexAuthServiceClient::new(ch.clone())
+        .update_codex_auth_settings(with(
+            &admin,
+            UpdateCodexAuthSettingsRequest {
+                settings: Some(CodexAuthSettings {
+                    refresh_token_custody: RefreshTokenCustody::Shared as i32,
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        settings.settings.unwrap().refresh_token_custody(),
+        RefreshTokenCustody::Shared
+    );
     let doc = crate::fleet::document(5, "grpc");
     let up = CodexAuthServiceClient::new(ch.clone())
         .upload_codex_auth(with(

@@ -186,6 +186,10 @@ pub async fn spawn_with(mut layer: Layer, db: Option<TestDb>) -> TestServer {
     if layer.codex_release_url.is_none() {
         layer.codex_release_url = Some(String::new());
     }
+    // Nor refreshes at the real token endpoint (port 9 refuses the connection: nothing spent).
+    if layer.codex_token_url.is_none() {
+        layer.codex_token_url = Some("http://127.0.0.1:9/oauth/token".into());
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     // Installers and wrappers bake the public URL: make it the real one.
     if layer.public_url.is_none() {
@@ -376,6 +380,13 @@ macro_rules! on_all_backends {
     };
 }
 
+/// A gRPC request carrying `token` as its bearer credential.
+pub fn authed<T>(token: &str, msg: T) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(msg);
+    req.metadata_mut().insert("authorization", bearer(token));
+    req
+}
+
 /// An authorization header value for a bearer token.
 pub fn bearer(token: &str) -> tonic::metadata::MetadataValue<tonic::metadata::Ascii> {
     format!("Bearer {token}").parse().expect("ascii token")
@@ -384,9 +395,12 @@ pub fn bearer(token: &str) -> tonic::metadata::MetadataValue<tonic::metadata::As
 /// Creates an admin service token straight in the store, as `codex-central admin create-token`
 /// does for an operator.
 pub async fn admin_token(srv: &TestServer) -> String {
-    let db = codex_central_store::Store::connect(&srv.db.as_ref().unwrap().url)
-        .await
-        .unwrap();
+    admin_token_in(&srv.db.as_ref().unwrap().url).await
+}
+
+/// [`admin_token`] for the database at `url` (servers started as separate processes).
+pub async fn admin_token_in(url: &str) -> String {
+    let db = codex_central_store::Store::connect(url).await.unwrap();
     let actor = codex_central_auth::domain::service_tokens::Actor {
         principal: codex_central_common::Principal::local_admin(),
         client_ip: String::new(),

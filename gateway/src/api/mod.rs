@@ -106,6 +106,11 @@ pub fn router() -> Router<GatewayState> {
         .route("/api/v1/users/{id}/enabled", post(users::set_enabled))
         .route("/api/v1/users/{id}/password", post(users::reset_password))
         .route("/api/v1/codex-auth", get(codex_auth::status))
+        .route("/api/v1/codex-auth/refresh", post(codex_auth::refresh))
+        .route(
+            "/api/v1/codex-auth/settings",
+            get(codex_auth::settings).put(codex_auth::put_settings),
+        )
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
         .route(

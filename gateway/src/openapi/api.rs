@@ -61,7 +61,25 @@ pub const OPERATIONS: &[Op] = &[
         "get",
         "/api/v1/codex-auth",
         Access::AdminRead,
-        "The canonical auth.json's status: origin, claims decoded from its tokens (ids masked), expiry, the planned refresh. Never the tokens.",
+        "The canonical auth.json's status: origin, claims decoded from its tokens (ids masked), expiry, the server's refresh (last attempt, error, next planned), validation, custody. Never the tokens.",
+    ),
+    op(
+        "post",
+        "/api/v1/codex-auth/refresh",
+        Access::Admin,
+        "Refresh the canonical ChatGPT tokens now, once across replicas (`{force}` also when nothing is due or the token was blocked); `outcome` says what happened.",
+    ),
+    op(
+        "get",
+        "/api/v1/codex-auth/settings",
+        Access::AdminRead,
+        "Canonical auth.json settings: `refresh_token_custody` (`server`: hosts receive a placeholder refresh token; `shared`).",
+    ),
+    op(
+        "put",
+        "/api/v1/codex-auth/settings",
+        Access::Admin,
+        "Change `refresh_token_custody` (`server` or `shared`); audited.",
     ),
     op(
         "get",

@@ -8,7 +8,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use codex_central_proto::auth::v1::{
-    RetrieveCodexAuthRequest, RetrieveCodexAuthStatus, StoreCodexAuthRequest, StoreCodexAuthStatus,
+    CodexAuthRefreshState, RetrieveCodexAuthRequest, RetrieveCodexAuthStatus,
+    StoreCodexAuthRequest, StoreCodexAuthStatus,
 };
 use codex_central_proto::fleet::v1::{DeregisterHostRequest, HostCallKind};
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use crate::plumbing::host_caller::{
     HostCaller, HostVersions, Reported, authenticate, authenticate_host, ensure_api_enabled,
     versions_json,
 };
-use crate::plumbing::views::{ChatgptUsageView, HostView};
+use crate::plumbing::views::{ChatgptUsageView, HostView, rfc3339_text};
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -179,6 +180,11 @@ async fn retrieve(
         action: matches!(status, "missing" | "upload_required").then_some("store"),
         runner_applied: None,
         auth_json: res.auth_json.clone(),
+        lifecycle: CanonicalAuthView::new(
+            res.access_token_expires_at.as_ref(),
+            &res.canonical_last_refresh_text,
+            res.refresh.as_ref(),
+        ),
     };
     sync_answer(state, &h, outcome).await
 }
@@ -208,6 +214,11 @@ async fn store(
         action: None,
         runner_applied: Some(res.runner_applied),
         auth_json: res.auth_json.clone(),
+        lifecycle: CanonicalAuthView::new(
+            res.access_token_expires_at.as_ref(),
+            &res.canonical_last_refresh_text,
+            res.refresh.as_ref(),
+        ),
     };
     sync_answer(state, &h, outcome).await
 }
@@ -229,6 +240,8 @@ struct SyncAnswer<'a> {
     cdx_silent: bool,
     host: HostView<'a>,
     chatgpt_usage: ChatgptUsageView<'a>,
+    /// The canonical copy's lifecycle (an addition to the peer's answer).
+    canonical_auth: &'a CanonicalAuthView,
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,6 +260,38 @@ struct Outcome<'a> {
     action: Option<&'static str>,
     runner_applied: Option<bool>,
     auth_json: Option<String>,
+    lifecycle: CanonicalAuthView,
+}
+
+/// When the canonical access token expires, when it was last refreshed, the server's last
+/// refresh attempt and its error, and the next refresh it plans (null when none is planned).
+#[derive(Serialize)]
+struct CanonicalAuthView {
+    expires_at: Option<String>,
+    last_refresh: Option<String>,
+    last_refresh_attempt_at: Option<String>,
+    last_refresh_error: Option<String>,
+    next_refresh_at: Option<String>,
+    needs_new_auth_json: bool,
+}
+
+impl CanonicalAuthView {
+    fn new(
+        expires_at: Option<&prost_types::Timestamp>,
+        last_refresh: &str,
+        refresh: Option<&CodexAuthRefreshState>,
+    ) -> Self {
+        let at = |t: Option<&prost_types::Timestamp>| rfc3339_text(t?);
+        let refresh = refresh.cloned().unwrap_or_default();
+        CanonicalAuthView {
+            expires_at: at(expires_at),
+            last_refresh: (!last_refresh.is_empty()).then(|| last_refresh.to_string()),
+            last_refresh_attempt_at: at(refresh.last_attempt_at.as_ref()),
+            last_refresh_error: (!refresh.last_error.is_empty()).then_some(refresh.last_error),
+            next_refresh_at: at(refresh.next_due_at.as_ref()),
+            needs_new_auth_json: refresh.needs_new_auth_json,
+        }
+    }
 }
 
 async fn sync_answer(
@@ -279,6 +324,7 @@ async fn sync_answer(
         host: HostView(host),
         // No quota snapshot source exists yet; the wrapper needs the object regardless.
         chatgpt_usage: ChatgptUsageView(None),
+        canonical_auth: &o.lifecycle,
         action: o.action,
         runner_applied: o.runner_applied,
         validation: o.runner_applied.map(|_| Value::Null),

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
-use crate::plumbing::views::{codex_auth_json, rfc3339};
+use crate::plumbing::views::{codex_auth_alerts, codex_auth_json, rfc3339};
 use crate::{ApiError, GatewayState};
 
 pub async fn get(
@@ -87,6 +87,7 @@ pub async fn get(
         "canonical_digest": canonical(&status.digest),
         "has_canonical_auth": has_canonical,
         "canonical_auth": codex_auth_json(&status),
+        "alerts": codex_auth_alerts(&status),
         "seed_required": !has_canonical,
         "seed_reasons": if has_canonical { json!([]) } else { json!(["no canonical auth.json yet"]) },
         "versions": {

@@ -9,10 +9,13 @@ use serde_json::{Value, json};
 
 /// Converts a protobuf timestamp to RFC 3339 for JSON.
 pub fn rfc3339(ts: Option<&prost_types::Timestamp>) -> Value {
-    match ts.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)) {
-        Some(dt) => Value::String(dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        None => Value::Null,
-    }
+    ts.and_then(rfc3339_text).map_or(Value::Null, Value::String)
+}
+
+/// A timestamp as RFC 3339 UTC with milliseconds; `None` when out of range.
+pub fn rfc3339_text(t: &prost_types::Timestamp) -> Option<String> {
+    chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)
+        .map(|dt| dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 pub fn user_json(u: &User) -> Value {
@@ -223,7 +226,78 @@ pub fn codex_auth_json(s: &codex_central_proto::auth::v1::CodexAuthSummary) -> V
             "last_attempt_at": rfc3339(refresh.last_attempt_at.as_ref()),
             "last_success_at": rfc3339(refresh.last_success_at.as_ref()),
             "last_error": text(&refresh.last_error),
+            "last_error_code": text(&refresh.last_error_code),
             "consecutive_failures": refresh.consecutive_failures,
+            "needs_new_auth_json": refresh.needs_new_auth_json,
         },
+        "validation": s.last_validation.as_ref().map(validation_json),
+        "refresh_token_custody": custody_name(s.refresh_token_custody()),
     })
+}
+
+pub fn custody_name(c: codex_central_proto::auth::v1::RefreshTokenCustody) -> &'static str {
+    use codex_central_proto::auth::v1::RefreshTokenCustody;
+    match c {
+        RefreshTokenCustody::Shared => "shared",
+        RefreshTokenCustody::Server | RefreshTokenCustody::Unspecified => "server",
+    }
+}
+
+fn validation_json(v: &codex_central_proto::auth::v1::CodexAuthValidation) -> Value {
+    use codex_central_proto::auth::v1::ValidationState;
+    json!({
+        "state": match v.state() {
+            ValidationState::Ok => "ok",
+            ValidationState::Failed => "failed",
+            ValidationState::Skipped => "skipped",
+            ValidationState::Unspecified => "unknown",
+        },
+        "reason": v.reason,
+        "checked_at": rfc3339(v.checked_at.as_ref()),
+        "latency_ms": v.latency_ms,
+        "probe_ran": v.probe_ran,
+        "refreshed_applied": v.refreshed_applied,
+    })
+}
+
+/// What operators must act on about the canonical auth.json, for `/admin/overview`.
+pub fn codex_auth_alerts(s: &codex_central_proto::auth::v1::CodexAuthSummary) -> Vec<Value> {
+    let mut alerts = Vec::new();
+    if !s.present {
+        return alerts;
+    }
+    let refresh = s.refresh.clone().unwrap_or_default();
+    if refresh.needs_new_auth_json {
+        alerts.push(json!({
+            "code": "canonical_auth_refresh_rejected",
+            "severity": "critical",
+            "message": format!(
+                "The canonical auth.json's refresh token was not accepted ({}); upload a new auth.json.",
+                refresh.last_error_code
+            ),
+        }));
+    } else if refresh.consecutive_failures > 0 {
+        alerts.push(json!({
+            "code": "canonical_auth_refresh_failing",
+            "severity": "warning",
+            "message": format!(
+                "Refreshing the canonical auth.json failed {} time(s) in a row: {}",
+                refresh.consecutive_failures, refresh.last_error
+            ),
+        }));
+    }
+    let expires = s
+        .claims
+        .as_ref()
+        .and_then(|c| c.access_token_expires_at.as_ref());
+    if let Some(exp) = expires
+        && exp.seconds <= chrono::Utc::now().timestamp()
+    {
+        alerts.push(json!({
+            "code": "canonical_auth_expired",
+            "severity": "critical",
+            "message": "The canonical access token has expired; hosts cannot use it until it is refreshed.",
+        }));
+    }
+    alerts
 }

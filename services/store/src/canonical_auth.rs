@@ -92,6 +92,27 @@ async fn try_put(db: &impl ConnectionTrait, doc: NewCanonical) -> std::result::R
     }
 }
 
+/// Replaces the document only while it still is the one with digest `expected` (a server-side
+/// refresh: a host that stored something else meanwhile wins). Returns whether it was written.
+pub async fn replace_if_digest(
+    db: &impl ConnectionTrait,
+    expected: &str,
+    doc: NewCanonical,
+) -> Result<bool> {
+    let updated = Entity::update_many()
+        .col_expr(Column::BodyEnc, Expr::value(doc.body_enc))
+        .col_expr(Column::Digest, Expr::value(doc.digest))
+        .col_expr(Column::LastRefresh, Expr::value(doc.last_refresh))
+        .col_expr(Column::LastRefreshUs, Expr::value(doc.last_refresh_us))
+        .col_expr(Column::Source, Expr::value(doc.source))
+        .col_expr(Column::UpdatedAt, Expr::value(doc.now))
+        .filter(Column::Id.eq(ROW_ID))
+        .filter(Column::Digest.eq(expected))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
 /// Replaces the encrypted body only if it still is `old` (master-key rotation).
 pub async fn swap_body(store: &Store, old: &str, new: String) -> Result<bool> {
     let res = Entity::update_many()

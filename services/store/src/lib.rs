@@ -9,6 +9,7 @@ mod batch;
 pub mod byok_keys;
 pub mod canonical_auth;
 pub mod client_config_entries;
+pub mod codex_auth_lifecycle;
 pub mod config_documents;
 mod connect;
 pub mod content_proposals;

@@ -2,7 +2,10 @@
 
 use super::*;
 
-async fn canonical_auth_truth_table(Ready { srv, admin }: Ready) {
+async fn canonical_auth_truth_table(ready: Ready) {
+    // The peer's semantics: hosts receive the document as stored.
+    shared_custody(&ready).await;
+    let Ready { srv, admin } = ready;
     let (_, key) = register(&srv, &admin, "sync.example.com").await;
     let doc = document(60, "A");
     let (compact, digest) = python_digest(&doc);
@@ -138,7 +141,10 @@ async fn canonical_auth_truth_table(Ready { srv, admin }: Ready) {
     srv.stop().await;
 }
 
-async fn concurrent_stores_newest_wins(Ready { srv, admin }: Ready) {
+async fn concurrent_stores_newest_wins(ready: Ready) {
+    // The peer's semantics: hosts receive the document as stored.
+    shared_custody(&ready).await;
+    let Ready { srv, admin } = ready;
     let (_, key) = register(&srv, &admin, "race.example.com").await;
     let srv = Arc::new(srv);
     let mut tasks = Vec::new();

@@ -52,19 +52,37 @@ pub(crate) fn document(minutes_ago: i64, salt: &str) -> String {
     )
 }
 
-/// What a client computes: SHA-256 of Python's compact `json.dumps(ensure_ascii=False)` form.
-fn python_digest(pretty: &str) -> (String, String) {
-    let compact = pretty
+/// Python's compact `json.dumps(ensure_ascii=False, separators=(",", ":"))` form of a document
+/// written the way Codex writes it.
+pub(crate) fn compact(pretty: &str) -> String {
+    pretty
         .replace("\n  ", "")
         .replace("\n  ", "")
         .replace("  ", "")
         .replace('\n', "")
         .replace("\": ", "\":")
-        .replace("\\u00e9", "é");
+        .replace("\\u00e9", "é")
+}
+
+/// What a client computes: SHA-256 of the compact form.
+fn python_digest(pretty: &str) -> (String, String) {
+    let compact = compact(pretty);
     (
         compact.clone(),
         hex::encode(Sha256::digest(compact.as_bytes())),
     )
+}
+
+/// Hosts receive the refresh token as stored (custody `shared`, the peer's behaviour).
+pub(crate) async fn shared_custody(ready: &Ready) {
+    let (status, body) = ready
+        .admin_put(
+            "/api/v1/codex-auth/settings",
+            json!({"refresh_token_custody": "shared"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["refresh_token_custody"], "shared");
 }
 
 async fn auth_call(srv: &TestServer, key: &str, body: Value) -> (u16, Value) {

@@ -13,13 +13,17 @@ use codex_central_common::Principal;
 use codex_central_common::crypto::Keyring;
 use codex_central_store::audit::{self, NewAuditEvent};
 use codex_central_store::canonical_auth::{self, NewCanonical};
+use codex_central_store::codex_auth_lifecycle as lifecycle;
+pub use codex_central_store::entities::codex_auth_lifecycle::Model as Lifecycle;
 use codex_central_store::entities::host_sync_states::Model as SyncState;
-use codex_central_store::{Store, host_sync_states, now_ms};
+use codex_central_store::{Store, host_sync_states, now_ms, settings};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::codex_auth::{
-    CanonicalDocument, FieldError, RetrieveOutcome, StoreOutcome, decide_retrieve, decide_store,
-    is_digest, parse_client_timestamp,
+    CUSTODY_PLACEHOLDER, CanonicalDocument, FieldError, RetrieveOutcome, StoreOutcome, claims,
+    custody_view, decide_retrieve, decide_store, is_digest, parse_client_timestamp, refresh_token,
+    restore_custody, sha256_hex,
 };
 use crate::{Error, Result};
 
@@ -27,13 +31,79 @@ pub const CACHE_TTL: Duration = Duration::from_secs(1);
 /// Concurrent writers re-evaluate after losing a compare-and-set; this bounds the retries.
 const MAX_STORE_ATTEMPTS: usize = 8;
 
-/// The canonical document as hosts receive it.
+/// The canonical document as stored, and as hosts receive it under custody.
 #[derive(Debug, Clone)]
 pub struct Current {
     pub text: String,
     pub digest: String,
     pub last_refresh: String,
     pub at: DateTime<Utc>,
+    /// The access token's expiry (JWT `exp`), when it has one.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The document with its refresh token replaced by the custody placeholder (text, digest);
+    /// `None` when it has no refresh token.
+    pub custody: Option<(String, String)>,
+}
+
+impl Current {
+    fn new(text: String, digest: String, last_refresh: String, at: DateTime<Utc>) -> Self {
+        let expires_at = claims(&text).access_expires_at;
+        let custody = custody_view(&text).map(|view| {
+            let digest = sha256_hex(&view);
+            (view, digest)
+        });
+        Current {
+            text,
+            digest,
+            last_refresh,
+            at,
+            expires_at,
+            custody,
+        }
+    }
+
+    /// The (text, digest) hosts receive and compare against under `custody`.
+    pub fn served(&self, custody: Custody) -> (&str, &str) {
+        match (&self.custody, custody) {
+            (Some((text, digest)), Custody::Server) => (text, digest),
+            _ => (&self.text, &self.digest),
+        }
+    }
+}
+
+/// Who holds the refresh token (fleet setting `refresh_token_custody`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Custody {
+    /// Hosts receive a placeholder; only the server refreshes.
+    #[default]
+    Server,
+    /// Hosts receive the document as stored.
+    Shared,
+}
+
+/// The settings row that holds the custody mode.
+const SETTINGS_KEY: &str = "codex_auth.settings";
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CodexAuthSettings {
+    pub refresh_token_custody: Custody,
+}
+
+/// What the hot path reads, loaded together and cached for [`CACHE_TTL`].
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub current: Option<Arc<Current>>,
+    pub custody: Custody,
+    pub lifecycle: Arc<Lifecycle>,
+}
+
+impl Snapshot {
+    /// The (text, digest) hosts receive, if there is a canonical copy.
+    pub fn served(&self) -> Option<(&str, &str)> {
+        self.current.as_ref().map(|c| c.served(self.custody))
+    }
 }
 
 /// The current document and where and when it was stored, for operators.
@@ -47,12 +117,12 @@ pub struct Stored {
 
 pub struct RetrieveAnswer {
     pub outcome: RetrieveOutcome,
-    pub current: Option<Arc<Current>>,
+    pub snapshot: Snapshot,
 }
 
 pub struct StoreAnswer {
     pub outcome: StoreOutcome,
-    pub current: Option<Arc<Current>>,
+    pub snapshot: Snapshot,
 }
 
 /// Who stored a document, for the audit row and the `source` column: an admin or a host, or
@@ -82,8 +152,8 @@ impl Uploader {
     }
 }
 
-/// When the current document was loaded, and what it was (None: no canonical copy yet).
-type Cached = Option<(Instant, Option<Arc<Current>>)>;
+/// When the snapshot was loaded, and what it was.
+type Cached = Option<(Instant, Snapshot)>;
 
 #[derive(Clone)]
 pub struct Vault {
@@ -116,11 +186,16 @@ impl Vault {
 
     /// The current document (cached briefly).
     pub async fn current(&self) -> Result<Option<Arc<Current>>> {
+        Ok(self.snapshot().await?.current)
+    }
+
+    /// The current document, custody mode and refresh state (cached briefly).
+    pub async fn snapshot(&self) -> Result<Snapshot> {
         if let Ok(cache) = self.cache.lock()
-            && let Some((at, current)) = cache.as_ref()
+            && let Some((at, snapshot)) = cache.as_ref()
             && at.elapsed() < CACHE_TTL
         {
-            return Ok(current.clone());
+            return Ok(snapshot.clone());
         }
         let fresh = self.load().await?;
         if let Ok(mut cache) = self.cache.lock() {
@@ -129,11 +204,42 @@ impl Vault {
         Ok(fresh)
     }
 
-    async fn load(&self) -> Result<Option<Arc<Current>>> {
-        let Some(row) = canonical_auth::get(&self.store).await? else {
-            return Ok(None);
+    async fn load(&self) -> Result<Snapshot> {
+        let current = match canonical_auth::get(&self.store).await? {
+            Some(row) => Some(Arc::new(self.decode(row)?)),
+            None => None,
         };
-        Ok(Some(Arc::new(self.decode(row)?)))
+        Ok(Snapshot {
+            current,
+            custody: self.settings().await?.refresh_token_custody,
+            lifecycle: Arc::new(lifecycle::get(self.store.db()).await?),
+        })
+    }
+
+    /// The refresh and validation state, read now.
+    pub async fn lifecycle(&self) -> Result<Lifecycle> {
+        Ok(lifecycle::get(self.store.db()).await?)
+    }
+
+    pub async fn settings(&self) -> Result<CodexAuthSettings> {
+        Ok(settings::get_json(&self.store, SETTINGS_KEY).await?)
+    }
+
+    /// Changes the custody mode; audited. Hosts see the new form within [`CACHE_TTL`].
+    pub async fn set_settings(
+        &self,
+        by: &Principal,
+        client_ip: &str,
+        new: CodexAuthSettings,
+    ) -> Result<CodexAuthSettings> {
+        let txn = self.store.begin().await?;
+        settings::put_json(&txn, SETTINGS_KEY, &new, &by.audit_actor()).await?;
+        let event =
+            NewAuditEvent::new(by, client_ip, "codex_auth.settings", "codex_auth:canonical")
+                .details(json!({ "refresh_token_custody": new.refresh_token_custody }));
+        audit::commit(txn, event).await?;
+        self.invalidate();
+        Ok(new)
     }
 
     /// The current document with its origin, read now (operators' views, not host syncs).
@@ -157,15 +263,10 @@ impl Vault {
             .ok()
             .or_else(|| DateTime::from_timestamp_micros(row.last_refresh_us))
             .unwrap_or_default();
-        Ok(Current {
-            text,
-            digest: row.digest,
-            last_refresh: row.last_refresh,
-            at,
-        })
+        Ok(Current::new(text, row.digest, row.last_refresh, at))
     }
 
-    fn invalidate(&self) {
+    pub(crate) fn invalidate(&self) {
         if let Ok(mut cache) = self.cache.lock() {
             *cache = None;
         }
@@ -185,17 +286,17 @@ impl Vault {
             ));
         }
         let client_at = parse_client_timestamp(last_refresh)?;
-        let current = self.current().await?;
-        let outcome = decide_retrieve(
-            current.as_ref().map(|c| (c.digest.as_str(), c.at)),
-            &digest,
-            client_at,
-        );
+        let snapshot = self.snapshot().await?;
+        let served = snapshot
+            .current
+            .as_ref()
+            .map(|c| (c.served(snapshot.custody).1, c.at));
+        let outcome = decide_retrieve(served, &digest, client_at);
         if let (Some(host_id), true) = (host_id, outcome != RetrieveOutcome::Missing) {
             self.record_sync(host_id, &digest, last_refresh, outcome.as_str())
                 .await;
         }
-        Ok(RetrieveAnswer { outcome, current })
+        Ok(RetrieveAnswer { outcome, snapshot })
     }
 
     pub async fn store(
@@ -204,16 +305,23 @@ impl Vault {
         host_id: Option<i64>,
         raw: &str,
     ) -> Result<StoreAnswer> {
-        let doc = CanonicalDocument::parse(raw, Utc::now())?;
+        let uploaded = CanonicalDocument::parse(raw, Utc::now())?;
         for _ in 0..MAX_STORE_ATTEMPTS {
-            let current = self.load().await?;
+            let snapshot = self.load().await?;
+            let current = snapshot.current.clone();
+            let doc = with_real_refresh_token(uploaded.clone(), current.as_deref())?;
             let outcome = decide_store(current.as_ref().map(|c| (c.digest.as_str(), c.at)), &doc);
             if outcome != StoreOutcome::Updated {
                 if let Some(host_id) = host_id {
-                    self.record_sync(host_id, &doc.digest, &doc.last_refresh, outcome.as_str())
-                        .await;
+                    self.record_sync(
+                        host_id,
+                        &uploaded.digest,
+                        &doc.last_refresh,
+                        outcome.as_str(),
+                    )
+                    .await;
                 }
-                return Ok(StoreAnswer { outcome, current });
+                return Ok(StoreAnswer { outcome, snapshot });
             }
             let txn = self.store.begin().await?;
             let written = canonical_auth::put_if_newer(
@@ -235,22 +343,26 @@ impl Vault {
                         "digest": doc.digest,
                         "last_refresh": doc.last_refresh,
                         "previous_digest": current.as_ref().map(|c| c.digest.clone()),
+                        "custody_placeholder_restored": doc.digest != uploaded.digest,
                     }));
                 audit::commit(txn, event).await?;
                 self.invalidate();
                 if let Some(host_id) = host_id {
-                    self.record_sync(host_id, &doc.digest, &doc.last_refresh, "updated")
+                    self.record_sync(host_id, &uploaded.digest, &doc.last_refresh, "updated")
                         .await;
                 }
-                let current = Arc::new(Current {
-                    text: doc.text.clone(),
-                    digest: doc.digest.clone(),
-                    last_refresh: doc.last_refresh.clone(),
-                    at: doc.last_refresh_at,
-                });
+                let current = Arc::new(Current::new(
+                    doc.text.clone(),
+                    doc.digest.clone(),
+                    doc.last_refresh.clone(),
+                    doc.last_refresh_at,
+                ));
                 return Ok(StoreAnswer {
                     outcome: StoreOutcome::Updated,
-                    current: Some(current),
+                    snapshot: Snapshot {
+                        current: Some(current),
+                        ..snapshot
+                    },
                 });
             }
             txn.rollback()
@@ -327,4 +439,27 @@ impl Vault {
             Err(err) => tracing::warn!(error = %err, host_id, "could not record host sync state"),
         }
     }
+}
+
+/// An upload that carries the custody placeholder (a host sending back what it received) gets
+/// the server's real refresh token back; without a real one to restore it is refused.
+fn with_real_refresh_token(
+    uploaded: CanonicalDocument,
+    current: Option<&Current>,
+) -> Result<CanonicalDocument> {
+    if refresh_token(&uploaded.text).as_deref() != Some(CUSTODY_PLACEHOLDER) {
+        return Ok(uploaded);
+    }
+    let real = current
+        .and_then(|c| refresh_token(&c.text))
+        .filter(|t| t != CUSTODY_PLACEHOLDER);
+    let restored = real.and_then(|real| restore_custody(&uploaded.text, &real));
+    let Some(text) = restored else {
+        return Err(Error::invalid(
+            "auth.tokens.refresh_token",
+            "is the server's custody placeholder and the server holds no refresh token to put \
+             back; upload the auth.json with its real refresh token",
+        ));
+    };
+    Ok(CanonicalDocument::parse(&text, Utc::now())?)
 }

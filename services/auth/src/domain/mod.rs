@@ -7,6 +7,8 @@ pub mod canonical;
 pub mod codex_auth;
 pub mod oauth;
 pub mod personal_tokens;
+pub mod probe;
+pub mod refresh;
 pub mod service_tokens;
 pub mod sessions;
 pub mod users;

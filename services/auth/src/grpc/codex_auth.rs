@@ -9,17 +9,9 @@ use codex_central_proto::{CallContext, pending_rpcs};
 use tonic::{Request, Response, Status};
 
 use super::CodexAuthGrpc;
-use crate::domain::canonical::{Stored, Uploader};
-use crate::domain::codex_auth::{
-    Mode, RefreshPolicy, RetrieveOutcome, StoreOutcome, claims, mask_secret, masked, next_refresh,
-};
-
-fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+use super::codex_auth_view::{custody_proto, refresh_state, summary, timestamp};
+use crate::domain::canonical::{CodexAuthSettings, Custody, Snapshot, Uploader};
+use crate::domain::codex_auth::{RetrieveOutcome, StoreOutcome, masked};
 
 /// The host id of a host principal (sync state is recorded per host).
 fn host_id(principal: &Principal) -> Option<i64> {
@@ -41,47 +33,45 @@ fn uploader(ctx: &CallContext) -> Result<Uploader, Status> {
     })
 }
 
-/// The operators' view of the canonical copy: its claims (account and user ids masked), the
-/// planned refresh and the document with every token masked.
-fn summary(s: &Stored, policy: RefreshPolicy) -> CodexAuthSummary {
-    let c = claims(&s.current.text);
-    let mask_id = |id: &str| {
-        if id.is_empty() {
-            String::new()
-        } else {
-            mask_secret(id)
+/// What a host's sync answer says about the canonical copy: the form hosts receive, its expiry
+/// and the server's refresh state.
+struct HostView {
+    digest: String,
+    last_refresh: Option<prost_types::Timestamp>,
+    last_refresh_text: String,
+    auth_json: String,
+    expires_at: Option<prost_types::Timestamp>,
+    refresh: CodexAuthRefreshState,
+}
+
+impl CodexAuthGrpc {
+    fn host_view(&self, snapshot: &Snapshot) -> HostView {
+        let current = snapshot.current.as_deref();
+        let (auth_json, digest) = snapshot.served().unwrap_or_default();
+        HostView {
+            digest: digest.to_string(),
+            last_refresh: current.map(|c| timestamp(c.at)),
+            last_refresh_text: current.map(|c| c.last_refresh.clone()).unwrap_or_default(),
+            auth_json: auth_json.to_string(),
+            expires_at: current.and_then(|c| c.expires_at).map(timestamp),
+            refresh: refresh_state(
+                current,
+                &snapshot.lifecycle,
+                self.refresher.settings().policy,
+            ),
         }
-    };
-    CodexAuthSummary {
-        present: true,
-        digest: s.current.digest.clone(),
-        last_refresh: Some(timestamp(s.current.at)),
-        stored_at: Some(ms_to_timestamp(s.stored_at)),
-        source_host_id: s
-            .source
-            .strip_prefix("host:")
-            .unwrap_or_default()
-            .to_string(),
-        claims: Some(CodexAuthClaims {
-            mode: match c.mode {
-                Mode::ApiKey => CodexAuthMode::ApiKey,
-                Mode::ChatGpt => CodexAuthMode::Chatgpt,
-                Mode::Unknown => CodexAuthMode::Unspecified,
-            } as i32,
-            email: c.email.clone(),
-            plan_type: c.plan_type.clone(),
-            account_id: mask_id(&c.account_id),
-            chatgpt_user_id: mask_id(&c.chatgpt_user_id),
-            access_token_expires_at: c.access_expires_at.map(timestamp),
-            id_token_expires_at: c.id_expires_at.map(timestamp),
-        }),
-        last_validation: None,
-        refresh: Some(CodexAuthRefreshState {
-            next_due_at: next_refresh(&c, s.current.at, policy).map(timestamp),
-            ..Default::default()
-        }),
-        masked_auth_json: masked(&s.current.text),
-        last_refresh_text: s.current.last_refresh.clone(),
+    }
+
+    async fn summary(&self) -> Result<CodexAuthSummary, Status> {
+        let stored = self.vault.stored().await?;
+        let lifecycle = self.vault.lifecycle().await?;
+        let settings = self.vault.settings().await?;
+        Ok(summary(
+            stored.as_ref(),
+            &lifecycle,
+            settings.refresh_token_custody,
+            self.refresher.settings().policy,
+        ))
     }
 }
 
@@ -109,20 +99,15 @@ impl CodexAuthService for CodexAuthGrpc {
             RetrieveOutcome::UploadRequired => RetrieveCodexAuthStatus::UploadRequired,
             RetrieveOutcome::Outdated => RetrieveCodexAuthStatus::Outdated,
         };
-        let current = answer.current;
+        let v = self.host_view(&answer.snapshot);
         Ok(Response::new(RetrieveCodexAuthResponse {
             status: status as i32,
-            canonical_digest: current
-                .as_ref()
-                .map(|c| c.digest.clone())
-                .unwrap_or_default(),
-            canonical_last_refresh: current.as_ref().map(|c| timestamp(c.at)),
-            auth_json: (answer.outcome == RetrieveOutcome::Outdated)
-                .then(|| current.as_ref().map(|c| c.text.clone()))
-                .flatten(),
-            canonical_last_refresh_text: current
-                .map(|c| c.last_refresh.clone())
-                .unwrap_or_default(),
+            auth_json: (answer.outcome == RetrieveOutcome::Outdated).then_some(v.auth_json),
+            canonical_digest: v.digest,
+            canonical_last_refresh: v.last_refresh,
+            canonical_last_refresh_text: v.last_refresh_text,
+            access_token_expires_at: v.expires_at,
+            refresh: Some(v.refresh),
         }))
     }
 
@@ -142,22 +127,17 @@ impl CodexAuthService for CodexAuthGrpc {
             StoreOutcome::Unchanged => StoreCodexAuthStatus::Unchanged,
             StoreOutcome::Outdated => StoreCodexAuthStatus::Outdated,
         };
-        let current = answer.current;
+        let v = self.host_view(&answer.snapshot);
         Ok(Response::new(StoreCodexAuthResponse {
             status: status as i32,
-            canonical_digest: current
-                .as_ref()
-                .map(|c| c.digest.clone())
-                .unwrap_or_default(),
-            canonical_last_refresh: current.as_ref().map(|c| timestamp(c.at)),
-            auth_json: (answer.outcome != StoreOutcome::Unchanged)
-                .then(|| current.as_ref().map(|c| c.text.clone()))
-                .flatten(),
+            auth_json: (answer.outcome != StoreOutcome::Unchanged).then_some(v.auth_json),
+            canonical_digest: v.digest,
+            canonical_last_refresh: v.last_refresh,
             validation: None,
             runner_applied: false,
-            canonical_last_refresh_text: current
-                .map(|c| c.last_refresh.clone())
-                .unwrap_or_default(),
+            canonical_last_refresh_text: v.last_refresh_text,
+            access_token_expires_at: v.expires_at,
+            refresh: Some(v.refresh),
         }))
     }
 
@@ -205,15 +185,15 @@ impl CodexAuthService for CodexAuthGrpc {
             StoreOutcome::Unchanged => StoreCodexAuthStatus::Unchanged,
             StoreOutcome::Outdated => StoreCodexAuthStatus::Outdated,
         };
+        let current = answer.snapshot.current;
         Ok(Response::new(UploadCodexAuthResponse {
             status: status as i32,
-            canonical_digest: answer
-                .current
+            canonical_digest: current
                 .as_ref()
                 .map(|c| c.digest.clone())
                 .unwrap_or_default(),
-            canonical_last_refresh: answer.current.as_ref().map(|c| timestamp(c.at)),
-            summary: None,
+            canonical_last_refresh: current.as_ref().map(|c| timestamp(c.at)),
+            summary: Some(self.summary().await?),
         }))
     }
 
@@ -222,12 +202,8 @@ impl CodexAuthService for CodexAuthGrpc {
         request: Request<GetCodexAuthStatusRequest>,
     ) -> Result<Response<GetCodexAuthStatusResponse>, Status> {
         CallContext::of(&request).require_admin_read()?;
-        let summary = match self.vault.stored().await? {
-            None => CodexAuthSummary::default(),
-            Some(s) => summary(&s, RefreshPolicy::default()),
-        };
         Ok(Response::new(GetCodexAuthStatusResponse {
-            summary: Some(summary),
+            summary: Some(self.summary().await?),
         }))
     }
 
@@ -300,9 +276,81 @@ impl CodexAuthService for CodexAuthGrpc {
         }))
     }
 
+    async fn refresh_codex_auth(
+        &self,
+        request: Request<RefreshCodexAuthRequest>,
+    ) -> Result<Response<RefreshCodexAuthResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let by = if ctx.internal && ctx.principal.is_none() {
+            None
+        } else {
+            Some(Uploader {
+                principal: Some(ctx.require_admin()?.clone()),
+                client_ip: ctx.client_ip_text(),
+            })
+        };
+        let outcome = self
+            .refresher
+            .run(request.get_ref().force, by.as_ref())
+            .await?;
+        Ok(Response::new(RefreshCodexAuthResponse {
+            refreshed: outcome == crate::domain::refresh::Outcome::Refreshed,
+            summary: Some(self.summary().await?),
+            outcome: outcome.as_str().into(),
+        }))
+    }
+
+    async fn get_codex_auth_settings(
+        &self,
+        request: Request<GetCodexAuthSettingsRequest>,
+    ) -> Result<Response<GetCodexAuthSettingsResponse>, Status> {
+        CallContext::of(&request).require_admin_read()?;
+        let settings = self.vault.settings().await?;
+        Ok(Response::new(GetCodexAuthSettingsResponse {
+            settings: Some(settings_proto(settings)),
+        }))
+    }
+
+    async fn update_codex_auth_settings(
+        &self,
+        request: Request<UpdateCodexAuthSettingsRequest>,
+    ) -> Result<Response<UpdateCodexAuthSettingsResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let admin = ctx.require_admin()?.clone();
+        let wanted = request.into_inner().settings.unwrap_or_default();
+        let custody = match RefreshTokenCustody::try_from(wanted.refresh_token_custody) {
+            Ok(RefreshTokenCustody::Server) => Custody::Server,
+            Ok(RefreshTokenCustody::Shared) => Custody::Shared,
+            _ => {
+                return Err(Status::from(crate::Error::invalid(
+                    "settings.refresh_token_custody",
+                    "must be server or shared",
+                )));
+            }
+        };
+        let settings = self
+            .vault
+            .set_settings(
+                &admin,
+                &ctx.client_ip_text(),
+                CodexAuthSettings {
+                    refresh_token_custody: custody,
+                },
+            )
+            .await?;
+        Ok(Response::new(UpdateCodexAuthSettingsResponse {
+            settings: Some(settings_proto(settings)),
+        }))
+    }
+
     pending_rpcs! {
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
-        refresh_codex_auth(RefreshCodexAuthRequest) -> RefreshCodexAuthResponse;
         validate_codex_auth(ValidateCodexAuthRequest) -> ValidateCodexAuthResponse;
+    }
+}
+
+fn settings_proto(s: CodexAuthSettings) -> codex_central_proto::auth::v1::CodexAuthSettings {
+    codex_central_proto::auth::v1::CodexAuthSettings {
+        refresh_token_custody: custody_proto(s.refresh_token_custody) as i32,
     }
 }

@@ -12,10 +12,12 @@ use crate::domain::authenticator::Authenticator;
 use crate::domain::byok::Byok;
 use crate::domain::canonical::Vault;
 use crate::domain::oauth::OAuth;
+use crate::domain::refresh::Refresher;
 use crate::domain::service_tokens::Actor;
 
 mod byok;
 mod codex_auth;
+mod codex_auth_view;
 mod convert;
 mod identity;
 mod sessions;
@@ -30,6 +32,7 @@ pub struct Shared {
     oauth: OAuth,
     auth_mode_on: bool,
     vault: Vault,
+    refresher: Refresher,
     store: codex_central_store::Store,
 }
 
@@ -83,6 +86,7 @@ impl AuthServices {
         authenticator: Authenticator,
         auth_mode_on: bool,
         vault: Vault,
+        refresher: Refresher,
         store: codex_central_store::Store,
         oauth: OAuth,
     ) -> Self {
@@ -92,6 +96,7 @@ impl AuthServices {
             authenticator,
             auth_mode_on,
             vault,
+            refresher,
             store,
         });
         AuthServices {

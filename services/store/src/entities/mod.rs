@@ -6,6 +6,7 @@ pub mod auth_failures;
 pub mod byok_keys;
 pub mod canonical_auth;
 pub mod client_config_entries;
+pub mod codex_auth_lifecycle;
 pub mod config_documents;
 pub mod content_proposals;
 pub mod host_changes;

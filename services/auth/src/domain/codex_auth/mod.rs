@@ -12,6 +12,7 @@ mod decision;
 mod document;
 mod json;
 mod mask;
+mod rewrite;
 mod token_quality;
 
 pub use claims::{Claims, Due, Mode, RefreshPolicy, claims, next_refresh, refresh_due};
@@ -19,6 +20,9 @@ pub use compact::{compact_json, sha256_hex};
 pub use decision::{RetrieveOutcome, StoreOutcome, decide_retrieve, decide_store};
 pub use document::{CanonicalDocument, is_digest, parse_client_timestamp};
 pub use mask::{mask_secret, masked};
+pub use rewrite::{
+    CUSTODY_PLACEHOLDER, NewTokens, custody_view, refresh_token, restore_custody, with_new_tokens,
+};
 pub use token_quality::{MIN_TOKEN_LENGTH, check_token_quality};
 
 /// A rejected input, named by the dotted path of the offending field (`auth.tokens.access_token`)
