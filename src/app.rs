@@ -154,6 +154,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             let holder = format!("{}:{}", std::process::id(), holder_suffix());
             background.extend(built.releases.spawn(holder));
             background.push(built.refresher.spawn());
+            background.push(built.validator.spawn());
             host_activity = Some(built.host_auth);
             local = Some(built.local);
             let kind = store.backend().name();

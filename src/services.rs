@@ -9,6 +9,7 @@ use anyhow::Context;
 use codex_central_auth::domain::canonical::Vault;
 use codex_central_auth::domain::codex_auth::RefreshPolicy;
 use codex_central_auth::domain::refresh::{RefreshSettings, Refresher};
+use codex_central_auth::domain::validation::{ValidationSettings, Validator};
 use codex_central_auth::layer::{AuthnConfig, AuthnLayer, HostCredentials};
 use codex_central_auth::{AuthServices, Authenticator};
 use codex_central_common::Principal;
@@ -79,8 +80,9 @@ pub struct Services {
     pub local: LocalServices,
     /// Sign-in providers; the caller applies the config file's and prunes login states.
     pub oauth: codex_central_auth::domain::oauth::OAuth,
-    /// The canonical auth.json's refresh job; the caller spawns it.
+    /// The canonical auth.json's refresh and validation jobs; the caller spawns them.
     pub refresher: Refresher,
+    pub validator: Validator,
 }
 
 pub fn build(
@@ -146,13 +148,24 @@ pub fn build(
             },
             check_every: refresh.check_every,
         },
-        holder,
+        holder.clone(),
     )?;
+    let validator = Validator::new(
+        store.clone(),
+        vault.clone(),
+        ValidationSettings {
+            probe_command: config.codex_probe.command.clone(),
+            probe_timeout: config.codex_probe.timeout,
+            every: config.codex_probe.every,
+        },
+        holder,
+    );
     let auth = AuthServices::new(
         authenticator.clone(),
         auth_mode_on,
         vault,
         refresher.clone(),
+        validator.clone(),
         store.clone(),
         oauth.clone(),
     );
@@ -202,6 +215,7 @@ pub fn build(
         providers,
         oauth,
         refresher,
+        validator,
         local: LocalServices {
             fleet,
             identity,

@@ -291,6 +291,12 @@ config_keys! {
     codex_refresh_interval_secs: u64 = 691_200u64, shown "";
     /// How often the refresh job looks (one replica at a time, under a lease); failures back off from this, doubling up to an hour.
     codex_refresh_check_secs: u64 = 60u64, shown "";
+    /// Validation probe: a shell command (`sh -c`) run with `CODEX_HOME` set to a private temporary directory holding the canonical auth.json as hosts receive it, e.g. `codex exec --skip-git-repo-check 'Reply with OK'`; exit 0 passes. Runs after each store and daily, never holding up `/auth`; a newer auth.json it leaves is stored. Empty: claims are decoded, no command runs.
+    codex_probe_command: String = "", shown "(none)";
+    /// The longest the probe may run before it is killed.
+    codex_probe_timeout_secs: u64 = 120u64, shown "";
+    /// How often the canonical auth.json is validated besides after each store (one replica at a time, under a lease).
+    codex_probe_every_secs: u64 = 86_400u64, shown "";
 }
 
 /// A sign-in provider from the config file (`[[oauth_providers]]`), created or updated at start.

@@ -115,6 +115,7 @@ pub struct Config {
     pub host_cache_capacity: usize,
     pub request_log: sections::RequestLog,
     pub codex_refresh: sections::CodexRefresh,
+    pub codex_probe: sections::CodexProbe,
 }
 
 /// A config-file sign-in provider with its secret loaded.
@@ -143,6 +144,7 @@ impl Config {
         let host_cache_capacity = sections::host_cache_capacity(&layer)?;
         let request_log = sections::request_log(&layer);
         let codex_refresh = sections::codex_refresh(&layer)?;
+        let codex_probe = sections::codex_probe(&layer);
         Ok(Config {
             bind: network.bind,
             master_key: sections::master_key(&layer, &data_dir),
@@ -174,6 +176,7 @@ impl Config {
             host_cache_capacity,
             request_log,
             codex_refresh,
+            codex_probe,
         })
     }
 

@@ -328,6 +328,22 @@ pub struct CodexRefresh {
     pub check_every: Duration,
 }
 
+/// The validation probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodexProbe {
+    pub command: String,
+    pub timeout: Duration,
+    pub every: Duration,
+}
+
+pub fn codex_probe(layer: &Layer) -> CodexProbe {
+    CodexProbe {
+        command: layer.codex_probe_command.clone().unwrap_or_default(),
+        timeout: Duration::from_secs(layer.codex_probe_timeout_secs.unwrap_or_default().max(1)),
+        every: Duration::from_secs(layer.codex_probe_every_secs.unwrap_or_default().max(60)),
+    }
+}
+
 /// Codex refreshes by itself about 5 minutes before expiry; the server must come first.
 const MIN_REFRESH_MARGIN_SECS: u64 = 360;
 

@@ -16,6 +16,7 @@ mod codex_config;
 mod codex_refresh;
 mod codex_refresh_cli;
 mod codex_refresh_replicas;
+mod codex_validation;
 mod config_toml;
 mod content;
 mod distribution;

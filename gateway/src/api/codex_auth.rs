@@ -6,6 +6,7 @@ use axum::response::Response;
 use codex_central_proto::auth::v1::{
     CodexAuthSettings, GetCodexAuthSettingsRequest, GetCodexAuthStatusRequest,
     RefreshCodexAuthRequest, RefreshTokenCustody, UpdateCodexAuthSettingsRequest,
+    ValidateCodexAuthRequest,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -58,6 +59,49 @@ pub async fn refresh(
         "refreshed": res.refreshed,
         "outcome": res.outcome,
         "status": codex_auth_json(&res.summary.unwrap_or_default()),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateBody {
+    #[serde(default = "yes")]
+    run_probe: bool,
+}
+
+impl Default for ValidateBody {
+    fn default() -> Self {
+        ValidateBody { run_probe: true }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /api/v1/codex-auth/validate` `{run_probe?}` (default true): decodes the claims and runs
+/// the configured probe now; `validation` is the result, `status` the whole view.
+pub async fn validate(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    RawBody(raw): RawBody,
+) -> Result<Response, ApiError> {
+    let body: ValidateBody = lenient_json(&raw, "request body is not valid JSON")?;
+    let res = state
+        .clients()
+        .codex_auth()
+        .validate_codex_auth(caller.request(
+            &state,
+            ValidateCodexAuthRequest {
+                run_probe: body.run_probe,
+            },
+        ))
+        .await?
+        .into_inner();
+    let status = codex_auth_json(&res.summary.unwrap_or_default());
+    Ok(ok(json!({
+        "validation": status["validation"].clone(),
+        "status": status,
     })))
 }
 

@@ -107,6 +107,7 @@ pub fn router() -> Router<GatewayState> {
         .route("/api/v1/users/{id}/password", post(users::reset_password))
         .route("/api/v1/codex-auth", get(codex_auth::status))
         .route("/api/v1/codex-auth/refresh", post(codex_auth::refresh))
+        .route("/api/v1/codex-auth/validate", post(codex_auth::validate))
         .route(
             "/api/v1/codex-auth/settings",
             get(codex_auth::settings).put(codex_auth::put_settings),

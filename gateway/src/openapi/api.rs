@@ -70,6 +70,12 @@ pub const OPERATIONS: &[Op] = &[
         "Refresh the canonical ChatGPT tokens now, once across replicas (`{force}` also when nothing is due or the token was blocked); `outcome` says what happened.",
     ),
     op(
+        "post",
+        "/api/v1/codex-auth/validate",
+        Access::Admin,
+        "Validate the canonical auth.json now: claims, and the configured probe command (`{run_probe}`, default true); the result is recorded and shown in the status.",
+    ),
+    op(
         "get",
         "/api/v1/codex-auth/settings",
         Access::AdminRead,

@@ -126,28 +126,51 @@ pub struct StoreAnswer {
 }
 
 /// Who stored a document, for the audit row and the `source` column: an admin or a host, or
-/// (no principal) the gateway on behalf of a seed link it has just consumed.
+/// (no principal) the server itself: the gateway for a seed link it has just consumed, the
+/// refresh job, the validation probe.
 #[derive(Debug, Clone)]
 pub struct Uploader {
     pub principal: Option<Principal>,
     pub client_ip: String,
+    /// The actor named when there is no principal.
+    pub system: &'static str,
 }
 
 impl Uploader {
-    const SEED_LINK: &str = "seed:link";
+    pub fn person(principal: Principal, client_ip: String) -> Self {
+        Uploader {
+            principal: Some(principal),
+            client_ip,
+            system: "",
+        }
+    }
+
+    pub fn seed_link(client_ip: String) -> Self {
+        Uploader {
+            principal: None,
+            client_ip,
+            system: "seed:link",
+        }
+    }
+
+    pub fn system(name: &'static str) -> Self {
+        Uploader {
+            principal: None,
+            client_ip: String::new(),
+            system: name,
+        }
+    }
 
     fn source(&self) -> String {
         self.principal
             .as_ref()
-            .map_or_else(|| Self::SEED_LINK.into(), Principal::audit_actor)
+            .map_or_else(|| self.system.into(), Principal::audit_actor)
     }
 
-    fn event(&self, action: &str, target: &str) -> NewAuditEvent {
+    pub fn event(&self, action: &str, target: &str) -> NewAuditEvent {
         match &self.principal {
             Some(p) => NewAuditEvent::new(p, &self.client_ip, action, target),
-            None => {
-                NewAuditEvent::without_principal(Self::SEED_LINK, &self.client_ip, action, target)
-            }
+            None => NewAuditEvent::without_principal(self.system, &self.client_ip, action, target),
         }
     }
 }

@@ -12,3 +12,4 @@ pub mod refresh;
 pub mod service_tokens;
 pub mod sessions;
 pub mod users;
+pub mod validation;

@@ -27,10 +27,7 @@ fn uploader(ctx: &CallContext) -> Result<Uploader, Status> {
             "only hosts and admins can store auth.json",
         )));
     }
-    Ok(Uploader {
-        principal: Some(p.clone()),
-        client_ip: ctx.client_ip_text(),
-    })
+    Ok(Uploader::person(p.clone(), ctx.client_ip_text()))
 }
 
 /// What a host's sync answer says about the canonical copy: the form hosts receive, its expiry
@@ -127,6 +124,9 @@ impl CodexAuthService for CodexAuthGrpc {
             StoreOutcome::Unchanged => StoreCodexAuthStatus::Unchanged,
             StoreOutcome::Outdated => StoreCodexAuthStatus::Outdated,
         };
+        if answer.outcome == StoreOutcome::Updated {
+            self.validator.after_store();
+        }
         let v = self.host_view(&answer.snapshot);
         Ok(Response::new(StoreCodexAuthResponse {
             status: status as i32,
@@ -150,14 +150,8 @@ impl CodexAuthService for CodexAuthGrpc {
         // Admins upload directly; the gateway uploads for a seed link it has just consumed
         // (an internal call without a principal that says so). Hosts use StoreCodexAuth.
         let who = match ctx.principal.as_ref() {
-            Some(p) if p.role == Role::Admin => Uploader {
-                principal: Some(p.clone()),
-                client_ip: ctx.client_ip_text(),
-            },
-            None if ctx.internal && via_seed_link => Uploader {
-                principal: None,
-                client_ip: ctx.client_ip_text(),
-            },
+            Some(p) if p.role == Role::Admin => Uploader::person(p.clone(), ctx.client_ip_text()),
+            None if ctx.internal && via_seed_link => Uploader::seed_link(ctx.client_ip_text()),
             Some(_) => {
                 return Err(Status::from(crate::Error::permission_denied(
                     "admin access required",
@@ -185,6 +179,9 @@ impl CodexAuthService for CodexAuthGrpc {
             StoreOutcome::Unchanged => StoreCodexAuthStatus::Unchanged,
             StoreOutcome::Outdated => StoreCodexAuthStatus::Outdated,
         };
+        if answer.outcome == StoreOutcome::Updated {
+            self.validator.after_store();
+        }
         let current = answer.snapshot.current;
         Ok(Response::new(UploadCodexAuthResponse {
             status: status as i32,
@@ -284,10 +281,10 @@ impl CodexAuthService for CodexAuthGrpc {
         let by = if ctx.internal && ctx.principal.is_none() {
             None
         } else {
-            Some(Uploader {
-                principal: Some(ctx.require_admin()?.clone()),
-                client_ip: ctx.client_ip_text(),
-            })
+            Some(Uploader::person(
+                ctx.require_admin()?.clone(),
+                ctx.client_ip_text(),
+            ))
         };
         let outcome = self
             .refresher
@@ -343,9 +340,25 @@ impl CodexAuthService for CodexAuthGrpc {
         }))
     }
 
+    async fn validate_codex_auth(
+        &self,
+        request: Request<ValidateCodexAuthRequest>,
+    ) -> Result<Response<ValidateCodexAuthResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        if !(ctx.internal && ctx.principal.is_none()) {
+            ctx.require_admin()?;
+        }
+        // A validation already running in this process answers for this call too.
+        self.validator.validate(request.get_ref().run_probe).await?;
+        let summary = self.summary().await?;
+        Ok(Response::new(ValidateCodexAuthResponse {
+            validation: summary.last_validation.clone(),
+            summary: Some(summary),
+        }))
+    }
+
     pending_rpcs! {
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
-        validate_codex_auth(ValidateCodexAuthRequest) -> ValidateCodexAuthResponse;
     }
 }
 

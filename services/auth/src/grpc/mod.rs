@@ -14,6 +14,7 @@ use crate::domain::canonical::Vault;
 use crate::domain::oauth::OAuth;
 use crate::domain::refresh::Refresher;
 use crate::domain::service_tokens::Actor;
+use crate::domain::validation::Validator;
 
 mod byok;
 mod codex_auth;
@@ -33,6 +34,7 @@ pub struct Shared {
     auth_mode_on: bool,
     vault: Vault,
     refresher: Refresher,
+    validator: Validator,
     store: codex_central_store::Store,
 }
 
@@ -87,6 +89,7 @@ impl AuthServices {
         auth_mode_on: bool,
         vault: Vault,
         refresher: Refresher,
+        validator: Validator,
         store: codex_central_store::Store,
         oauth: OAuth,
     ) -> Self {
@@ -97,6 +100,7 @@ impl AuthServices {
             auth_mode_on,
             vault,
             refresher,
+            validator,
             store,
         });
         AuthServices {

@@ -407,10 +407,9 @@ fn millis(d: Duration) -> i64 {
 }
 
 fn event(by: Option<&Uploader>, action: &str) -> NewAuditEvent {
-    match by.and_then(|b| b.principal.as_ref().map(|p| (p, b.client_ip.as_str()))) {
-        Some((p, ip)) => NewAuditEvent::new(p, ip, action, "codex_auth:canonical"),
-        None => NewAuditEvent::without_principal(SOURCE, "", action, "codex_auth:canonical"),
-    }
+    by.cloned()
+        .unwrap_or_else(|| Uploader::system(SOURCE))
+        .event(action, "codex_auth:canonical")
 }
 
 #[cfg(test)]
