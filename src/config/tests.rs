@@ -166,3 +166,39 @@ fn secret_files() {
     assert_eq!(c.database_url.expose(), "postgres://u:p@h/db");
     assert!(!format!("{c:?}").contains("u:p@"));
 }
+
+#[test]
+fn codex_refresh_keys_default_to_codex_and_keep_the_server_first() {
+    let c = Config::resolve(Layer::default()).unwrap();
+    assert_eq!(c.codex_refresh.token_url, "https://auth.openai.com/oauth/token");
+    assert_eq!(c.codex_refresh.client_id, "app_EMoamEEZ73f0CkXaXp7hrann");
+    assert_eq!(c.codex_refresh.margin.as_secs(), 1800);
+    assert_eq!(c.codex_refresh.interval.as_secs(), 8 * 86_400);
+    assert_eq!(c.codex_refresh.check_every.as_secs(), 60);
+    assert!(c.codex_probe.command.is_empty());
+
+    let env = Layer::from_env(env(&[
+        ("CODEX_CENTRAL_CODEX_TOKEN_URL", "http://127.0.0.1:1/oauth/token"),
+        ("CODEX_CENTRAL_CODEX_REFRESH_MARGIN_SECS", "600"),
+        ("CODEX_CENTRAL_CODEX_REFRESH_CHECK_SECS", "5"),
+    ]))
+    .unwrap();
+    let c = Config::resolve(env).unwrap();
+    assert_eq!(c.codex_refresh.token_url, "http://127.0.0.1:1/oauth/token");
+    assert_eq!(c.codex_refresh.margin.as_secs(), 600);
+    assert_eq!(c.codex_refresh.check_every.as_secs(), 5);
+
+    // Below Codex's own threshold the hosts would refresh first and burn the token.
+    let late = Layer {
+        codex_refresh_margin_secs: Some(300),
+        ..Layer::default()
+    };
+    let err = Config::resolve(late).unwrap_err().to_string();
+    assert!(err.contains("codex_refresh_margin_secs"), "{err}");
+    let bad_url = Layer {
+        codex_token_url: Some("auth.openai.com/oauth/token".into()),
+        ..Layer::default()
+    };
+    let err = Config::resolve(bad_url).unwrap_err().to_string();
+    assert!(err.contains("codex_token_url"), "{err}");
+}
