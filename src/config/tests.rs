@@ -170,7 +170,10 @@ fn secret_files() {
 #[test]
 fn codex_refresh_keys_default_to_codex_and_keep_the_server_first() {
     let c = Config::resolve(Layer::default()).unwrap();
-    assert_eq!(c.codex_refresh.token_url, "https://auth.openai.com/oauth/token");
+    assert_eq!(
+        c.codex_refresh.token_url,
+        "https://auth.openai.com/oauth/token"
+    );
     assert_eq!(c.codex_refresh.client_id, "app_EMoamEEZ73f0CkXaXp7hrann");
     assert_eq!(c.codex_refresh.margin.as_secs(), 1800);
     assert_eq!(c.codex_refresh.interval.as_secs(), 8 * 86_400);
@@ -178,7 +181,10 @@ fn codex_refresh_keys_default_to_codex_and_keep_the_server_first() {
     assert!(c.codex_probe.command.is_empty());
 
     let env = Layer::from_env(env(&[
-        ("CODEX_CENTRAL_CODEX_TOKEN_URL", "http://127.0.0.1:1/oauth/token"),
+        (
+            "CODEX_CENTRAL_CODEX_TOKEN_URL",
+            "http://127.0.0.1:1/oauth/token",
+        ),
         ("CODEX_CENTRAL_CODEX_REFRESH_MARGIN_SECS", "600"),
         ("CODEX_CENTRAL_CODEX_REFRESH_CHECK_SECS", "5"),
     ]))

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::fleet::compact;
 use crate::idp_stub::{Answer, IdpStub, chatgpt_document, rotated_refresh_token};
 use crate::on_all_backends;
-use crate::testkit::{Backend, Opts, Ready, authed, json};
+use crate::testkit::{Backend, Opts, Ready, authed, json, register_host};
 
 const CUSTODY_PLACEHOLDER: &str = "codex-central-custody:the-server-keeps-this-refresh-token";
 const ORIGINAL_RT: &str = "rt_original_AbCdEfGhIjKlMnOpQrStUv";
@@ -302,7 +302,8 @@ async fn custody_keeps_the_refresh_token_on_the_server(backend: Backend) {
     let Some(r) = Ready::start(backend, refreshing_at(&stub)).await else {
         return;
     };
-    let key = r.host_key("custody.example.com").await;
+    let (host, key) = register_host(&r.srv, &r.admin, "custody.example.com").await;
+    let host_id = host["host"]["id"].to_string().trim_matches('"').to_string();
     // A placeholder with nothing to put back is refused.
     let placeholder_doc = chatgpt_document(120, 5, CUSTODY_PLACEHOLDER);
     let res = r
@@ -340,6 +341,9 @@ async fn custody_keeps_the_refresh_token_on_the_server(backend: Backend) {
     let last = data["canonical_last_refresh"].as_str().unwrap().to_string();
     let (data, auth) = retrieve(&r, &key, &digest, &last).await;
     assert_eq!((data["status"].as_str(), auth), (Some("valid"), None));
+    // Operators see the host in sync: it holds what it was served.
+    let (_, view) = r.admin_get(&format!("/admin/hosts/{host_id}/auth")).await;
+    assert_eq!(view["data"]["in_sync"], true, "{view}");
 
     // Storing back what it received changes nothing; a newer copy keeps the server's token.
     assert_eq!(store(&r, &key, &served).await["status"], "unchanged");

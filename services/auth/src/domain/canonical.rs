@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::codex_auth::{
-    CUSTODY_PLACEHOLDER, CanonicalDocument, FieldError, RetrieveOutcome, StoreOutcome, claims,
-    custody_view, decide_retrieve, decide_store, is_digest, parse_client_timestamp, refresh_token,
-    restore_custody, sha256_hex,
+    CUSTODY_PLACEHOLDER, CanonicalDocument, Claims, FieldError, RetrieveOutcome, StoreOutcome,
+    claims, custody_view, decide_retrieve, decide_store, is_digest, parse_client_timestamp,
+    refresh_token, restore_custody, sha256_hex,
 };
 use crate::{Error, Result};
 
@@ -40,6 +40,10 @@ pub struct Current {
     pub at: DateTime<Utc>,
     /// The access token's expiry (JWT `exp`), when it has one.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The claims of its tokens, decoded once per document (the hot path reads them).
+    pub claims: Claims,
+    /// SHA-256 of its refresh token, as the refresh protocol names tokens.
+    pub refresh_token_sha: Option<String>,
     /// The document with its refresh token replaced by the custody placeholder (text, digest);
     /// `None` when it has no refresh token.
     pub custody: Option<(String, String)>,
@@ -47,7 +51,8 @@ pub struct Current {
 
 impl Current {
     fn new(text: String, digest: String, last_refresh: String, at: DateTime<Utc>) -> Self {
-        let expires_at = claims(&text).access_expires_at;
+        let claims = claims(&text);
+        let refresh_token_sha = refresh_token(&text).map(|t| sha256_hex(&t));
         let custody = custody_view(&text).map(|view| {
             let digest = sha256_hex(&view);
             (view, digest)
@@ -57,7 +62,9 @@ impl Current {
             digest,
             last_refresh,
             at,
-            expires_at,
+            expires_at: claims.access_expires_at,
+            claims,
+            refresh_token_sha,
             custody,
         }
     }

@@ -36,7 +36,6 @@ struct HostView {
     digest: String,
     last_refresh: Option<prost_types::Timestamp>,
     last_refresh_text: String,
-    auth_json: String,
     expires_at: Option<prost_types::Timestamp>,
     refresh: CodexAuthRefreshState,
 }
@@ -44,12 +43,11 @@ struct HostView {
 impl CodexAuthGrpc {
     fn host_view(&self, snapshot: &Snapshot) -> HostView {
         let current = snapshot.current.as_deref();
-        let (auth_json, digest) = snapshot.served().unwrap_or_default();
+        let (_, digest) = snapshot.served().unwrap_or_default();
         HostView {
             digest: digest.to_string(),
             last_refresh: current.map(|c| timestamp(c.at)),
             last_refresh_text: current.map(|c| c.last_refresh.clone()).unwrap_or_default(),
-            auth_json: auth_json.to_string(),
             expires_at: current.and_then(|c| c.expires_at).map(timestamp),
             refresh: refresh_state(
                 current,
@@ -99,7 +97,8 @@ impl CodexAuthService for CodexAuthGrpc {
         let v = self.host_view(&answer.snapshot);
         Ok(Response::new(RetrieveCodexAuthResponse {
             status: status as i32,
-            auth_json: (answer.outcome == RetrieveOutcome::Outdated).then_some(v.auth_json),
+            auth_json: (answer.outcome == RetrieveOutcome::Outdated)
+                .then(|| served_text(&answer.snapshot)),
             canonical_digest: v.digest,
             canonical_last_refresh: v.last_refresh,
             canonical_last_refresh_text: v.last_refresh_text,
@@ -130,7 +129,8 @@ impl CodexAuthService for CodexAuthGrpc {
         let v = self.host_view(&answer.snapshot);
         Ok(Response::new(StoreCodexAuthResponse {
             status: status as i32,
-            auth_json: (answer.outcome != StoreOutcome::Unchanged).then_some(v.auth_json),
+            auth_json: (answer.outcome != StoreOutcome::Unchanged)
+                .then(|| served_text(&answer.snapshot)),
             canonical_digest: v.digest,
             canonical_last_refresh: v.last_refresh,
             validation: None,
@@ -247,11 +247,13 @@ impl CodexAuthService for CodexAuthGrpc {
                 "host_id is required and must be a host id",
             ))
         })?;
+        // Hosts hold what they were served (the custody form), so that is what they match.
         let canonical = self
             .vault
-            .current()
+            .snapshot()
             .await?
-            .map(|c| c.digest.clone())
+            .served()
+            .map(|(_, digest)| digest.to_string())
             .unwrap_or_default();
         let states = self
             .vault
@@ -360,6 +362,14 @@ impl CodexAuthService for CodexAuthGrpc {
     pending_rpcs! {
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
     }
+}
+
+/// The document as hosts receive it.
+fn served_text(snapshot: &Snapshot) -> String {
+    snapshot
+        .served()
+        .map(|(text, _)| text.to_string())
+        .unwrap_or_default()
 }
 
 fn settings_proto(s: CodexAuthSettings) -> codex_central_proto::auth::v1::CodexAuthSettings {

@@ -6,9 +6,7 @@ use codex_central_proto::auth::v1::*;
 use codex_central_proto::ms_to_timestamp;
 
 use crate::domain::canonical::{Current, Custody, Lifecycle, Stored};
-use crate::domain::codex_auth::{
-    Mode, RefreshPolicy, claims, mask_secret, masked, next_refresh, refresh_token, sha256_hex,
-};
+use crate::domain::codex_auth::{Mode, RefreshPolicy, mask_secret, masked, next_refresh};
 
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -32,12 +30,10 @@ pub fn refresh_state(
     policy: RefreshPolicy,
 ) -> CodexAuthRefreshState {
     let ms = |v: Option<i64>| v.map(ms_to_timestamp);
-    let token_sha = current
-        .and_then(|c| refresh_token(&c.text))
-        .map(|t| sha256_hex(&t));
-    let blocked = !state.blocked_token_sha.is_empty()
-        && token_sha.as_deref() == Some(&state.blocked_token_sha);
-    let planned = current.and_then(|c| next_refresh(&claims(&c.text), c.at, policy));
+    let token_sha = current.and_then(|c| c.refresh_token_sha.as_deref());
+    let blocked =
+        !state.blocked_token_sha.is_empty() && token_sha == Some(&state.blocked_token_sha);
+    let planned = current.and_then(|c| next_refresh(&c.claims, c.at, policy));
     let backing_off = state
         .next_attempt_at
         .and_then(DateTime::from_timestamp_millis);
@@ -90,7 +86,7 @@ pub fn summary(
             ..Default::default()
         };
     };
-    let c = claims(&s.current.text);
+    let c = &s.current.claims;
     let mask_id = |id: &str| {
         if id.is_empty() {
             String::new()
