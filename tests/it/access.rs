@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use codex_central::config::Layer;
 use serde_json::{Value, json};
 
-use crate::testkit::{Backend, Opts, TestServer, admin_token, spawn};
+use crate::testkit::{Backend, Opts, ServerProcess, TestServer, admin_token, spawn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -273,53 +273,10 @@ fn upload() -> reqwest::Body {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_are_refused_before_their_bodies_are_read() {
     codex_central::listener::install_crypto_provider();
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    /// Stops the server however the test ends.
-    struct Server(std::process::Child);
-    impl Drop for Server {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut server = Server(
-        std::process::Command::new(env!("CARGO_BIN_EXE_codex-central"))
-            .args([
-                "serve",
-                "--auth-mode",
-                "on",
-                "--log-level",
-                "warn",
-                "--bind",
-            ])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data-dir")
-            .arg(dir.path())
-            .env_remove("RUST_LOG")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let mut server = ServerProcess::start(&[], &[]).await;
+    let base = server.url.clone();
     let http = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !http
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(std::time::Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let pid = server.0.id();
+    let pid = server.child.id();
     let idle = rss_kib(pid);
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(idle));
     let sampler = {
@@ -370,7 +327,7 @@ async fn strangers_are_refused_before_their_bodies_are_read() {
         .args(["-TERM", &pid.to_string()])
         .status()
         .unwrap();
-    assert!(server.0.wait().unwrap().success(), "a clean shutdown");
+    assert!(server.child.wait().unwrap().success(), "a clean shutdown");
 }
 
 /// Bytes in, bytes out: lets the test call any RPC by path with an empty message.

@@ -80,7 +80,7 @@ struct SyncData {
 }
 
 /// A host's retrieve: the answer, and the `auth` document exactly as sent.
-async fn retrieve(
+pub(crate) async fn retrieve(
     r: &Ready,
     key: &str,
     digest: &str,

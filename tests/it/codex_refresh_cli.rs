@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::codex_cli::{codex, completed, sse};
-use crate::codex_refresh::refreshing_at;
+use crate::codex_refresh::{refreshing_at, retrieve};
 use crate::idp_stub::{IdpStub, chatgpt_document, rotated_refresh_token};
 use crate::testkit::{Backend, Ready};
 
@@ -47,30 +47,11 @@ async fn sync(r: &Ready, key: &str, home: &Path) -> Value {
             hex::encode(sha2::Sha256::digest(&b))
         })
         .unwrap_or_else(|_| "0".repeat(64));
-    let text = r
-        .srv
-        .post("/auth")
-        .header("x-api-key", key)
-        .json(&json!({"command": "retrieve", "digest": digest, "last_refresh": "2020-01-01T00:00:00Z"}))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        data: Data,
+    let (answer, auth) = retrieve(r, key, &digest, "2020-01-01T00:00:00Z").await;
+    if let Some(auth) = auth {
+        std::fs::write(home.join("auth.json"), auth).unwrap();
     }
-    #[derive(serde::Deserialize)]
-    struct Data {
-        auth: Option<Box<serde_json::value::RawValue>>,
-    }
-    let answer: Answer = serde_json::from_str(&text).unwrap();
-    if let Some(auth) = answer.data.auth {
-        std::fs::write(home.join("auth.json"), auth.get()).unwrap();
-    }
-    serde_json::from_str(&text).unwrap()
+    answer
 }
 
 async fn codex_run(

@@ -5,7 +5,6 @@
 //! while the endpoint is still answering leaves a token that may be spent: the others block it
 //! and raise the alert instead of sending it again.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use codex_central_store::Store;
@@ -13,76 +12,27 @@ use codex_central_store::codex_auth_lifecycle as lifecycle;
 use serde_json::{Value, json};
 
 use crate::idp_stub::{Answer, IdpStub, chatgpt_document};
-use crate::testkit::{Backend, REPLICA_KEY, TestDb, admin_token_in};
+use crate::testkit::{Backend, REPLICA_KEY, ServerProcess, TestDb, admin_token_in};
 
-/// One server process; killed when dropped.
-struct Replica {
-    child: Child,
-    url: String,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Replica = ServerProcess;
 
 async fn start_replica(database_url: &str, idp: &IdpStub) -> Replica {
-    let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_codex-central"))
-        .args([
-            "serve",
-            "--auth-mode",
-            "on",
-            "--log-level",
-            "warn",
-            "--bind",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("--database-url")
-        .arg(database_url)
-        .env_remove("RUST_LOG")
-        .env("CODEX_CENTRAL_MASTER_KEY", REPLICA_KEY)
-        .env("CODEX_CENTRAL_CODEX_TOKEN_URL", &idp.url)
-        .env("CODEX_CENTRAL_CODEX_REFRESH_CHECK_SECS", "1")
-        .env("CODEX_CENTRAL_CODEX_RELEASE_URL", "")
-        // Whoever gets the answer first stops before writing the document, long enough for
-        // the test to kill it there (debug builds only).
-        .env(
-            "CODEX_CENTRAL_FAILPOINTS",
-            "codex_refresh.answer_kept=pause:60000",
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !http
-        .get(format!("{url}/readyz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(Instant::now() < deadline, "replica did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Replica {
-        child,
-        url,
-        _data: data,
-    }
+    ServerProcess::start(
+        &["--database-url", database_url],
+        &[
+            ("CODEX_CENTRAL_MASTER_KEY", REPLICA_KEY),
+            ("CODEX_CENTRAL_CODEX_TOKEN_URL", &idp.url),
+            ("CODEX_CENTRAL_CODEX_REFRESH_CHECK_SECS", "1"),
+            ("CODEX_CENTRAL_CODEX_RELEASE_URL", ""),
+            // Whoever gets the answer first stops before writing the document, long enough
+            // for the test to kill it there (debug builds only).
+            (
+                "CODEX_CENTRAL_FAILPOINTS",
+                "codex_refresh.answer_kept=pause:60000",
+            ),
+        ],
+    )
+    .await
 }
 
 /// Polls the lifecycle row until `ready` holds for it, and returns it.

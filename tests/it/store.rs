@@ -510,3 +510,74 @@ async fn statements_are_bounded_by_the_database_wait(backend: Backend) {
 }
 
 on_all_backends!(statements_are_bounded_by_the_database_wait);
+
+/// The refresh protocol's row: one claim at a time, the kept answer survives until a success or
+/// a failure clears it, failures count up and a blocked token stays blocked until a success.
+async fn refresh_claims_are_exclusive(backend: Backend) {
+    use codex_central_store::codex_auth_lifecycle::{self as lifecycle, Failure};
+    let Some((_db, store)) = open(backend).await else {
+        return;
+    };
+    let db = store.db();
+    let fresh = lifecycle::get(db).await.unwrap();
+    assert!(fresh.in_flight_token_sha.is_empty() && fresh.pending_answer_enc.is_empty());
+    // Eight replicas race for the same token: exactly one claims it.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            lifecycle::claim(store.db(), "sha-1", &format!("replica-{i}"), 1_000)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    assert!(!lifecycle::claim(db, "sha-2", "late", 2_000).await.unwrap());
+
+    lifecycle::keep_answer(db, "sha-1", "sealed".into(), 3_000)
+        .await
+        .unwrap();
+    let kept = lifecycle::get(db).await.unwrap();
+    assert_eq!(
+        (kept.pending_answer_enc.as_str(), kept.pending_at),
+        ("sealed", Some(3_000))
+    );
+    let failure = Failure {
+        code: "idp_unavailable".into(),
+        message: "503".into(),
+        block_token_sha: None,
+        next_attempt_at: Some(9_000),
+    };
+    lifecycle::failed(db, failure.clone()).await.unwrap();
+    lifecycle::failed(
+        db,
+        Failure {
+            code: "refresh_token_reused".into(),
+            block_token_sha: Some("sha-1".into()),
+            next_attempt_at: None,
+            ..failure
+        },
+    )
+    .await
+    .unwrap();
+    let failed = lifecycle::get(db).await.unwrap();
+    assert_eq!(failed.consecutive_failures, 2);
+    assert_eq!(failed.blocked_token_sha, "sha-1");
+    assert_eq!(failed.last_error_code, "refresh_token_reused");
+    assert!(failed.in_flight_token_sha.is_empty() && failed.pending_answer_enc.is_empty());
+
+    assert!(lifecycle::claim(db, "sha-3", "next", 4_000).await.unwrap());
+    lifecycle::succeeded(db, 5_000).await.unwrap();
+    let ok = lifecycle::get(db).await.unwrap();
+    assert_eq!(ok.last_success_at, Some(5_000));
+    assert_eq!(ok.last_attempt_at, Some(4_000));
+    assert_eq!(ok.consecutive_failures, 0);
+    assert!(ok.blocked_token_sha.is_empty() && ok.last_error.is_empty());
+    assert!(ok.in_flight_token_sha.is_empty() && ok.next_attempt_at.is_none());
+}
+
+on_all_backends!(refresh_claims_are_exclusive);

@@ -469,3 +469,66 @@ pub async fn new_token(
         .unwrap()
         .to_string()
 }
+
+/// A `codex-central serve` process (auth mode on, logs at warn) on a free port with its own data
+/// dir, ready when returned; killed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub url: String,
+    _data: TempDir,
+}
+
+impl ServerProcess {
+    pub async fn start(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        let data = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_codex-central"));
+        command
+            .args([
+                "serve",
+                "--auth-mode",
+                "on",
+                "--log-level",
+                "warn",
+                "--bind",
+            ])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(args)
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let child = command.spawn().expect("start codex-central");
+        let server = ServerProcess {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _data: data,
+        };
+        let http = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !http
+            .get(format!("{}/readyz", server.url))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            assert!(std::time::Instant::now() < deadline, "server did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        server
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
