@@ -168,7 +168,7 @@ mod tests {
             .flat_map(|s| s.method.iter().map(|m| m.name()))
             .collect();
         let unique: std::collections::HashSet<&str> = methods.iter().copied().collect();
-        assert_eq!(methods.len(), 52, "{methods:?}");
+        assert_eq!(methods.len(), 54, "{methods:?}");
         assert_eq!(unique.len(), methods.len(), "{methods:?}");
         Ok(())
     }
