@@ -139,9 +139,9 @@ impl Refresher {
             move |_| {
                 let me = me.clone();
                 async move {
+                    // Failures are logged where they are recorded.
                     match me.run(false, None).await {
                         Ok(Outcome::Refreshed) => tracing::info!("canonical auth.json refreshed"),
-                        Ok(Outcome::Failed) => {}
                         Ok(_) => {}
                         Err(e) => {
                             tracing::warn!(error = %e, "canonical auth.json refresh check failed")
