@@ -25,6 +25,7 @@ mod m0014_skills;
 mod m0015_config_documents;
 mod m0016_client_config_entries;
 mod m0017_codex_auth_lifecycle;
+mod m0018_memories;
 
 /// Document bodies: MySQL's TEXT holds 64 KiB, so MEDIUMTEXT (16 MiB) there; TEXT elsewhere.
 pub(crate) fn long_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_config_documents::Migration),
             Box::new(m0016_client_config_entries::Migration),
             Box::new(m0017_codex_auth_lifecycle::Migration),
+            Box::new(m0018_memories::Migration),
         ]
     }
 }

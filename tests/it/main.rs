@@ -35,5 +35,6 @@ mod peer_wrapper;
 mod rest;
 mod split;
 mod store;
+mod store_memories;
 mod tls;
 mod users;

@@ -22,6 +22,7 @@ pub mod host_sync_states;
 pub mod host_users;
 pub mod hosts;
 pub mod leases;
+pub mod memories;
 pub mod oauth;
 pub mod personal_tokens;
 pub mod prompts;

@@ -16,6 +16,8 @@ pub mod host_users;
 pub mod hosts;
 pub mod installer_tokens;
 pub mod leases;
+pub mod memories;
+pub mod memory_tags;
 pub mod oauth_providers;
 pub mod oauth_states;
 pub mod personal_tokens;
