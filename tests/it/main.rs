@@ -27,6 +27,7 @@ mod gateway_translate;
 mod gateway_v1;
 mod grpc;
 mod idp_stub;
+mod memories;
 mod oauth;
 mod otlp;
 mod outage;

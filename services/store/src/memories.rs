@@ -138,6 +138,25 @@ pub async fn get(
         .await?)
 }
 
+/// The live memory with this global id.
+pub async fn get_record(db: &impl ConnectionTrait, record_id: &str) -> Result<Option<Model>> {
+    Ok(Entity::find_by_id(record_id.to_string())
+        .filter(Column::DeletedAt.is_null())
+        .one(db)
+        .await?)
+}
+
+/// Soft-deletes the live memory with this global id. Returns whether there was one.
+pub async fn delete_record(db: &impl ConnectionTrait, record_id: &str, now: i64) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::DeletedAt, Expr::value(now))
+        .filter(Column::RecordId.eq(record_id))
+        .filter(Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 /// Soft-deletes the live memory under (owner, key). Returns whether there was one.
 pub async fn delete(
     db: &impl ConnectionTrait,
@@ -167,6 +186,8 @@ pub struct Search {
     pub tags: Vec<String>,
     /// Only chunks of this resource, when set.
     pub resource_id: Option<String>,
+    /// Listing only (no searchable words): rows older than this (updated_at, record_id).
+    pub before: Option<(i64, String)>,
     pub limit: u64,
 }
 
@@ -291,6 +312,16 @@ fn filters(select: &mut SelectStatement, s: &Search) {
             );
         }
         select.cond_where(any);
+    }
+    if let Some((at, id)) = &s.before {
+        let updated = || Expr::col((Alias::new("m"), Column::UpdatedAt));
+        select.cond_where(
+            Cond::any().add(updated().lt(*at)).add(
+                Cond::all()
+                    .add(updated().eq(*at))
+                    .add(Expr::col((Alias::new("m"), Column::RecordId)).lt(id.as_str())),
+            ),
+        );
     }
     if let Some(resource) = &s.resource_id {
         select.and_where(Expr::col((Alias::new("m"), Column::ResourceId)).eq(resource.as_str()));
