@@ -14,7 +14,7 @@ use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use codex_central_proto::fleet::v1::GetFleetPolicyRequest;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
 use codex_central_proto::memory::v1::memory_service_client::MemoryServiceClient;
-use codex_central_proto::memory::v1::{GetMemorySettingsRequest, SearchMemoriesRequest};
+use codex_central_proto::memory::v1::{GetMemorySettingsRequest, UpdateMemorySettingsRequest};
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use codex_central_proto::usage::v1::usage_service_client::UsageServiceClient;
 use prost::Message;
@@ -117,7 +117,7 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
     assert_eq!(mem.settings.unwrap().max_content_bytes, 65536);
     // Contracted RPCs that land later say so instead of pretending.
     let err = MemoryServiceClient::new(ch)
-        .search_memories(with(&token, SearchMemoriesRequest::default()))
+        .update_memory_settings(with(&token, UpdateMemorySettingsRequest::default()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

@@ -234,6 +234,11 @@ impl Vault {
         Ok(fresh)
     }
 
+    /// The same, read now (background jobs that must see the latest write).
+    pub async fn snapshot_now(&self) -> Result<Snapshot> {
+        self.load().await
+    }
+
     async fn load(&self) -> Result<Snapshot> {
         let current = match canonical_auth::get(&self.store).await? {
             Some(row) => Some(Arc::new(self.decode(row)?)),

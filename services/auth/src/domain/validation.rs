@@ -40,8 +40,10 @@ struct Inner {
     vault: Vault,
     settings: ValidationSettings,
     holder: String,
-    /// One validation at a time per process; stores during a run do not queue more.
+    /// One validation at a time per process.
     running: AtomicBool,
+    /// A store arrived during a run: run once more when it ends (once, however many arrived).
+    again: AtomicBool,
 }
 
 impl Validator {
@@ -52,6 +54,7 @@ impl Validator {
             settings,
             holder,
             running: AtomicBool::new(false),
+            again: AtomicBool::new(false),
         }))
     }
 
@@ -70,8 +73,10 @@ impl Validator {
         )
     }
 
-    /// After a store: validates in the background, at most one run at a time.
+    /// After a store: validates in the background, at most one run at a time; a store during
+    /// a run makes that run go once more, so the newest document is always validated.
     pub fn after_store(&self) {
+        self.0.again.store(true, Ordering::Release);
         let me = self.clone();
         tokio::spawn(async move { me.validate_logged().await });
     }
@@ -83,21 +88,39 @@ impl Validator {
     }
 
     /// Decodes the claims and (when asked and configured) runs the probe; records and returns
-    /// the result. `None` when another validation is running in this process.
+    /// the result. `None` when another validation is running in this process (it then runs
+    /// once more for this request).
     pub async fn validate(&self, run_probe: bool) -> Result<Option<Validation>> {
-        if self.0.running.swap(true, Ordering::AcqRel) {
-            return Ok(None);
+        let mut last = Ok(None);
+        loop {
+            if self.0.running.swap(true, Ordering::AcqRel) {
+                self.0.again.store(true, Ordering::Release);
+                return last;
+            }
+            loop {
+                self.0.again.store(false, Ordering::Release);
+                last = self.run_and_record(run_probe).await;
+                if !self.0.again.load(Ordering::Acquire) {
+                    break;
+                }
+            }
+            self.0.running.store(false, Ordering::Release);
+            // A request that came between the last check and the release runs now.
+            if !self.0.again.load(Ordering::Acquire) {
+                return last;
+            }
         }
-        let result = self.run(run_probe).await;
-        self.0.running.store(false, Ordering::Release);
-        let v = result?;
+    }
+
+    async fn run_and_record(&self, run_probe: bool) -> Result<Option<Validation>> {
+        let v = self.run(run_probe).await?;
         lifecycle::validated(self.0.store.db(), v.clone()).await?;
         self.0.vault.invalidate();
         Ok(Some(v))
     }
 
     async fn run(&self, run_probe: bool) -> Result<Validation> {
-        let snapshot = self.0.vault.snapshot().await?;
+        let snapshot = self.0.vault.snapshot_now().await?;
         let now = now_ms();
         let mut v = Validation {
             state: "skipped".into(),
