@@ -312,3 +312,140 @@ async fn memories_have_owners(r: Ready) {
 }
 
 on_all_backends!(ready(auth_on()) => memories_have_owners);
+
+/// The peer's REST shortcuts: a host's memories by its key, the admin's view of everyone's.
+async fn rest_shortcuts_keep_the_peer_shapes(r: Ready) {
+    let (host, key) = crate::testkit::register_host(&r.srv, &r.admin, "rest.example.com").await;
+    let host_id = host["host"]["id"].to_string().trim_matches('"').to_string();
+    let call = |path: &str, body: serde_json::Value| {
+        r.srv
+            .post(path)
+            .header("x-api-key", &key)
+            .json(&body)
+            .send()
+    };
+    let (code, body) = crate::testkit::json(
+        call(
+            "/mcp/memories/store",
+            json!({"key": "build.notes", "text": "cargo build needs protoc",
+                                           "metadata": {"lang": "rust"}, "tags": ["Build"]}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let d = &body["data"];
+    assert_eq!(
+        (d["status"].as_str(), d["id"].as_str()),
+        (Some("created"), Some("build.notes"))
+    );
+    let m = &d["memory"];
+    assert_eq!(m["host_id"], host_id.as_str());
+    assert_eq!(m["host"], "rest.example.com");
+    assert_eq!(m["metadata"], json!({"lang": "rust"}));
+    assert_eq!(m["tags"], json!(["build"]));
+    let record_id = m["record_id"].as_str().unwrap().to_string();
+
+    let (_, body) = crate::testkit::json(
+        call(
+            "/mcp/memories/retrieve",
+            json!({"memory_id": "build.notes"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["status"], "found");
+    assert_eq!(
+        body["data"]["memory"]["content"],
+        "cargo build needs protoc"
+    );
+    let (_, body) = crate::testkit::json(
+        call("/mcp/memories/search", json!({"q": "protoc", "limit": 500}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let d = &body["data"];
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["count"].as_u64(),
+            d["limit"].as_u64()
+        ),
+        (Some("ok"), Some(1), Some(100))
+    );
+    assert!(d["matches"][0]["score"].is_number());
+
+    // Bad input: JSON that does not parse is the peer's 400; a bad id names the field.
+    let res = r
+        .srv
+        .post("/mcp/memories/store")
+        .header("x-api-key", &key)
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let (code, body) = crate::testkit::json(
+        call(
+            "/mcp/memories/store",
+            json!({"id": "no spaces", "content": "x"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(body.to_string().contains("\"id\""), "{body}");
+
+    // Admins search by host and delete by record id; hosts delete their own.
+    let (code, body) = r
+        .admin_get(&format!(
+            "/admin/mcp/memories?q=cargo&host_id={host_id}&limit=500"
+        ))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["data"]["count"], 1);
+    let (_, body) = r
+        .admin_delete(&format!("/admin/mcp/memories/{record_id}"))
+        .await;
+    assert_eq!(body["data"]["deleted"], true);
+    let res = r
+        .srv
+        .delete("/mcp/memories/build.notes")
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = crate::testkit::json(res).await;
+    assert_eq!(body["data"]["status"], "missing");
+    call(
+        "/mcp/memories/store",
+        json!({"id": "tmp", "content": "scratch"}),
+    )
+    .await
+    .unwrap();
+    let (_, body) = crate::testkit::json(
+        call("/mcp/memories/delete", json!({"id": "tmp"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (body["data"]["status"].as_str(), body["data"]["id"].as_str()),
+        (Some("deleted"), Some("tmp"))
+    );
+    let res = r
+        .srv
+        .post("/mcp/memories/search")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "a host key is required");
+}
+
+on_all_backends!(ready(auth_on()) => rest_shortcuts_keep_the_peer_shapes);

@@ -161,6 +161,48 @@ pub const OPERATIONS: &[Op] = &[
         "Save the template ({settings, sha256?}: sha256 is the copy edited; 409 when stale, 422 names the field or line).",
     ),
     op(
+        "post",
+        "/mcp/memories/store",
+        Access::Host,
+        "Store one of this host's memories ({content|text, id|memory_id|key?, title?, metadata?, tags?}): created, updated or unchanged.",
+    ),
+    op(
+        "post",
+        "/mcp/memories/retrieve",
+        Access::Host,
+        "One memory by id (the host's own, else the fleet's): found or missing.",
+    ),
+    op(
+        "post",
+        "/mcp/memories/search",
+        Access::Host,
+        "Ranked full-text search of the host's and the fleet's memories ({query|q, limit 1-100, tags}); empty query: the most recent.",
+    ),
+    op(
+        "post",
+        "/mcp/memories/delete",
+        Access::Host,
+        "Delete one of the host's memories ({id}): deleted or missing (soft delete).",
+    ),
+    op(
+        "delete",
+        "/mcp/memories/{id}",
+        Access::Host,
+        "Delete one of the host's memories by id: deleted or missing.",
+    ),
+    op(
+        "get",
+        "/admin/mcp/memories",
+        Access::AdminRead,
+        "Search every owner's memories (q, host_id, tags comma-separated, limit 1-200).",
+    ),
+    op(
+        "delete",
+        "/admin/mcp/memories/{record_id}",
+        Access::Admin,
+        "Delete any memory by its record id.",
+    ),
+    op(
         "get",
         "/admin/agents",
         Access::AdminRead,

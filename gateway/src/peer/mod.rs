@@ -7,6 +7,7 @@ pub(crate) mod content;
 mod host_sync;
 mod hosts;
 mod install;
+mod memories;
 mod overview;
 mod policy;
 mod prompts;
@@ -67,6 +68,19 @@ pub fn router() -> Router<GatewayState> {
         .route("/admin/config/render", post(config::admin_render))
         .route("/admin/config/store", post(config::admin_store))
         .route("/agents/retrieve", post(agents::host_retrieve))
+        .route("/mcp/memories/store", post(memories::store))
+        .route("/mcp/memories/retrieve", post(memories::retrieve))
+        .route("/mcp/memories/search", post(memories::search))
+        .route("/mcp/memories/delete", post(memories::delete_by_body))
+        .route(
+            "/mcp/memories/{id}",
+            axum::routing::delete(memories::delete_by_path),
+        )
+        .route("/admin/mcp/memories", get(memories::admin_search))
+        .route(
+            "/admin/mcp/memories/{record_id}",
+            axum::routing::delete(memories::admin_delete),
+        )
         .route(
             "/admin/agents",
             get(agents::admin_get).delete(agents::admin_clear),

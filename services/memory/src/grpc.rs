@@ -168,7 +168,7 @@ impl MemoryService for MemoryGrpc {
         let limit = if req.limit == 0 {
             20
         } else {
-            req.limit.min(100)
+            req.limit.min(200)
         };
         let hits = memories::search(
             &self.store,
