@@ -13,10 +13,10 @@ use codex_central_proto::config::v1::GetConfigSettingsRequest;
 use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use codex_central_proto::fleet::v1::GetFleetPolicyRequest;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
+use codex_central_proto::memory::v1::GetMemorySettingsRequest;
 use codex_central_proto::memory::v1::memory_service_client::MemoryServiceClient;
-use codex_central_proto::memory::v1::{GetMemorySettingsRequest, UpdateMemorySettingsRequest};
-use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use codex_central_proto::usage::v1::usage_service_client::UsageServiceClient;
+use codex_central_proto::usage::v1::{GetQuotaPolicyRequest, ListPricesRequest};
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::Code;
@@ -116,8 +116,8 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
         .into_inner();
     assert_eq!(mem.settings.unwrap().max_content_bytes, 65536);
     // Contracted RPCs that land later say so instead of pretending.
-    let err = MemoryServiceClient::new(ch)
-        .update_memory_settings(with(&token, UpdateMemorySettingsRequest::default()))
+    let err = UsageServiceClient::new(ch)
+        .list_prices(with(&token, ListPricesRequest::default()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

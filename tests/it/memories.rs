@@ -449,3 +449,47 @@ async fn rest_shortcuts_keep_the_peer_shapes(r: Ready) {
 }
 
 on_all_backends!(ready(auth_on()) => rest_shortcuts_keep_the_peer_shapes);
+
+/// Admins change the limits (audited, validated); the store follows them at once.
+async fn limits_are_settings(r: Ready) {
+    let (code, body) = r
+        .admin_put(
+            "/api/v1/memory/settings",
+            json!({"max_content_bytes": 1000}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["data"]["max_content_bytes"], 1000);
+    assert_eq!(
+        body["data"]["workspace_quota_bytes"],
+        100 * 1024 * 1024,
+        "kept"
+    );
+    let (code, body) = r
+        .admin_put(
+            "/api/v1/memory/settings",
+            json!({"max_content_bytes": 70000}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(body.to_string().contains("max_content_bytes"), "{body}");
+    let host = r.host_key("limits.example.com").await;
+    let mut c = MemoryServiceClient::new(r.srv.channel().await);
+    let err = c
+        .store_memory(authed(&host, note("big", &"x".repeat(1001), &[])))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), field_of(&err).as_str()),
+        (Code::InvalidArgument, "content")
+    );
+    put(&mut c, &host, note("fits", &"x".repeat(1000), &[])).await;
+    let (_, audit) = r.admin_get("/api/v1/audit?action=memory.settings").await;
+    assert_eq!(
+        audit["data"]["events"].as_array().map(Vec::len),
+        Some(1),
+        "{audit}"
+    );
+}
+
+on_all_backends!(ready(auth_on()) => limits_are_settings);

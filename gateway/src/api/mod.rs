@@ -173,5 +173,8 @@ pub fn router() -> Router<GatewayState> {
                 .put(config_docs::set_host_override)
                 .delete(config_docs::delete_host_override),
         )
-        .route("/api/v1/memory/settings", get(settings::memory_settings))
+        .route(
+            "/api/v1/memory/settings",
+            get(settings::memory_settings).put(settings::put_memory_settings),
+        )
 }

@@ -4,7 +4,9 @@ use axum::extract::State;
 use axum::response::Response;
 use codex_central_proto::config::v1::GetConfigSettingsRequest;
 use codex_central_proto::fleet::v1::GetFleetPolicyRequest;
-use codex_central_proto::memory::v1::GetMemorySettingsRequest;
+use codex_central_proto::memory::v1::{
+    GetMemorySettingsRequest, MemorySettings, UpdateMemorySettingsRequest,
+};
 use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
 use serde_json::{Value, json};
 
@@ -65,6 +67,44 @@ pub async fn config_settings(
     Ok(ok(super::config::settings_json(
         &res.settings.unwrap_or_default(),
     )))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySettingsBody {
+    #[serde(default)]
+    max_content_bytes: u32,
+    #[serde(default)]
+    workspace_quota_bytes: u64,
+}
+
+/// `PUT /api/v1/memory/settings`: fields left out (or 0) keep their values.
+pub async fn put_memory_settings(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    body: Result<crate::plumbing::extract::Json<MemorySettingsBody>, ApiError>,
+) -> Result<Response, ApiError> {
+    let crate::plumbing::extract::Json(b) = body?;
+    let res = state
+        .clients()
+        .memory()
+        .update_memory_settings(caller.request(
+            &state,
+            UpdateMemorySettingsRequest {
+                settings: Some(MemorySettings {
+                    max_content_bytes: b.max_content_bytes,
+                    workspace_quota_bytes: b.workspace_quota_bytes,
+                }),
+            },
+        ))
+        .await
+        .map_err(|e| ApiError::from(e).with_field_prefix("settings.", ""))?
+        .into_inner();
+    let s = res.settings.unwrap_or_default();
+    Ok(ok(json!({
+        "max_content_bytes": s.max_content_bytes,
+        "workspace_quota_bytes": s.workspace_quota_bytes,
+    })))
 }
 
 pub async fn memory_settings(

@@ -220,6 +220,12 @@ pub const OPERATIONS: &[Op] = &[
         "Memory store settings.",
     ),
     op(
+        "put",
+        "/api/v1/memory/settings",
+        Access::Admin,
+        "Change the memory limits ({max_content_bytes ≤ 65536, workspace_quota_bytes ≥ 1 MiB}); fields left out keep their values; audited.",
+    ),
+    op(
         "get",
         "/api/v1/account",
         Access::Member,

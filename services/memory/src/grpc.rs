@@ -305,8 +305,32 @@ impl MemoryService for MemoryGrpc {
         }))
     }
 
+    async fn update_memory_settings(
+        &self,
+        request: Request<UpdateMemorySettingsRequest>,
+    ) -> Result<Response<UpdateMemorySettingsResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let admin = ctx.require_admin()?.clone();
+        let wanted = request.into_inner().settings.unwrap_or_default();
+        let s = settings::update(
+            &self.store,
+            &admin,
+            &ctx.client_ip_text(),
+            settings::MemorySettings {
+                max_content_bytes: wanted.max_content_bytes,
+                workspace_quota_bytes: wanted.workspace_quota_bytes,
+            },
+        )
+        .await?;
+        Ok(Response::new(UpdateMemorySettingsResponse {
+            settings: Some(MemorySettings {
+                max_content_bytes: s.max_content_bytes,
+                workspace_quota_bytes: s.workspace_quota_bytes,
+            }),
+        }))
+    }
+
     pending_rpcs! {
-        update_memory_settings(UpdateMemorySettingsRequest) -> UpdateMemorySettingsResponse;
         read_workspace_file(ReadWorkspaceFileRequest) -> ReadWorkspaceFileResponse;
         write_workspace_file(WriteWorkspaceFileRequest) -> WriteWorkspaceFileResponse;
         list_workspace_dir(ListWorkspaceDirRequest) -> ListWorkspaceDirResponse;

@@ -1,9 +1,11 @@
 //! Memory-store limits, stored as JSON in `settings` under [`KEY`].
 
+use codex_central_common::Principal;
+use codex_central_store::audit::NewAuditEvent;
 use codex_central_store::{Store, settings};
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
+use crate::{Error, Result};
 
 pub const KEY: &str = "memory.settings";
 
@@ -27,4 +29,46 @@ impl Default for MemorySettings {
 
 pub async fn get(store: &Store) -> Result<MemorySettings> {
     Ok(settings::get_json(store, KEY).await?)
+}
+
+/// SPEC §8's cap on one memory.
+pub const MAX_CONTENT_BYTES: u32 = 64 * 1024;
+const MIN_WORKSPACE_QUOTA: u64 = 1024 * 1024;
+
+/// Changes the limits (a field left at 0 keeps its value); audited.
+pub async fn update(
+    store: &Store,
+    by: &Principal,
+    client_ip: &str,
+    wanted: MemorySettings,
+) -> Result<MemorySettings> {
+    if wanted.max_content_bytes > MAX_CONTENT_BYTES {
+        return Err(Error::invalid(
+            "settings.max_content_bytes",
+            format!("must be at most {MAX_CONTENT_BYTES}"),
+        ));
+    }
+    if wanted.workspace_quota_bytes != 0 && wanted.workspace_quota_bytes < MIN_WORKSPACE_QUOTA {
+        return Err(Error::invalid(
+            "settings.workspace_quota_bytes",
+            format!("must be at least {MIN_WORKSPACE_QUOTA} (1 MiB)"),
+        ));
+    }
+    let change = |s: &mut MemorySettings| {
+        if wanted.max_content_bytes != 0 {
+            s.max_content_bytes = wanted.max_content_bytes;
+        }
+        if wanted.workspace_quota_bytes != 0 {
+            s.workspace_quota_bytes = wanted.workspace_quota_bytes;
+        }
+        Ok(())
+    };
+    let event = |s: &MemorySettings| {
+        let details = serde_json::to_value(s).unwrap_or_default();
+        Some(
+            NewAuditEvent::new(by, client_ip, "memory.settings", "memory:settings")
+                .details(details),
+        )
+    };
+    Ok(settings::update_json(store, KEY, &by.audit_actor(), change, event).await?)
 }
