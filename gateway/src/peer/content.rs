@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use codex_central_proto::config::v1::{ContentSyncStatus, ContentWriteStatus};
-use codex_central_proto::fleet::v1::HostCallKind;
+use codex_central_proto::fleet::v1::{Host, HostCallKind};
 use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
@@ -15,15 +15,19 @@ use crate::{ApiError, GatewayState};
 
 /// The calling host, as the principal of the config service calls.
 pub async fn host_caller(state: &GatewayState, parts: &Parts) -> Result<Caller, ApiError> {
-    let (caller, _) = authenticate(
+    Ok(host_call(state, parts).await?.0)
+}
+
+/// The calling host's principal and its record, for a plain host route (nothing reported).
+pub async fn host_call(state: &GatewayState, parts: &Parts) -> Result<(Caller, Host), ApiError> {
+    authenticate(
         state,
         parts,
         HostCallKind::General,
         false,
         Reported::default(),
     )
-    .await?;
-    Ok(caller)
+    .await
 }
 
 /// A host push's answer: 202 with the proposal while pushes are reviewed, else 200.

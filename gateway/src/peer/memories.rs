@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
-use codex_central_proto::fleet::v1::HostCallKind;
 use codex_central_proto::memory::v1::{
     DeleteMemoryRequest, Memory, MemoryOwner, MemoryOwnerKind, MemoryWriteStatus,
     RetrieveMemoryRequest, SearchMemoriesRequest, StoreMemoryRequest,
@@ -12,10 +11,10 @@ use codex_central_proto::memory::v1::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::content::host_call;
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
 use crate::plumbing::extract::{Path, Q, RawBody, lenient_json};
-use crate::plumbing::host_caller::{Reported, authenticate};
 use crate::plumbing::views::rfc3339;
 use crate::{ApiError, GatewayState};
 
@@ -79,15 +78,8 @@ struct SearchBody {
 }
 
 async fn host(state: &GatewayState, parts: &Parts) -> Result<(Caller, String, String), ApiError> {
-    let (caller, host) = authenticate(
-        state,
-        parts,
-        HostCallKind::General,
-        false,
-        Reported::default(),
-    )
-    .await?;
-    Ok((caller, host.id.clone(), host.fqdn.clone()))
+    let (caller, host) = host_call(state, parts).await?;
+    Ok((caller, host.id, host.fqdn))
 }
 
 /// `POST /mcp/memories/store`: `created`, `updated` or `unchanged`.

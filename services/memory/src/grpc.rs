@@ -5,7 +5,7 @@ use codex_central_proto::memory::v1::memory_service_server::MemoryService;
 use codex_central_proto::memory::v1::*;
 use codex_central_proto::{CallContext, ms_to_timestamp, pending_rpcs};
 use codex_central_store::entities::memories::Model;
-use codex_central_store::memories::{self as rows, Written};
+use codex_central_store::memories::{self as rows, Hit, Written};
 use codex_central_store::{Store, now_ms};
 use tonic::{Request, Response, Status};
 
@@ -59,6 +59,13 @@ fn memory_proto(m: Model, score: Option<f64>) -> Memory {
         updated_at: Some(ms_to_timestamp(m.updated_at)),
         score,
     }
+}
+
+/// Search hits as proto memories with their scores.
+fn ranked(hits: Vec<Hit>) -> Vec<Memory> {
+    hits.into_iter()
+        .map(|h| memory_proto(h.memory, Some(h.score)))
+        .collect()
 }
 
 /// Whose memories a read covers: admins name one owner or see everyone; others see their own
@@ -180,10 +187,7 @@ impl MemoryService for MemoryGrpc {
         )
         .await?;
         Ok(Response::new(SearchMemoriesResponse {
-            matches: hits
-                .into_iter()
-                .map(|h| memory_proto(h.memory, Some(h.score)))
-                .collect(),
+            matches: ranked(hits),
         }))
     }
 
@@ -231,10 +235,7 @@ impl MemoryService for MemoryGrpc {
         )
         .await?;
         Ok(Response::new(QueryMemoriesResponse {
-            matches: hits
-                .into_iter()
-                .map(|h| memory_proto(h.memory, Some(h.score)))
-                .collect(),
+            matches: ranked(hits),
         }))
     }
 

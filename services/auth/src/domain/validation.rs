@@ -15,7 +15,7 @@ use codex_central_store::codex_auth_lifecycle::{self as lifecycle, Validation};
 use codex_central_store::{Store, leases, now_ms};
 
 use super::canonical::{Uploader, Vault};
-use super::codex_auth::{Mode, StoreOutcome, claims};
+use super::codex_auth::{Mode, StoreOutcome};
 use super::probe::{self, ProbeConfig};
 use crate::Result;
 
@@ -130,11 +130,12 @@ impl Validator {
             probe_ran: false,
             applied: false,
         };
-        let Some((served, _)) = snapshot.served() else {
+        let Some(current) = snapshot.current.as_deref() else {
             v.reason = "no canonical auth.json yet".into();
             return Ok(v);
         };
-        let c = claims(served);
+        let (served, _) = current.served(snapshot.custody);
+        let c = &current.claims;
         let expired = c.access_expires_at.is_some_and(|exp| exp <= Utc::now());
         if c.mode == Mode::ChatGpt && expired {
             v.state = "failed".into();

@@ -23,9 +23,9 @@ use serde_json::json;
 
 use super::canonical::{Uploader, Vault};
 use super::codex_auth::{
-    CUSTODY_PLACEHOLDER, RefreshPolicy, claims, refresh_due, refresh_token, sha256_hex,
-    with_new_tokens,
+    CUSTODY_PLACEHOLDER, RefreshPolicy, refresh_due, refresh_token, sha256_hex, with_new_tokens,
 };
+use super::oauth::http::Http;
 use crate::{Error, Result};
 use idp::{IdpError, TokenAnswer};
 
@@ -108,13 +108,12 @@ impl Refresher {
         settings: RefreshSettings,
         holder: String,
     ) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(idp::REQUEST_TIMEOUT)
-            .user_agent(concat!("codex-central/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
+        // The sign-in client's settings suit the token endpoint too: no redirects, short
+        // timeouts, a bounded body.
+        let http = Http::new()
+            .map_err(|e| Error::internal(e.0))?
+            .client()
+            .clone();
         Ok(Refresher(Arc::new(Inner {
             store,
             vault,
@@ -171,14 +170,14 @@ impl Refresher {
             return Ok(Outcome::NotRefreshable);
         };
         let current = &stored.current;
-        let c = claims(&current.text);
+        let c = &current.claims;
         let token = refresh_token(&current.text).filter(|t| t != CUSTODY_PLACEHOLDER);
         let (true, Some(token)) = (c.refreshable, token) else {
             return Ok(Outcome::NotRefreshable);
         };
         let sha = sha256_hex(&token);
         if !force {
-            if refresh_due(&c, current.at, Utc::now(), self.0.settings.policy).is_none() {
+            if refresh_due(c, current.at, Utc::now(), self.0.settings.policy).is_none() {
                 return Ok(Outcome::NotDue);
             }
             if state.blocked_token_sha == sha {
@@ -241,7 +240,7 @@ impl Refresher {
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok());
         let Some(answer) = answer else {
-            let failure = self.failure(
+            let failure = failure(
                 "refresh_answer_invalid",
                 "the kept token endpoint answer cannot be read".into(),
                 Some(state.in_flight_token_sha.clone()),
@@ -256,8 +255,8 @@ impl Refresher {
                 lifecycle::abandon(self.0.store.db()).await?;
                 return Ok(Outcome::Superseded);
             };
-            let spent = refresh_token(&stored.current.text).map(|t| sha256_hex(&t));
-            if spent.as_deref() != Some(state.in_flight_token_sha.as_str()) {
+            let spent = stored.current.refresh_token_sha.as_deref();
+            if spent != Some(state.in_flight_token_sha.as_str()) {
                 if lifecycle::get(self.0.store.db())
                     .await?
                     .pending_answer_enc
@@ -278,7 +277,7 @@ impl Refresher {
             let doc = match with_new_tokens(&stored.current.text, &tokens, Utc::now()) {
                 Ok(doc) => doc,
                 Err(e) => {
-                    let failure = self.failure(
+                    let failure = failure(
                         "refresh_answer_invalid",
                         format!("the token endpoint's answer is unusable: {e}"),
                         Some(state.in_flight_token_sha.clone()),
@@ -327,7 +326,7 @@ impl Refresher {
     /// An attempt died before its answer was kept: its token may be spent, so it is blocked.
     async fn interrupted(&self, state: &State) -> Result<()> {
         tracing::warn!(holder = %state.in_flight_holder, "a refresh attempt was interrupted before its answer was kept");
-        let failure = self.failure(
+        let failure = failure(
             "refresh_interrupted",
             format!(
                 "an attempt by {} stopped before the token endpoint's answer was kept; its refresh \
@@ -367,7 +366,7 @@ impl Refresher {
             }
         };
         let rejected = block.is_some();
-        let failure = self.failure(e.code(), e.message().to_string(), block, retry);
+        let failure = failure(e.code(), e.message().to_string(), block, retry);
         lifecycle::failed(self.0.store.db(), failure).await?;
         self.0.vault.invalidate();
         // Every rejection is worth a row; outages only when a streak starts.
@@ -378,20 +377,20 @@ impl Refresher {
         }
         Ok(())
     }
+}
 
-    fn failure(
-        &self,
-        code: &str,
-        message: String,
-        block_token_sha: Option<String>,
-        next_attempt_at: Option<i64>,
-    ) -> Failure {
-        Failure {
-            code: code.to_string(),
-            message: message.chars().take(1000).collect(),
-            block_token_sha,
-            next_attempt_at,
-        }
+/// A failure to record; the message is cut to 1,000 characters.
+fn failure(
+    code: &str,
+    message: String,
+    block_token_sha: Option<String>,
+    next_attempt_at: Option<i64>,
+) -> Failure {
+    Failure {
+        code: code.to_string(),
+        message: message.chars().take(1000).collect(),
+        block_token_sha,
+        next_attempt_at,
     }
 }
 
