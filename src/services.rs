@@ -199,7 +199,11 @@ pub fn build(
         )
         .add_service(UsageServiceServer::from_arc(usage.clone()))
         .add_service(ConfigServiceServer::from_arc(config.clone()))
-        .add_service(MemoryServiceServer::new(MemoryGrpc::new(store)))
+        .add_service(
+            MemoryServiceServer::new(MemoryGrpc::new(store))
+                .max_decoding_message_size(codex_central_memory::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(codex_central_memory::MAX_MESSAGE_BYTES),
+        )
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);

@@ -26,6 +26,8 @@ mod m0015_config_documents;
 mod m0016_client_config_entries;
 mod m0017_codex_auth_lifecycle;
 mod m0018_memories;
+mod m0019_workspace_files;
+mod m0020_mcp_access_logs;
 
 /// Document bodies: MySQL's TEXT holds 64 KiB, so MEDIUMTEXT (16 MiB) there; TEXT elsewhere.
 pub(crate) fn long_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
@@ -62,6 +64,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_client_config_entries::Migration),
             Box::new(m0017_codex_auth_lifecycle::Migration),
             Box::new(m0018_memories::Migration),
+            Box::new(m0019_workspace_files::Migration),
+            Box::new(m0020_mcp_access_logs::Migration),
         ]
     }
 }

@@ -49,6 +49,11 @@ pub mod config {
 
 /// `MemoryService`: memories and the sandboxed MCP workspace.
 pub mod memory {
+    /// The largest MemoryService message: a workspace file at the 16 MiB per-file ceiling and
+    /// its envelope. The server and its clients take it as their decoding limit (tonic's
+    /// default, 4 MiB, is below what a file may have).
+    pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024 + 64 * 1024;
+
     /// `codexcentral.memory.v1`
     pub mod v1 {
         tonic::include_proto!("codexcentral.memory.v1");
@@ -315,6 +320,8 @@ mod tests {
             settings: Some(memory::MemorySettings {
                 max_content_bytes: 65_536,
                 workspace_quota_bytes: 0,
+                workspace_enabled: Some(false),
+                workspace_max_file_bytes: 0,
             }),
         };
     }

@@ -75,6 +75,11 @@ async fn memories_have_owners(r: Ready) {
     let m = first.memory.unwrap();
     assert_eq!(m.tags, ["ops", "secrets"], "normalised");
     assert_eq!(m.metadata_json, "{}");
+    assert_eq!(
+        m.owner.as_ref().unwrap().name,
+        "memory.example.com",
+        "owners are named"
+    );
     let again = put(
         &mut c,
         &host,

@@ -163,6 +163,83 @@ async fn memories_search_alike_everywhere(backend: Backend) {
 
 on_all_backends!(memories_search_alike_everywhere);
 
+/// `memory_search_language` on PostgreSQL: a stemming configuration finds other forms of a
+/// word through its own index; an unknown or malformed name is refused; others ignore it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_search_language_is_configurable() {
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    let store = Store::connect_and_migrate(&db.url).await.unwrap();
+    memories::put(
+        &store,
+        memory(
+            ("host", "1"),
+            "k1",
+            "the canary deploys went out",
+            &[],
+            1_000,
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(
+        keys(&store, host1("deploying")).await.is_empty(),
+        "simple: no stemming"
+    );
+    let english = memories::use_language(store.clone(), "english")
+        .await
+        .unwrap();
+    assert_eq!(english.text_search_config(), "english");
+    assert_eq!(keys(&english, host1("deploying")).await, ["k1"]);
+    assert_eq!(keys(&english, host1("canaries deploy")).await, ["k1"]);
+    let plan: Vec<String> = {
+        use sea_orm::ConnectionTrait;
+        english
+            .db()
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT indexname::text AS name FROM pg_indexes WHERE tablename = 'memories'",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", "name").unwrap())
+            .collect()
+    };
+    assert!(
+        plan.contains(&"idx_memories_search_english".to_string()),
+        "{plan:?}"
+    );
+    // Starting again with the index in place is fine.
+    memories::use_language(store.clone(), "english")
+        .await
+        .unwrap();
+    let err = memories::use_language(store.clone(), "klingon")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("pg_ts_config"), "{err}");
+    let err = memories::use_language(store.clone(), "english'); DROP TABLE x; --")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not a text search configuration"),
+        "{err}"
+    );
+    store.close().await.unwrap();
+
+    let Some(lite) = TestDb::create(Backend::Sqlite).await else {
+        return;
+    };
+    let store = Store::connect_and_migrate(&lite.url).await.unwrap();
+    let same = memories::use_language(store, "english").await.unwrap();
+    assert_eq!(
+        same.text_search_config(),
+        "simple",
+        "SQLite has one behaviour"
+    );
+}
+
 #[test]
 fn search_terms_are_what_every_backend_indexes() {
     assert_eq!(

@@ -76,6 +76,19 @@ pub struct MemorySettingsBody {
     max_content_bytes: u32,
     #[serde(default)]
     workspace_quota_bytes: u64,
+    #[serde(default)]
+    workspace_enabled: Option<bool>,
+    #[serde(default)]
+    workspace_max_file_bytes: u64,
+}
+
+fn memory_settings_json(s: &MemorySettings) -> Value {
+    json!({
+        "max_content_bytes": s.max_content_bytes,
+        "workspace_quota_bytes": s.workspace_quota_bytes,
+        "workspace_enabled": s.workspace_enabled.unwrap_or(false),
+        "workspace_max_file_bytes": s.workspace_max_file_bytes,
+    })
 }
 
 /// `PUT /api/v1/memory/settings`: fields left out (or 0) keep their values.
@@ -94,17 +107,15 @@ pub async fn put_memory_settings(
                 settings: Some(MemorySettings {
                     max_content_bytes: b.max_content_bytes,
                     workspace_quota_bytes: b.workspace_quota_bytes,
+                    workspace_enabled: b.workspace_enabled,
+                    workspace_max_file_bytes: b.workspace_max_file_bytes,
                 }),
             },
         ))
         .await
         .map_err(|e| ApiError::from(e).with_field_prefix("settings.", ""))?
         .into_inner();
-    let s = res.settings.unwrap_or_default();
-    Ok(ok(json!({
-        "max_content_bytes": s.max_content_bytes,
-        "workspace_quota_bytes": s.workspace_quota_bytes,
-    })))
+    Ok(ok(memory_settings_json(&res.settings.unwrap_or_default())))
 }
 
 pub async fn memory_settings(
@@ -117,9 +128,5 @@ pub async fn memory_settings(
         .get_memory_settings(caller.request(&state, GetMemorySettingsRequest {}))
         .await?
         .into_inner();
-    let s = res.settings.unwrap_or_default();
-    Ok(ok(json!({
-        "max_content_bytes": s.max_content_bytes,
-        "workspace_quota_bytes": s.workspace_quota_bytes,
-    })))
+    Ok(ok(memory_settings_json(&res.settings.unwrap_or_default())))
 }

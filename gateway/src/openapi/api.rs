@@ -223,7 +223,7 @@ pub const OPERATIONS: &[Op] = &[
         "put",
         "/api/v1/memory/settings",
         Access::Admin,
-        "Change the memory limits ({max_content_bytes ≤ 65536, workspace_quota_bytes ≥ 1 MiB}); fields left out keep their values; audited.",
+        "Change the memory limits and the MCP workspace ({max_content_bytes ≤ 65536, workspace_enabled, workspace_quota_bytes ≥ 1 MiB, workspace_max_file_bytes ≤ 16 MiB}); fields left out keep their values; audited.",
     ),
     op(
         "get",

@@ -84,6 +84,8 @@ impl ServiceClients {
 
     pub fn memory(&self) -> MemoryServiceClient<GrpcChannel> {
         MemoryServiceClient::new(self.channel.clone())
+            .max_decoding_message_size(codex_central_proto::memory::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(codex_central_proto::memory::MAX_MESSAGE_BYTES)
     }
 
     pub fn health(&self) -> HealthClient<GrpcChannel> {

@@ -3,23 +3,54 @@
 use codex_central_common::{Principal, Role};
 use codex_central_proto::memory::v1::memory_service_server::MemoryService;
 use codex_central_proto::memory::v1::*;
-use codex_central_proto::{CallContext, ms_to_timestamp, pending_rpcs};
+use codex_central_proto::{CallContext, ms_to_timestamp};
 use codex_central_store::entities::memories::Model;
 use codex_central_store::memories::{self as rows, Hit, Written};
 use codex_central_store::{Store, now_ms};
 use tonic::{Request, Response, Status};
 
-use crate::Error;
+use crate::domain::access_log::AccessLogWriter;
 use crate::domain::memories::{self, Draft, Owner, Scope, check_key};
+use crate::domain::owners;
 use crate::domain::settings;
+use crate::{Error, grpc_access_log, grpc_workspace};
 
 pub struct MemoryGrpc {
     store: Store,
+    access_log: AccessLogWriter,
 }
 
 impl MemoryGrpc {
+    /// Starts the `/mcp` access-log writer, so it needs a Tokio runtime.
     pub fn new(store: Store) -> Self {
-        MemoryGrpc { store }
+        let access_log = AccessLogWriter::spawn(store.clone());
+        MemoryGrpc { store, access_log }
+    }
+
+    /// Memories with their owners named (host fqdn, username).
+    async fn named(&self, mut list: Vec<Memory>) -> Result<Vec<Memory>, Status> {
+        let kind = |o: &MemoryOwner| match o.kind() {
+            MemoryOwnerKind::Host => "host",
+            MemoryOwnerKind::User => "user",
+            MemoryOwnerKind::Fleet | MemoryOwnerKind::Unspecified => "",
+        };
+        let names = owners::names(
+            &self.store,
+            list.iter()
+                .filter_map(|m| m.owner.as_ref())
+                .map(|o| (kind(o), o.id.as_str())),
+        )
+        .await?;
+        for owner in list.iter_mut().filter_map(|m| m.owner.as_mut()) {
+            if let Some(name) = names.get(&(kind(owner).to_string(), owner.id.clone())) {
+                owner.name = name.clone();
+            }
+        }
+        Ok(list)
+    }
+
+    async fn named_one(&self, m: Memory) -> Result<Memory, Status> {
+        Ok(self.named(vec![m]).await?.pop().unwrap_or_default())
     }
 }
 
@@ -92,6 +123,15 @@ fn scope(p: &Principal, owner: Option<&MemoryOwner>) -> Result<Scope, Status> {
     }
 }
 
+fn settings_proto(s: &settings::MemorySettings) -> MemorySettings {
+    MemorySettings {
+        max_content_bytes: s.max_content_bytes,
+        workspace_quota_bytes: s.workspace_quota_bytes,
+        workspace_enabled: Some(s.workspace_enabled),
+        workspace_max_file_bytes: s.workspace_max_file_bytes,
+    }
+}
+
 fn written_proto(w: Written) -> MemoryWriteStatus {
     match w {
         Written::Created => MemoryWriteStatus::Created,
@@ -128,7 +168,7 @@ impl MemoryService for MemoryGrpc {
         let (written, m) = memories::store(&self.store, &owner, draft).await?;
         Ok(Response::new(StoreMemoryResponse {
             status: written_proto(written) as i32,
-            memory: Some(memory_proto(m, None)),
+            memory: Some(self.named_one(memory_proto(m, None)).await?),
         }))
     }
 
@@ -158,9 +198,13 @@ impl MemoryService for MemoryGrpc {
                     .map_err(Error::from)?,
             }
         };
+        let memory = match found {
+            Some(m) => Some(self.named_one(memory_proto(m, None)).await?),
+            None => None,
+        };
         Ok(Response::new(RetrieveMemoryResponse {
-            found: found.is_some(),
-            memory: found.map(|m| memory_proto(m, None)),
+            found: memory.is_some(),
+            memory,
         }))
     }
 
@@ -187,7 +231,7 @@ impl MemoryService for MemoryGrpc {
         )
         .await?;
         Ok(Response::new(SearchMemoriesResponse {
-            matches: ranked(hits),
+            matches: self.named(ranked(hits)).await?,
         }))
     }
 
@@ -211,7 +255,7 @@ impl MemoryService for MemoryGrpc {
         };
         let (_, m) = memories::store(&self.store, &owner, draft).await?;
         Ok(Response::new(AppendMemoryResponse {
-            memory: Some(memory_proto(m, None)),
+            memory: Some(self.named_one(memory_proto(m, None)).await?),
         }))
     }
 
@@ -235,7 +279,7 @@ impl MemoryService for MemoryGrpc {
         )
         .await?;
         Ok(Response::new(QueryMemoriesResponse {
-            matches: ranked(hits),
+            matches: self.named(ranked(hits)).await?,
         }))
     }
 
@@ -264,7 +308,9 @@ impl MemoryService for MemoryGrpc {
         )
         .await?;
         Ok(Response::new(ListMemoriesResponse {
-            memories: rows.into_iter().map(|m| memory_proto(m, None)).collect(),
+            memories: self
+                .named(rows.into_iter().map(|m| memory_proto(m, None)).collect())
+                .await?,
             next_page_token: next,
         }))
     }
@@ -299,10 +345,7 @@ impl MemoryService for MemoryGrpc {
         CallContext::of(&request).require_admin_read()?;
         let s = settings::get(&self.store).await?;
         Ok(Response::new(GetMemorySettingsResponse {
-            settings: Some(MemorySettings {
-                max_content_bytes: s.max_content_bytes,
-                workspace_quota_bytes: s.workspace_quota_bytes,
-            }),
+            settings: Some(settings_proto(&s)),
         }))
     }
 
@@ -317,25 +360,65 @@ impl MemoryService for MemoryGrpc {
             &self.store,
             &admin,
             &ctx.client_ip_text(),
-            settings::MemorySettings {
+            settings::Change {
                 max_content_bytes: wanted.max_content_bytes,
                 workspace_quota_bytes: wanted.workspace_quota_bytes,
+                workspace_enabled: wanted.workspace_enabled,
+                workspace_max_file_bytes: wanted.workspace_max_file_bytes,
             },
         )
         .await?;
         Ok(Response::new(UpdateMemorySettingsResponse {
-            settings: Some(MemorySettings {
-                max_content_bytes: s.max_content_bytes,
-                workspace_quota_bytes: s.workspace_quota_bytes,
-            }),
+            settings: Some(settings_proto(&s)),
         }))
     }
 
-    pending_rpcs! {
-        read_workspace_file(ReadWorkspaceFileRequest) -> ReadWorkspaceFileResponse;
-        write_workspace_file(WriteWorkspaceFileRequest) -> WriteWorkspaceFileResponse;
-        list_workspace_dir(ListWorkspaceDirRequest) -> ListWorkspaceDirResponse;
-        stat_workspace_file(StatWorkspaceFileRequest) -> StatWorkspaceFileResponse;
-        search_workspace_files(SearchWorkspaceFilesRequest) -> SearchWorkspaceFilesResponse;
+    async fn read_workspace_file(
+        &self,
+        request: Request<ReadWorkspaceFileRequest>,
+    ) -> Result<Response<ReadWorkspaceFileResponse>, Status> {
+        grpc_workspace::read(&self.store, request).await
+    }
+
+    async fn write_workspace_file(
+        &self,
+        request: Request<WriteWorkspaceFileRequest>,
+    ) -> Result<Response<WriteWorkspaceFileResponse>, Status> {
+        grpc_workspace::write(&self.store, request).await
+    }
+
+    async fn list_workspace_dir(
+        &self,
+        request: Request<ListWorkspaceDirRequest>,
+    ) -> Result<Response<ListWorkspaceDirResponse>, Status> {
+        grpc_workspace::list_dir(&self.store, request).await
+    }
+
+    async fn stat_workspace_file(
+        &self,
+        request: Request<StatWorkspaceFileRequest>,
+    ) -> Result<Response<StatWorkspaceFileResponse>, Status> {
+        grpc_workspace::stat(&self.store, request).await
+    }
+
+    async fn search_workspace_files(
+        &self,
+        request: Request<SearchWorkspaceFilesRequest>,
+    ) -> Result<Response<SearchWorkspaceFilesResponse>, Status> {
+        grpc_workspace::search(&self.store, request).await
+    }
+
+    async fn record_mcp_access(
+        &self,
+        request: Request<RecordMcpAccessRequest>,
+    ) -> Result<Response<RecordMcpAccessResponse>, Status> {
+        grpc_access_log::record(&self.access_log, request).await
+    }
+
+    async fn list_mcp_access_logs(
+        &self,
+        request: Request<ListMcpAccessLogsRequest>,
+    ) -> Result<Response<ListMcpAccessLogsResponse>, Status> {
+        grpc_access_log::list(&self.store, request).await
     }
 }

@@ -45,6 +45,8 @@ impl Backend {
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    /// PostgreSQL's text search configuration for memories (see `memories::use_language`).
+    text_search: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -122,7 +124,11 @@ impl Store {
             sea_orm::DbErr::Conn(e) => Error::Unavailable(redact_url_error(&e.to_string())),
             other => Error::Db(other),
         })?;
-        Ok(Store { db, backend })
+        Ok(Store {
+            db,
+            backend,
+            text_search: "simple".into(),
+        })
     }
 
     /// Connects and applies every pending migration (what `serve` and `migrate` do).
@@ -157,6 +163,15 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The text search configuration memory search uses on PostgreSQL.
+    pub fn text_search_config(&self) -> &str {
+        &self.text_search
+    }
+
+    pub(crate) fn set_text_search_config(&mut self, name: &str) {
+        self.text_search = name.into();
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -28,6 +28,21 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Model> {
         .ok_or_else(|| Error::NotFound("Host not found".into()))
 }
 
+/// The fqdns of the hosts among `ids` (ones that are gone are left out).
+pub async fn fqdns(store: &Store, ids: Vec<i64>) -> Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Fqdn)
+        .filter(Column::Id.is_in(ids))
+        .into_tuple()
+        .all(store.db())
+        .await?)
+}
+
 pub async fn find_by_fqdn(store: &Store, fqdn: &str) -> Result<Option<Model>> {
     Ok(Entity::find()
         .filter(Column::Fqdn.eq(fqdn))

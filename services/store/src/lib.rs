@@ -22,6 +22,7 @@ pub mod host_sync_states;
 pub mod host_users;
 pub mod hosts;
 pub mod leases;
+pub mod mcp_access_logs;
 pub mod memories;
 pub mod oauth;
 pub mod personal_tokens;
@@ -37,6 +38,7 @@ mod token_table;
 pub mod upstreams;
 pub mod usage_rows;
 pub mod users;
+pub mod workspace_files;
 pub mod wrapper_releases;
 
 pub use connect::{Backend, Store};

@@ -6,12 +6,13 @@
 
 use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter, Set,
+    Statement, TransactionTrait,
 };
 
 use crate::entities::memories::{ActiveModel, Column, Entity, Model};
 use crate::entities::memory_tags;
-use crate::{Backend, Result, Store};
+use crate::{Backend, Error, Result, Store};
 
 /// InnoDB's default stopword list (`INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD`): a required
 /// stopword matches nothing there, so no backend searches for one.
@@ -198,6 +199,51 @@ pub struct Hit {
     pub score: f64,
 }
 
+/// What PostgreSQL indexes of a memory, as the stored `search` column computes it.
+const INDEXED_TEXT: &str = "m.title || ' ' || m.content || ' ' || m.tags_text";
+
+/// Makes memory search on PostgreSQL use the text search configuration `language` (stemming
+/// and stopwords: `english`, `german`, …) instead of `simple`: checks that the database has it
+/// and builds its GIN expression index once (that can take a while on a big table). Other
+/// backends have one behaviour and ignore it.
+pub async fn use_language(mut store: Store, language: &str) -> Result<Store> {
+    let valid = !language.is_empty()
+        && language.len() <= 63
+        && language
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        return Err(Error::Conflict(format!(
+            "memory_search_language {language:?} is not a text search configuration name"
+        )));
+    }
+    if store.backend() != Backend::Postgres || language == "simple" {
+        return Ok(store);
+    }
+    let exists = store
+        .db()
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT cfgname::text AS name FROM pg_ts_config WHERE cfgname = $1",
+            [language.into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        return Err(Error::NotFound(format!(
+            "memory_search_language: PostgreSQL has no text search configuration {language:?} \
+             (SELECT cfgname FROM pg_ts_config lists them)"
+        )));
+    }
+    let index = format!(
+        "CREATE INDEX IF NOT EXISTS idx_memories_search_{language} ON memories USING GIN \
+         (to_tsvector('{language}'::regconfig, title || ' ' || content || ' ' || tags_text))"
+    );
+    store.db().execute_unprepared(&index).await?;
+    store.set_text_search_config(language);
+    Ok(store)
+}
+
 #[derive(FromQueryResult)]
 struct Score {
     score: f64,
@@ -227,7 +273,12 @@ pub async fn search(store: &Store, s: &Search) -> Result<Vec<Hit>> {
     if terms.is_empty() {
         select.expr_as(Expr::val(0.0f64), Alias::new("score"));
     } else {
-        full_text(&mut select, store.backend(), &terms);
+        full_text(
+            &mut select,
+            store.backend(),
+            store.text_search_config(),
+            &terms,
+        );
     }
     filters(&mut select, s);
     if !terms.is_empty() {
@@ -249,7 +300,7 @@ pub async fn search(store: &Store, s: &Search) -> Result<Vec<Hit>> {
 }
 
 /// The backend's own match and rank over `terms` (each a required prefix).
-fn full_text(select: &mut SelectStatement, backend: Backend, terms: &[String]) {
+fn full_text(select: &mut SelectStatement, backend: Backend, language: &str, terms: &[String]) {
     match backend {
         Backend::Sqlite => {
             // FTS5: `"word"*` is a prefix phrase; juxtaposed phrases must all match.
@@ -274,16 +325,25 @@ fn full_text(select: &mut SelectStatement, backend: Backend, terms: &[String]) {
                 .map(|t| format!("'{t}':*"))
                 .collect::<Vec<_>>()
                 .join(" & ");
+            // The stored column is `simple`; another configuration has its own expression
+            // index (see `use_language`), and its name is checked to be a plain identifier.
+            let (vector, query) = match language {
+                "simple" => (
+                    "m.search".to_string(),
+                    "to_tsquery('simple', $1)".to_string(),
+                ),
+                lang => (
+                    format!("to_tsvector('{lang}'::regconfig, {INDEXED_TEXT})"),
+                    format!("to_tsquery('{lang}'::regconfig, $1)"),
+                ),
+            };
             select
                 .and_where(Expr::cust_with_values(
-                    "m.search @@ to_tsquery('simple', $1)",
+                    format!("{vector} @@ {query}"),
                     [q.clone()],
                 ))
                 .expr_as(
-                    Expr::cust_with_values(
-                        "ts_rank_cd(m.search, to_tsquery('simple', $1))::float8",
-                        [q],
-                    ),
+                    Expr::cust_with_values(format!("ts_rank_cd({vector}, {query})::float8"), [q]),
                     Alias::new("score"),
                 );
         }

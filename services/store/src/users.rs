@@ -28,6 +28,21 @@ pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<Model> {
         .ok_or_else(|| Error::NotFound("User not found".into()))
 }
 
+/// The usernames of the users among `ids` (ones that are gone are left out).
+pub async fn usernames(store: &Store, ids: Vec<String>) -> Result<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Username)
+        .filter(Column::Id.is_in(ids))
+        .into_tuple()
+        .all(store.db())
+        .await?)
+}
+
 pub async fn find_by_username(store: &Store, username: &str) -> Result<Option<Model>> {
     Ok(Entity::find()
         .filter(Column::Username.eq(username))

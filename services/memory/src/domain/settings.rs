@@ -16,6 +16,11 @@ pub struct MemorySettings {
     pub max_content_bytes: u32,
     /// Per-owner quota of the sandboxed MCP file workspace.
     pub workspace_quota_bytes: u64,
+    /// Whether the MCP fs_* tools (the workspace RPCs) work at all: off until an admin turns
+    /// them on (issue 15: a file surface is opt-in per fleet).
+    pub workspace_enabled: bool,
+    /// The largest single workspace file.
+    pub workspace_max_file_bytes: u64,
 }
 
 impl Default for MemorySettings {
@@ -23,6 +28,8 @@ impl Default for MemorySettings {
         MemorySettings {
             max_content_bytes: 64 * 1024,
             workspace_quota_bytes: 100 * 1024 * 1024,
+            workspace_enabled: false,
+            workspace_max_file_bytes: 1024 * 1024,
         }
     }
 }
@@ -34,13 +41,24 @@ pub async fn get(store: &Store) -> Result<MemorySettings> {
 /// SPEC §8's cap on one memory.
 pub const MAX_CONTENT_BYTES: u32 = 64 * 1024;
 const MIN_WORKSPACE_QUOTA: u64 = 1024 * 1024;
+/// The per-file cap's ceiling: what `/mcp` accepts in one request body.
+pub const MAX_WORKSPACE_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Changes the limits (a field left at 0 keeps its value); audited.
+/// A change of the settings: a number left at 0, or `workspace_enabled` unset, keeps its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Change {
+    pub max_content_bytes: u32,
+    pub workspace_quota_bytes: u64,
+    pub workspace_enabled: Option<bool>,
+    pub workspace_max_file_bytes: u64,
+}
+
+/// Changes the limits; audited.
 pub async fn update(
     store: &Store,
     by: &Principal,
     client_ip: &str,
-    wanted: MemorySettings,
+    wanted: Change,
 ) -> Result<MemorySettings> {
     if wanted.max_content_bytes > MAX_CONTENT_BYTES {
         return Err(Error::invalid(
@@ -54,12 +72,24 @@ pub async fn update(
             format!("must be at least {MIN_WORKSPACE_QUOTA} (1 MiB)"),
         ));
     }
+    if wanted.workspace_max_file_bytes > MAX_WORKSPACE_FILE_BYTES {
+        return Err(Error::invalid(
+            "settings.workspace_max_file_bytes",
+            format!("must be at most {MAX_WORKSPACE_FILE_BYTES} (16 MiB)"),
+        ));
+    }
     let change = |s: &mut MemorySettings| {
         if wanted.max_content_bytes != 0 {
             s.max_content_bytes = wanted.max_content_bytes;
         }
         if wanted.workspace_quota_bytes != 0 {
             s.workspace_quota_bytes = wanted.workspace_quota_bytes;
+        }
+        if let Some(enabled) = wanted.workspace_enabled {
+            s.workspace_enabled = enabled;
+        }
+        if wanted.workspace_max_file_bytes != 0 {
+            s.workspace_max_file_bytes = wanted.workspace_max_file_bytes;
         }
         Ok(())
     };
