@@ -57,6 +57,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         Store::connect_and_migrate_with(config.database_url.expose(), config.database_timeout)
             .await
             .context("cannot open the database")?;
+    let store = codex_central_store::memories::use_language(store, &config.memory_search_language)
+        .await
+        .context("cannot set up memory search")?;
     Ok(store)
 }
 
@@ -174,12 +177,21 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             idle_timeout: config.upstream_idle_timeout,
         },
     );
+    let mcp = codex_central_gateway::mcp::McpOptions::new(
+        &config.public_url,
+        &config.mcp_allowed_origins,
+        &config.mcp_allowed_hosts,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
     let state = GatewayState::new(
         clients,
-        config.auth_mode_on,
-        config.cookie_secure,
-        config.admin_requires_client_cert,
-        trusted.clone(),
+        codex_central_gateway::GatewayPolicy {
+            auth_mode_on: config.auth_mode_on,
+            cookie_secure: config.cookie_secure,
+            admin_requires_client_cert: config.admin_requires_client_cert,
+            trusted_proxies: trusted.clone(),
+            mcp,
+        },
         local,
         upstreams,
     );

@@ -26,12 +26,13 @@ pub async fn enforce(State(state): State<GatewayState>, req: Request, next: Next
     else {
         return next.run(req).await;
     };
+    // The OpenAI-compatible API and MCP answer in their own error shapes and resolve their
+    // callers themselves (MCP takes a host key or a personal token).
+    if req.uri().path().starts_with("/v1/") || req.uri().path() == "/mcp" {
+        return next.run(req).await;
+    }
     if required == Access::Host {
         return host_key_first(state, req, next).await;
-    }
-    // The OpenAI-compatible API answers in its own error shape and resolves its callers itself.
-    if req.uri().path().starts_with("/v1/") {
-        return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
     let caller = match Caller::from_request_parts(&mut parts, &state).await {

@@ -2,14 +2,14 @@
 //! `peer/` (the codex-orchestrator-compatible host and admin routes), `api/` (`/api/v1`),
 //! `v1/` (the OpenAI-compatible API), `pages/` (server-rendered sign-in pages), beside the ops
 //! endpoints and the OpenAPI document; `plumbing/` is what they share and imports none of them.
-//! The MCP surface (`/mcp`, streamable HTTP) comes as one more folder, `mcp/`, on the same
-//! plumbing.
+//! `mcp/` is the MCP surface (`/mcp`, streamable HTTP, and its access log).
 //! It reaches the services only through the proto surface (the generated clients, or the
 //! in-process facade for hot paths), never the store.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod access;
 pub(crate) mod api;
+pub mod mcp;
 pub mod openapi;
 mod ops;
 mod pages;
@@ -40,28 +40,36 @@ struct Inner {
     policy_cache: plumbing::host_caller::PolicyCache,
     local: Option<hot_path::LocalServices>,
     upstreams: v1::UpstreamClients,
+    mcp: mcp::McpOptions,
+}
+
+/// How the gateway treats callers, from the configuration.
+pub struct GatewayPolicy {
+    pub auth_mode_on: bool,
+    pub cookie_secure: bool,
+    pub admin_requires_client_cert: bool,
+    pub trusted_proxies: TrustedProxies,
+    pub mcp: mcp::McpOptions,
 }
 
 impl GatewayState {
     pub fn new(
         clients: clients::ServiceClients,
-        auth_mode_on: bool,
-        cookie_secure: bool,
-        admin_requires_client_cert: bool,
-        trusted_proxies: TrustedProxies,
+        policy: GatewayPolicy,
         local: Option<hot_path::LocalServices>,
         upstreams: v1::UpstreamClients,
     ) -> Self {
         GatewayState {
             inner: Arc::new(Inner {
                 clients,
-                auth_mode_on,
-                cookie_secure,
-                admin_requires_client_cert,
-                trusted_proxies,
+                auth_mode_on: policy.auth_mode_on,
+                cookie_secure: policy.cookie_secure,
+                admin_requires_client_cert: policy.admin_requires_client_cert,
+                trusted_proxies: policy.trusted_proxies,
                 policy_cache: plumbing::host_caller::PolicyCache::default(),
                 local,
                 upstreams,
+                mcp: policy.mcp,
             }),
         }
     }
@@ -96,6 +104,10 @@ impl GatewayState {
         &self.inner.trusted_proxies
     }
 
+    pub(crate) fn mcp_options(&self) -> &mcp::McpOptions {
+        &self.inner.mcp
+    }
+
     pub(crate) fn policy_cache(&self) -> &plumbing::host_caller::PolicyCache {
         &self.inner.policy_cache
     }
@@ -110,6 +122,7 @@ pub fn rest_router(state: GatewayState) -> Router {
         .merge(peer::router())
         .merge(v1::router())
         .merge(pages::router())
+        .merge(mcp::router(&state))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::enforce,

@@ -233,6 +233,12 @@ config_keys! {
     trusted_proxies: Vec<String>, shown "(none)", flag "--trusted-proxies";
     /// Origins allowed to call grpc-web from a browser on another origin.
     cors_origins: Vec<String>, shown "(none)", flag "--cors-origins";
+    /// Browser origins allowed to call `/mcp` besides the public URL's (a request without `Origin` is always allowed).
+    mcp_allowed_origins: Vec<String>, shown "(none)", flag "--mcp-allowed-origins";
+    /// `Host` header values `/mcp` accepts besides the public URL's host and loopback (DNS-rebinding guard).
+    mcp_allowed_hosts: Vec<String>, shown "(none)", flag "--mcp-allowed-hosts";
+    /// PostgreSQL text search configuration for memory search: `simple` (no stemming, as on the other backends) or one the database has (`english`, `german`, …: stemming and stopwords); its index is built at start. Ignored on SQLite and MariaDB.
+    memory_search_language: String = "simple", shown "", flag "--memory-search-language";
     /// PEM certificate chain; with `tls_key`, serve HTTPS (HTTP/1.1 and HTTP/2 via ALPN).
     tls_cert: PathBuf, shown "(none)", flag "--tls-cert";
     /// PEM private key for `tls_cert`.

@@ -51,8 +51,12 @@ fn expect(access: &str, path: &str, method: &str, who: Who) -> Expect {
         ("open", _) => Expect::Any,
         ("host", Who::Host) => Expect::Allowed,
         ("host", _) => Expect::Unauthenticated,
-        // The OpenAI-compatible API takes host keys too.
-        ("member", Who::Host) if path.starts_with("/v1/") => Expect::Allowed,
+        // The OpenAI-compatible API and MCP take host keys too.
+        ("member", Who::Host) if path.starts_with("/v1/") || path == "/mcp" => Expect::Allowed,
+        // MCP takes bearer credentials only, never a browser session.
+        ("member", Who::SessionWithoutCsrf | Who::SessionWithCsrf) if path == "/mcp" => {
+            Expect::Unauthenticated
+        }
         (_, Who::Nobody | Who::BogusBearer | Who::Host) => Expect::Unauthenticated,
         ("member", Who::SessionWithoutCsrf) if !safe => Expect::Forbidden,
         ("member", Who::MemberToken | Who::SessionWithoutCsrf | Who::SessionWithCsrf) => {

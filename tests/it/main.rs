@@ -27,6 +27,8 @@ mod gateway_translate;
 mod gateway_v1;
 mod grpc;
 mod idp_stub;
+mod mcp;
+mod mcp_clients;
 mod memories;
 mod oauth;
 mod otlp;

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use codex_central_proto::memory::v1::{
-    DeleteMemoryRequest, Memory, MemoryOwner, MemoryOwnerKind, MemoryWriteStatus,
-    RetrieveMemoryRequest, SearchMemoriesRequest, StoreMemoryRequest,
+    DeleteMemoryRequest, MemoryOwner, MemoryOwnerKind, MemoryWriteStatus, RetrieveMemoryRequest,
+    SearchMemoriesRequest, StoreMemoryRequest,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,36 +15,8 @@ use super::content::host_call;
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
 use crate::plumbing::extract::{Path, Q, RawBody, lenient_json};
-use crate::plumbing::views::rfc3339;
+use crate::plumbing::views::memory_json;
 use crate::{ApiError, GatewayState};
-
-/// The peer's memory object; `host` is named when the memory is the calling host's.
-fn memory_json(m: &Memory, host: Option<(&str, &str)>) -> Value {
-    let owner = m.owner.clone().unwrap_or_default();
-    let host_id = (owner.kind() == MemoryOwnerKind::Host).then_some(owner.id.as_str());
-    let fqdn = host
-        .filter(|(id, _)| Some(*id) == host_id)
-        .map(|(_, fqdn)| fqdn);
-    json!({
-        "id": m.id,
-        "record_id": m.record_id,
-        "host_id": host_id,
-        "host": fqdn,
-        "owner": match owner.kind() {
-            MemoryOwnerKind::Host => "host",
-            MemoryOwnerKind::User => "user",
-            MemoryOwnerKind::Fleet => "fleet",
-            MemoryOwnerKind::Unspecified => "unknown",
-        },
-        "title": m.title,
-        "content": m.content,
-        "metadata": serde_json::from_str::<Value>(&m.metadata_json).unwrap_or_else(|_| json!({})),
-        "tags": m.tags,
-        "created_at": rfc3339(m.created_at.as_ref()),
-        "updated_at": rfc3339(m.updated_at.as_ref()),
-        "score": m.score,
-    })
-}
 
 /// The peer's aliases for a memory id.
 #[derive(Deserialize, Default)]

@@ -77,6 +77,7 @@ pub fn router() -> Router<GatewayState> {
             axum::routing::delete(memories::delete_by_path),
         )
         .route("/admin/mcp/memories", get(memories::admin_search))
+        .route("/admin/mcp/logs", get(crate::mcp::admin_logs))
         .route(
             "/admin/mcp/memories/{record_id}",
             axum::routing::delete(memories::admin_delete),

@@ -4,6 +4,7 @@
 use codex_central_proto::auth::v1::User;
 use codex_central_proto::common::v1::Role;
 use codex_central_proto::fleet::v1::{Host, HostStatus};
+use codex_central_proto::memory::v1::{Memory, MemoryOwnerKind};
 use codex_central_proto::usage::v1::{QuotaSnapshot, QuotaWindow};
 use serde_json::{Value, json};
 
@@ -300,4 +301,39 @@ pub fn codex_auth_alerts(s: &codex_central_proto::auth::v1::CodexAuthSummary) ->
         }));
     }
     alerts
+}
+
+/// The peer's memory object; `host` is the owning host's fqdn (the caller's own as it
+/// authenticated, else as the service named it).
+pub fn memory_json(m: &Memory, caller: Option<(&str, &str)>) -> Value {
+    let owner = m.owner.clone().unwrap_or_default();
+    let host_id = (owner.kind() == MemoryOwnerKind::Host).then_some(owner.id.as_str());
+    let fqdn = caller
+        .filter(|(id, _)| Some(*id) == host_id)
+        .map(|(_, fqdn)| fqdn)
+        .or_else(|| {
+            host_id
+                .and(Some(owner.name.as_str()))
+                .filter(|n| !n.is_empty())
+        });
+    json!({
+        "id": m.id,
+        "record_id": m.record_id,
+        "host_id": host_id,
+        "host": fqdn,
+        "owner": match owner.kind() {
+            MemoryOwnerKind::Host => "host",
+            MemoryOwnerKind::User => "user",
+            MemoryOwnerKind::Fleet => "fleet",
+            MemoryOwnerKind::Unspecified => "unknown",
+        },
+        "owner_name": owner.name,
+        "title": m.title,
+        "content": m.content,
+        "metadata": serde_json::from_str::<Value>(&m.metadata_json).unwrap_or_else(|_| json!({})),
+        "tags": m.tags,
+        "created_at": rfc3339(m.created_at.as_ref()),
+        "updated_at": rfc3339(m.updated_at.as_ref()),
+        "score": m.score,
+    })
 }
