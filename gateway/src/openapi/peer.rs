@@ -194,13 +194,7 @@ pub const OPERATIONS: &[Op] = &[
         "post",
         "/mcp",
         Access::Member,
-        "MCP streamable HTTP (JSON-RPC, one message per POST; protocol 2025-03-26, 2025-06-18 or 2025-11-25): memory tools and memory:// resources, and the fs_* workspace tools when enabled. Authorization: Bearer with a host key (IP binding and insecure windows as on /auth) or a personal token. Errors are JSON-RPC objects (-32700 bad JSON, -32600 invalid request, -32001 unauthenticated, -32099 forbidden).",
-    ),
-    op(
-        "get",
-        "/mcp",
-        Access::Open,
-        "405 with Allow: POST (no server-sent event stream: the server is stateless).",
+        "MCP streamable HTTP (JSON-RPC, one message per POST; protocol 2025-03-26, 2025-06-18 or 2025-11-25): memory tools and memory:// resources, and the fs_* workspace tools when enabled. Authorization: Bearer with a host key (IP binding and insecure windows as on /auth) or a personal token. Errors are JSON-RPC objects (-32700 bad JSON, -32600 invalid request, -32001 unauthenticated, -32099 forbidden). GET and DELETE answer 405 with Allow: POST (stateless: no event stream, no session).",
     ),
     op(
         "get",
