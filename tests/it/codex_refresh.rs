@@ -280,7 +280,17 @@ async fn server_refreshes_before_codex_does(backend: Backend) {
         json!({"error": "temporarily_unavailable"}),
     ))
     .await;
-    let failed = refresh_now(&r, true).await;
+    // The job may still be writing the host token's refresh (the stub counted the request
+    // before the answer was stored): "refresh now" is then `busy` until it is done.
+    let mut failed = refresh_now(&r, true).await;
+    for _ in 0..50 {
+        if failed["outcome"] != "busy" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        failed = refresh_now(&r, true).await;
+    }
+    assert_eq!(failed["outcome"], "failed", "{failed}");
     let refresh = &failed["status"]["refresh"];
     assert_eq!(refresh["last_error_code"], "idp_unavailable", "{refresh}");
     assert_eq!(refresh["consecutive_failures"], 1);

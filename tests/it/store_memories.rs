@@ -163,6 +163,48 @@ async fn memories_search_alike_everywhere(backend: Backend) {
 
 on_all_backends!(memories_search_alike_everywhere);
 
+/// Concurrent stores all land: SQLite writers queue instead of failing on a lock upgrade,
+/// InnoDB's gap-lock deadlocks between new rows are avoided or retried, and two writers of one
+/// new key end as one created and one updated or unchanged.
+async fn concurrent_stores_all_land(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let store = Store::connect_and_migrate(&db.url).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let key = if i % 3 == 0 {
+                "same".to_string()
+            } else {
+                format!("k{i}")
+            };
+            memories::put(
+                &store,
+                memory(
+                    ("host", "1"),
+                    &key,
+                    &format!("note number {i}"),
+                    &["load", "test"],
+                    i,
+                ),
+            )
+            .await
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        let (w, _) = t.await.unwrap().unwrap();
+        created += usize::from(w == Written::Created);
+    }
+    assert_eq!(created, 17, "16 distinct keys and one shared key");
+    assert_eq!(keys(&store, host1("note")).await.len(), 17);
+    store.close().await.unwrap();
+}
+
+on_all_backends!(concurrent_stores_all_land);
+
 /// `memory_search_language` on PostgreSQL: a stemming configuration finds other forms of a
 /// word through its own index; an unknown or malformed name is refused; others ignore it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,8 +6,7 @@ use codex_central_common::error::Kind;
 use codex_central_proto::common::v1::PageRequest;
 use codex_central_proto::memory::v1::{
     AppendMemoryRequest, DeleteMemoryRequest, GetMemorySettingsRequest, ListMemoriesRequest,
-    Memory, MemoryWriteStatus, QueryMemoriesRequest, RetrieveMemoryRequest, SearchMemoriesRequest,
-    StoreMemoryRequest,
+    Memory, QueryMemoriesRequest, RetrieveMemoryRequest, SearchMemoriesRequest, StoreMemoryRequest,
 };
 use codex_central_proto::status::decode;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ListToolsResult, Tool};
@@ -18,7 +17,7 @@ use serde_json::{Value, json};
 use super::server::Call;
 use super::workspace_tools;
 use crate::plumbing::caller::Caller;
-use crate::plumbing::views::memory_json;
+use crate::plumbing::views::{memory_json, written_text};
 
 /// A tool's answer or the reason it failed, as the model will read it.
 pub type ToolResult = Result<Value, ToolError>;
@@ -273,11 +272,7 @@ async fn store(call: &Call<'_>, arguments: JsonObject) -> ToolResult {
         .store_memory(call.who.caller.request(call.state, req))
         .await?
         .into_inner();
-    let status = match res.status() {
-        MemoryWriteStatus::Created => "created",
-        MemoryWriteStatus::Unchanged => "unchanged",
-        MemoryWriteStatus::Updated | MemoryWriteStatus::Unspecified => "updated",
-    };
+    let status = written_text(res.status());
     let m = res.memory.unwrap_or_default();
     Ok(json!({ "status": status, "id": m.id, "memory": view(call, &m) }))
 }

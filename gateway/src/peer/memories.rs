@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use codex_central_proto::memory::v1::{
-    DeleteMemoryRequest, MemoryOwner, MemoryOwnerKind, MemoryWriteStatus, RetrieveMemoryRequest,
+    DeleteMemoryRequest, MemoryOwner, MemoryOwnerKind, RetrieveMemoryRequest,
     SearchMemoriesRequest, StoreMemoryRequest,
 };
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use super::content::host_call;
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
 use crate::plumbing::extract::{Path, Q, RawBody, lenient_json};
-use crate::plumbing::views::memory_json;
+use crate::plumbing::views::{memory_json, written_text};
 use crate::{ApiError, GatewayState};
 
 /// The peer's aliases for a memory id.
@@ -83,11 +83,7 @@ pub async fn store(
         )
         .await?
         .into_inner();
-    let status = match res.status() {
-        MemoryWriteStatus::Created => "created",
-        MemoryWriteStatus::Unchanged => "unchanged",
-        MemoryWriteStatus::Updated | MemoryWriteStatus::Unspecified => "updated",
-    };
+    let status = written_text(res.status());
     let m = res.memory.unwrap_or_default();
     Ok(ok(json!({
         "status": status,

@@ -4,7 +4,7 @@
 use codex_central_proto::auth::v1::User;
 use codex_central_proto::common::v1::Role;
 use codex_central_proto::fleet::v1::{Host, HostStatus};
-use codex_central_proto::memory::v1::{Memory, MemoryOwnerKind};
+use codex_central_proto::memory::v1::{Memory, MemoryOwnerKind, MemoryWriteStatus};
 use codex_central_proto::usage::v1::{QuotaSnapshot, QuotaWindow};
 use serde_json::{Value, json};
 
@@ -336,4 +336,13 @@ pub fn memory_json(m: &Memory, caller: Option<(&str, &str)>) -> Value {
         "updated_at": rfc3339(m.updated_at.as_ref()),
         "score": m.score,
     })
+}
+
+/// What a memory store did, as the peer words it.
+pub fn written_text(s: MemoryWriteStatus) -> &'static str {
+    match s {
+        MemoryWriteStatus::Created => "created",
+        MemoryWriteStatus::Unchanged => "unchanged",
+        MemoryWriteStatus::Updated | MemoryWriteStatus::Unspecified => "updated",
+    }
 }

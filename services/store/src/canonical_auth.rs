@@ -40,7 +40,7 @@ pub async fn put_if_newer(db: &impl ConnectionTrait, doc: NewCanonical) -> Resul
 
 /// A deadlock or serialization failure (SQLSTATE 40001, or 40P01 on PostgreSQL). Two
 /// transactions that both find no row and then insert it deadlock on MySQL's gap locks.
-fn lost_race(err: &DbErr) -> bool {
+pub(crate) fn lost_race(err: &DbErr) -> bool {
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
     else {
         return false;

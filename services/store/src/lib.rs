@@ -22,6 +22,7 @@ pub mod host_sync_states;
 pub mod host_users;
 pub mod hosts;
 pub mod leases;
+mod log_prune;
 pub mod mcp_access_logs;
 pub mod memories;
 pub mod oauth;

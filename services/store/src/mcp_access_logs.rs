@@ -70,68 +70,10 @@ pub async fn list(
         .await?)
 }
 
-/// Rows deleted per statement while pruning, so no statement holds locks for long.
-const PRUNE_CHUNK: i64 = 5_000;
-
-/// Deletes rows logged before `older_than` (ms) and all but the newest `keep_rows`; `None`
-/// leaves that bound off. Returns how many rows went. Ids grow with time, so both bounds become
-/// "every id below a threshold", found through the primary key without a scan of old rows.
+/// Deletes rows logged before `older_than` (ms) and all but the newest `keep_rows` (see
+/// [`crate::log_prune::prune`]); returns how many rows went.
 pub async fn prune(store: &Store, older_than: Option<i64>, keep_rows: Option<u64>) -> Result<u64> {
-    let mut below: Option<i64> = None;
-    if let Some(cutoff) = older_than {
-        // The first row young enough to keep; everything before it goes (or, if every row is
-        // old, everything).
-        let first_kept = Entity::find()
-            .select_only()
-            .column(Column::Id)
-            .filter(Column::At.gte(cutoff))
-            .order_by_asc(Column::Id)
-            .into_tuple::<i64>()
-            .one(store.db())
-            .await?;
-        below = Some(first_kept.unwrap_or(i64::MAX));
-    }
-    if let Some(keep) = keep_rows {
-        let oldest_kept = if keep == 0 {
-            // Nothing is kept: every row goes.
-            Some(i64::MAX)
-        } else {
-            Entity::find()
-                .select_only()
-                .column(Column::Id)
-                .order_by_desc(Column::Id)
-                .offset(keep - 1)
-                .limit(1)
-                .into_tuple::<i64>()
-                // Not `one()`: that drops the offset.
-                .all(store.db())
-                .await?
-                .pop()
-        };
-        if let Some(id) = oldest_kept {
-            below = Some(below.map_or(id, |b| b.max(id)));
-        }
-    }
-    let Some(below) = below else { return Ok(0) };
-    let mut deleted = 0;
-    loop {
-        let oldest = Entity::find()
-            .select_only()
-            .column(Column::Id)
-            .filter(Column::Id.lt(below))
-            .order_by_asc(Column::Id)
-            .into_tuple::<i64>()
-            .one(store.db())
-            .await?;
-        let Some(oldest) = oldest else {
-            return Ok(deleted);
-        };
-        let done = Entity::delete_many()
-            .filter(Column::Id.lt(below.min(oldest.saturating_add(PRUNE_CHUNK))))
-            .exec(store.db())
-            .await?;
-        deleted += done.rows_affected;
-    }
+    crate::log_prune::prune::<Entity>(store, Column::Id, Column::At, older_than, keep_rows).await
 }
 
 /// How many rows the log holds.

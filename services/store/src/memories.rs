@@ -4,10 +4,10 @@
 //! `ts_rank_cd`, `MATCH … AGAINST`), ties newest first. Words InnoDB cannot index (shorter than
 //! 3 characters, its default stopwords) are left out on every backend, so all three answer alike.
 
-use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter, Set,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 use crate::entities::memories::{ActiveModel, Column, Entity, Model};
@@ -70,9 +70,30 @@ pub enum Written {
 }
 
 /// Creates or updates the memory under (owner, key); a soft-deleted one comes back. The row
-/// and its tags change in one transaction.
+/// and its tags change in one transaction. Two writers of one new key, or a deadlock the
+/// database broke, are tried again: the loser then finds the winner's row.
 pub async fn put(store: &Store, m: NewMemory) -> Result<(Written, Model)> {
-    let txn = store.db().begin().await?;
+    let mut attempts = 0;
+    loop {
+        match try_put(store, m.clone()).await {
+            Err(Error::Db(err)) if attempts < 3 && retryable(&err) => attempts += 1,
+            other => return other,
+        }
+    }
+}
+
+fn retryable(err: &sea_orm::DbErr) -> bool {
+    crate::canonical_auth::lost_race(err)
+        || matches!(
+            err.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        )
+}
+
+async fn try_put(store: &Store, m: NewMemory) -> Result<(Written, Model)> {
+    // Reads then writes: on SQLite take the write lock first (a read lock cannot be upgraded
+    // while another writer holds it).
+    let txn = store.begin_write().await?;
     let existing = Entity::find()
         .filter(Column::OwnerKind.eq(&m.owner_kind))
         .filter(Column::OwnerId.eq(&m.owner_id))
@@ -108,10 +129,14 @@ pub async fn put(store: &Store, m: NewMemory) -> Result<(Written, Model)> {
     } else {
         Entity::insert(active).exec_with_returning(&txn).await?
     };
-    memory_tags::Entity::delete_many()
-        .filter(memory_tags::Column::RecordId.eq(&record_id))
-        .exec(&txn)
-        .await?;
+    // A new row has no tags to drop, and on InnoDB deleting none would take a gap lock that
+    // concurrent creates (time-ordered ids) deadlock on.
+    if existing.is_some() {
+        memory_tags::Entity::delete_many()
+            .filter(memory_tags::Column::RecordId.eq(&record_id))
+            .exec(&txn)
+            .await?;
+    }
     if !m.tags.is_empty() {
         let rows = m.tags.iter().map(|tag| memory_tags::ActiveModel {
             record_id: Set(record_id.clone()),
@@ -268,8 +293,23 @@ pub async fn search(store: &Store, s: &Search) -> Result<Vec<Hit>> {
             (Alias::new("m"), Column::UpdatedAt),
             (Alias::new("m"), Column::DeletedAt),
         ])
-        .from_as(Entity, Alias::new("m"))
         .and_where(Expr::col((Alias::new("m"), Column::DeletedAt)).is_null());
+    if terms.is_empty() || store.backend() != Backend::Sqlite {
+        select.from_as(Entity, Alias::new("m"));
+    } else {
+        // The full-text index must drive: SQLite's planner otherwise walks the owner index and
+        // runs MATCH once per row (seconds at 100,000 memories). CROSS JOIN fixes its order.
+        // (sea-query writes no ON for a cross join: the match goes in WHERE.)
+        select
+            .from(Alias::new("memories_fts"))
+            .join_as(
+                JoinType::CrossJoin,
+                Entity,
+                Alias::new("m"),
+                Expr::cust("memories_fts.rowid = m.rowid"),
+            )
+            .and_where(Expr::cust("memories_fts.rowid = m.rowid"));
+    }
     if terms.is_empty() {
         select.expr_as(Expr::val(0.0f64), Alias::new("score"));
     } else {
@@ -310,10 +350,6 @@ fn full_text(select: &mut SelectStatement, backend: Backend, language: &str, ter
                 .collect::<Vec<_>>()
                 .join(" ");
             select
-                .inner_join(
-                    Alias::new("memories_fts"),
-                    Expr::cust("memories_fts.rowid = m.rowid"),
-                )
                 .and_where(Expr::cust_with_values("memories_fts MATCH ?", [q]))
                 // bm25 is lower for better matches.
                 .expr_as(Expr::cust("-bm25(memories_fts)"), Alias::new("score"));
