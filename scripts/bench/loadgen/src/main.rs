@@ -1,10 +1,12 @@
 //! A small closed-loop load generator: N connections, each sending its next request as soon as
 //! the previous answer arrived, for a fixed time. Prints throughput and latency percentiles as
 //! one JSON line so scripts can compute ratios. Also holds the `/auth` benchmark's helpers
-//! (host registration, seeding, a bare axum reference server) in [`auth`].
+//! (host registration, seeding, a bare axum reference server) in [`auth`], and the memory
+//! benchmark's (SQL seeding, REST and MCP search and store requests) in [`memory`].
 
 mod auth;
 mod config;
+mod memory;
 mod openai;
 
 use std::path::PathBuf;
@@ -148,6 +150,61 @@ enum Target {
         #[arg(long)]
         ip: Option<String>,
     },
+    /// Register one host through the admin API; prints `<host id> <api key>`.
+    RegisterHost {
+        base_url: String,
+        /// Admin service token.
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value = "memory-bench.example")]
+        fqdn: String,
+    },
+    /// Print SQL inserting `--count` generated memories owned by one host, in one transaction.
+    GenMemoriesSql {
+        #[arg(long, value_enum)]
+        dialect: memory::Dialect,
+        #[arg(long)]
+        host_id: String,
+        #[arg(long)]
+        count: usize,
+    },
+    /// HTTP/1.1 keep-alive REST `POST /mcp/memories/search` as a host, two-word queries
+    /// round-robin from a generated list.
+    MemorySearch {
+        base_url: String,
+        /// Host key.
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// MCP `tools/call` of `memory_search` through `POST /mcp`, the same queries; a JSON-RPC
+    /// error or `"isError":true` counts as an error.
+    McpSearch {
+        base_url: String,
+        /// Host key.
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Print the first `--count` search queries, one a line (to see how many memories each
+    /// matches, e.g. with the backend's CLI).
+    MemoryQueries {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+    },
+    /// MCP `tools/call` of `memory_store` through `POST /mcp`, a new memory per request.
+    McpStore {
+        base_url: String,
+        /// Host key.
+        #[arg(long)]
+        key: String,
+    },
 }
 
 struct WorkerResult {
@@ -155,11 +212,19 @@ struct WorkerResult {
     errors: u64,
 }
 
-/// What an HTTP/1.1 worker sends, and the text a good answer must contain.
+/// What an HTTP/1.1 worker sends, the text a good answer must contain, and text it must not.
 struct HttpLoad {
     authority: String,
     request: Box<dyn Fn() -> anyhow::Result<http::Request<Full<Bytes>>> + Send + Sync>,
     expect: Option<&'static [u8]>,
+    reject: Option<&'static [u8]>,
+}
+
+impl HttpLoad {
+    fn answer_ok(&self, body: &[u8]) -> bool {
+        let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+        self.expect.is_none_or(has) && !self.reject.is_some_and(has)
+    }
 }
 
 #[tokio::main]
@@ -220,6 +285,35 @@ async fn main() -> anyhow::Result<()> {
             keys_out,
             ip,
         } => return auth::hosts_sql(*count, keys_out, ip.as_deref()),
+        Target::RegisterHost {
+            base_url,
+            token,
+            fqdn,
+        } => return memory::register_host(base_url, token, fqdn).await,
+        Target::GenMemoriesSql {
+            dialect,
+            host_id,
+            count,
+        } => return memory::memories_sql(*dialect, host_id, *count),
+        Target::MemorySearch {
+            base_url,
+            key,
+            queries,
+            limit,
+        } => memory::search_load(base_url, key, *queries, *limit)?,
+        Target::McpSearch {
+            base_url,
+            key,
+            queries,
+            limit,
+        } => memory::mcp_search_load(base_url, key, *queries, *limit)?,
+        Target::McpStore { base_url, key } => memory::mcp_store_load(base_url, key)?,
+        Target::MemoryQueries { count } => {
+            for q in memory::queries(*count) {
+                println!("{q}");
+            }
+            return Ok(());
+        }
     };
     let load = Arc::new(http_load);
     run(&args, |limit| {
@@ -293,6 +387,7 @@ fn get_load(url: &str, token: Option<String>) -> anyhow::Result<HttpLoad> {
             Ok(req.body(Full::new(Bytes::new()))?)
         }),
         expect: None,
+        reject: None,
     })
 }
 
@@ -328,6 +423,7 @@ fn retrieve_load(
                 .body(Full::new(body.clone()))?)
         }),
         expect: Some(b"\"valid\""),
+        reject: None,
     })
 }
 
@@ -354,6 +450,7 @@ fn config_retrieve_load(
                 .body(Full::new(body.clone()))?)
         }),
         expect: Some(b"\"unchanged\""),
+        reject: None,
     })
 }
 
@@ -387,6 +484,7 @@ fn responses_load(
         } else {
             b"\"usage\""
         }),
+        reject: None,
     })
 }
 
@@ -419,9 +517,7 @@ async fn http_worker_timed(
                         all.extend_from_slice(&data);
                     }
                 }
-                let expected = load
-                    .expect
-                    .is_none_or(|e| all.windows(e.len()).any(|w| w == e));
+                let expected = load.answer_ok(&all);
                 match first {
                     Some(us) if expected => result.latencies_us.push(us),
                     _ => result.errors += 1,
@@ -490,10 +586,7 @@ async fn http_worker(load: Arc<HttpLoad>, limit: Arc<Limit>) -> anyhow::Result<W
             Ok(res) => {
                 let ok = res.status().is_success();
                 let body = res.into_body().collect().await?.to_bytes();
-                let expected = load
-                    .expect
-                    .is_none_or(|e| body.windows(e.len()).any(|w| w == e));
-                if ok && expected {
+                if ok && load.answer_ok(&body) {
                     result.latencies_us.push(elapsed_us(t));
                 } else {
                     result.errors += 1;
