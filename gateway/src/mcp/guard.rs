@@ -13,8 +13,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use codex_central_common::PrincipalKind;
 use codex_central_common::crypto::is_host_key_shape;
-use codex_central_common::{Principal, PrincipalKind};
 use codex_central_proto::fleet::v1::HostCallKind;
 use serde_json::{Value, json};
 
@@ -37,12 +37,6 @@ pub struct McpCaller {
     pub caller: Caller,
     /// Host fqdn or user name, for answers and the log.
     pub name: String,
-}
-
-impl McpCaller {
-    pub fn principal(&self) -> Option<&Principal> {
-        self.caller.principal.as_ref()
-    }
 }
 
 /// How a tool call ended, filled in by the server for the access log.
@@ -152,18 +146,13 @@ impl Message {
                 "Invalid Request: batches are not supported; send one message per POST",
             ));
         }
-        let method = value
+        let method: String = value
             .get("method")
             .and_then(Value::as_str)
             .unwrap_or_default()
-            .to_string();
-        if let Err(e) = serde_json::from_value::<rmcp::model::ClientJsonRpcMessage>(value.clone()) {
-            return Err(bad_request(
-                id,
-                INVALID_REQUEST,
-                format!("Invalid Request: {e}"),
-            ));
-        }
+            .chars()
+            .take(100)
+            .collect();
         let tool = if method == "tools/call" {
             value.pointer("/params/name")
         } else {
@@ -172,11 +161,15 @@ impl Message {
         .and_then(Value::as_str)
         .map(|s| s.chars().take(200).collect())
         .unwrap_or_default();
-        Ok(Message {
-            id,
-            method: method.chars().take(100).collect(),
-            tool,
-        })
+        // Only checked here (the SDK parses the bytes itself), so the value is consumed.
+        if let Err(e) = serde_json::from_value::<rmcp::model::ClientJsonRpcMessage>(value) {
+            return Err(bad_request(
+                id,
+                INVALID_REQUEST,
+                format!("Invalid Request: {e}"),
+            ));
+        }
+        Ok(Message { id, method, tool })
     }
 }
 

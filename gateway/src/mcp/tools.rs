@@ -224,17 +224,8 @@ pub async fn call(
     })
 }
 
-/// A memory as the tools show it.
-pub fn view(call: &Call<'_>, m: &Memory) -> Value {
-    let me = call
-        .who
-        .principal()
-        .map(|p| (p.id.as_str(), call.who.name.as_str()));
-    memory_json(m, me)
-}
-
-fn views(call: &Call<'_>, memories: &[Memory]) -> Vec<Value> {
-    memories.iter().map(|m| view(call, m)).collect()
+fn views(memories: &[Memory]) -> Vec<Value> {
+    memories.iter().map(memory_json).collect()
 }
 
 #[derive(Deserialize)]
@@ -274,7 +265,7 @@ async fn store(call: &Call<'_>, arguments: JsonObject) -> ToolResult {
         .into_inner();
     let status = written_text(res.status());
     let m = res.memory.unwrap_or_default();
-    Ok(json!({ "status": status, "id": m.id, "memory": view(call, &m) }))
+    Ok(json!({ "status": status, "id": m.id, "memory": memory_json(&m) }))
 }
 
 #[derive(Deserialize)]
@@ -301,7 +292,7 @@ async fn retrieve(call: &Call<'_>, arguments: JsonObject) -> ToolResult {
     Ok(json!({
         "status": if res.found { "found" } else { "missing" },
         "id": a.id,
-        "memory": res.memory.as_ref().map(|m| view(call, m)),
+        "memory": res.memory.as_ref().map(memory_json),
     }))
 }
 
@@ -333,7 +324,7 @@ async fn search(call: &Call<'_>, arguments: JsonObject) -> ToolResult {
         ))
         .await?
         .into_inner();
-    let matches = views(call, &res.matches);
+    let matches = views(&res.matches);
     Ok(json!({ "status": "ok", "query": a.query, "count": matches.len(), "matches": matches }))
 }
 
@@ -363,7 +354,7 @@ async fn append(call: &Call<'_>, arguments: JsonObject) -> ToolResult {
         .await?
         .into_inner();
     let m = res.memory.unwrap_or_default();
-    Ok(json!({ "status": "created", "id": m.id, "memory": view(call, &m) }))
+    Ok(json!({ "status": "created", "id": m.id, "memory": memory_json(&m) }))
 }
 
 #[derive(Deserialize)]
@@ -390,7 +381,7 @@ async fn query(call: &Call<'_>, arguments: JsonObject) -> ToolResult {
         ))
         .await?
         .into_inner();
-    let matches = views(call, &res.matches);
+    let matches = views(&res.matches);
     Ok(json!({
         "status": "ok",
         "resource_id": a.resource_id,
@@ -433,7 +424,7 @@ async fn list_memories(call: &Call<'_>, arguments: JsonObject) -> ToolResult {
         .await
         .map_err(|s| ToolError::from(s).renamed("page.page_token", "cursor"))?
         .into_inner();
-    let memories = views(call, &res.memories);
+    let memories = views(&res.memories);
     Ok(json!({
         "status": "ok",
         "count": memories.len(),

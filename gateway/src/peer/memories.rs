@@ -49,18 +49,13 @@ struct SearchBody {
     tags: Vec<String>,
 }
 
-async fn host(state: &GatewayState, parts: &Parts) -> Result<(Caller, String, String), ApiError> {
-    let (caller, host) = host_call(state, parts).await?;
-    Ok((caller, host.id, host.fqdn))
-}
-
 /// `POST /mcp/memories/store`: `created`, `updated` or `unchanged`.
 pub async fn store(
     State(state): State<GatewayState>,
     parts: Parts,
     RawBody(raw): RawBody,
 ) -> Result<Response, ApiError> {
-    let (caller, host_id, fqdn) = host(&state, &parts).await?;
+    let (caller, _) = host_call(&state, &parts).await?;
     let b: StoreBody = lenient_json(&raw, "Invalid JSON payload")?;
     let res = state
         .clients()
@@ -88,7 +83,7 @@ pub async fn store(
     Ok(ok(json!({
         "status": status,
         "id": m.id,
-        "memory": memory_json(&m, Some((&host_id, &fqdn))),
+        "memory": memory_json(&m),
     })))
 }
 
@@ -98,7 +93,7 @@ pub async fn retrieve(
     parts: Parts,
     RawBody(raw): RawBody,
 ) -> Result<Response, ApiError> {
-    let (caller, host_id, fqdn) = host(&state, &parts).await?;
+    let (caller, _) = host_call(&state, &parts).await?;
     let b: IdBody = lenient_json(&raw, "Invalid JSON payload")?;
     let id = b.id.unwrap_or_default();
     let res = state
@@ -116,7 +111,7 @@ pub async fn retrieve(
     Ok(ok(json!({
         "status": if res.found { "found" } else { "missing" },
         "id": id,
-        "memory": res.memory.as_ref().map(|m| memory_json(m, Some((&host_id, &fqdn)))),
+        "memory": res.memory.as_ref().map(memory_json),
     })))
 }
 
@@ -126,7 +121,7 @@ pub async fn search(
     parts: Parts,
     RawBody(raw): RawBody,
 ) -> Result<Response, ApiError> {
-    let (caller, host_id, fqdn) = host(&state, &parts).await?;
+    let (caller, _) = host_call(&state, &parts).await?;
     let b: SearchBody = lenient_json(&raw, "Invalid JSON payload")?;
     let limit = b.limit.unwrap_or(20).clamp(1, 100);
     let query = b.query.unwrap_or_default();
@@ -144,11 +139,7 @@ pub async fn search(
         ))
         .await?
         .into_inner();
-    let matches: Vec<Value> = res
-        .matches
-        .iter()
-        .map(|m| memory_json(m, Some((&host_id, &fqdn))))
-        .collect();
+    let matches: Vec<Value> = res.matches.iter().map(memory_json).collect();
     Ok(ok(json!({
         "status": "ok",
         "query": query,
@@ -159,7 +150,7 @@ pub async fn search(
 }
 
 async fn delete_own(state: &GatewayState, parts: &Parts, id: String) -> Result<Response, ApiError> {
-    let (caller, _, _) = host(state, parts).await?;
+    let (caller, _) = host_call(state, parts).await?;
     let res = state
         .clients()
         .memory()
@@ -244,7 +235,7 @@ pub async fn admin_search(
         )
         .await?
         .into_inner();
-    let matches: Vec<Value> = res.matches.iter().map(|m| memory_json(m, None)).collect();
+    let matches: Vec<Value> = res.matches.iter().map(memory_json).collect();
     Ok(ok(json!({ "count": matches.len(), "matches": matches })))
 }
 

@@ -303,19 +303,13 @@ pub fn codex_auth_alerts(s: &codex_central_proto::auth::v1::CodexAuthSummary) ->
     alerts
 }
 
-/// The peer's memory object; `host` is the owning host's fqdn (the caller's own as it
-/// authenticated, else as the service named it).
-pub fn memory_json(m: &Memory, caller: Option<(&str, &str)>) -> Value {
+/// The peer's memory object; `host` is the owning host's fqdn, as the service named it.
+pub fn memory_json(m: &Memory) -> Value {
     let owner = m.owner.clone().unwrap_or_default();
     let host_id = (owner.kind() == MemoryOwnerKind::Host).then_some(owner.id.as_str());
-    let fqdn = caller
-        .filter(|(id, _)| Some(*id) == host_id)
-        .map(|(_, fqdn)| fqdn)
-        .or_else(|| {
-            host_id
-                .and(Some(owner.name.as_str()))
-                .filter(|n| !n.is_empty())
-        });
+    let fqdn = host_id
+        .and(Some(owner.name.as_str()))
+        .filter(|n| !n.is_empty());
     json!({
         "id": m.id,
         "record_id": m.record_id,

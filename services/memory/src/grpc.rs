@@ -27,30 +27,43 @@ impl MemoryGrpc {
         MemoryGrpc { store, access_log }
     }
 
-    /// Memories with their owners named (host fqdn, username).
-    async fn named(&self, mut list: Vec<Memory>) -> Result<Vec<Memory>, Status> {
+    /// Memories with their owners named (host fqdn, username). The caller's own name comes with
+    /// its principal, so only other owners (an admin's view) are looked up.
+    async fn named(
+        &self,
+        caller: &Principal,
+        mut list: Vec<Memory>,
+    ) -> Result<Vec<Memory>, Status> {
         let kind = |o: &MemoryOwner| match o.kind() {
             MemoryOwnerKind::Host => "host",
             MemoryOwnerKind::User => "user",
             MemoryOwnerKind::Fleet | MemoryOwnerKind::Unspecified => "",
         };
+        let own = Owner::of(caller).ok();
+        let is_own = |o: &MemoryOwner| {
+            own.as_ref()
+                .is_some_and(|c| c.kind == kind(o) && c.id == o.id)
+        };
         let names = owners::names(
             &self.store,
             list.iter()
                 .filter_map(|m| m.owner.as_ref())
+                .filter(|o| !is_own(o))
                 .map(|o| (kind(o), o.id.as_str())),
         )
         .await?;
         for owner in list.iter_mut().filter_map(|m| m.owner.as_mut()) {
-            if let Some(name) = names.get(&(kind(owner).to_string(), owner.id.clone())) {
+            if is_own(owner) {
+                owner.name = caller.name.clone();
+            } else if let Some(name) = names.get(&(kind(owner).to_string(), owner.id.clone())) {
                 owner.name = name.clone();
             }
         }
         Ok(list)
     }
 
-    async fn named_one(&self, m: Memory) -> Result<Memory, Status> {
-        Ok(self.named(vec![m]).await?.pop().unwrap_or_default())
+    async fn named_one(&self, caller: &Principal, m: Memory) -> Result<Memory, Status> {
+        Ok(self.named(caller, vec![m]).await?.pop().unwrap_or_default())
     }
 }
 
@@ -168,7 +181,7 @@ impl MemoryService for MemoryGrpc {
         let (written, m) = memories::store(&self.store, &owner, draft).await?;
         Ok(Response::new(StoreMemoryResponse {
             status: written_proto(written) as i32,
-            memory: Some(self.named_one(memory_proto(m, None)).await?),
+            memory: Some(self.named_one(p, memory_proto(m, None)).await?),
         }))
     }
 
@@ -199,7 +212,7 @@ impl MemoryService for MemoryGrpc {
             }
         };
         let memory = match found {
-            Some(m) => Some(self.named_one(memory_proto(m, None)).await?),
+            Some(m) => Some(self.named_one(p, memory_proto(m, None)).await?),
             None => None,
         };
         Ok(Response::new(RetrieveMemoryResponse {
@@ -231,7 +244,7 @@ impl MemoryService for MemoryGrpc {
         )
         .await?;
         Ok(Response::new(SearchMemoriesResponse {
-            matches: self.named(ranked(hits)).await?,
+            matches: self.named(p, ranked(hits)).await?,
         }))
     }
 
@@ -240,7 +253,8 @@ impl MemoryService for MemoryGrpc {
         request: Request<AppendMemoryRequest>,
     ) -> Result<Response<AppendMemoryResponse>, Status> {
         let ctx = CallContext::of(&request);
-        let owner = Owner::of(ctx.principal()?)?;
+        let p = ctx.principal()?;
+        let owner = Owner::of(p)?;
         let req = request.into_inner();
         let resource_id = req.resource_id.trim().to_string();
         check_key("resource_id", &resource_id)?;
@@ -255,7 +269,7 @@ impl MemoryService for MemoryGrpc {
         };
         let (_, m) = memories::store(&self.store, &owner, draft).await?;
         Ok(Response::new(AppendMemoryResponse {
-            memory: Some(self.named_one(memory_proto(m, None)).await?),
+            memory: Some(self.named_one(p, memory_proto(m, None)).await?),
         }))
     }
 
@@ -264,7 +278,8 @@ impl MemoryService for MemoryGrpc {
         request: Request<QueryMemoriesRequest>,
     ) -> Result<Response<QueryMemoriesResponse>, Status> {
         let ctx = CallContext::of(&request);
-        let owner = Owner::of(ctx.principal()?)?;
+        let p = ctx.principal()?;
+        let owner = Owner::of(p)?;
         let req = request.into_inner();
         let resource_id = req.resource_id.trim().to_string();
         check_key("resource_id", &resource_id)?;
@@ -279,7 +294,7 @@ impl MemoryService for MemoryGrpc {
         )
         .await?;
         Ok(Response::new(QueryMemoriesResponse {
-            matches: self.named(ranked(hits)).await?,
+            matches: self.named(p, ranked(hits)).await?,
         }))
     }
 
@@ -309,7 +324,7 @@ impl MemoryService for MemoryGrpc {
         .await?;
         Ok(Response::new(ListMemoriesResponse {
             memories: self
-                .named(rows.into_iter().map(|m| memory_proto(m, None)).collect())
+                .named(p, rows.into_iter().map(|m| memory_proto(m, None)).collect())
                 .await?,
             next_page_token: next,
         }))
