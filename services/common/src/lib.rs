@@ -2,6 +2,7 @@
 //! crypto, client IPs, wire names and credential parsing and time helpers.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+pub mod batching;
 pub mod crypto;
 pub mod error;
 pub mod net;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
+use codex_central_common::batching::next_batch;
 use codex_central_store::entities::mcp_access_logs::Model as Row;
 use codex_central_store::{Store, mcp_access_logs, now_ms};
 use tokio::sync::mpsc;
@@ -84,22 +85,8 @@ impl DropCounter {
 }
 
 async fn write_batches(store: Store, mut rx: mpsc::Receiver<Row>) {
-    let mut batch = Vec::with_capacity(BATCH);
     let mut pruned_at: Option<Instant> = None;
-    loop {
-        // Wait for the first row, then gather what else arrives in the interval.
-        match rx.recv().await {
-            Some(row) => batch.push(row),
-            None => return,
-        }
-        let deadline = Instant::now() + INTERVAL;
-        while batch.len() < BATCH {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(row)) => batch.push(row),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        let rows = std::mem::take(&mut batch);
+    while let Some(rows) = next_batch(&mut rx, BATCH, INTERVAL).await {
         let n = rows.len();
         if let Err(err) = mcp_access_logs::insert_many(&store, rows).await {
             tracing::warn!(error = %err, rows = n, "could not write /mcp access log rows");

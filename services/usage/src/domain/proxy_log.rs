@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use codex_central_common::batching::next_batch;
 use codex_central_store::entities::proxy_requests::Model as Row;
 use codex_central_store::{Store, proxy_requests};
 use tokio::sync::mpsc;
@@ -33,21 +34,7 @@ impl ProxyLogWriter {
 }
 
 async fn write_batches(store: Store, mut rx: mpsc::Receiver<Row>) {
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        // Wait for the first row, then gather what else arrives in the interval.
-        match rx.recv().await {
-            Some(row) => batch.push(row),
-            None => return,
-        }
-        let deadline = tokio::time::Instant::now() + INTERVAL;
-        while batch.len() < BATCH {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(row)) => batch.push(row),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        let rows = std::mem::take(&mut batch);
+    while let Some(rows) = next_batch(&mut rx, BATCH, INTERVAL).await {
         let n = rows.len();
         // Tokens count against per-minute limits: one upsert per token per batch.
         let mut per_token: std::collections::HashMap<String, i64> =
