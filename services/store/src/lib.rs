@@ -25,6 +25,7 @@ pub mod leases;
 mod log_prune;
 pub mod mcp_access_logs;
 pub mod memories;
+pub mod memory_search;
 pub mod oauth;
 pub mod personal_tokens;
 pub mod prompts;

@@ -1,49 +1,16 @@
-//! Memories and their full-text search, natively on each backend (FTS5, `tsvector`, InnoDB
-//! FULLTEXT) behind one contract: a query is cut into words ([`search_terms`]), every word
-//! must match as a prefix, and rows come ranked by the backend's own relevance (bm25,
-//! `ts_rank_cd`, `MATCH … AGAINST`), ties newest first. Words InnoDB cannot index (shorter than
-//! 3 characters, its default stopwords) are left out on every backend, so all three answer alike.
+//! Memories: writes, reads, soft deletes, and the PostgreSQL search language. The search
+//! itself is in [`crate::memory_search`].
 
-use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter, Set,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Set, Statement,
 };
 
 use crate::entities::memories::{ActiveModel, Column, Entity, Model};
 use crate::entities::memory_tags;
 use crate::{Backend, Error, Result, Store};
 
-/// InnoDB's default stopword list (`INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD`): a required
-/// stopword matches nothing there, so no backend searches for one.
-const STOPWORDS: [&str; 36] = [
-    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how",
-    "i", "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what",
-    "when", "where", "who", "will", "with", "und", "the", "www",
-];
-/// InnoDB's `innodb_ft_min_token_size` default.
-const MIN_TERM_CHARS: usize = 3;
-const MAX_TERMS: usize = 16;
-
-/// The words of a query that every backend can search for: lowercased, split at anything not a
-/// letter or digit, short words and stopwords dropped, at most 16, first occurrence kept.
-pub fn search_terms(query: &str) -> Vec<String> {
-    let mut terms: Vec<String> = Vec::new();
-    for word in query.split(|c: char| !c.is_alphanumeric()) {
-        let word = word.to_lowercase();
-        if word.chars().count() < MIN_TERM_CHARS
-            || STOPWORDS.contains(&word.as_str())
-            || terms.contains(&word)
-        {
-            continue;
-        }
-        terms.push(word);
-        if terms.len() == MAX_TERMS {
-            break;
-        }
-    }
-    terms
-}
+pub use crate::memory_search::{Hit, Search, search, search_terms};
 
 /// One memory to write; `record_id` is used only when the key is new.
 #[derive(Debug, Clone)]
@@ -202,31 +169,6 @@ pub async fn delete(
     Ok(res.rows_affected == 1)
 }
 
-/// What to look for. An empty `query` (or one with no searchable word) lists the most recent.
-#[derive(Debug, Clone, Default)]
-pub struct Search {
-    pub query: String,
-    /// (kind, id) pairs whose memories are searched; empty means every owner (admins).
-    pub owners: Vec<(String, String)>,
-    /// Every tag must be present.
-    pub tags: Vec<String>,
-    /// Only chunks of this resource, when set.
-    pub resource_id: Option<String>,
-    /// Listing only (no searchable words): rows older than this (updated_at, record_id).
-    pub before: Option<(i64, String)>,
-    pub limit: u64,
-}
-
-/// A memory with its rank (0 when listing by recency).
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub memory: Model,
-    pub score: f64,
-}
-
-/// What PostgreSQL indexes of a memory, as the stored `search` column computes it.
-const INDEXED_TEXT: &str = "m.title || ' ' || m.content || ' ' || m.tags_text";
-
 /// Makes memory search on PostgreSQL use the text search configuration `language` (stemming
 /// and stopwords: `english`, `german`, …) instead of `simple`: checks that the database has it
 /// and builds its GIN expression index once (that can take a while on a big table). Other
@@ -267,173 +209,4 @@ pub async fn use_language(mut store: Store, language: &str) -> Result<Store> {
     store.db().execute_unprepared(&index).await?;
     store.set_text_search_config(language);
     Ok(store)
-}
-
-#[derive(FromQueryResult)]
-struct Score {
-    score: f64,
-}
-
-pub async fn search(store: &Store, s: &Search) -> Result<Vec<Hit>> {
-    let terms = search_terms(&s.query);
-    let mut select = Query::select();
-    select
-        .columns([
-            (Alias::new("m"), Column::RecordId),
-            (Alias::new("m"), Column::OwnerKind),
-            (Alias::new("m"), Column::OwnerId),
-            (Alias::new("m"), Column::MemKey),
-            (Alias::new("m"), Column::Title),
-            (Alias::new("m"), Column::Content),
-            (Alias::new("m"), Column::TagsText),
-            (Alias::new("m"), Column::MetadataJson),
-            (Alias::new("m"), Column::ResourceId),
-            (Alias::new("m"), Column::ContentSha),
-            (Alias::new("m"), Column::CreatedAt),
-            (Alias::new("m"), Column::UpdatedAt),
-            (Alias::new("m"), Column::DeletedAt),
-        ])
-        .and_where(Expr::col((Alias::new("m"), Column::DeletedAt)).is_null());
-    if terms.is_empty() || store.backend() != Backend::Sqlite {
-        select.from_as(Entity, Alias::new("m"));
-    } else {
-        // The full-text index must drive: SQLite's planner otherwise walks the owner index and
-        // runs MATCH once per row (seconds at 100,000 memories). CROSS JOIN fixes its order.
-        // (sea-query writes no ON for a cross join: the match goes in WHERE.)
-        select
-            .from(Alias::new("memories_fts"))
-            .join_as(
-                JoinType::CrossJoin,
-                Entity,
-                Alias::new("m"),
-                Expr::cust("memories_fts.rowid = m.rowid"),
-            )
-            .and_where(Expr::cust("memories_fts.rowid = m.rowid"));
-    }
-    if terms.is_empty() {
-        select.expr_as(Expr::val(0.0f64), Alias::new("score"));
-    } else {
-        full_text(
-            &mut select,
-            store.backend(),
-            store.text_search_config(),
-            &terms,
-        );
-    }
-    filters(&mut select, s);
-    if !terms.is_empty() {
-        select.order_by(Alias::new("score"), Order::Desc);
-    }
-    select
-        .order_by((Alias::new("m"), Column::UpdatedAt), Order::Desc)
-        .order_by((Alias::new("m"), Column::RecordId), Order::Desc)
-        .limit(s.limit.clamp(1, 200));
-    let stmt = store.db().get_database_backend().build(&select);
-    let rows = store.db().query_all_raw(stmt).await?;
-    let mut hits = Vec::with_capacity(rows.len());
-    for row in rows {
-        let memory = Model::from_query_result(&row, "")?;
-        let score = Score::from_query_result(&row, "")?.score;
-        hits.push(Hit { memory, score });
-    }
-    Ok(hits)
-}
-
-/// The backend's own match and rank over `terms` (each a required prefix).
-fn full_text(select: &mut SelectStatement, backend: Backend, language: &str, terms: &[String]) {
-    match backend {
-        Backend::Sqlite => {
-            // FTS5: `"word"*` is a prefix phrase; juxtaposed phrases must all match.
-            let q = terms
-                .iter()
-                .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            select
-                .and_where(Expr::cust_with_values("memories_fts MATCH ?", [q]))
-                // bm25 is lower for better matches.
-                .expr_as(Expr::cust("-bm25(memories_fts)"), Alias::new("score"));
-        }
-        Backend::Postgres => {
-            // Terms are letters and digits only (search_terms), so quoting them is enough.
-            let q = terms
-                .iter()
-                .map(|t| format!("'{t}':*"))
-                .collect::<Vec<_>>()
-                .join(" & ");
-            // The stored column is `simple`; another configuration has its own expression
-            // index (see `use_language`), and its name is checked to be a plain identifier.
-            let (vector, query) = match language {
-                "simple" => (
-                    "m.search".to_string(),
-                    "to_tsquery('simple', $1)".to_string(),
-                ),
-                lang => (
-                    format!("to_tsvector('{lang}'::regconfig, {INDEXED_TEXT})"),
-                    format!("to_tsquery('{lang}'::regconfig, $1)"),
-                ),
-            };
-            select
-                .and_where(Expr::cust_with_values(
-                    format!("{vector} @@ {query}"),
-                    [q.clone()],
-                ))
-                .expr_as(
-                    Expr::cust_with_values(format!("ts_rank_cd({vector}, {query})::float8"), [q]),
-                    Alias::new("score"),
-                );
-        }
-        Backend::MySql => {
-            let q = terms
-                .iter()
-                .map(|t| format!("+{t}*"))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let against = "MATCH (m.title, m.content, m.tags_text) AGAINST (? IN BOOLEAN MODE)";
-            select
-                .and_where(Expr::cust_with_values(against, [q.clone()]))
-                .expr_as(Expr::cust_with_values(against, [q]), Alias::new("score"));
-        }
-    }
-}
-
-fn filters(select: &mut SelectStatement, s: &Search) {
-    if !s.owners.is_empty() {
-        let mut any = Cond::any();
-        for (kind, id) in &s.owners {
-            any = any.add(
-                Cond::all()
-                    .add(Expr::col((Alias::new("m"), Column::OwnerKind)).eq(kind.as_str()))
-                    .add(Expr::col((Alias::new("m"), Column::OwnerId)).eq(id.as_str())),
-            );
-        }
-        select.cond_where(any);
-    }
-    if let Some((at, id)) = &s.before {
-        let updated = || Expr::col((Alias::new("m"), Column::UpdatedAt));
-        select.cond_where(
-            Cond::any().add(updated().lt(*at)).add(
-                Cond::all()
-                    .add(updated().eq(*at))
-                    .add(Expr::col((Alias::new("m"), Column::RecordId)).lt(id.as_str())),
-            ),
-        );
-    }
-    if let Some(resource) = &s.resource_id {
-        select.and_where(Expr::col((Alias::new("m"), Column::ResourceId)).eq(resource.as_str()));
-    }
-    if !s.tags.is_empty() {
-        let tagged = Query::select()
-            .column(memory_tags::Column::RecordId)
-            .from(memory_tags::Entity)
-            .and_where(memory_tags::Column::Tag.is_in(s.tags.iter().map(String::as_str)))
-            .group_by_col(memory_tags::Column::RecordId)
-            .and_having(
-                Expr::col(memory_tags::Column::Tag)
-                    .count_distinct()
-                    .eq(i64::try_from(s.tags.len()).unwrap_or(i64::MAX)),
-            )
-            .to_owned();
-        select.and_where(Expr::col((Alias::new("m"), Column::RecordId)).in_subquery(tagged));
-    }
 }
