@@ -60,6 +60,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = codex_central_store::memories::use_language(store, &config.memory_search_language)
         .await
         .context("cannot set up memory search")?;
+    codex_central_usage::domain::pricing::seed_shipped(&store)
+        .await
+        .context("cannot store the shipped price table")?;
     Ok(store)
 }
 

@@ -612,7 +612,7 @@ async fn usage_reports(backend: Backend) {
     )
     .await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["errors"]["usages.0"].is_array(), "{body}");
+    assert!(body["errors"]["usages.0.line"].is_array(), "{body}");
 }
 
 on_all_backends!(usage_reports);

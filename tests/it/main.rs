@@ -42,5 +42,6 @@ mod store_mcp_log;
 mod store_memories;
 mod store_workspace;
 mod tls;
+mod usage;
 mod users;
 mod workspace;

@@ -75,9 +75,12 @@ async fn report(
                 "output": t.output_tokens,
                 "cached": t.cached_input_tokens,
                 "reasoning": t.reasoning_output_tokens,
-                // No prices are kept yet, so the cost of a row is unknown.
-                "cost": Value::Null,
+                "cost": money(r.cost_micros),
+                "unpriced": r.pricing_missing,
                 "model": if r.model.is_empty() { Value::Null } else { json!(r.model) },
+                "session_id": r.session_id,
+                "response_id": r.response_id,
+                "index": r.entry_index,
             })
         })
         .collect();
@@ -90,7 +93,11 @@ async fn report(
     data.insert("recorded_count".into(), json!(res.recorded));
     data.insert("usages".into(), Value::Array(usages));
     data.insert("ingest_id".into(), json!(res.ingest_id));
-    data.insert("cost".into(), Value::Null);
+    data.insert("cost".into(), money(res.cost_micros));
+    data.insert("currency".into(), json!(res.currency));
+    data.insert("duplicates".into(), json!(res.duplicates));
+    data.insert("superseded".into(), json!(res.superseded));
+    data.insert("quota_recorded".into(), json!(res.quota_recorded));
     if !res.errors.is_empty() {
         let errors: Vec<Value> = res
             .errors
@@ -100,4 +107,9 @@ async fn report(
         data.insert("errors".into(), Value::Array(errors));
     }
     Ok(crate::plumbing::error::ok(Value::Object(data)))
+}
+
+/// Micros as the peer's money: a number in currency units, 6 decimals.
+pub(crate) fn money(micros: i64) -> Value {
+    json!(micros as f64 / 1_000_000.0)
 }

@@ -64,24 +64,19 @@ impl CallLog {
     /// Records a call that failed before its answer started, and renders the error.
     pub fn fail(self, err: V1Error) -> Response {
         let code = err.log_code().to_string();
-        self.finish(err.status.as_u16(), &code, None, None);
+        self.finish(err.status.as_u16(), &code, None, Seen::default());
         err.into_response()
     }
 
     /// Sends the entry from a task of its own.
-    pub fn finish(
-        mut self,
-        status: u16,
-        error_code: &str,
-        ttfb: Option<Duration>,
-        usage: Option<TokenTotals>,
-    ) {
+    pub fn finish(mut self, status: u16, error_code: &str, ttfb: Option<Duration>, seen: Seen) {
         let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
         self.entry.status_code = u32::from(status);
         self.entry.error_code = error_code.into();
         self.entry.latency_ms = ms(self.started.elapsed());
         self.entry.ttfb_ms = ttfb.map(ms).unwrap_or(0);
-        self.entry.tokens = usage;
+        self.entry.tokens = seen.usage;
+        self.entry.response_id = seen.response_id;
         self.entry.at = Some(prost_types::Timestamp::from(std::time::SystemTime::now()));
         let CallLog {
             state,
@@ -146,9 +141,10 @@ impl Tap {
     }
 
     fn end(&mut self, status: u16, error_code: &str) {
-        if let Some(log) = self.log.take() {
-            let usage = usage_from(&self.kept);
-            log.finish(status, error_code, self.ttfb, usage);
+        if let Some(mut log) = self.log.take() {
+            // Ended early: whatever usage it carried so far is all there will be.
+            log.entry.incomplete = !error_code.is_empty();
+            log.finish(status, error_code, self.ttfb, seen_in(&self.kept));
         }
     }
 }
@@ -192,17 +188,41 @@ impl Drop for Tap {
     }
 }
 
-/// Usage numbers from a JSON answer (Responses or Chat) or from the last SSE event carrying them.
-pub fn usage_from(body: &[u8]) -> Option<TokenTotals> {
+/// What the log reads of an answer: its usage numbers and the upstream's id for it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Seen {
+    pub usage: Option<TokenTotals>,
+    pub response_id: String,
+}
+
+/// Usage and id from a JSON answer (Responses or Chat) or from the last SSE events carrying
+/// them (Responses events nest both under `response`; every Chat chunk has the id).
+pub fn seen_in(body: &[u8]) -> Seen {
+    let id_of = |doc: &Value| {
+        doc.get("id")
+            .or_else(|| doc.pointer("/response/id"))
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty() && id.len() <= 128)
+            .map(str::to_string)
+    };
     if let Ok(doc) = serde_json::from_slice::<Value>(body) {
-        return usage_of(&doc);
+        return Seen {
+            usage: usage_of(&doc),
+            response_id: id_of(&doc).unwrap_or_default(),
+        };
     }
-    let text = String::from_utf8_lossy(body);
-    text.lines()
-        .rev()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-        .find_map(|event| usage_of(&event))
+    let events: Vec<Value> = sse_events(body).collect();
+    Seen {
+        usage: events.iter().rev().find_map(usage_of),
+        response_id: events.iter().rev().find_map(id_of).unwrap_or_default(),
+    }
+}
+
+/// The JSON `data:` payloads of an SSE body, in order.
+fn sse_events(body: &[u8]) -> impl Iterator<Item = Value> + '_ {
+    body.split(|b| *b == b'\n')
+        .filter_map(|l| l.strip_prefix(b"data:"))
+        .filter_map(|d| serde_json::from_slice::<Value>(d.trim_ascii()).ok())
 }
 
 fn usage_of(doc: &Value) -> Option<TokenTotals> {
@@ -226,6 +246,7 @@ fn usage_of(doc: &Value) -> Option<TokenTotals> {
         reasoning_output_tokens: n("/output_tokens_details/reasoning_tokens")
             .or_else(|| n("/completion_tokens_details/reasoning_tokens"))
             .unwrap_or(0),
+        cache_write_input_tokens: 0,
     })
 }
 
@@ -235,7 +256,9 @@ mod tests {
 
     #[test]
     fn usage_is_read_from_both_apis_and_from_streams() {
-        let r = usage_from(br#"{"usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15,"input_tokens_details":{"cached_tokens":4},"output_tokens_details":{"reasoning_tokens":2}}}"#).unwrap();
+        let seen = seen_in(br#"{"id":"resp_1","usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15,"input_tokens_details":{"cached_tokens":4},"output_tokens_details":{"reasoning_tokens":2}}}"#);
+        assert_eq!(seen.response_id, "resp_1");
+        let r = seen.usage.unwrap();
         assert_eq!(
             (
                 r.input_tokens,
@@ -246,7 +269,9 @@ mod tests {
             ),
             (10, 4, 5, 2, 15)
         );
-        let c = usage_from(b"data: {\"choices\":[]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"completion_tokens_details\":{\"reasoning_tokens\":1}}}\n\ndata: [DONE]\n\n").unwrap();
+        let chat = seen_in(b"data: {\"id\":\"chatcmpl-9\",\"choices\":[]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"completion_tokens_details\":{\"reasoning_tokens\":1}}}\n\ndata: [DONE]\n\n");
+        assert_eq!(chat.response_id, "chatcmpl-9");
+        let c = chat.usage.unwrap();
         assert_eq!(
             (
                 c.input_tokens,
@@ -256,8 +281,9 @@ mod tests {
             ),
             (7, 3, 1, 10)
         );
-        let s = usage_from(b"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":1,\"output_tokens\":2}}}\n\n").unwrap();
-        assert_eq!(s.total_tokens, 3);
-        assert!(usage_from(b"not json").is_none());
+        let events = seen_in(b"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_2\",\"usage\":{\"input_tokens\":1,\"output_tokens\":2}}}\n\n");
+        assert_eq!(events.response_id, "resp_2");
+        assert_eq!(events.usage.unwrap().total_tokens, 3);
+        assert_eq!(seen_in(b"not json"), Seen::default());
     }
 }

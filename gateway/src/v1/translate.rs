@@ -78,7 +78,7 @@ pub async fn call(upstreams: &UpstreamClients, mut call: Call<'_>, log: CallLog)
     match whole_answer(&call, upstream).await {
         Ok(out) => {
             let bytes = serde_json::to_vec(&out).unwrap_or_default();
-            log.finish(200, "", None, super::log::usage_from(&bytes));
+            log.finish(200, "", None, super::log::seen_in(&bytes));
             Json(out).into_response()
         }
         Err(e) => log.fail(e),

@@ -7,7 +7,10 @@ use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
 use crate::domain::proxy_log::ProxyLogWriter;
-use crate::domain::{ingest, limits, quota};
+use codex_central_common::PrincipalKind;
+use codex_central_store::entities::usage_records::Model as Record;
+
+use crate::domain::{ingest, limits, pricing, quota, quota_snapshots};
 
 pub struct UsageGrpc {
     pub(crate) store: Store,
@@ -77,69 +80,117 @@ impl UsageService for UsageGrpc {
     ) -> Result<Response<IngestUsageResponse>, Status> {
         let ctx = CallContext::of(&request);
         let principal = ctx.principal()?.clone();
-        if principal.kind != codex_central_common::PrincipalKind::Host {
-            return Err(tonic::Status::from(crate::Error::permission_denied(
-                "only hosts report usage in this version",
-            )));
-        }
-        let host_id = principal.id.parse::<i64>().map_err(|_| {
-            tonic::Status::from(crate::Error::invalid_argument(
-                "the host principal has no numeric id",
-            ))
-        })?;
+        let who = match principal.kind {
+            PrincipalKind::Host => ingest::Reporter {
+                host_id: Some(principal.id.parse::<i64>().map_err(|_| {
+                    Status::from(crate::Error::invalid_argument(
+                        "the host principal has no numeric id",
+                    ))
+                })?),
+                client_ip: ctx.client_ip_text(),
+                ..Default::default()
+            },
+            PrincipalKind::User => ingest::Reporter {
+                user_id: principal.id.clone(),
+                client_ip: ctx.client_ip_text(),
+                ..Default::default()
+            },
+            _ => {
+                return Err(Status::from(crate::Error::permission_denied(
+                    "usage is reported by hosts and people",
+                )));
+            }
+        };
         let entries: Vec<serde_json::Value> = request
             .into_inner()
             .entries
             .into_iter()
-            .map(entry_json)
+            .enumerate()
+            .map(|(i, e)| entry_json(i, e))
             .collect::<Result<_, Status>>()?;
-        let done =
-            ingest::ingest(&self.store, Some(host_id), &ctx.client_ip_text(), &entries).await?;
+        let done = ingest::ingest(&self.store, &who, &entries).await?;
+        let quota_recorded = match &done.rate_limits {
+            Some(limits) => {
+                quota_snapshots::record_reported(
+                    &self.store,
+                    who.host_id,
+                    limits,
+                    done.received_at,
+                )
+                .await?;
+                true
+            }
+            None => false,
+        };
         let mut totals = TokenTotals::default();
+        let mut cost = 0i64;
         let rows: Vec<UsageRow> = done
             .rows
             .iter()
-            .map(|e| {
-                totals.total_tokens += e.total;
-                totals.input_tokens += e.input;
-                totals.cached_input_tokens += e.cached;
-                totals.output_tokens += e.output;
-                totals.reasoning_output_tokens += e.reasoning;
+            .map(|r| {
+                let row = usage_row(&r.record);
+                add(&mut totals, row.tokens.as_ref());
+                cost = cost.saturating_add(row.cost_micros);
                 UsageRow {
-                    ingest_id: done.ingest_id.clone(),
-                    host_id: host_id.to_string(),
-                    recorded_at: Some(codex_central_proto::ms_to_timestamp(done.recorded_at)),
-                    model: e.model.clone(),
-                    tokens: Some(TokenTotals {
-                        total_tokens: e.total,
-                        input_tokens: e.input,
-                        cached_input_tokens: e.cached,
-                        output_tokens: e.output,
-                        reasoning_output_tokens: e.reasoning,
-                    }),
-                    pricing_missing: true,
-                    line: e.line.clone(),
-                    source: UsageSource::Host as i32,
-                    ..Default::default()
+                    entry_index: index(r.index),
+                    ..row
                 }
             })
             .collect();
         Ok(Response::new(IngestUsageResponse {
             ingest_id: done.ingest_id,
-            recorded: u32::try_from(rows.len()).unwrap_or(u32::MAX),
+            recorded: index(rows.len()),
             rows,
             errors: done
                 .errors
                 .into_iter()
-                .map(|(index, reason)| RowError {
-                    index: u32::try_from(index).unwrap_or(u32::MAX),
-                    reason,
+                .map(|(i, e)| RowError {
+                    index: index(i),
+                    reason: format!("{}: {}", e.field, e.reason),
                 })
                 .collect(),
             totals: Some(totals),
-            cost_micros: 0,
-            currency: String::new(),
+            cost_micros: cost,
+            currency: pricing::CURRENCY.into(),
+            duplicates: done.duplicates.into_iter().map(index).collect(),
+            superseded: done.superseded.into_iter().map(index).collect(),
+            quota_recorded,
         }))
+    }
+
+    async fn list_usage_rows(
+        &self,
+        request: Request<ListUsageRowsRequest>,
+    ) -> Result<Response<ListUsageRowsResponse>, Status> {
+        self.do_list_usage_rows(request).await
+    }
+
+    async fn list_ingests(
+        &self,
+        request: Request<ListIngestsRequest>,
+    ) -> Result<Response<ListIngestsResponse>, Status> {
+        self.do_list_ingests(request).await
+    }
+
+    async fn list_prices(
+        &self,
+        request: Request<ListPricesRequest>,
+    ) -> Result<Response<ListPricesResponse>, Status> {
+        self.do_list_prices(request).await
+    }
+
+    async fn create_price_snapshot(
+        &self,
+        request: Request<CreatePriceSnapshotRequest>,
+    ) -> Result<Response<CreatePriceSnapshotResponse>, Status> {
+        self.do_create_price_snapshot(request).await
+    }
+
+    async fn delete_price_snapshot(
+        &self,
+        request: Request<DeletePriceSnapshotRequest>,
+    ) -> Result<Response<DeletePriceSnapshotResponse>, Status> {
+        self.do_delete_price_snapshot(request).await
     }
 
     async fn record_proxy_request(
@@ -197,14 +248,9 @@ impl UsageService for UsageGrpc {
     }
 
     pending_rpcs! {
-        list_usage_rows(ListUsageRowsRequest) -> ListUsageRowsResponse;
-        list_ingests(ListIngestsRequest) -> ListIngestsResponse;
         aggregate_usage(AggregateUsageRequest) -> AggregateUsageResponse;
         get_cost_history(GetCostHistoryRequest) -> GetCostHistoryResponse;
         get_usage_summary(GetUsageSummaryRequest) -> GetUsageSummaryResponse;
-        list_prices(ListPricesRequest) -> ListPricesResponse;
-        create_price_snapshot(CreatePriceSnapshotRequest) -> CreatePriceSnapshotResponse;
-        delete_price_snapshot(DeletePriceSnapshotRequest) -> DeletePriceSnapshotResponse;
         sync_pricing(SyncPricingRequest) -> SyncPricingResponse;
         report_quota_snapshot(ReportQuotaSnapshotRequest) -> ReportQuotaSnapshotResponse;
         get_latest_quota_snapshot(GetLatestQuotaSnapshotRequest) -> GetLatestQuotaSnapshotResponse;
@@ -221,17 +267,17 @@ impl UsageService for UsageGrpc {
     }
 }
 
-/// The entry as the JSON object the parser reads: `raw_json` when sent, else the fields.
-fn entry_json(e: UsageEntry) -> Result<serde_json::Value, Status> {
+/// The entry as the JSON the parser reads: `raw_json` when sent, else the fields.
+fn entry_json(i: usize, e: UsageEntry) -> Result<serde_json::Value, Status> {
     if !e.raw_json.is_empty() {
         return serde_json::from_str(&e.raw_json).map_err(|_| {
-            tonic::Status::from(crate::Error::invalid(
-                "entries.raw_json",
-                "raw_json is not JSON",
+            Status::from(crate::Error::invalid(
+                format!("entries.{i}.raw_json"),
+                "is not JSON",
             ))
         });
     }
-    Ok(serde_json::json!({
+    let mut doc = serde_json::json!({
         "line": e.line,
         "model": e.model,
         "total_tokens": e.total_tokens,
@@ -239,5 +285,72 @@ fn entry_json(e: UsageEntry) -> Result<serde_json::Value, Status> {
         "cached_input_tokens": e.cached_input_tokens,
         "output_tokens": e.output_tokens,
         "reasoning_output_tokens": e.reasoning_output_tokens,
-    }))
+        "session_id": e.session_id,
+        "turn_id": e.turn_id,
+    });
+    if let Some(at) = e.recorded_at {
+        let ms = at
+            .seconds
+            .saturating_mul(1000)
+            .saturating_add(i64::from(at.nanos / 1_000_000));
+        doc["recorded_at"] = serde_json::json!(ms);
+    }
+    Ok(doc)
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn add(sum: &mut TokenTotals, t: Option<&TokenTotals>) {
+    let Some(t) = t else { return };
+    sum.total_tokens += t.total_tokens;
+    sum.input_tokens += t.input_tokens;
+    sum.cached_input_tokens += t.cached_input_tokens;
+    sum.cache_write_input_tokens += t.cache_write_input_tokens;
+    sum.output_tokens += t.output_tokens;
+    sum.reasoning_output_tokens += t.reasoning_output_tokens;
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+pub(crate) fn usage_row(r: &Record) -> UsageRow {
+    UsageRow {
+        id: if r.id == 0 {
+            String::new()
+        } else {
+            r.id.to_string()
+        },
+        ingest_id: r.ingest_id.clone(),
+        host_id: r.host_id.map(|h| h.to_string()).unwrap_or_default(),
+        user_id: r.user_id.clone(),
+        recorded_at: Some(codex_central_proto::ms_to_timestamp(r.recorded_at)),
+        model: r.model.clone(),
+        tokens: Some(TokenTotals {
+            total_tokens: count(r.total_tokens),
+            input_tokens: count(r.input_tokens),
+            cached_input_tokens: count(r.cached_input_tokens),
+            output_tokens: count(r.output_tokens),
+            reasoning_output_tokens: count(r.reasoning_output_tokens),
+            cache_write_input_tokens: count(r.cache_write_input_tokens),
+        }),
+        cost_micros: r.cost_micros,
+        pricing_missing: r.unpriced,
+        line: r.line.clone(),
+        session_id: r.session_id.clone(),
+        turn_id: r.turn_id.clone(),
+        source: match r.source.as_str() {
+            "gateway" => UsageSource::Gateway,
+            "import" => UsageSource::Import,
+            _ => UsageSource::Host,
+        } as i32,
+        entry_index: 0,
+        response_id: r.response_id.clone(),
+        token_id: r.token_id.clone(),
+        provider_id: r.provider_id.clone(),
+        incomplete: r.incomplete,
+        kind: r.kind.clone(),
+    }
 }

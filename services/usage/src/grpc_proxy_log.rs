@@ -8,6 +8,7 @@ use codex_central_store::entities::proxy_requests::Model as Row;
 use codex_central_store::{now_ms, proxy_requests};
 use tonic::{Request, Response, Status};
 
+use crate::domain::proxy_log::Logged;
 use crate::grpc::UsageGrpc;
 
 const DEFAULT_PAGE: u64 = 50;
@@ -51,10 +52,14 @@ fn to_proto(r: Row) -> ProxyRequestLog {
             cached_input_tokens: to_u64(r.cached_input_tokens),
             output_tokens: to_u64(r.output_tokens),
             reasoning_output_tokens: to_u64(r.reasoning_output_tokens),
+            ..Default::default()
         }),
         cost_micros: 0,
         client_ip: r.client_ip,
         ttfb_ms: u32::try_from(r.ttfb_ms).unwrap_or(u32::MAX),
+        // Kept on the call's usage record, not in the log.
+        response_id: String::new(),
+        incomplete: false,
     }
 }
 
@@ -98,7 +103,17 @@ impl UsageGrpc {
             client_ip: clip(&l.client_ip, 64),
         };
         // Written in the next batch; the answer carries no id yet.
-        if !self.proxy_log.push(row.clone()) {
+        let call = Logged {
+            row: row.clone(),
+            response_id: clip(&l.response_id, 128),
+            incomplete: l.incomplete,
+        };
+        let answer = ProxyRequestLog {
+            response_id: call.response_id.clone(),
+            incomplete: call.incomplete,
+            ..to_proto(row)
+        };
+        if !self.proxy_log.push(call) {
             tracing::warn!("the /v1 request log queue is full; a row was dropped");
             return Err(tonic::Status::from(crate::Error::rate_limited(
                 "request log queue full",
@@ -106,7 +121,7 @@ impl UsageGrpc {
             )));
         }
         Ok(Response::new(RecordProxyRequestResponse {
-            log: Some(to_proto(row)),
+            log: Some(answer),
         }))
     }
 

@@ -1,11 +1,12 @@
-//! The usage service: token usage, pricing and cost, ChatGPT quota, proxy request logs. This
-//! version serves the quota policy.
+//! The usage service: token usage, pricing and cost, ChatGPT quota, proxy request logs.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 pub mod domain;
 mod error;
 mod grpc;
+mod grpc_pricing;
 mod grpc_proxy_log;
+mod grpc_queries;
 
 pub use error::{Error, Result};
 pub use grpc::UsageGrpc;

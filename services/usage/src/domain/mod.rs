@@ -2,6 +2,9 @@
 
 pub mod ingest;
 pub mod limits;
+pub mod parse;
+pub mod pricing;
 pub mod proxy_log;
 pub mod quota;
+pub mod quota_snapshots;
 pub mod retention;

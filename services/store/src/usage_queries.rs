@@ -1,0 +1,99 @@
+//! Reading usage: records and ingest envelopes newest first, a page at a time by their
+//! (time, id) position, with the filters every usage query shares.
+
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entities::{usage_ingests, usage_records};
+use crate::{Result, Store};
+
+/// Empty fields match everything; times are a half-open [since, until) in Unix ms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub host_id: Option<i64>,
+    pub user_id: Option<String>,
+    pub token_id: Option<String>,
+    pub model: Option<String>,
+    pub source: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// Records matching `filter`, newest first, after `before` ((recorded_at, id)); at most `limit`.
+pub async fn records(
+    store: &Store,
+    filter: &Filter,
+    before: Option<(i64, i64)>,
+    limit: u64,
+) -> Result<Vec<usage_records::Model>> {
+    use usage_records::Column as C;
+    let mut q = usage_records::Entity::find();
+    if let Some(h) = filter.host_id {
+        q = q.filter(C::HostId.eq(h));
+    }
+    if let Some(u) = &filter.user_id {
+        q = q.filter(C::UserId.eq(u.as_str()));
+    }
+    if let Some(t) = &filter.token_id {
+        q = q.filter(C::TokenId.eq(t.as_str()));
+    }
+    if let Some(m) = &filter.model {
+        q = q.filter(C::Model.eq(m.as_str()));
+    }
+    if let Some(s) = &filter.source {
+        q = q.filter(C::Source.eq(s.as_str()));
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(C::RecordedAt.gte(since));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(C::RecordedAt.lt(until));
+    }
+    if let Some((at, id)) = before {
+        q = q.filter(
+            Condition::any()
+                .add(C::RecordedAt.lt(at))
+                .add(Condition::all().add(C::RecordedAt.eq(at)).add(C::Id.lt(id))),
+        );
+    }
+    Ok(q.order_by_desc(C::RecordedAt)
+        .order_by_desc(C::Id)
+        .limit(limit)
+        .all(store.db())
+        .await?)
+}
+
+/// Envelopes matching `filter` (host, user, time; the other fields do not apply), newest
+/// first, after `before` ((received_at, id)); at most `limit`.
+pub async fn ingests(
+    store: &Store,
+    filter: &Filter,
+    before: Option<(i64, String)>,
+    limit: u64,
+) -> Result<Vec<usage_ingests::Model>> {
+    use usage_ingests::Column as C;
+    let mut q = usage_ingests::Entity::find();
+    if let Some(h) = filter.host_id {
+        q = q.filter(C::HostId.eq(h));
+    }
+    if let Some(u) = &filter.user_id {
+        q = q.filter(C::UserId.eq(u.as_str()));
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(C::ReceivedAt.gte(since));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(C::ReceivedAt.lt(until));
+    }
+    if let Some((at, id)) = before {
+        q = q.filter(
+            Condition::any()
+                .add(C::ReceivedAt.lt(at))
+                .add(Condition::all().add(C::ReceivedAt.eq(at)).add(C::Id.lt(id))),
+        );
+    }
+    Ok(q.order_by_desc(C::ReceivedAt)
+        .order_by_desc(C::Id)
+        .limit(limit)
+        .all(store.db())
+        .await?)
+}

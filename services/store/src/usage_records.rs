@@ -1,0 +1,246 @@
+//! Usage records, written with their envelope and their per-day sums in one transaction, so
+//! the sums every aggregate reads never disagree with the rows. A record whose dedupe key is
+//! already stored (a host re-sending a rollout file, a gateway call a host reports too) is
+//! skipped, and reported back as a duplicate.
+
+use std::collections::{BTreeMap, HashSet};
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+
+use crate::entities::usage_daily;
+use crate::entities::usage_ingests;
+use crate::entities::usage_records::{ActiveModel, Column, Entity, Model};
+use crate::{Backend, Error, Result, Store};
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// What was stored of a batch: the positions (in the batch given) of the records stored and
+/// of those skipped as already stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stored {
+    pub inserted: Vec<usize>,
+    pub duplicates: Vec<usize>,
+}
+
+/// Stores `records` (ids are assigned by the database) and, when given, their envelope, whose
+/// row count, duplicate count and totals are filled in from what was stored.
+pub async fn insert(
+    store: &Store,
+    ingest: Option<usage_ingests::Model>,
+    records: &[Model],
+) -> Result<Stored> {
+    let mut attempts = 0;
+    loop {
+        match try_insert(store, ingest.clone(), records).await {
+            // Two batches carrying one key raced: the next attempt finds the winner's row.
+            Err(Error::Db(err)) if attempts < 3 && retryable(&err) => attempts += 1,
+            other => return other,
+        }
+    }
+}
+
+fn retryable(err: &sea_orm::DbErr) -> bool {
+    crate::canonical_auth::lost_race(err)
+        || matches!(
+            err.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        )
+}
+
+async fn try_insert(
+    store: &Store,
+    ingest: Option<usage_ingests::Model>,
+    records: &[Model],
+) -> Result<Stored> {
+    let txn = store.begin_write().await?;
+    let keys: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.dedupe_key.as_deref())
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    for chunk in keys.chunks(500) {
+        let found: Vec<Option<String>> = Entity::find()
+            .select_only()
+            .column(Column::DedupeKey)
+            .filter(Column::DedupeKey.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        seen.extend(found.into_iter().flatten());
+    }
+    let mut stored = Stored::default();
+    let mut fresh: Vec<ActiveModel> = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        if let Some(key) = &r.dedupe_key
+            && !seen.insert(key.clone())
+        {
+            stored.duplicates.push(i);
+            continue;
+        }
+        stored.inserted.push(i);
+        fresh.push(active(r));
+    }
+    let kept: Vec<&Model> = stored.inserted.iter().map(|&i| &records[i]).collect();
+    crate::batch::insert_in_fixed_chunks(&txn, fresh).await?;
+    add_to_daily(&txn, store.backend(), &kept).await?;
+    if let Some(mut envelope) = ingest {
+        envelope.row_count = i32::try_from(kept.len()).unwrap_or(i32::MAX);
+        envelope.duplicate_count = i32::try_from(stored.duplicates.len()).unwrap_or(i32::MAX);
+        for r in &kept {
+            envelope.total_tokens += r.total_tokens;
+            envelope.input_tokens += r.input_tokens;
+            envelope.cached_input_tokens += r.cached_input_tokens;
+            envelope.output_tokens += r.output_tokens;
+            envelope.reasoning_output_tokens += r.reasoning_output_tokens;
+            envelope.cost_micros += r.cost_micros;
+        }
+        usage_ingests::Entity::insert(usage_ingests::ActiveModel::from(envelope))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(stored)
+}
+
+fn active(r: &Model) -> ActiveModel {
+    ActiveModel {
+        id: sea_orm::NotSet,
+        ingest_id: Set(r.ingest_id.clone()),
+        source: Set(r.source.clone()),
+        kind: Set(r.kind.clone()),
+        host_id: Set(r.host_id),
+        user_id: Set(r.user_id.clone()),
+        token_id: Set(r.token_id.clone()),
+        provider_id: Set(r.provider_id.clone()),
+        model: Set(r.model.clone()),
+        recorded_at: Set(r.recorded_at),
+        ingested_at: Set(r.ingested_at),
+        session_id: Set(r.session_id.clone()),
+        turn_id: Set(r.turn_id.clone()),
+        response_id: Set(r.response_id.clone()),
+        dedupe_key: Set(r.dedupe_key.clone()),
+        total_tokens: Set(r.total_tokens),
+        input_tokens: Set(r.input_tokens),
+        cached_input_tokens: Set(r.cached_input_tokens),
+        cache_write_input_tokens: Set(r.cache_write_input_tokens),
+        output_tokens: Set(r.output_tokens),
+        reasoning_output_tokens: Set(r.reasoning_output_tokens),
+        cost_micros: Set(r.cost_micros),
+        unpriced: Set(r.unpriced),
+        incomplete: Set(r.incomplete),
+        line: Set(r.line.clone()),
+        client_ip: Set(r.client_ip.clone()),
+    }
+}
+
+/// The key of a record's per-day sum.
+type DayKey = (i64, i64, String, String, String, String);
+
+fn day_key(r: &Model) -> DayKey {
+    (
+        r.recorded_at.div_euclid(DAY_MS),
+        r.host_id.unwrap_or(0),
+        r.user_id.clone(),
+        r.token_id.clone(),
+        r.model.clone(),
+        r.source.clone(),
+    )
+}
+
+const SUMMED: [usage_daily::Column; 8] = [
+    usage_daily::Column::RowCount,
+    usage_daily::Column::UnpricedRows,
+    usage_daily::Column::TotalTokens,
+    usage_daily::Column::InputTokens,
+    usage_daily::Column::CachedInputTokens,
+    usage_daily::Column::OutputTokens,
+    usage_daily::Column::ReasoningOutputTokens,
+    usage_daily::Column::CostMicros,
+];
+
+/// Adds `records` to their days' sums: one upsert per distinct key, in key order, so that
+/// concurrent batches lock sums in one order and cannot deadlock each other.
+pub(crate) async fn add_to_daily(
+    db: &impl ConnectionTrait,
+    backend: Backend,
+    records: &[&Model],
+) -> Result<()> {
+    let mut sums: BTreeMap<DayKey, usage_daily::Model> = BTreeMap::new();
+    for r in records {
+        let key = day_key(r);
+        let sum = sums
+            .entry(key.clone())
+            .or_insert_with(|| usage_daily::Model {
+                day: key.0,
+                host_id: key.1,
+                user_id: key.2.clone(),
+                token_id: key.3.clone(),
+                model: key.4.clone(),
+                source: key.5.clone(),
+                row_count: 0,
+                unpriced_rows: 0,
+                total_tokens: 0,
+                input_tokens: 0,
+                cached_input_tokens: 0,
+                output_tokens: 0,
+                reasoning_output_tokens: 0,
+                cost_micros: 0,
+            });
+        sum.row_count += 1;
+        sum.unpriced_rows += i64::from(r.unpriced);
+        sum.total_tokens += r.total_tokens;
+        sum.input_tokens += r.input_tokens;
+        sum.cached_input_tokens += r.cached_input_tokens;
+        sum.output_tokens += r.output_tokens;
+        sum.reasoning_output_tokens += r.reasoning_output_tokens;
+        sum.cost_micros += r.cost_micros;
+    }
+    let mut conflict = OnConflict::columns([
+        usage_daily::Column::Day,
+        usage_daily::Column::HostId,
+        usage_daily::Column::UserId,
+        usage_daily::Column::TokenId,
+        usage_daily::Column::Model,
+        usage_daily::Column::Source,
+    ]);
+    for col in SUMMED {
+        let name = sea_orm::IdenStatic::as_str(&col);
+        let incoming = match backend {
+            Backend::MySql => format!("VALUES({name})"),
+            Backend::Sqlite | Backend::Postgres => format!("excluded.{name}"),
+        };
+        conflict.value(col, Expr::cust(format!("usage_daily.{name} + {incoming}")));
+    }
+    for sum in sums.into_values() {
+        usage_daily::Entity::insert(usage_daily::ActiveModel::from(sum))
+            .on_conflict(conflict.clone())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Which of `sessions` already have records of `kind` from this host (without one: this user).
+pub async fn sessions_with_kind(
+    store: &Store,
+    host_id: Option<i64>,
+    user_id: &str,
+    kind: &str,
+    sessions: &[&str],
+) -> Result<Vec<String>> {
+    if sessions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Entity::find()
+        .select_only()
+        .column(Column::SessionId)
+        .distinct()
+        .filter(Column::Kind.eq(kind))
+        .filter(Column::SessionId.is_in(sessions.iter().copied()));
+    q = match host_id {
+        Some(host) => q.filter(Column::HostId.eq(host)),
+        None => q.filter(Column::UserId.eq(user_id)),
+    };
+    Ok(q.into_tuple().all(store.db()).await?)
+}

@@ -1,0 +1,375 @@
+//! Usage with costs against the real server: a host reports Codex 0.169's rollout lines and a
+//! priced entry over `POST /usage`, sends them again without counting them twice, a `/v1` call
+//! becomes a gateway usage record that the host's later report of the same response does not
+//! double, and prices are managed over gRPC.
+
+use std::time::Duration;
+
+use codex_central_proto::common::v1::PageRequest;
+use codex_central_proto::usage::v1::usage_service_client::UsageServiceClient;
+use codex_central_proto::usage::v1::*;
+use serde_json::{Value, json};
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::on_all_backends;
+use crate::testkit::{Ready, auth_on, authed, json, new_token, sign_in};
+
+const ROLLOUT: &str = include_str!("../fixtures/codex-0.169/rollout-usage-lines.jsonl");
+
+fn rollout_lines() -> Vec<Value> {
+    ROLLOUT
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A stub upstream answering every Responses call with id `resp_gw` and fixed usage.
+async fn upstream() -> String {
+    let app = axum::Router::new().route(
+        "/v1/responses",
+        axum::routing::post(|| async {
+            axum::Json(
+                json!({"id": "resp_gw", "object": "response", "model": "gpt-5",
+                "output": [], "usage": {"input_tokens": 12, "output_tokens": 5, "total_tokens": 17,
+                "input_tokens_details": {"cached_tokens": 4},
+                "output_tokens_details": {"reasoning_tokens": 2}}}),
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+async fn rows(ch: &Channel, token: &str, filter: UsageFilter) -> Vec<UsageRow> {
+    UsageServiceClient::new(ch.clone())
+        .list_usage_rows(authed(
+            token,
+            ListUsageRowsRequest {
+                page: Some(PageRequest {
+                    page_size: 100,
+                    page_token: String::new(),
+                }),
+                filter: Some(filter),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .rows
+}
+
+async fn reports_are_priced_idempotent_and_include_gateway_calls(ready: Ready) {
+    let key = ready.host_key("usage.example.com").await;
+    let mut lines = rollout_lines();
+    // The first session says which model its turns ran (the fixture's stub model has no price).
+    lines.insert(
+        1,
+        json!({"timestamp": "2026-11-23T17:56:49.430Z", "type": "turn_context",
+               "payload": {"cwd": "/w", "model": "gpt-5", "approval_policy": "never"}}),
+    );
+    let mut usages = lines.clone();
+    usages.push(json!({"model": "gpt-5", "input_tokens": "1,000,000",
+        "cached_input_tokens": 400000, "output_tokens": 100000, "session_id": "s-x",
+        "turn_id": "t-1"}));
+    let kind = |i: usize| {
+        lines[i]["payload"]["type"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let records: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i]["type"] == "token_usage_record")
+        .collect();
+    let counts: Vec<usize> = (0..lines.len())
+        .filter(|&i| kind(i) == "token_count")
+        .collect();
+    let others: Vec<usize> = (0..lines.len())
+        .filter(|&i| ["task_started", "task_complete"].contains(&kind(i).as_str()))
+        .collect();
+    assert_eq!((records.len(), counts.len(), others.len()), (4, 4, 6));
+
+    let (status, body) = ready
+        .host_post(&key, "/usage", json!({ "usages": usages }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let d = &body["data"];
+    assert_eq!(d["recorded_count"], 5, "{d}");
+    // Codex writes each response twice (record and running count): counted once.
+    assert_eq!(d["superseded"], json!(counts), "{d}");
+    let refused: Vec<u64> = d["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        refused,
+        others.iter().map(|&i| i as u64).collect::<Vec<_>>()
+    );
+    let priced = d["usages"].as_array().unwrap().last().unwrap();
+    // 600k fresh input × 1.25 + 400k cached × 0.125 + 100k output × 10 USD per million.
+    assert_eq!(priced["cost"], 1.8, "{priced}");
+    assert_eq!(priced["unpriced"], false);
+    let first = &d["usages"][0];
+    assert_eq!(first["response_id"], "resp_82b4b7a1b665");
+    assert_eq!(
+        (first["total"].clone(), first["cached"].clone()),
+        (json!(130), json!(100))
+    );
+    // 23 fresh × 1.25 + 100 cached × 0.125 + 7 × 10 = 111.25 micros.
+    assert_eq!(
+        (first["model"].clone(), first["cost"].clone()),
+        (json!("gpt-5"), json!(0.000111))
+    );
+    let third = &d["usages"][2];
+    assert_eq!(
+        third["unpriced"], true,
+        "the next session's stub model has no price"
+    );
+    assert_eq!(d["cost"], 1.800222);
+    assert_eq!(d["currency"], "USD");
+    assert_eq!(
+        d["quota_recorded"], true,
+        "token_count lines carried rate limits"
+    );
+
+    // The same file again: nothing new.
+    let (status, body) = ready
+        .host_post(&key, "/usage", json!({ "usages": usages }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["recorded_count"], 0, "{body}");
+    assert_eq!(body["data"]["duplicates"].as_array().unwrap().len(), 5);
+
+    let ch = ready.srv.channel().await;
+    let mine = rows(&ch, &ready.admin, UsageFilter::default()).await;
+    assert_eq!(mine.len(), 5);
+    assert!(mine.iter().all(|r| r.source == UsageSource::Host as i32));
+    let ingests = UsageServiceClient::new(ch.clone())
+        .list_ingests(authed(&ready.admin, ListIngestsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .ingests;
+    assert_eq!(ingests.len(), 2);
+    assert_eq!((ingests[0].row_count, ingests[0].duplicate_count), (0, 5));
+    assert_eq!((ingests[1].row_count, ingests[1].error_count), (5, 6));
+    assert_eq!(ingests[1].cost_micros, 1_800_222);
+
+    // A /v1 call through the gateway is usage too, priced from the shipped table.
+    let url = upstream().await;
+    let (status, body) = ready
+        .admin_post(
+            "/api/v1/providers",
+            json!({"name": "local", "kind": "openai-compatible", "base_url": url,
+                   "wire_api": "responses", "models": [{"name": "fast", "upstream": "gpt-5.1"}],
+                   "api_key": "sk-x"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = json(
+        ready
+            .srv
+            .post("/v1/responses")
+            .bearer_auth(&key)
+            .json(&json!({"model": "fast", "input": "hi"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let gateway = UsageFilter {
+        source: UsageSource::Gateway as i32,
+        ..Default::default()
+    };
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        found = rows(&ch, &ready.admin, gateway.clone()).await;
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found.len(), 1, "the call's usage is recorded");
+    let g = &found[0];
+    assert_eq!(g.response_id, "resp_gw");
+    assert_eq!(g.model, "gpt-5.1", "priced as what the upstream ran");
+    assert_eq!(g.tokens.unwrap().input_tokens, 12);
+    // 8 fresh × 1.25 + 4 cached × 0.125 + 5 × 10 = 60.5 micros, rounded half up.
+    assert_eq!((g.cost_micros, g.pricing_missing), (61, false));
+    assert!(!g.host_id.is_empty());
+
+    // The host reporting that response afterwards does not count it again.
+    let (status, body) = ready
+        .host_post(
+            &key,
+            "/usage",
+            json!({"type": "token_usage_record", "timestamp": "2026-11-23T17:56:49.521Z",
+                   "payload": {"session_id": "s-gw", "turn_id": "t", "response_id": "resp_gw",
+                   "usage": {"input_tokens": 12, "cached_input_tokens": 4, "output_tokens": 5,
+                             "reasoning_output_tokens": 2, "total_tokens": 17}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["recorded_count"], 0, "{body}");
+    assert_eq!(body["data"]["duplicates"], json!([0]));
+
+    // A person sees only their own usage.
+    let session = sign_in(&ready.srv, &ready.admin, "ulla").await;
+    let token = new_token(&ready.srv, &session, json!({"name": "t"})).await;
+    assert!(rows(&ch, &token, UsageFilter::default()).await.is_empty());
+    let err = UsageServiceClient::new(ch.clone())
+        .list_usage_rows(authed(
+            &ready.admin,
+            ListUsageRowsRequest {
+                filter: Some(UsageFilter {
+                    host_id: "x".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+}
+
+on_all_backends!(ready(auth_on()) => reports_are_priced_idempotent_and_include_gateway_calls);
+
+async fn prices_are_managed_and_apply_from_their_date(ready: Ready) {
+    let ch = ready.srv.channel().await;
+    let mut usage = UsageServiceClient::new(ch.clone());
+    let current = usage
+        .list_prices(authed(&ready.admin, ListPricesRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .prices;
+    let gpt5 = current.iter().find(|p| p.model == "gpt-5").unwrap();
+    assert_eq!(gpt5.source, PriceSource::Default as i32);
+    assert_eq!(gpt5.output_per_million_micros, 10_000_000);
+
+    let created = usage
+        .create_price_snapshot(authed(
+            &ready.admin,
+            CreatePriceSnapshotRequest {
+                model: "stub-model".into(),
+                input_per_million_micros: 1_000_000,
+                cached_input_per_million_micros: 100_000,
+                output_per_million_micros: 2_000_000,
+                currency: String::new(),
+                effective_at: Some(codex_central_proto::ms_to_timestamp(1_700_000_000_000)),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .price
+        .unwrap();
+    assert_eq!(created.currency, "USD");
+    // The fixture's rows (2026) now cost: 23 fresh × 1 + 100 cached × 0.1 + 7 × 2 = 47 micros.
+    let key = ready.host_key("p.example.com").await;
+    let mut record = rollout_lines()[2].clone();
+    record["payload"]["model"] = json!("stub-model");
+    let (status, body) = ready.host_post(&key, "/usage", record).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["unpriced"], false, "{body}");
+    assert_eq!(body["data"]["cost"], 0.000047);
+
+    for (req, field) in [
+        (
+            CreatePriceSnapshotRequest {
+                model: "m".into(),
+                currency: "EUR".into(),
+                ..Default::default()
+            },
+            "currency",
+        ),
+        (
+            CreatePriceSnapshotRequest {
+                model: " ".into(),
+                ..Default::default()
+            },
+            "model",
+        ),
+        (
+            CreatePriceSnapshotRequest {
+                model: "m".into(),
+                input_per_million_micros: -1,
+                ..Default::default()
+            },
+            "input_per_million_micros",
+        ),
+    ] {
+        let err = usage
+            .create_price_snapshot(authed(&ready.admin, req))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{field}");
+        assert!(err.message().contains(field) || format!("{err:?}").contains(field));
+    }
+    let again = usage
+        .create_price_snapshot(authed(
+            &ready.admin,
+            CreatePriceSnapshotRequest {
+                model: "stub-model".into(),
+                effective_at: created.effective_at,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::AlreadyExists);
+    let err = usage
+        .delete_price_snapshot(authed(
+            &ready.admin,
+            DeletePriceSnapshotRequest {
+                id: gpt5.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    usage
+        .delete_price_snapshot(authed(
+            &ready.admin,
+            DeletePriceSnapshotRequest {
+                id: created.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    let history = usage
+        .list_prices(authed(
+            &ready.admin,
+            ListPricesRequest {
+                model: "stub-model".into(),
+                include_history: true,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .prices;
+    assert!(history.is_empty());
+    // Only admins change prices.
+    let session = sign_in(&ready.srv, &ready.admin, "pia").await;
+    let token = new_token(&ready.srv, &session, json!({"name": "t"})).await;
+    let err = usage
+        .create_price_snapshot(authed(
+            &token,
+            CreatePriceSnapshotRequest {
+                model: "m".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+on_all_backends!(ready(auth_on()) => prices_are_managed_and_apply_from_their_date);
