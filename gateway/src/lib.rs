@@ -38,6 +38,7 @@ struct Inner {
     admin_requires_client_cert: bool,
     trusted_proxies: TrustedProxies,
     policy_cache: plumbing::host_caller::PolicyCache,
+    month_usage: peer::MonthUsageCache,
     local: Option<hot_path::LocalServices>,
     upstreams: v1::UpstreamClients,
     mcp: mcp::McpOptions,
@@ -67,6 +68,7 @@ impl GatewayState {
                 admin_requires_client_cert: policy.admin_requires_client_cert,
                 trusted_proxies: policy.trusted_proxies,
                 policy_cache: plumbing::host_caller::PolicyCache::default(),
+                month_usage: peer::MonthUsageCache::default(),
                 local,
                 upstreams,
                 mcp: policy.mcp,
@@ -110,6 +112,10 @@ impl GatewayState {
 
     pub(crate) fn policy_cache(&self) -> &plumbing::host_caller::PolicyCache {
         &self.inner.policy_cache
+    }
+
+    pub(crate) fn month_usage(&self) -> &peer::MonthUsageCache {
+        &self.inner.month_usage
     }
 }
 

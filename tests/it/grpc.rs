@@ -16,7 +16,7 @@ use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
 use codex_central_proto::memory::v1::GetMemorySettingsRequest;
 use codex_central_proto::memory::v1::memory_service_client::MemoryServiceClient;
 use codex_central_proto::usage::v1::usage_service_client::UsageServiceClient;
-use codex_central_proto::usage::v1::{GetCostHistoryRequest, GetQuotaPolicyRequest};
+use codex_central_proto::usage::v1::{GetQuotaPolicyRequest, SyncPricingRequest};
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::Code;
@@ -117,7 +117,7 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
     assert_eq!(mem.settings.unwrap().max_content_bytes, 65536);
     // Contracted RPCs that land later say so instead of pretending.
     let err = UsageServiceClient::new(ch)
-        .get_cost_history(with(&token, GetCostHistoryRequest::default()))
+        .sync_pricing(with(&token, SyncPricingRequest::default()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

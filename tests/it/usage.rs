@@ -373,3 +373,183 @@ async fn prices_are_managed_and_apply_from_their_date(ready: Ready) {
 }
 
 on_all_backends!(ready(auth_on()) => prices_are_managed_and_apply_from_their_date);
+
+/// Reports with their own times on two hosts: totals per key and per period, over ranges that
+/// cut days, the cost history, the summaries in `/auth` and the overview, the peer's listings.
+async fn totals_come_from_the_daily_sums(ready: Ready) {
+    use chrono::{Datelike, Duration as Days, TimeZone, Utc};
+    let now = Utc::now();
+    let today = Utc
+        .with_ymd_and_hms(now.year(), now.month(), now.day(), 0, 0, 0)
+        .unwrap();
+    let a = ready.host_key("a.example.com").await;
+    let b = ready.host_key("b.example.com").await;
+    let entry = |turn: &str, at: chrono::DateTime<Utc>, model: &str, input: u64, output: u64| {
+        json!({"turn_id": turn, "session_id": "s", "recorded_at": at.to_rfc3339(),
+               "model": model, "input_tokens": input, "output_tokens": output})
+    };
+    let e1 = (now - Days::seconds(1), 110u64);
+    let e2 = (today - Days::hours(12), 55u64);
+    let e3 = (today - Days::days(10) + Days::hours(1), 1000u64);
+    let (status, body) = ready
+        .host_post(
+            &a,
+            "/usage",
+            json!({"usages": [
+                entry("t1", e1.0, "gpt-5", 100, 10),
+                entry("t2", e2.0, "unknown-model", 50, 5),
+                entry("t3", e3.0, "gpt-5", 1000, 0),
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["data"]["recorded_count"].clone()),
+        (200, json!(3)),
+        "{body}"
+    );
+    let (status, _) = ready
+        .host_post(
+            &b,
+            "/usage",
+            entry("t4", now - Days::seconds(2), "gpt-5", 7, 3),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let r = &ready;
+    let get = |path: String| async move { r.admin_get(&path).await };
+    let (status, body) = get("/api/v1/usage/aggregate?group_by=host".into()).await;
+    assert_eq!(status, 200, "{body}");
+    let buckets = body["data"]["buckets"].as_array().unwrap().clone();
+    let by_label: std::collections::BTreeMap<String, (u64, u64)> = buckets
+        .iter()
+        .map(|b| {
+            (
+                b["label"].as_str().unwrap().to_string(),
+                (
+                    b["tokens"]["total_tokens"].as_u64().unwrap(),
+                    b["row_count"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(by_label["a.example.com"], (1165, 3), "{body}");
+    assert_eq!(by_label["b.example.com"], (10, 1), "{body}");
+    assert_eq!(body["data"]["totals"]["total_tokens"], 1175);
+
+    let (_, body) = get("/api/v1/usage/aggregate?group_by=model".into()).await;
+    let unknown = body["data"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == "unknown-model")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            unknown["unpriced_rows"].clone(),
+            unknown["cost_micros"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+
+    // A range that starts and ends inside days: those parts come from the rows themselves.
+    let since = (today - Days::hours(18)).to_rfc3339();
+    let until = (now + Days::seconds(1)).to_rfc3339();
+    let q = |s: &str| s.replace('+', "%2B");
+    let (status, body) = get(format!(
+        "/api/v1/usage/aggregate?group_by=day&since={}&until={}",
+        q(&since),
+        q(&until)
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["totals"]["total_tokens"], 175, "{body}");
+    let days: Vec<&str> = body["data"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["key"].as_str().unwrap())
+        .collect();
+    let day = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d").to_string();
+    let mut expected = vec![day(e2.0), day(e1.0)];
+    expected.dedup();
+    assert_eq!(days, expected);
+    let (status, body) = get("/api/v1/usage/aggregate?group_by=fortnight".into()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["group_by"].is_array());
+    let (status, _) = get("/api/v1/usage/rows?since=yesterday".into()).await;
+    assert_eq!(status, 422);
+
+    let (status, body) = get("/api/v1/usage/cost-history?days=30".into()).await;
+    assert_eq!(status, 200, "{body}");
+    let points = body["data"]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 30);
+    let sum: u64 = points
+        .iter()
+        .map(|p| p["tokens"]["total_tokens"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, 1175);
+    assert_eq!(body["data"]["has_pricing"], true);
+
+    // Today, this week and this month, as the host's /auth answer and the overview count them.
+    let week_start = today - Days::days(i64::from(today.weekday().num_days_from_monday()));
+    let month_start = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .unwrap();
+    let within = |from: chrono::DateTime<Utc>| {
+        [e1, e2, e3]
+            .iter()
+            .filter(|(at, _)| *at >= from)
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
+    let (status, body) = get("/api/v1/usage/summary".into()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["day"]["tokens"]["total_tokens"],
+        within(today) + 10
+    );
+    assert_eq!(
+        body["data"]["week"]["tokens"]["total_tokens"],
+        within(week_start) + 10
+    );
+    assert_eq!(
+        body["data"]["month"]["tokens"]["total_tokens"],
+        within(month_start) + 10
+    );
+    let (status, body) = ready
+        .host_post(
+            &a,
+            "/auth",
+            json!({"command": "retrieve", "last_refresh": "2026-01-01T00:00:00Z",
+                   "digest": "0".repeat(64)}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["token_usage_month"],
+        within(month_start),
+        "{body}"
+    );
+    let (_, body) = get("/admin/overview".into()).await;
+    assert_eq!(body["data"]["tokens_day"], within(today) + 10, "{body}");
+    assert_eq!(body["data"]["pricing"]["currency"], "USD");
+
+    // The peer's listings.
+    let (status, body) = get("/admin/usage?limit=2".into()).await;
+    assert_eq!(status, 200, "{body}");
+    let usages = body["data"]["usages"].as_array().unwrap();
+    assert_eq!(usages.len(), 2);
+    assert_eq!(usages[0]["total"], 110, "newest first: {body}");
+    let (_, body) = get("/admin/tokens".into()).await;
+    assert_eq!(body["data"]["tokens"].as_array().unwrap().len(), 4);
+    let (status, body) = get("/admin/usage/cost-history?days=7".into()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["points"].as_array().unwrap().len(), 7);
+    assert_eq!(body["data"]["days"], 7);
+    let (status, _) = get("/admin/usage/cost-history?days=181".into()).await;
+    assert_eq!(status, 422);
+}
+
+on_all_backends!(ready(auth_on()) => totals_come_from_the_daily_sums);

@@ -14,6 +14,7 @@ mod providers;
 mod requests;
 mod service_tokens;
 mod settings;
+mod usage;
 pub(crate) mod users;
 mod whoami;
 
@@ -114,6 +115,19 @@ pub fn router() -> Router<GatewayState> {
         )
         .route("/api/v1/fleet/policy", get(settings::fleet_policy))
         .route("/api/v1/usage/quota-policy", get(settings::quota_policy))
+        .route("/api/v1/usage/rows", get(usage::rows))
+        .route("/api/v1/usage/ingests", get(usage::ingests))
+        .route("/api/v1/usage/aggregate", get(usage::aggregate))
+        .route("/api/v1/usage/cost-history", get(usage::cost_history))
+        .route("/api/v1/usage/summary", get(usage::summary))
+        .route(
+            "/api/v1/usage/prices",
+            get(usage::prices).post(usage::create_price),
+        )
+        .route(
+            "/api/v1/usage/prices/{id}",
+            axum::routing::delete(usage::delete_price),
+        )
         .route(
             "/api/v1/config/settings",
             get(settings::config_settings).put(config::put_settings),

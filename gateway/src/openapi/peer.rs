@@ -276,6 +276,24 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/admin/usage",
+        Access::AdminRead,
+        "The newest usage rows ({usages}; limit, host_id).",
+    ),
+    op(
+        "get",
+        "/admin/tokens",
+        Access::AdminRead,
+        "The newest usage rows ({tokens}; limit, host_id).",
+    ),
+    op(
+        "get",
+        "/admin/usage/cost-history",
+        Access::AdminRead,
+        "Daily cost and tokens for the last days (1-180, default 30), every day present.",
+    ),
+    op(
+        "get",
         "/admin/quota-mode",
         Access::Admin,
         "ChatGPT quota policy.",

@@ -231,7 +231,7 @@ struct SyncAnswer<'a> {
     canonical_last_refresh: Option<&'a str>,
     canonical_digest: Option<&'a str>,
     api_calls: u64,
-    /// Not counted yet: usage rows are stored but not summed per host.
+    /// The host's tokens this calendar month (UTC), refreshed at most once a minute.
     token_usage_month: Option<u64>,
     versions: HostVersions<'a>,
     quota_hard_fail: bool,
@@ -311,7 +311,10 @@ async fn sync_answer(
         canonical_last_refresh: (!o.last_refresh.is_empty()).then_some(o.last_refresh),
         canonical_digest: (!o.digest.is_empty()).then_some(o.digest),
         api_calls: host.api_calls,
-        token_usage_month: None,
+        token_usage_month: state
+            .month_usage()
+            .get(state, &h.caller, &host.id.to_string())
+            .await,
         versions: HostVersions {
             flags: &flags,
             wrapper_sha256: &h.wrapper_sha256,

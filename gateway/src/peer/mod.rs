@@ -14,6 +14,9 @@ mod prompts;
 mod seed;
 mod skills;
 mod usage;
+mod usage_admin;
+
+pub(crate) use usage::MonthUsageCache;
 mod wrappers;
 
 use axum::Router;
@@ -78,6 +81,9 @@ pub fn router() -> Router<GatewayState> {
         )
         .route("/admin/mcp/memories", get(memories::admin_search))
         .route("/admin/mcp/logs", get(crate::mcp::admin_logs))
+        .route("/admin/usage", get(usage_admin::usages))
+        .route("/admin/tokens", get(usage_admin::tokens))
+        .route("/admin/usage/cost-history", get(usage_admin::cost_history))
         .route(
             "/admin/mcp/memories/{record_id}",
             axum::routing::delete(memories::admin_delete),

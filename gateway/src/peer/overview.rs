@@ -1,5 +1,6 @@
-//! Peer-compatible `GET /admin/overview`: fleet totals, canonical auth state, versions and
-//! policy. Values nothing computes yet (usage totals, pricing, ChatGPT quota) are null.
+//! Peer-compatible `GET /admin/overview`: fleet totals, canonical auth state, versions, policy
+//! and the fleet's token use and cost today, this week and this month (UTC). The ChatGPT quota
+//! is an empty object until snapshots are read here.
 
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -8,7 +9,7 @@ use codex_central_common::net::PeerInfo;
 use codex_central_proto::auth::v1::GetCodexAuthStatusRequest;
 use codex_central_proto::common::v1::PageRequest;
 use codex_central_proto::fleet::v1::{GetFleetOverviewRequest, ListAuditEventsRequest};
-use codex_central_proto::usage::v1::GetQuotaPolicyRequest;
+use codex_central_proto::usage::v1::{GetQuotaPolicyRequest, GetUsageSummaryRequest};
 use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
@@ -60,6 +61,18 @@ pub async fn get(
         ))
         .await?
         .into_inner();
+    let usage = state
+        .clients()
+        .usage()
+        .get_usage_summary(caller.request(&state, GetUsageSummaryRequest::default()))
+        .await?
+        .into_inner();
+    let tokens = |p: Option<&codex_central_proto::usage::v1::UsagePeriodTotals>| {
+        p.and_then(|p| p.tokens).map_or(0, |t| t.total_tokens)
+    };
+    let cost = |p: Option<&codex_central_proto::usage::v1::UsagePeriodTotals>| {
+        super::usage::money(p.map_or(0, |p| p.cost_micros))
+    };
     let policy = fleet.policy.unwrap_or_default();
     let versions = fleet.versions.unwrap_or_default();
     let pinned = policy
@@ -102,8 +115,14 @@ pub async fn get(
         "api_disabled": !policy.api_enabled,
         "inactivity_window_days": policy.prune_inactive_days,
         "client_version_lock": pinned,
-        "tokens": Value::Null,
-        "pricing": Value::Null,
+        "tokens": tokens(usage.month.as_ref()),
+        "tokens_day": tokens(usage.day.as_ref()),
+        "tokens_week": tokens(usage.week.as_ref()),
+        "tokens_month": tokens(usage.month.as_ref()),
+        "pricing": { "currency": usage.currency },
+        "pricing_day_cost": cost(usage.day.as_ref()),
+        "pricing_week_cost": cost(usage.week.as_ref()),
+        "pricing_month_cost": cost(usage.month.as_ref()),
         "chatgpt_usage": crate::plumbing::views::chatgpt_usage_json(None),
     })))
 }

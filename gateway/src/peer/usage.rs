@@ -113,3 +113,54 @@ async fn report(
 pub(crate) fn money(micros: i64) -> Value {
     json!(micros as f64 / 1_000_000.0)
 }
+
+/// How long a host's month-to-date tokens are reused in its `/auth` answers: hosts sync on
+/// every Codex start, and the number only informs the wrapper's display.
+const MONTH_USAGE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+const MONTH_USAGE_HOSTS: usize = 200_000;
+
+/// Month-to-date tokens per host, for `token_usage_month`.
+#[derive(Clone)]
+pub(crate) struct MonthUsageCache(codex_central_common::ttl_cache::TtlCache<String, u64>);
+
+impl Default for MonthUsageCache {
+    fn default() -> Self {
+        MonthUsageCache(codex_central_common::ttl_cache::TtlCache::new(
+            MONTH_USAGE_TTL,
+            MONTH_USAGE_HOSTS,
+        ))
+    }
+}
+
+impl MonthUsageCache {
+    /// The host's tokens this month (UTC); None when they cannot be read now (the answer then
+    /// carries null rather than failing the sync).
+    pub(crate) async fn get(
+        &self,
+        state: &GatewayState,
+        caller: &crate::plumbing::caller::Caller,
+        host_id: &str,
+    ) -> Option<u64> {
+        if let Some(n) = self.0.get(host_id) {
+            return Some(n);
+        }
+        let req = codex_central_proto::usage::v1::GetUsageSummaryRequest {
+            host_id: host_id.to_string(),
+            user_id: String::new(),
+        };
+        match state.hot().get_usage_summary(caller, req).await {
+            Ok(res) => {
+                let n = res
+                    .month
+                    .and_then(|m| m.tokens)
+                    .map_or(0, |t| t.total_tokens);
+                self.0.insert(host_id.to_string(), n);
+                Some(n)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err.message(), "could not read a host's monthly usage");
+                None
+            }
+        }
+    }
+}

@@ -28,7 +28,8 @@ use codex_central_proto::fleet::v1::{
 use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use codex_central_proto::usage::v1::{
     CheckGatewayLimitsRequest, CheckGatewayLimitsResponse, ExportUsageCsvResponse,
-    RecordProxyRequestRequest, RecordProxyRequestResponse,
+    GetUsageSummaryRequest, GetUsageSummaryResponse, RecordProxyRequestRequest,
+    RecordProxyRequestResponse,
 };
 use futures::stream::BoxStream;
 use tonic::Status;
@@ -100,6 +101,7 @@ hot_rpcs! {
     bake_config: config, BakeConfigRequest => BakeConfigResponse;
     check_gateway_limits: usage, CheckGatewayLimitsRequest => CheckGatewayLimitsResponse;
     record_proxy_request: usage, RecordProxyRequestRequest => RecordProxyRequestResponse;
+    get_usage_summary: usage, GetUsageSummaryRequest => GetUsageSummaryResponse;
 }
 
 /// A request for a direct call, carrying what the authentication layer would have attached

@@ -42,6 +42,7 @@ mod token_table;
 pub mod upstreams;
 pub mod usage_queries;
 pub mod usage_records;
+pub mod usage_rollups;
 pub mod users;
 pub mod workspace_files;
 pub mod wrapper_releases;

@@ -26,6 +26,21 @@ impl TokenTable for Entity {
     }
 }
 
+/// (id, name) of the tokens with these ids, revoked ones included.
+pub async fn names(store: &Store, ids: Vec<String>) -> Result<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Name)
+        .filter(Column::Id.is_in(ids))
+        .into_tuple()
+        .all(store.db())
+        .await?)
+}
+
 pub async fn insert(db: &impl ConnectionTrait, token: Model) -> Result<Model> {
     let active: ActiveModel = token.into();
     Ok(active.insert(db).await?)

@@ -172,6 +172,27 @@ impl UsageService for UsageGrpc {
         self.do_list_ingests(request).await
     }
 
+    async fn aggregate_usage(
+        &self,
+        request: Request<AggregateUsageRequest>,
+    ) -> Result<Response<AggregateUsageResponse>, Status> {
+        self.do_aggregate_usage(request).await
+    }
+
+    async fn get_cost_history(
+        &self,
+        request: Request<GetCostHistoryRequest>,
+    ) -> Result<Response<GetCostHistoryResponse>, Status> {
+        self.do_get_cost_history(request).await
+    }
+
+    async fn get_usage_summary(
+        &self,
+        request: Request<GetUsageSummaryRequest>,
+    ) -> Result<Response<GetUsageSummaryResponse>, Status> {
+        self.do_get_usage_summary(request).await
+    }
+
     async fn list_prices(
         &self,
         request: Request<ListPricesRequest>,
@@ -248,9 +269,6 @@ impl UsageService for UsageGrpc {
     }
 
     pending_rpcs! {
-        aggregate_usage(AggregateUsageRequest) -> AggregateUsageResponse;
-        get_cost_history(GetCostHistoryRequest) -> GetCostHistoryResponse;
-        get_usage_summary(GetUsageSummaryRequest) -> GetUsageSummaryResponse;
         sync_pricing(SyncPricingRequest) -> SyncPricingResponse;
         report_quota_snapshot(ReportQuotaSnapshotRequest) -> ReportQuotaSnapshotResponse;
         get_latest_quota_snapshot(GetLatestQuotaSnapshotRequest) -> GetLatestQuotaSnapshotResponse;

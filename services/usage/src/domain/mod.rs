@@ -1,5 +1,6 @@
 //! The usage service's domain logic (no tonic or axum here).
 
+pub mod aggregates;
 pub mod ingest;
 pub mod limits;
 pub mod parse;
