@@ -39,6 +39,7 @@ struct Inner {
     trusted_proxies: TrustedProxies,
     policy_cache: plumbing::host_caller::PolicyCache,
     month_usage: peer::MonthUsageCache,
+    quota: peer::QuotaCache,
     local: Option<hot_path::LocalServices>,
     upstreams: v1::UpstreamClients,
     mcp: mcp::McpOptions,
@@ -69,6 +70,7 @@ impl GatewayState {
                 trusted_proxies: policy.trusted_proxies,
                 policy_cache: plumbing::host_caller::PolicyCache::default(),
                 month_usage: peer::MonthUsageCache::default(),
+                quota: peer::QuotaCache::default(),
                 local,
                 upstreams,
                 mcp: policy.mcp,
@@ -116,6 +118,10 @@ impl GatewayState {
 
     pub(crate) fn month_usage(&self) -> &peer::MonthUsageCache {
         &self.inner.month_usage
+    }
+
+    pub(crate) fn quota(&self) -> &peer::QuotaCache {
+        &self.inner.quota
     }
 }
 

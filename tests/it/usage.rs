@@ -135,6 +135,38 @@ async fn reports_are_priced_idempotent_and_include_gateway_calls(ready: Ready) {
         d["quota_recorded"], true,
         "token_count lines carried rate limits"
     );
+    // The newest of them is the fleet's quota in /auth answers and for admins.
+    let (status, body) = ready
+        .host_post(
+            &key,
+            "/auth",
+            json!({"command": "retrieve", "last_refresh": "2026-01-01T00:00:00Z",
+                   "digest": "0".repeat(64)}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let quota = &body["data"]["chatgpt_usage"];
+    assert_eq!(quota["status"], "ok", "{quota}");
+    assert_eq!(quota["primary_window"]["used_percent"], 43, "{quota}");
+    assert_eq!(quota["primary_window"]["limit_seconds"], 18000);
+    assert_eq!(quota["secondary_window"]["used_percent"], 13);
+    assert_eq!(quota["fetched_at"], "2026-11-23T17:57:43.819Z");
+    let (status, body) = ready.admin_get("/admin/chatgpt/usage").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["snapshot"]["primary_window"]["used_percent"],
+        43
+    );
+    let (status, body) = ready
+        .admin_get("/admin/chatgpt/usage/history?days=90")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["history"][0]["primary_window"]["used_percent"],
+        42.5
+    );
+    let (status, _) = ready.admin_get("/admin/chatgpt/usage/history?days=0").await;
+    assert_eq!(status, 422);
 
     // The same file again: nothing new.
     let (status, body) = ready
@@ -143,6 +175,14 @@ async fn reports_are_priced_idempotent_and_include_gateway_calls(ready: Ready) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["recorded_count"], 0, "{body}");
     assert_eq!(body["data"]["duplicates"].as_array().unwrap().len(), 5);
+    let (_, body) = ready
+        .admin_get("/admin/chatgpt/usage/history?days=90")
+        .await;
+    assert_eq!(
+        body["data"]["history"].as_array().unwrap().len(),
+        1,
+        "not twice: {body}"
+    );
 
     let ch = ready.srv.channel().await;
     let mine = rows(&ch, &ready.admin, UsageFilter::default()).await;

@@ -276,6 +276,18 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/admin/chatgpt/usage",
+        Access::AdminRead,
+        "The newest ChatGPT quota snapshot of the fleet's account ({snapshot, cached, next_eligible_at}).",
+    ),
+    op(
+        "get",
+        "/admin/chatgpt/usage/history",
+        Access::AdminRead,
+        "ChatGPT quota snapshots of the last days (1-90, default 7), newest first.",
+    ),
+    op(
+        "get",
         "/admin/usage",
         Access::AdminRead,
         "The newest usage rows ({usages}; limit, host_id).",

@@ -301,6 +301,7 @@ async fn sync_answer(
 ) -> Result<Response, ApiError> {
     let host = &h.host;
     let flags = state.policy_cache().get(state, &h.caller).await?;
+    let quota = state.quota().latest(state, &h.caller).await;
     let auth = o
         .auth_json
         .map(RawValue::from_string)
@@ -325,8 +326,7 @@ async fn sync_answer(
         quota_week_partition: flags.quota_week_partition,
         cdx_silent: flags.cdx_silent,
         host: HostView(host),
-        // No quota snapshot source exists yet; the wrapper needs the object regardless.
-        chatgpt_usage: ChatgptUsageView(None),
+        chatgpt_usage: ChatgptUsageView(quota.as_ref().as_ref()),
         canonical_auth: &o.lifecycle,
         action: o.action,
         runner_applied: o.runner_applied,

@@ -2,6 +2,7 @@
 //! routes the peer's own `cdx` and admin scripts call, wire-compatible with it.
 
 mod agents;
+mod chatgpt;
 mod config;
 pub(crate) mod content;
 mod host_sync;
@@ -16,6 +17,7 @@ mod skills;
 mod usage;
 mod usage_admin;
 
+pub(crate) use chatgpt::QuotaCache;
 pub(crate) use usage::MonthUsageCache;
 mod wrappers;
 
@@ -81,6 +83,8 @@ pub fn router() -> Router<GatewayState> {
         )
         .route("/admin/mcp/memories", get(memories::admin_search))
         .route("/admin/mcp/logs", get(crate::mcp::admin_logs))
+        .route("/admin/chatgpt/usage", get(chatgpt::usage))
+        .route("/admin/chatgpt/usage/history", get(chatgpt::history))
         .route("/admin/usage", get(usage_admin::usages))
         .route("/admin/tokens", get(usage_admin::tokens))
         .route("/admin/usage/cost-history", get(usage_admin::cost_history))

@@ -1,6 +1,6 @@
 //! Peer-compatible `GET /admin/overview`: fleet totals, canonical auth state, versions, policy
-//! and the fleet's token use and cost today, this week and this month (UTC). The ChatGPT quota
-//! is an empty object until snapshots are read here.
+//! the fleet's token use and cost today, this week and this month (UTC), and the newest ChatGPT
+//! quota snapshot.
 
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -73,6 +73,16 @@ pub async fn get(
     let cost = |p: Option<&codex_central_proto::usage::v1::UsagePeriodTotals>| {
         super::usage::money(p.map_or(0, |p| p.cost_micros))
     };
+    let quota_snapshot = state
+        .clients()
+        .usage()
+        .get_latest_quota_snapshot(caller.request(
+            &state,
+            codex_central_proto::usage::v1::GetLatestQuotaSnapshotRequest::default(),
+        ))
+        .await?
+        .into_inner()
+        .snapshot;
     let policy = fleet.policy.unwrap_or_default();
     let versions = fleet.versions.unwrap_or_default();
     let pinned = policy
@@ -123,6 +133,6 @@ pub async fn get(
         "pricing_day_cost": cost(usage.day.as_ref()),
         "pricing_week_cost": cost(usage.week.as_ref()),
         "pricing_month_cost": cost(usage.month.as_ref()),
-        "chatgpt_usage": crate::plumbing::views::chatgpt_usage_json(None),
+        "chatgpt_usage": crate::plumbing::views::chatgpt_usage_json(quota_snapshot.as_ref()),
     })))
 }

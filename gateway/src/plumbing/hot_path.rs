@@ -28,8 +28,8 @@ use codex_central_proto::fleet::v1::{
 use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use codex_central_proto::usage::v1::{
     CheckGatewayLimitsRequest, CheckGatewayLimitsResponse, ExportUsageCsvResponse,
-    GetUsageSummaryRequest, GetUsageSummaryResponse, RecordProxyRequestRequest,
-    RecordProxyRequestResponse,
+    GetLatestQuotaSnapshotRequest, GetLatestQuotaSnapshotResponse, GetUsageSummaryRequest,
+    GetUsageSummaryResponse, RecordProxyRequestRequest, RecordProxyRequestResponse,
 };
 use futures::stream::BoxStream;
 use tonic::Status;
@@ -102,6 +102,7 @@ hot_rpcs! {
     check_gateway_limits: usage, CheckGatewayLimitsRequest => CheckGatewayLimitsResponse;
     record_proxy_request: usage, RecordProxyRequestRequest => RecordProxyRequestResponse;
     get_usage_summary: usage, GetUsageSummaryRequest => GetUsageSummaryResponse;
+    get_latest_quota_snapshot: usage, GetLatestQuotaSnapshotRequest => GetLatestQuotaSnapshotResponse;
 }
 
 /// A request for a direct call, carrying what the authentication layer would have attached

@@ -193,6 +193,27 @@ impl UsageService for UsageGrpc {
         self.do_get_usage_summary(request).await
     }
 
+    async fn report_quota_snapshot(
+        &self,
+        request: Request<ReportQuotaSnapshotRequest>,
+    ) -> Result<Response<ReportQuotaSnapshotResponse>, Status> {
+        self.do_report_quota_snapshot(request).await
+    }
+
+    async fn get_latest_quota_snapshot(
+        &self,
+        request: Request<GetLatestQuotaSnapshotRequest>,
+    ) -> Result<Response<GetLatestQuotaSnapshotResponse>, Status> {
+        self.do_get_latest_quota_snapshot(request).await
+    }
+
+    async fn list_quota_snapshots(
+        &self,
+        request: Request<ListQuotaSnapshotsRequest>,
+    ) -> Result<Response<ListQuotaSnapshotsResponse>, Status> {
+        self.do_list_quota_snapshots(request).await
+    }
+
     async fn list_prices(
         &self,
         request: Request<ListPricesRequest>,
@@ -270,9 +291,6 @@ impl UsageService for UsageGrpc {
 
     pending_rpcs! {
         sync_pricing(SyncPricingRequest) -> SyncPricingResponse;
-        report_quota_snapshot(ReportQuotaSnapshotRequest) -> ReportQuotaSnapshotResponse;
-        get_latest_quota_snapshot(GetLatestQuotaSnapshotRequest) -> GetLatestQuotaSnapshotResponse;
-        list_quota_snapshots(ListQuotaSnapshotsRequest) -> ListQuotaSnapshotsResponse;
     }
 
     async fn export_usage_csv(

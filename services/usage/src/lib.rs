@@ -8,6 +8,7 @@ mod grpc_aggregates;
 mod grpc_pricing;
 mod grpc_proxy_log;
 mod grpc_queries;
+mod grpc_quota;
 
 pub use error::{Error, Result};
 pub use grpc::UsageGrpc;

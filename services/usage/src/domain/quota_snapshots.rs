@@ -15,7 +15,9 @@ fn minutes(w: &Window) -> i32 {
     i32::try_from(w.window_minutes).unwrap_or(i32::MAX)
 }
 
-/// Stores what a host reported; `at` when the report carried no time of its own.
+/// Stores what a host reported; `at` when the report carried no time of its own. A snapshot
+/// observed at the same instant as the newest stored one is that one again (a rollout file
+/// sent twice) and is not stored twice.
 pub async fn record_reported(
     store: &Store,
     host_id: Option<i64>,
@@ -51,5 +53,10 @@ pub async fn record_reported(
         credits_json: credits.chars().take(500).collect(),
         observed_at: limits.at_ms.unwrap_or(at),
     };
+    if let Some(newest) = quota_snapshots::latest(store, FLEET_ACCOUNT).await?
+        && newest.observed_at == snapshot.observed_at
+    {
+        return Ok(newest);
+    }
     Ok(quota_snapshots::insert(store, snapshot).await?)
 }
