@@ -593,3 +593,126 @@ async fn totals_come_from_the_daily_sums(ready: Ready) {
 }
 
 on_all_backends!(ready(auth_on()) => totals_come_from_the_daily_sums);
+
+/// A stub upstream whose every answer is a new response (ids `resp_0`, `resp_1`, …) with the
+/// same usage: 61 micros at gpt-5.1's price.
+async fn counting_upstream() -> String {
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = axum::Router::new().route(
+        "/v1/responses",
+        axum::routing::post(move || {
+            let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                axum::Json(json!({"id": format!("resp_{i}"), "object": "response",
+                    "model": "gpt-5.1", "output": [], "usage": {"input_tokens": 12,
+                    "output_tokens": 5, "input_tokens_details": {"cached_tokens": 4}}}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// A token's daily budget is spent by calls on either replica; then both refuse it with 429
+/// insufficient_quota until the day ends, and other tokens go on.
+async fn budgets_hold_across_replicas(backend: crate::testkit::Backend) {
+    use crate::testkit::{REPLICA_KEY, admin_token, spawn, spawn_with};
+    let layer = codex_central::config::Layer {
+        auth_mode: Some(codex_central::config::AuthMode::On),
+        master_key: Some(REPLICA_KEY.into()),
+        ..Default::default()
+    };
+    let Some(a) = spawn(
+        backend,
+        crate::testkit::Opts {
+            layer: layer.clone(),
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let b = spawn_with(
+        codex_central::config::Layer {
+            database_url: Some(a.db.as_ref().unwrap().url.clone()),
+            ..layer
+        },
+        None,
+    )
+    .await;
+    let admin = admin_token(&a).await;
+    let url = counting_upstream().await;
+    let res = a
+        .post("/api/v1/providers")
+        .bearer_auth(&admin)
+        .json(
+            &json!({"name": "local", "kind": "openai-compatible", "base_url": url,
+                      "wire_api": "responses", "models": [{"name": "fast", "upstream": "gpt-5.1"}],
+                      "api_key": "sk-x"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let session = sign_in(&a, &admin, "bea").await;
+    let capped = new_token(
+        &a,
+        &session,
+        json!({"name": "capped", "budget": {"period": "day", "micros": 100, "alert_percent": 50}}),
+    )
+    .await;
+    let free = new_token(&a, &session, json!({"name": "free"})).await;
+    let call = |srv: &crate::testkit::TestServer, token: &str| {
+        srv.post("/v1/responses")
+            .bearer_auth(token)
+            .json(&json!({"model": "fast", "input": "hi"}))
+            .send()
+    };
+    let ch = a.channel().await;
+    let spent_rows = |n: usize| {
+        let ch = ch.clone();
+        let admin = admin.clone();
+        async move {
+            for _ in 0..50 {
+                let found = rows(
+                    &ch,
+                    &admin,
+                    UsageFilter {
+                        source: UsageSource::Gateway as i32,
+                        ..Default::default()
+                    },
+                )
+                .await;
+                if found.len() >= n {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("{n} gateway rows never appeared");
+        }
+    };
+    assert_eq!(call(&a, &capped).await.unwrap().status(), 200);
+    spent_rows(1).await;
+    // 61 of 100 micros spent: still allowed, on the other replica too.
+    assert_eq!(call(&b, &capped).await.unwrap().status(), 200);
+    spent_rows(2).await;
+    for srv in [&a, &b] {
+        let res = call(srv, &capped).await.unwrap();
+        assert_eq!(res.status(), 429);
+        assert!(res.headers().contains_key("retry-after"));
+        let e: Value = res.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "insufficient_quota", "{e}");
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("daily budget of 0.000100 USD is spent (0.000122 USD used)")
+                && msg.contains("resets at"),
+            "{msg}"
+        );
+    }
+    assert_eq!(call(&b, &free).await.unwrap().status(), 200);
+    b.stop().await;
+}
+
+on_all_backends!(budgets_hold_across_replicas);

@@ -7,9 +7,9 @@ use axum::http::request::Parts;
 use codex_central_common::crypto::TokenKind;
 use codex_central_common::{Principal, PrincipalKind};
 use codex_central_proto::auth::v1::{
-    ResolveByokKeyRequest, ResolvePersonalTokenRequest, TokenPolicy,
+    BudgetPeriod, ResolveByokKeyRequest, ResolvePersonalTokenRequest, TokenPolicy,
 };
-use codex_central_proto::usage::v1::{CheckGatewayLimitsRequest, GatewayLimits};
+use codex_central_proto::usage::v1::{CheckGatewayLimitsRequest, GatewayLimits, SpendPeriod};
 
 use super::V1Error;
 use crate::GatewayState;
@@ -77,8 +77,8 @@ impl Grant {
             || self.policy.allowed_models.iter().any(|m| m == model)
     }
 
-    /// Refuses a model outside the allow-list (403) and a call over the token's per-minute
-    /// limits (429 with `Retry-After`).
+    /// Refuses a model outside the allow-list (403), and a call over the token's per-minute
+    /// limits or once its spend budget for the period is used up (429 with `Retry-After`).
     pub async fn admit(
         &self,
         state: &GatewayState,
@@ -94,7 +94,8 @@ impl Grant {
             .code("model_not_allowed"));
         }
         let p = &self.policy;
-        if p.requests_per_minute.is_none() && p.tokens_per_minute.is_none() {
+        let budget = p.budget_period() != BudgetPeriod::Unspecified && p.budget_micros.is_some();
+        if p.requests_per_minute.is_none() && p.tokens_per_minute.is_none() && !budget {
             return Ok(());
         }
         let msg = CheckGatewayLimitsRequest {
@@ -108,23 +109,34 @@ impl Grant {
             limits: Some(GatewayLimits {
                 requests_per_minute: p.requests_per_minute,
                 tokens_per_minute: p.tokens_per_minute,
-                ..Default::default()
+                budget_period: match p.budget_period() {
+                    BudgetPeriod::Unspecified => SpendPeriod::Unspecified,
+                    BudgetPeriod::Day => SpendPeriod::Day,
+                    BudgetPeriod::Week => SpendPeriod::Week,
+                    BudgetPeriod::Month => SpendPeriod::Month,
+                } as i32,
+                budget_micros: p.budget_micros,
+                budget_alert_percent: p.budget_alert_percent,
             }),
         };
         let res = state.hot().check_gateway_limits(caller, msg).await?;
         if res.allowed {
             return Ok(());
         }
-        let mut e = V1Error::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_error",
-            if res.reason.is_empty() {
-                "Rate limit reached for this token".to_string()
-            } else {
-                res.reason
-            },
-        )
-        .code("rate_limit_exceeded");
+        let reason = if res.reason.is_empty() {
+            "Rate limit reached for this token".to_string()
+        } else {
+            res.reason
+        };
+        // OpenAI's own answer for spent credit is 429 insufficient_quota; clients tell it
+        // apart from a rate limit (which is worth retrying soon).
+        let mut e = if res.budget_exhausted {
+            V1Error::new(StatusCode::TOO_MANY_REQUESTS, "insufficient_quota", reason)
+                .code("insufficient_quota")
+        } else {
+            V1Error::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", reason)
+                .code("rate_limit_exceeded")
+        };
         e.retry_after_secs = Some(u64::from(res.retry_after_seconds.max(1)));
         Err(e)
     }

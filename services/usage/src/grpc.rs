@@ -10,7 +10,7 @@ use crate::domain::proxy_log::ProxyLogWriter;
 use codex_central_common::PrincipalKind;
 use codex_central_store::entities::usage_records::Model as Record;
 
-use crate::domain::{ingest, limits, pricing, quota, quota_snapshots};
+use crate::domain::{budget, ingest, limits, pricing, quota, quota_snapshots};
 
 pub struct UsageGrpc {
     pub(crate) store: Store,
@@ -256,7 +256,30 @@ impl UsageService for UsageGrpc {
         CallContext::of(&request).require_internal()?;
         let req = request.into_inner();
         let l = req.limits.unwrap_or_default();
-        // Limits belong to a token; without one, to the user.
+        let now = codex_central_store::now_ms();
+        // A budget belongs to a token: its spend is what the token's calls cost.
+        let spend = match (budget_of(&l), req.token_id.is_empty()) {
+            (Some(b), false) => Some((b, budget::spend(&self.store, &req.token_id, b, now).await?)),
+            _ => None,
+        };
+        if let Some((b, s)) = &spend
+            && s.exhausted
+        {
+            return Ok(Response::new(CheckGatewayLimitsResponse {
+                allowed: false,
+                retry_after_seconds: u32::try_from((s.resets_at - now + 999) / 1000)
+                    .unwrap_or(u32::MAX)
+                    .max(1),
+                reason: budget::exhausted_message(*b, s),
+                budget_alert: true,
+                spent_micros: s.spent_micros,
+                budget_exhausted: true,
+            }));
+        }
+        let (budget_alert, spent_micros) = spend
+            .as_ref()
+            .map_or((false, 0), |(_, s)| (s.alert, s.spent_micros));
+        // Rate limits belong to a token; without one, to the user.
         let subject = if req.token_id.is_empty() {
             req.user_id
         } else {
@@ -269,12 +292,14 @@ impl UsageService for UsageGrpc {
                 requests_per_minute: l.requests_per_minute,
                 tokens_per_minute: l.tokens_per_minute,
             },
-            codex_central_store::now_ms(),
+            now,
         )
         .await?;
         Ok(Response::new(match decision {
             limits::Decision::Allowed => CheckGatewayLimitsResponse {
                 allowed: true,
+                budget_alert,
+                spent_micros,
                 ..Default::default()
             },
             limits::Decision::Denied {
@@ -284,7 +309,9 @@ impl UsageService for UsageGrpc {
                 allowed: false,
                 retry_after_seconds: retry_after_secs,
                 reason,
-                ..Default::default()
+                budget_alert,
+                spent_micros,
+                budget_exhausted: false,
             },
         }))
     }
@@ -301,6 +328,21 @@ impl UsageService for UsageGrpc {
             "export_usage_csv is part of the API contract but not implemented in this version",
         ))
     }
+}
+
+/// The token's budget, when it has one.
+fn budget_of(l: &GatewayLimits) -> Option<budget::Budget> {
+    let period = match l.budget_period() {
+        SpendPeriod::Unspecified => return None,
+        SpendPeriod::Day => budget::Period::Day,
+        SpendPeriod::Week => budget::Period::Week,
+        SpendPeriod::Month => budget::Period::Month,
+    };
+    Some(budget::Budget {
+        period,
+        micros: l.budget_micros?,
+        alert_percent: l.budget_alert_percent,
+    })
 }
 
 /// The entry as the JSON the parser reads: `raw_json` when sent, else the fields.

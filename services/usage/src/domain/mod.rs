@@ -1,6 +1,7 @@
 //! The usage service's domain logic (no tonic or axum here).
 
 pub mod aggregates;
+pub mod budget;
 pub mod ingest;
 pub mod limits;
 pub mod parse;
