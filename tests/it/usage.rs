@@ -396,6 +396,55 @@ async fn prices_are_managed_and_apply_from_their_date(ready: Ready) {
         .into_inner()
         .prices;
     assert!(history.is_empty());
+    // A price that arrives after the usage: recomputing prices the stored rows and their sums.
+    let (status, body) = ready
+        .host_post(
+            &key,
+            "/usage",
+            json!({"usages": [
+                {"model": "late-model", "input_tokens": 1000, "output_tokens": 100, "turn_id": "l1"},
+                {"model": "gpt-5", "input_tokens": 1000, "output_tokens": 100, "turn_id": "l2"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["usages"][0]["unpriced"], true);
+    let (status, body) = ready
+        .admin_post(
+            "/api/v1/usage/prices",
+            json!({"model": "late-model", "input_per_million_micros": 2_000_000,
+                   "output_per_million_micros": 10_000_000,
+                   "effective_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = ready
+        .admin_post("/api/v1/usage/recompute-costs", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The late row gets its price; the stub model's row loses the price deleted above.
+    assert_eq!(body["data"]["rows_changed"], 2, "{body}");
+    let (_, body) = ready
+        .admin_get("/api/v1/usage/aggregate?group_by=model&model=late-model")
+        .await;
+    let late = &body["data"]["buckets"][0];
+    // 1000 × 2 + 100 × 10 = 3000 micros.
+    assert_eq!(
+        (
+            late["cost_micros"].clone(),
+            late["unpriced_rows"].clone(),
+            late["row_count"].clone()
+        ),
+        (json!(3000), json!(0), json!(1)),
+        "{body}"
+    );
+    let (_, body) = ready
+        .admin_post("/api/v1/usage/recompute-costs", json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["rows_changed"], 0,
+        "nothing changes twice: {body}"
+    );
+
     // Only admins change prices.
     let session = sign_in(&ready.srv, &ready.admin, "pia").await;
     let token = new_token(&ready.srv, &session, json!({"name": "t"})).await;
@@ -590,6 +639,55 @@ async fn totals_come_from_the_daily_sums(ready: Ready) {
     assert_eq!(body["data"]["days"], 7);
     let (status, _) = get("/admin/usage/cost-history?days=181".into()).await;
     assert_eq!(status, 422);
+    let (status, body) = get("/admin/usage/ingests?per_page=1&page=2".into()).await;
+    assert_eq!(status, 200, "{body}");
+    let d = &body["data"];
+    assert_eq!(
+        (
+            d["total"].clone(),
+            d["last_page"].clone(),
+            d["current_page"].clone()
+        ),
+        (json!(2), json!(2), json!(2)),
+        "{d}"
+    );
+    assert_eq!(d["data"].as_array().unwrap().len(), 1);
+    let (_, body) = get("/admin/usage/ingests?sort=total&direction=asc".into()).await;
+    assert_eq!(body["data"]["data"][0]["total"], 10, "{body}");
+    let (status, _) = get("/admin/usage/ingests?per_page=500".into()).await;
+    assert_eq!(status, 422);
+
+    // CSV: a header, then every row, streamed.
+    let res = ready
+        .srv
+        .get("/api/v1/usage/export.csv?model=gpt-5")
+        .bearer_auth(&ready.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].starts_with("id,recorded_at,source,"));
+    assert!(
+        lines[1].contains(",gpt-5,") && lines[1].ends_with(",false,false,"),
+        "{text}"
+    );
+    let session = sign_in(&ready.srv, &ready.admin, "csv").await;
+    let token = new_token(&ready.srv, &session, json!({"name": "t"})).await;
+    let mine = ready
+        .srv
+        .get("/api/v1/usage/export.csv")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(mine.lines().count(), 1, "a person's own rows only: {mine}");
 }
 
 on_all_backends!(ready(auth_on()) => totals_come_from_the_daily_sums);

@@ -177,6 +177,7 @@ pub async fn ingests(
             ListIngestsRequest {
                 page: Some(q.page()),
                 filter: Some(q.filter()?),
+                ..Default::default()
             },
         ))
         .await?
@@ -426,4 +427,62 @@ pub async fn delete_price(
         .delete_price_snapshot(caller.request(&state, DeletePriceSnapshotRequest { id }))
         .await?;
     Ok(ok(json!({ "deleted": true })))
+}
+
+/// `GET /api/v1/usage/export.csv`: the rows the filters select, newest first, streamed as the
+/// usage service reads them (one page in memory, whatever the size).
+pub async fn export_csv(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    query: Result<Query<UsageQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    use axum::response::IntoResponse;
+    use futures::StreamExt;
+    let Query(q) = query?;
+    let stream = state
+        .clients()
+        .usage()
+        .export_usage_csv(caller.request(
+            &state,
+            ExportUsageCsvRequest {
+                filter: Some(q.filter()?),
+            },
+        ))
+        .await?
+        .into_inner();
+    let body = axum::body::Body::from_stream(stream.map(|m| match m {
+        Ok(m) => Ok(bytes::Bytes::from(m.chunk)),
+        // The status is sent already: cut the body so the client sees a broken download.
+        Err(s) => Err(std::io::Error::other(s.message().to_string())),
+    }));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"usage.csv\"",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/usage/recompute-costs`: every stored row priced again with the snapshots in
+/// force at its time.
+pub async fn recompute_costs(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let res = state
+        .clients()
+        .usage()
+        .recompute_costs(caller.request(&state, RecomputeCostsRequest {}))
+        .await?
+        .into_inner();
+    Ok(ok(json!({
+        "rows_examined": res.rows_examined,
+        "rows_changed": res.rows_changed,
+    })))
 }

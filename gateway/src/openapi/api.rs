@@ -77,6 +77,18 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/usage/export.csv",
+        Access::Member,
+        "Usage rows as CSV (the rows filters, streamed; admins: all, others: their own).",
+    ),
+    op(
+        "post",
+        "/api/v1/usage/recompute-costs",
+        Access::Admin,
+        "Price every stored usage row again with the snapshots in force at its time.",
+    ),
+    op(
+        "get",
         "/api/v1/usage/prices",
         Access::Member,
         "Prices in force per model, or every snapshot with history=true.",

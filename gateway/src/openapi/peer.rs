@@ -300,6 +300,12 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/admin/usage/ingests",
+        Access::AdminRead,
+        "Numbered pages of usage report envelopes (page, per_page <= 200, q, sort, direction, host_id).",
+    ),
+    op(
+        "get",
         "/admin/usage/cost-history",
         Access::AdminRead,
         "Daily cost and tokens for the last days (1-180, default 30), every day present.",

@@ -88,6 +88,7 @@ pub fn router() -> Router<GatewayState> {
         .route("/admin/usage", get(usage_admin::usages))
         .route("/admin/tokens", get(usage_admin::tokens))
         .route("/admin/usage/cost-history", get(usage_admin::cost_history))
+        .route("/admin/usage/ingests", get(usage_admin::ingests))
         .route(
             "/admin/mcp/memories/{record_id}",
             axum::routing::delete(memories::admin_delete),

@@ -1,5 +1,6 @@
 //! The peer's usage admin routes: `GET /admin/usage` and `GET /admin/tokens` (the newest usage
-//! rows, under `usages` and `tokens`), `GET /admin/usage/cost-history?days=`. Money is a number
+//! rows, under `usages` and `tokens`), `GET /admin/usage/cost-history?days=` and
+//! `GET /admin/usage/ingests`. Money is a number
 //! in `currency` with six decimals, as the peer shows it.
 
 use axum::extract::rejection::QueryRejection;
@@ -150,5 +151,92 @@ pub async fn cost_history(
         "since": rfc3339(res.since.as_ref()),
         "until": rfc3339(res.until.as_ref()),
         "days": days,
+    })))
+}
+
+#[derive(Deserialize, Default)]
+pub struct IngestsQuery {
+    page: Option<u32>,
+    per_page: Option<u32>,
+    q: Option<String>,
+    sort: Option<String>,
+    direction: Option<String>,
+    host_id: Option<String>,
+}
+
+/// `GET /admin/usage/ingests`: numbered pages of report envelopes (`page`, `per_page` ≤ 200),
+/// newest first unless `sort`/`direction` say otherwise, as `{data, current_page, per_page,
+/// total, last_page, currency}`.
+pub async fn ingests(
+    State(state): State<GatewayState>,
+    caller: Caller,
+    query: Result<Query<IngestsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let page = q.page.unwrap_or(1).max(1);
+    let per_page = q.per_page.unwrap_or(25);
+    if !(1..=200).contains(&per_page) {
+        return Err(ApiError::invalid_field(
+            "per_page",
+            "must be between 1 and 200",
+        ));
+    }
+    let ascending = match q.direction.as_deref().unwrap_or("desc") {
+        "asc" => true,
+        "desc" => false,
+        _ => return Err(ApiError::invalid_field("direction", "must be asc or desc")),
+    };
+    let res = state
+        .clients()
+        .usage()
+        .list_ingests(caller.request(
+            &state,
+            codex_central_proto::usage::v1::ListIngestsRequest {
+                page: Some(PageRequest {
+                    page_size: per_page,
+                    page_token: String::new(),
+                }),
+                filter: Some(UsageFilter {
+                    host_id: q.host_id.clone().unwrap_or_default(),
+                    ..Default::default()
+                }),
+                page_number: page,
+                sort: q.sort.clone().unwrap_or_default(),
+                ascending,
+                query: q.q.clone().unwrap_or_default(),
+            },
+        ))
+        .await?
+        .into_inner();
+    let data: Vec<Value> = res
+        .ingests
+        .iter()
+        .map(|i| {
+            let t = i.totals.unwrap_or_default();
+            json!({
+                "id": i.id,
+                "host_id": if i.host_id.is_empty() { Value::Null } else { json!(i.host_id) },
+                "client_ip": i.client_ip,
+                "created_at": rfc3339(i.recorded_at.as_ref()),
+                "row_count": i.row_count,
+                "total": t.total_tokens,
+                "input_tokens": t.input_tokens,
+                "output_tokens": t.output_tokens,
+                "cached_tokens": t.cached_input_tokens,
+                "reasoning_tokens": t.reasoning_output_tokens,
+                "cost": money(i.cost_micros),
+                "duplicate_count": i.duplicate_count,
+                "error_count": i.error_count,
+            })
+        })
+        .collect();
+    let last_page = res.total.div_ceil(u64::from(per_page)).max(1);
+    Ok(ok(json!({
+        "data": data,
+        "current_page": page,
+        "per_page": per_page,
+        "total": res.total,
+        "last_page": last_page,
+        "currency": res.currency,
     })))
 }

@@ -97,3 +97,66 @@ pub async fn ingests(
         .all(store.db())
         .await?)
 }
+
+/// How the peer's ingest pages are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestOrder {
+    ReceivedAt,
+    TotalTokens,
+    Cost,
+}
+
+/// One numbered page of envelopes (the peer's pages), with the number of envelopes matching:
+/// `q` matches an ingest id exactly or the start of a client IP.
+pub async fn ingests_page(
+    store: &Store,
+    filter: &Filter,
+    q: &str,
+    order: IngestOrder,
+    ascending: bool,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<usage_ingests::Model>, u64)> {
+    use sea_orm::PaginatorTrait;
+    use usage_ingests::Column as C;
+    let mut query = usage_ingests::Entity::find();
+    if let Some(h) = filter.host_id {
+        query = query.filter(C::HostId.eq(h));
+    }
+    if let Some(u) = &filter.user_id {
+        query = query.filter(C::UserId.eq(u.as_str()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(C::ReceivedAt.gte(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(C::ReceivedAt.lt(until));
+    }
+    let q = q.trim();
+    if !q.is_empty() {
+        query = query.filter(
+            Condition::any()
+                .add(C::Id.eq(q))
+                .add(C::ClientIp.starts_with(q)),
+        );
+    }
+    let total = query.clone().count(store.db()).await?;
+    let col = match order {
+        IngestOrder::ReceivedAt => C::ReceivedAt,
+        IngestOrder::TotalTokens => C::TotalTokens,
+        IngestOrder::Cost => C::CostMicros,
+    };
+    let dir = if ascending {
+        sea_orm::Order::Asc
+    } else {
+        sea_orm::Order::Desc
+    };
+    let rows = query
+        .order_by(col, dir.clone())
+        .order_by(C::Id, dir)
+        .offset(offset)
+        .limit(limit)
+        .all(store.db())
+        .await?;
+    Ok((rows, total))
+}

@@ -159,6 +159,27 @@ const SUMMED: [usage_daily::Column; 8] = [
     usage_daily::Column::CostMicros,
 ];
 
+/// The upsert that adds a row's numbers to its day's sums.
+fn adding(backend: Backend) -> OnConflict {
+    let mut conflict = OnConflict::columns([
+        usage_daily::Column::Day,
+        usage_daily::Column::HostId,
+        usage_daily::Column::UserId,
+        usage_daily::Column::TokenId,
+        usage_daily::Column::Model,
+        usage_daily::Column::Source,
+    ]);
+    for col in SUMMED {
+        let name = sea_orm::IdenStatic::as_str(&col);
+        let incoming = match backend {
+            Backend::MySql => format!("VALUES({name})"),
+            Backend::Sqlite | Backend::Postgres => format!("excluded.{name}"),
+        };
+        conflict.value(col, Expr::cust(format!("usage_daily.{name} + {incoming}")));
+    }
+    conflict
+}
+
 /// Adds `records` to their days' sums: one upsert per distinct key, in key order, so that
 /// concurrent batches lock sums in one order and cannot deadlock each other.
 pub(crate) async fn add_to_daily(
@@ -196,22 +217,7 @@ pub(crate) async fn add_to_daily(
         sum.reasoning_output_tokens += r.reasoning_output_tokens;
         sum.cost_micros += r.cost_micros;
     }
-    let mut conflict = OnConflict::columns([
-        usage_daily::Column::Day,
-        usage_daily::Column::HostId,
-        usage_daily::Column::UserId,
-        usage_daily::Column::TokenId,
-        usage_daily::Column::Model,
-        usage_daily::Column::Source,
-    ]);
-    for col in SUMMED {
-        let name = sea_orm::IdenStatic::as_str(&col);
-        let incoming = match backend {
-            Backend::MySql => format!("VALUES({name})"),
-            Backend::Sqlite | Backend::Postgres => format!("excluded.{name}"),
-        };
-        conflict.value(col, Expr::cust(format!("usage_daily.{name} + {incoming}")));
-    }
+    let conflict = adding(backend);
     for sum in sums.into_values() {
         usage_daily::Entity::insert(usage_daily::ActiveModel::from(sum))
             .on_conflict(conflict.clone())
@@ -243,4 +249,100 @@ pub async fn sessions_with_kind(
         None => q.filter(Column::UserId.eq(user_id)),
     };
     Ok(q.into_tuple().all(store.db()).await?)
+}
+
+/// What repricing changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Repriced {
+    pub examined: u64,
+    pub changed: u64,
+}
+
+const REPRICE_BATCH: u64 = 1000;
+
+/// Gives every record the cost `price` says now (`None`: unpriced), a batch at a time by id.
+/// Each batch's changed rows and the matching change of their days' sums commit together, so
+/// sums stay equal to the rows while reports keep arriving.
+pub async fn reprice(store: &Store, price: impl Fn(&Model) -> Option<i64>) -> Result<Repriced> {
+    use sea_orm::QueryOrder;
+    let mut done = Repriced::default();
+    let mut after = 0i64;
+    loop {
+        let batch = Entity::find()
+            .filter(Column::Id.gt(after))
+            .order_by_asc(Column::Id)
+            .limit(REPRICE_BATCH)
+            .all(store.db())
+            .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        done.examined += batch.len() as u64;
+        let mut changed: Vec<(Model, Model)> = Vec::new();
+        for r in batch {
+            let (cost, unpriced) = match price(&r) {
+                Some(c) => (c, false),
+                None => (0, true),
+            };
+            if cost != r.cost_micros || unpriced != r.unpriced {
+                let mut new = r.clone();
+                new.cost_micros = cost;
+                new.unpriced = unpriced;
+                changed.push((r, new));
+            }
+        }
+        if changed.is_empty() {
+            continue;
+        }
+        let txn = store.begin_write().await?;
+        for (_, new) in &changed {
+            Entity::update_many()
+                .col_expr(Column::CostMicros, Expr::value(new.cost_micros))
+                .col_expr(Column::Unpriced, Expr::value(new.unpriced))
+                .filter(Column::Id.eq(new.id))
+                .exec(&txn)
+                .await?;
+        }
+        add_differences(&txn, store.backend(), &changed).await?;
+        txn.commit().await?;
+        done.changed += changed.len() as u64;
+    }
+    Ok(done)
+}
+
+/// Applies repricing to the per-day sums: cost by its difference, the unpriced count by one
+/// up or down per row whose flag changed; row and token counts stay.
+async fn add_differences(
+    db: &impl ConnectionTrait,
+    backend: Backend,
+    changed: &[(Model, Model)],
+) -> Result<()> {
+    let mut sums: BTreeMap<DayKey, (i64, i64)> = BTreeMap::new();
+    for (old, new) in changed {
+        let e = sums.entry(day_key(new)).or_default();
+        e.0 += new.cost_micros - old.cost_micros;
+        e.1 += i64::from(new.unpriced) - i64::from(old.unpriced);
+    }
+    for (key, (cost, unpriced)) in sums {
+        let sum = usage_daily::Model {
+            day: key.0,
+            host_id: key.1,
+            user_id: key.2,
+            token_id: key.3,
+            model: key.4,
+            source: key.5,
+            row_count: 0,
+            unpriced_rows: unpriced,
+            total_tokens: 0,
+            input_tokens: 0,
+            cached_input_tokens: 0,
+            output_tokens: 0,
+            reasoning_output_tokens: 0,
+            cost_micros: cost,
+        };
+        usage_daily::Entity::insert(usage_daily::ActiveModel::from(sum))
+            .on_conflict(adding(backend))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }

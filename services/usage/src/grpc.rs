@@ -214,6 +214,13 @@ impl UsageService for UsageGrpc {
         self.do_list_quota_snapshots(request).await
     }
 
+    async fn recompute_costs(
+        &self,
+        request: Request<RecomputeCostsRequest>,
+    ) -> Result<Response<RecomputeCostsResponse>, Status> {
+        self.do_recompute_costs(request).await
+    }
+
     async fn list_prices(
         &self,
         request: Request<ListPricesRequest>,
@@ -322,11 +329,9 @@ impl UsageService for UsageGrpc {
 
     async fn export_usage_csv(
         &self,
-        _request: Request<ExportUsageCsvRequest>,
+        request: Request<ExportUsageCsvRequest>,
     ) -> Result<Response<Self::ExportUsageCsvStream>, Status> {
-        Err(Status::unimplemented(
-            "export_usage_csv is part of the API contract but not implemented in this version",
-        ))
+        self.do_export_usage_csv(request).await
     }
 }
 

@@ -198,3 +198,52 @@ impl UsageGrpc {
         Ok(Response::new(DeletePriceSnapshotResponse {}))
     }
 }
+
+impl UsageGrpc {
+    pub(crate) async fn do_recompute_costs(
+        &self,
+        request: Request<RecomputeCostsRequest>,
+    ) -> Result<Response<RecomputeCostsResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let admin = ctx.require_admin()?.clone();
+        let book = pricing::PriceBook::of(
+            price_snapshots::list(&self.store, &[])
+                .await
+                .map_err(Error::from)?,
+        );
+        let done = codex_central_store::usage_records::reprice(&self.store, |r| {
+            book.at(&r.model, r.recorded_at).map(|p| {
+                pricing::cost_micros(
+                    pricing::Counted {
+                        input: r.input_tokens,
+                        cached: r.cached_input_tokens,
+                        output: r.output_tokens,
+                    },
+                    p,
+                )
+            })
+        })
+        .await
+        .map_err(Error::from)?;
+        let txn = self.store.begin().await.map_err(Error::from)?;
+        audit::commit(
+            txn,
+            NewAuditEvent::new(
+                &admin,
+                &ctx.client_ip_text(),
+                "usage.costs.recompute",
+                "usage",
+            )
+            .details(serde_json::json!({
+                "rows_examined": done.examined,
+                "rows_changed": done.changed,
+            })),
+        )
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(RecomputeCostsResponse {
+            rows_examined: done.examined,
+            rows_changed: done.changed,
+        }))
+    }
+}

@@ -4,7 +4,7 @@
 use codex_central_common::{Principal, PrincipalKind, Role};
 use codex_central_proto::usage::v1::*;
 use codex_central_proto::{CallContext, ms_to_timestamp};
-use codex_central_store::usage_queries::{self, Filter};
+use codex_central_store::usage_queries::{self, Filter, IngestOrder};
 use tonic::{Request, Response, Status};
 
 use crate::Error;
@@ -137,15 +137,44 @@ impl UsageGrpc {
         let filter = scoped(&p, req.filter)?;
         let page = req.page.unwrap_or_default();
         let limit = page_size(&page)?;
-        let before = position(&page.page_token)?;
-        let mut rows = usage_queries::ingests(&self.store, &filter, before, limit + 1)
+        let (rows, next_page_token, total) = if req.page_number > 0 {
+            let order = match req.sort.as_str() {
+                "" | "received_at" | "created_at" => IngestOrder::ReceivedAt,
+                "total_tokens" | "total" => IngestOrder::TotalTokens,
+                "cost" => IngestOrder::Cost,
+                _ => {
+                    return Err(Error::invalid(
+                        "sort",
+                        "must be received_at, total_tokens or cost",
+                    )
+                    .into());
+                }
+            };
+            let offset = u64::from(req.page_number - 1).saturating_mul(limit);
+            let (rows, total) = usage_queries::ingests_page(
+                &self.store,
+                &filter,
+                &req.query,
+                order,
+                req.ascending,
+                offset,
+                limit,
+            )
             .await
             .map_err(Error::from)?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_page_token = match rows.last() {
-            Some(r) if more => format!("{}~{}", r.received_at, r.id),
-            _ => String::new(),
+            (rows, String::new(), total)
+        } else {
+            let before = position(&page.page_token)?;
+            let mut rows = usage_queries::ingests(&self.store, &filter, before, limit + 1)
+                .await
+                .map_err(Error::from)?;
+            let more = rows.len() as u64 > limit;
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            let next = match rows.last() {
+                Some(r) if more => format!("{}~{}", r.received_at, r.id),
+                _ => String::new(),
+            };
+            (rows, next, 0)
         };
         Ok(Response::new(ListIngestsResponse {
             ingests: rows
@@ -172,6 +201,7 @@ impl UsageGrpc {
                 .collect(),
             next_page_token,
             currency: pricing::CURRENCY.into(),
+            total,
         }))
     }
 }
