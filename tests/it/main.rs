@@ -40,6 +40,7 @@ mod split;
 mod store;
 mod store_mcp_log;
 mod store_memories;
+mod store_usage;
 mod store_workspace;
 mod tls;
 mod usage;

@@ -224,11 +224,9 @@ fn from_records(
     q.from(usage_records::Entity);
     let key: SimpleExpr = match group {
         None | Some(Group::Day) => text(backend, Expr::val("")),
-        // Hosts deleted since are summed under 0, as in the per-day sums.
-        Some(Group::Host) => text(
-            backend,
-            Func::coalesce([Expr::col(C::HostId), Expr::val(0i64)]).into(),
-        ),
+        // Hosts deleted since are summed under 0, as in the per-day sums. Written out: with a
+        // bound 0, PostgreSQL would not see the GROUP BY as the same expression.
+        Some(Group::Host) => text(backend, Expr::cust("COALESCE(host_id, 0)")),
         Some(Group::User) => Expr::col(C::UserId),
         Some(Group::Token) => Expr::col(C::TokenId),
         Some(Group::Model) => Expr::col(C::Model),
