@@ -74,6 +74,8 @@ pub struct Services {
     pub host_auth: HostAuthenticator,
     /// The latest-Codex-release job; the caller spawns it.
     pub releases: ReleaseChecker,
+    /// The daily price pull (when `pricing_url` is set); the caller spawns it.
+    pub pricing: codex_central_usage::domain::pricing_pull::PricingPuller,
     /// Upstream providers; the caller seeds the presets.
     pub providers: Providers,
     /// The same service objects, for the gateway's direct calls in this process.
@@ -108,6 +110,11 @@ pub fn build(
                 .display()
         )
     })?;
+    let pricing = codex_central_usage::domain::pricing_pull::PricingPuller::new(
+        store.clone(),
+        config.pricing_url.clone(),
+        std::time::Duration::from_secs(86_400),
+    );
     let releases = ReleaseChecker::new(
         store.clone(),
         config.codex_release_url.clone(),
@@ -184,7 +191,7 @@ pub fn build(
         providers.clone(),
         public_url,
     ));
-    let usage = Arc::new(UsageGrpc::new(store.clone()));
+    let usage = Arc::new(UsageGrpc::new(store.clone(), pricing.clone()));
     let routes = Routes::new(IdentityServiceServer::from_arc(identity.clone()))
         .add_service(UserServiceServer::new(auth.users))
         .add_service(SessionServiceServer::new(auth.sessions))
@@ -216,6 +223,7 @@ pub fn build(
         health,
         host_auth,
         releases,
+        pricing,
         providers,
         oauth,
         refresher,

@@ -279,6 +279,8 @@ config_keys! {
     codex_release_url: String = DEFAULT_CODEX_RELEASE_URL, shown "";
     /// How often the latest Codex version is read (one replica at a time, under a lease).
     codex_release_check_secs: u64 = 10_800u64, shown "";
+    /// A price list to pull once a day (one replica at a time, under a lease): `{"currency": "USD", "prices": [{"model", "input_per_million", "cached_input_per_million", "output_per_million", "effective_from"}]}` (docs/usage.md). A pulled price is stored only when it differs from the one in force. Empty: prices come from the shipped table and admins only.
+    pricing_url: String, shown "(none)", flag "--pricing-url";
     /// Hosts the `/auth` hot path keeps in memory (about 1.6 KB each, 160 MB for 100,000; plus each one's served-wrapper digest). Keep it above the fleet's size: a host not cached is read from the database on every call (on SQLite about a fifth of the cached rate). When it is full the older half is dropped.
     host_cache_capacity: u64 = 200_000u64, shown "";
     /// `/v1` request-log rows older than this many days are deleted; 0 keeps them regardless of age.

@@ -111,6 +111,8 @@ pub struct Config {
     /// Empty: no release check.
     pub codex_release_url: String,
     pub codex_release_check: std::time::Duration,
+    /// A price list pulled daily; empty: none.
+    pub pricing_url: String,
     pub upstream_connect_timeout: std::time::Duration,
     pub upstream_idle_timeout: std::time::Duration,
     /// Sign-in providers from the config file, secrets read.
@@ -173,6 +175,7 @@ impl Config {
             wrapper_dir: layer.wrapper_dir,
             host_ca_pem: releases.host_ca_pem,
             codex_release_url: releases.codex_release_url,
+            pricing_url: releases.pricing_url,
             codex_release_check: releases.codex_release_check,
             upstream_connect_timeout: sections::at_least_a_second(
                 layer.upstream_connect_timeout_secs,

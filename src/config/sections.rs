@@ -189,6 +189,7 @@ pub fn master_key(layer: &Layer, data_dir: &Path) -> MasterKeyConfig {
 /// What hosts are told about Codex releases and this server's CA.
 pub struct Releases {
     pub codex_release_url: String,
+    pub pricing_url: String,
     pub codex_release_check: Duration,
     pub host_ca_pem: Option<String>,
 }
@@ -206,6 +207,21 @@ pub fn releases(layer: &Layer) -> Result<Releases, ConfigError> {
     {
         return Err(invalid(
             "codex_release_url",
+            "must be empty or start with http:// or https://",
+        ));
+    }
+    let pricing_url = layer
+        .pricing_url
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if !(pricing_url.is_empty()
+        || pricing_url.starts_with("http://")
+        || pricing_url.starts_with("https://"))
+    {
+        return Err(invalid(
+            "pricing_url",
             "must be empty or start with http:// or https://",
         ));
     }
@@ -227,6 +243,7 @@ pub fn releases(layer: &Layer) -> Result<Releases, ConfigError> {
         .transpose()?;
     Ok(Releases {
         codex_release_url,
+        pricing_url,
         codex_release_check: Duration::from_secs(
             layer.codex_release_check_secs.unwrap_or_default().max(60),
         ),

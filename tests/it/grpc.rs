@@ -115,12 +115,13 @@ async fn grpc_services_answer_with_principals(backend: Backend) {
         .unwrap()
         .into_inner();
     assert_eq!(mem.settings.unwrap().max_content_bytes, 65536);
-    // Contracted RPCs that land later say so instead of pretending.
+    // Without a pricing_url there is nothing to pull, and the answer says so.
     let err = UsageServiceClient::new(ch)
         .sync_pricing(with(&token, SyncPricingRequest::default()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Code::Unimplemented);
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains("pricing_url"), "{err:?}");
     srv.stop().await;
 }
 

@@ -814,3 +814,102 @@ async fn budgets_hold_across_replicas(backend: crate::testkit::Backend) {
 }
 
 on_all_backends!(budgets_hold_across_replicas);
+
+/// A price list served over HTTP, changeable by the test.
+async fn price_list(doc: Value) -> (String, std::sync::Arc<tokio::sync::Mutex<Value>>) {
+    let state = std::sync::Arc::new(tokio::sync::Mutex::new(doc));
+    let served = state.clone();
+    let app = axum::Router::new().route(
+        "/prices.json",
+        axum::routing::get(move || {
+            let served = served.clone();
+            async move { axum::Json(served.lock().await.clone()) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/prices.json", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, state)
+}
+
+/// The daily pull stores prices that differ from those in force (at start, and on demand), and
+/// a list it cannot use leaves prices as they are with a clear error.
+async fn prices_are_pulled_from_the_pricing_url(backend: crate::testkit::Backend) {
+    let (url, list) = price_list(json!({"currency": "USD", "prices": [
+        {"model": "gpt-5", "input_per_million": 1.25, "cached_input_per_million": 0.125,
+         "output_per_million": 10.0},
+        {"model": "new-model", "input_per_million": 3, "output_per_million": 6,
+         "effective_from": "2026-01-01"}]}))
+    .await;
+    let Some(ready) = Ready::start(
+        backend,
+        crate::testkit::Opts {
+            layer: codex_central::config::Layer {
+                pricing_url: Some(url),
+                ..auth_on().layer
+            },
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    // The job pulls at start: the new model arrives, the unchanged gpt-5 price does not repeat.
+    let mut prices = Value::Null;
+    for _ in 0..100 {
+        let (_, body) = ready.admin_get("/api/v1/usage/prices?history=true").await;
+        prices = body["data"]["prices"].clone();
+        if prices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["model"] == "new-model")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let of = |model: &str| {
+        prices
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["model"] == model)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let new = of("new-model");
+    assert_eq!(new.len(), 1, "{prices}");
+    assert_eq!(new[0]["source"], "pull");
+    assert_eq!(new[0]["effective_at"], "2026-01-01T00:00:00.000Z");
+    assert_eq!(new[0]["cached_input_per_million_micros"], 3_000_000);
+    assert_eq!(of("gpt-5").len(), 1, "unchanged: {prices}");
+
+    let (status, body) = ready
+        .admin_post("/api/v1/usage/prices/sync", json!({}))
+        .await;
+    assert_eq!(
+        (status, body["data"]["added"].clone()),
+        (200, json!(0)),
+        "{body}"
+    );
+    list.lock().await["prices"][1]["effective_from"] = json!("2026-06-01");
+    list.lock().await["prices"][1]["output_per_million"] = json!(8);
+    let (status, body) = ready
+        .admin_post("/api/v1/usage/prices/sync", json!({}))
+        .await;
+    assert_eq!(
+        (status, body["data"]["added"].clone()),
+        (200, json!(1)),
+        "{body}"
+    );
+
+    *list.lock().await = json!({"currency": "EUR", "prices": []});
+    let (status, body) = ready
+        .admin_post("/api/v1/usage/prices/sync", json!({}))
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("USD"), "{body}");
+}
+
+on_all_backends!(prices_are_pulled_from_the_pricing_url);

@@ -121,6 +121,7 @@ pub fn router() -> Router<GatewayState> {
         .route("/api/v1/usage/cost-history", get(usage::cost_history))
         .route("/api/v1/usage/summary", get(usage::summary))
         .route("/api/v1/usage/export.csv", get(usage::export_csv))
+        .route("/api/v1/usage/prices/sync", post(usage::sync_prices))
         .route(
             "/api/v1/usage/recompute-costs",
             post(usage::recompute_costs),

@@ -486,3 +486,20 @@ pub async fn recompute_costs(
         "rows_changed": res.rows_changed,
     })))
 }
+
+/// `POST /api/v1/usage/prices/sync`: pull `pricing_url` now.
+pub async fn sync_prices(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let res = state
+        .clients()
+        .usage()
+        .sync_pricing(caller.request(&state, SyncPricingRequest {}))
+        .await?
+        .into_inner();
+    Ok(ok(json!({
+        "added": res.added,
+        "synced_at": rfc3339(res.synced_at.as_ref()),
+    })))
+}

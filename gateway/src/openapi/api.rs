@@ -83,6 +83,12 @@ pub const OPERATIONS: &[Op] = &[
     ),
     op(
         "post",
+        "/api/v1/usage/prices/sync",
+        Access::Admin,
+        "Pull pricing_url now; prices that differ from those in force become snapshots.",
+    ),
+    op(
+        "post",
         "/api/v1/usage/recompute-costs",
         Access::Admin,
         "Price every stored usage row again with the snapshots in force at its time.",

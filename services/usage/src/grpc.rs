@@ -1,11 +1,12 @@
 //! `codexcentral.usage.v1.UsageService`: validate, authorize, call the domain, convert.
 
+use codex_central_proto::CallContext;
 use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use codex_central_proto::usage::v1::*;
-use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
+use crate::domain::pricing_pull::PricingPuller;
 use crate::domain::proxy_log::ProxyLogWriter;
 use codex_central_common::PrincipalKind;
 use codex_central_store::entities::usage_records::Model as Record;
@@ -15,13 +16,18 @@ use crate::domain::{budget, ingest, limits, pricing, quota, quota_snapshots};
 pub struct UsageGrpc {
     pub(crate) store: Store,
     pub(crate) proxy_log: ProxyLogWriter,
+    pub(crate) pricing: PricingPuller,
 }
 
 impl UsageGrpc {
     /// Starts the request-log writer, so it needs a Tokio runtime.
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, pricing: PricingPuller) -> Self {
         let proxy_log = ProxyLogWriter::spawn(store.clone());
-        UsageGrpc { store, proxy_log }
+        UsageGrpc {
+            store,
+            proxy_log,
+            pricing,
+        }
     }
 }
 
@@ -323,8 +329,11 @@ impl UsageService for UsageGrpc {
         }))
     }
 
-    pending_rpcs! {
-        sync_pricing(SyncPricingRequest) -> SyncPricingResponse;
+    async fn sync_pricing(
+        &self,
+        request: Request<SyncPricingRequest>,
+    ) -> Result<Response<SyncPricingResponse>, Status> {
+        self.do_sync_pricing(request).await
     }
 
     async fn export_usage_csv(

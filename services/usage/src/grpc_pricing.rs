@@ -247,3 +247,31 @@ impl UsageGrpc {
         }))
     }
 }
+
+impl UsageGrpc {
+    pub(crate) async fn do_sync_pricing(
+        &self,
+        request: Request<SyncPricingRequest>,
+    ) -> Result<Response<SyncPricingResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        if ctx.require_internal().is_err() {
+            ctx.require_admin()?;
+        }
+        let holder = format!("sync:{}", uuid::Uuid::new_v4());
+        let Some(state) = self.pricing.sync_now(&holder).await? else {
+            return Err(Error::unavailable(
+                "another replica is pulling prices now; try again shortly",
+            )
+            .into());
+        };
+        if !state.last_error.is_empty() {
+            return Err(
+                Error::unavailable(format!("could not pull prices: {}", state.last_error)).into(),
+            );
+        }
+        Ok(Response::new(SyncPricingResponse {
+            added: state.added,
+            synced_at: Some(ms_to_timestamp(state.synced_at)),
+        }))
+    }
+}

@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod limits;
 pub mod parse;
 pub mod pricing;
+pub mod pricing_pull;
 pub mod proxy_log;
 pub mod quota;
 pub mod quota_snapshots;
