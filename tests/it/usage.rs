@@ -913,3 +913,85 @@ async fn prices_are_pulled_from_the_pricing_url(backend: crate::testkit::Backend
 }
 
 on_all_backends!(prices_are_pulled_from_the_pricing_url);
+
+/// The quota policy is judged on the server: a host's report puts the fleet account over the
+/// limit, `/auth` answers tell hosts to stop (VIP hosts excepted) and admins see why.
+async fn quota_policy_is_judged_on_the_server(ready: Ready) {
+    let key = ready.host_key("q.example.com").await;
+    let (vip_data, vip_key) =
+        crate::testkit::register_host(&ready.srv, &ready.admin, "vip.example.com").await;
+    let vip_id = vip_data["host"]["id"].clone();
+    let (status, body) = ready
+        .admin_post(&format!("/admin/hosts/{vip_id}/vip"), json!({"vip": true}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = ready
+        .admin_post(
+            "/admin/quota-mode",
+            json!({"hard_fail": true, "limit_percent": 60, "week_partition": 0}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let resets = chrono::Utc::now().timestamp() + 3600;
+    let (status, body) = ready
+        .host_post(
+            &key,
+            "/usage",
+            json!({"rate_limits": {"primary": {"used_percent": 61.0, "window_minutes": 300,
+                   "resets_at": resets}, "secondary": {"used_percent": 20.0,
+                   "window_minutes": 10080, "resets_at": resets + 86_400}}}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["data"]["quota_recorded"].clone()),
+        (200, json!(true)),
+        "{body}"
+    );
+    let (_, body) = ready.admin_get("/admin/chatgpt/usage").await;
+    assert_eq!(body["data"]["status"]["over_limit"], true, "{body}");
+    assert!(
+        body["data"]["status"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("5-hour window is at 61 %"),
+        "{body}"
+    );
+    let r = &ready;
+    let sync = |k: String| async move {
+        r.host_post(
+            &k,
+            "/auth",
+            json!({"command": "retrieve", "last_refresh": "2026-01-01T00:00:00Z",
+                   "digest": "0".repeat(64)}),
+        )
+        .await
+    };
+    // Each replica reads the quota at most every 5 s.
+    let mut answer = Value::Null;
+    for _ in 0..80 {
+        answer = sync(key.clone()).await.1;
+        if answer["data"]["quota_exceeded"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answer["data"]["quota_exceeded"], true, "{answer}");
+    assert!(
+        answer["data"]["quota_reason"]
+            .as_str()
+            .unwrap()
+            .contains("61 %")
+    );
+    assert_eq!(
+        answer["data"]["chatgpt_usage"]["primary_window"]["used_percent"],
+        61
+    );
+    let (_, vip) = sync(vip_key.clone()).await;
+    assert_eq!(
+        vip["data"]["quota_exceeded"], false,
+        "VIP hosts are exempt: {vip}"
+    );
+    assert_eq!(vip["data"]["quota_hard_fail"], false);
+}
+
+on_all_backends!(ready(auth_on()) => quota_policy_is_judged_on_the_server);

@@ -11,7 +11,7 @@ use axum::response::Response;
 use codex_central_common::ttl_cache::TtlCache;
 use codex_central_proto::common::v1::{PageRequest, TimeRange};
 use codex_central_proto::usage::v1::{
-    GetLatestQuotaSnapshotRequest, ListQuotaSnapshotsRequest, QuotaSnapshot,
+    GetLatestQuotaSnapshotRequest, GetLatestQuotaSnapshotResponse, ListQuotaSnapshotsRequest,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ const TTL: Duration = Duration::from_secs(5);
 
 /// The newest snapshot of the fleet's account, shared by every `/auth` answer.
 #[derive(Clone)]
-pub(crate) struct QuotaCache(TtlCache<(), Arc<Option<QuotaSnapshot>>>);
+pub(crate) struct QuotaCache(TtlCache<(), Arc<GetLatestQuotaSnapshotResponse>>);
 
 impl Default for QuotaCache {
     fn default() -> Self {
@@ -41,7 +41,7 @@ impl QuotaCache {
         &self,
         state: &GatewayState,
         caller: &Caller,
-    ) -> Arc<Option<QuotaSnapshot>> {
+    ) -> Arc<GetLatestQuotaSnapshotResponse> {
         if let Some(s) = self.0.get(&()) {
             return s;
         }
@@ -50,13 +50,13 @@ impl QuotaCache {
         };
         match state.hot().get_latest_quota_snapshot(caller, req).await {
             Ok(res) => {
-                let s = Arc::new(res.snapshot);
+                let s = Arc::new(res);
                 self.0.insert((), s.clone());
                 s
             }
             Err(err) => {
                 tracing::warn!(error = %err.message(), "could not read the ChatGPT quota snapshot");
-                Arc::new(None)
+                Arc::new(GetLatestQuotaSnapshotResponse::default())
             }
         }
     }
@@ -78,7 +78,12 @@ pub async fn usage(
         .await?
         .into_inner();
     Ok(ok(json!({
-        "snapshot": chatgpt_usage_json(res.snapshot.as_ref()),
+        "snapshot": chatgpt_usage_json(&res),
+        "status": res.status.as_ref().map(|q| json!({
+            "over_limit": q.over_limit,
+            "allowance_percent": q.allowance_percent,
+            "reason": q.reason,
+        })),
         // Read from what hosts reported: nothing is fetched, so nothing waits on a cooldown.
         "cached": false,
         "next_eligible_at": Value::Null,

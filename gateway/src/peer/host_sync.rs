@@ -240,6 +240,9 @@ struct SyncAnswer<'a> {
     cdx_silent: bool,
     host: HostView<'a>,
     chatgpt_usage: ChatgptUsageView<'a>,
+    /// The fleet account is over the quota policy and this host must not start Codex.
+    quota_exceeded: bool,
+    quota_reason: Option<&'a str>,
     /// The canonical copy's lifecycle (an addition to the peer's answer).
     canonical_auth: &'a CanonicalAuthView,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -326,7 +329,16 @@ async fn sync_answer(
         quota_week_partition: flags.quota_week_partition,
         cdx_silent: flags.cdx_silent,
         host: HostView(host),
-        chatgpt_usage: ChatgptUsageView(quota.as_ref().as_ref()),
+        chatgpt_usage: ChatgptUsageView(&quota),
+        // Judged on the server so every host agrees; VIP hosts are exempt from hard failure.
+        quota_exceeded: quota.status.as_ref().is_some_and(|q| q.over_limit)
+            && flags.quota_hard_fail
+            && !host.vip,
+        quota_reason: quota
+            .status
+            .as_ref()
+            .map(|q| q.reason.as_str())
+            .filter(|r| !r.is_empty()),
         canonical_auth: &o.lifecycle,
         action: o.action,
         runner_applied: o.runner_applied,

@@ -81,8 +81,7 @@ pub async fn get(
             codex_central_proto::usage::v1::GetLatestQuotaSnapshotRequest::default(),
         ))
         .await?
-        .into_inner()
-        .snapshot;
+        .into_inner();
     let policy = fleet.policy.unwrap_or_default();
     let versions = fleet.versions.unwrap_or_default();
     let pinned = policy
@@ -133,6 +132,6 @@ pub async fn get(
         "pricing_day_cost": cost(usage.day.as_ref()),
         "pricing_week_cost": cost(usage.week.as_ref()),
         "pricing_month_cost": cost(usage.month.as_ref()),
-        "chatgpt_usage": crate::plumbing::views::chatgpt_usage_json(quota_snapshot.as_ref()),
+        "chatgpt_usage": crate::plumbing::views::chatgpt_usage_json(&quota_snapshot),
     })))
 }

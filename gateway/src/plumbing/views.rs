@@ -5,7 +5,7 @@ use codex_central_proto::auth::v1::User;
 use codex_central_proto::common::v1::Role;
 use codex_central_proto::fleet::v1::{Host, HostStatus};
 use codex_central_proto::memory::v1::{Memory, MemoryOwnerKind, MemoryWriteStatus};
-use codex_central_proto::usage::v1::{QuotaSnapshot, QuotaWindow};
+use codex_central_proto::usage::v1::{GetLatestQuotaSnapshotResponse, QuotaSnapshot, QuotaWindow};
 use serde_json::{Value, json};
 
 /// Converts a protobuf timestamp to RFC 3339 for JSON.
@@ -111,7 +111,7 @@ impl serde::Serialize for HostView<'_> {
 /// The contract's `chatgpt_usage` object. Always an object: the peer's wrapper reads its fields
 /// without a null check and does integer arithmetic on the windows, so without a snapshot it
 /// gets status `unavailable` and integer zeros.
-pub struct ChatgptUsageView<'a>(pub Option<&'a QuotaSnapshot>);
+pub struct ChatgptUsageView<'a>(pub &'a GetLatestQuotaSnapshotResponse);
 
 /// One rate-limit window; whole numbers, as the wrapper's shell arithmetic needs.
 struct WindowView<'a>(Option<&'a QuotaWindow>, i64);
@@ -138,7 +138,7 @@ impl serde::Serialize for WindowView<'_> {
 fn unavailable() -> &'static serde_json::value::RawValue {
     static TEXT: std::sync::OnceLock<Box<serde_json::value::RawValue>> = std::sync::OnceLock::new();
     TEXT.get_or_init(|| {
-        serde_json::value::to_raw_value(&Snapshot(None)).unwrap_or_else(|_| {
+        serde_json::value::to_raw_value(&Snapshot(None, None)).unwrap_or_else(|_| {
             serde_json::value::RawValue::from_string("{}".into()).unwrap_or_default()
         })
     })
@@ -146,14 +146,17 @@ fn unavailable() -> &'static serde_json::value::RawValue {
 
 impl serde::Serialize for ChatgptUsageView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
+        match &self.0.snapshot {
             None => unavailable().serialize(s),
-            Some(_) => Snapshot(self.0).serialize(s),
+            Some(_) => Snapshot(self.0.snapshot.as_ref(), self.0.status.as_ref()).serialize(s),
         }
     }
 }
 
-struct Snapshot<'a>(Option<&'a QuotaSnapshot>);
+struct Snapshot<'a>(
+    Option<&'a QuotaSnapshot>,
+    Option<&'a codex_central_proto::usage::v1::QuotaStatus>,
+);
 
 impl serde::Serialize for Snapshot<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -184,14 +187,19 @@ impl serde::Serialize for Snapshot<'_> {
             "secondary_window",
             &WindowView(snap.and_then(|q| q.secondary.as_ref()), now),
         )?;
-        m.serialize_entry("daily_used_percent", &0)?;
-        m.serialize_entry("daily_baseline_at", &Option::<&str>::None)?;
+        // Whole numbers, like the windows (the wrapper does shell arithmetic on them).
+        let status = self.1.cloned().unwrap_or_default();
+        m.serialize_entry(
+            "daily_used_percent",
+            &(status.daily_used_percent.clamp(0.0, 100.0).round() as i64),
+        )?;
+        m.serialize_entry("daily_baseline_at", &Ts(status.daily_baseline_at.as_ref()))?;
         m.end()
     }
 }
 
-pub fn chatgpt_usage_json(snapshot: Option<&QuotaSnapshot>) -> Value {
-    serde_json::to_value(ChatgptUsageView(snapshot)).unwrap_or(Value::Null)
+pub fn chatgpt_usage_json(latest: &GetLatestQuotaSnapshotResponse) -> Value {
+    serde_json::to_value(ChatgptUsageView(latest)).unwrap_or(Value::Null)
 }
 
 /// The canonical auth.json as operators see it: origin, decoded claims (account and user ids

@@ -23,6 +23,17 @@ pub async fn latest(store: &Store, account_id: &str) -> Result<Option<Model>> {
         .await?)
 }
 
+/// The newest observation of an account from before `at`.
+pub async fn latest_before(store: &Store, account_id: &str, at: i64) -> Result<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::ObservedAt.lt(at))
+        .order_by_desc(Column::ObservedAt)
+        .order_by_desc(Column::Id)
+        .one(store.db())
+        .await?)
+}
+
 /// Observations of an account within [since, until), newest first, after the (observed_at,
 /// id) position `before` when given; at most `limit`.
 pub async fn list(

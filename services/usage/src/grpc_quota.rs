@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 use crate::Error;
 use crate::domain::parse::{RateLimits, Window};
 use crate::domain::quota_snapshots::record_reported;
+use crate::domain::{quota, quota_eval};
 use crate::grpc::UsageGrpc;
 use crate::grpc_queries::page_size;
 
@@ -40,6 +41,18 @@ pub(crate) fn snapshot_proto(s: Stored) -> QuotaSnapshot {
         limit_reached: s.limit_reached,
         observed_at: Some(ms_to_timestamp(s.observed_at)),
         host_id: s.host_id.map(|h| h.to_string()).unwrap_or_default(),
+    }
+}
+
+fn seen(s: &Stored) -> quota_eval::Seen {
+    quota_eval::Seen {
+        primary_percent: s.primary_used_percent,
+        secondary_percent: s.secondary_used_percent,
+        secondary_resets_at: s.secondary_resets_at,
+        secondary_window_minutes: s
+            .secondary_window_minutes
+            .and_then(|m| u32::try_from(m).ok()),
+        observed_at: s.observed_at,
     }
 }
 
@@ -115,11 +128,34 @@ impl UsageGrpc {
             }
         }
         let account = request.into_inner().account_id;
-        let latest = quota_snapshots::latest(&self.store, account.trim())
+        let account = account.trim();
+        let Some(latest) = quota_snapshots::latest(&self.store, account)
+            .await
+            .map_err(Error::from)?
+        else {
+            return Ok(Response::new(GetLatestQuotaSnapshotResponse::default()));
+        };
+        let now = now_ms();
+        let day_start = now.div_euclid(86_400_000) * 86_400_000;
+        let baseline = quota_snapshots::latest_before(&self.store, account, day_start)
             .await
             .map_err(Error::from)?;
+        let policy = quota::get(&self.store).await?;
+        let e = quota_eval::evaluate(
+            &policy,
+            &seen(&latest),
+            baseline.as_ref().map(seen).as_ref(),
+            now,
+        );
         Ok(Response::new(GetLatestQuotaSnapshotResponse {
-            snapshot: latest.map(snapshot_proto),
+            snapshot: Some(snapshot_proto(latest)),
+            status: Some(QuotaStatus {
+                over_limit: e.over_limit,
+                allowance_percent: e.allowance_percent,
+                daily_used_percent: e.daily_used_percent,
+                daily_baseline_at: e.daily_baseline_at.map(ms_to_timestamp),
+                reason: e.reason,
+            }),
         }))
     }
 

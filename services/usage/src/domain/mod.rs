@@ -9,5 +9,6 @@ pub mod pricing;
 pub mod pricing_pull;
 pub mod proxy_log;
 pub mod quota;
+pub mod quota_eval;
 pub mod quota_snapshots;
 pub mod retention;
