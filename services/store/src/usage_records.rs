@@ -23,16 +23,35 @@ pub struct Stored {
     pub duplicates: Vec<usize>,
 }
 
-/// Stores `records` (ids are assigned by the database) and, when given, their envelope, whose
-/// row count, duplicate count and totals are filled in from what was stored.
+/// One report to store: its records and, when there is one, its envelope, whose row count,
+/// duplicate count and totals are filled in from what was stored.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub envelope: Option<usage_ingests::Model>,
+    pub records: Vec<Model>,
+}
+
+/// Stores one report (ids are assigned by the database).
 pub async fn insert(
     store: &Store,
-    ingest: Option<usage_ingests::Model>,
+    envelope: Option<usage_ingests::Model>,
     records: &[Model],
 ) -> Result<Stored> {
+    let report = Report {
+        envelope,
+        records: records.to_vec(),
+    };
+    let mut stored = insert_reports(store, std::slice::from_ref(&report)).await?;
+    Ok(stored.pop().unwrap_or_default())
+}
+
+/// Stores several reports in one transaction (a group commit: one commit and one update of
+/// each day's sums for all of them), each report's outcome in order. A key repeated across the
+/// reports is stored once, for the first.
+pub async fn insert_reports(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
     let mut attempts = 0;
     loop {
-        match try_insert(store, ingest.clone(), records).await {
+        match try_insert(store, reports).await {
             // Two batches carrying one key raced: the next attempt finds the winner's row.
             Err(Error::Db(err)) if attempts < 3 && retryable(&err) => attempts += 1,
             other => return other,
@@ -48,14 +67,11 @@ fn retryable(err: &sea_orm::DbErr) -> bool {
         )
 }
 
-async fn try_insert(
-    store: &Store,
-    ingest: Option<usage_ingests::Model>,
-    records: &[Model],
-) -> Result<Stored> {
+async fn try_insert(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
     let txn = store.begin_write().await?;
-    let keys: Vec<&str> = records
+    let keys: Vec<&str> = reports
         .iter()
+        .flat_map(|r| r.records.iter())
         .filter_map(|r| r.dedupe_key.as_deref())
         .collect();
     let mut seen: HashSet<String> = HashSet::new();
@@ -69,38 +85,50 @@ async fn try_insert(
             .await?;
         seen.extend(found.into_iter().flatten());
     }
-    let mut stored = Stored::default();
+    let mut outcomes = Vec::with_capacity(reports.len());
     let mut fresh: Vec<ActiveModel> = Vec::new();
-    for (i, r) in records.iter().enumerate() {
-        if let Some(key) = &r.dedupe_key
-            && !seen.insert(key.clone())
-        {
-            stored.duplicates.push(i);
-            continue;
+    let mut kept_all: Vec<&Model> = Vec::new();
+    let mut envelopes: Vec<usage_ingests::ActiveModel> = Vec::new();
+    for report in reports {
+        let mut stored = Stored::default();
+        for (i, r) in report.records.iter().enumerate() {
+            if let Some(key) = &r.dedupe_key
+                && !seen.insert(key.clone())
+            {
+                stored.duplicates.push(i);
+                continue;
+            }
+            stored.inserted.push(i);
+            fresh.push(active(r));
         }
-        stored.inserted.push(i);
-        fresh.push(active(r));
+        let kept: Vec<&Model> = stored
+            .inserted
+            .iter()
+            .map(|&i| &report.records[i])
+            .collect();
+        if let Some(mut envelope) = report.envelope.clone() {
+            envelope.row_count = i32::try_from(kept.len()).unwrap_or(i32::MAX);
+            envelope.duplicate_count = i32::try_from(stored.duplicates.len()).unwrap_or(i32::MAX);
+            for r in &kept {
+                envelope.total_tokens += r.total_tokens;
+                envelope.input_tokens += r.input_tokens;
+                envelope.cached_input_tokens += r.cached_input_tokens;
+                envelope.output_tokens += r.output_tokens;
+                envelope.reasoning_output_tokens += r.reasoning_output_tokens;
+                envelope.cost_micros += r.cost_micros;
+            }
+            envelopes.push(envelope.into());
+        }
+        kept_all.extend(kept);
+        outcomes.push(stored);
     }
-    let kept: Vec<&Model> = stored.inserted.iter().map(|&i| &records[i]).collect();
     crate::batch::insert_in_fixed_chunks(&txn, fresh).await?;
-    add_to_daily(&txn, store.backend(), &kept).await?;
-    if let Some(mut envelope) = ingest {
-        envelope.row_count = i32::try_from(kept.len()).unwrap_or(i32::MAX);
-        envelope.duplicate_count = i32::try_from(stored.duplicates.len()).unwrap_or(i32::MAX);
-        for r in &kept {
-            envelope.total_tokens += r.total_tokens;
-            envelope.input_tokens += r.input_tokens;
-            envelope.cached_input_tokens += r.cached_input_tokens;
-            envelope.output_tokens += r.output_tokens;
-            envelope.reasoning_output_tokens += r.reasoning_output_tokens;
-            envelope.cost_micros += r.cost_micros;
-        }
-        usage_ingests::Entity::insert(usage_ingests::ActiveModel::from(envelope))
-            .exec(&txn)
-            .await?;
-    }
+    crate::batch::insert_in_fixed_chunks(&txn, envelopes).await?;
+    // Last: the sums are the rows every concurrent report updates, so they are held the
+    // shortest time.
+    add_to_daily(&txn, store.backend(), &kept_all).await?;
     txn.commit().await?;
-    Ok(stored)
+    Ok(outcomes)
 }
 
 fn active(r: &Model) -> ActiveModel {

@@ -6,6 +6,7 @@ use codex_central_proto::usage::v1::*;
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
+use crate::domain::ingest_writer::IngestWriter;
 use crate::domain::pricing_pull::PricingPuller;
 use crate::domain::proxy_log::ProxyLogWriter;
 use codex_central_common::PrincipalKind;
@@ -17,16 +18,19 @@ pub struct UsageGrpc {
     pub(crate) store: Store,
     pub(crate) proxy_log: ProxyLogWriter,
     pub(crate) pricing: PricingPuller,
+    pub(crate) ingest_writer: IngestWriter,
 }
 
 impl UsageGrpc {
-    /// Starts the request-log writer, so it needs a Tokio runtime.
+    /// Starts the request-log and usage writers, so it needs a Tokio runtime.
     pub fn new(store: Store, pricing: PricingPuller) -> Self {
         let proxy_log = ProxyLogWriter::spawn(store.clone());
+        let ingest_writer = IngestWriter::spawn(store.clone());
         UsageGrpc {
             store,
             proxy_log,
             pricing,
+            ingest_writer,
         }
     }
 }
@@ -114,7 +118,7 @@ impl UsageService for UsageGrpc {
             .enumerate()
             .map(|(i, e)| entry_json(i, e))
             .collect::<Result<_, Status>>()?;
-        let done = ingest::ingest(&self.store, &who, &entries).await?;
+        let done = ingest::ingest(&self.store, &self.ingest_writer, &who, &entries).await?;
         let quota_recorded = match &done.rate_limits {
             Some(limits) => {
                 quota_snapshots::record_reported(

@@ -8,6 +8,7 @@ mod auth;
 mod config;
 mod memory;
 mod openai;
+mod usage;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -205,6 +206,27 @@ enum Target {
         #[arg(long)]
         key: String,
     },
+    /// `POST /usage` as a host, `--batch` new structured entries a report.
+    UsageIngest {
+        base_url: String,
+        /// Host key.
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+    },
+    /// Print psql input copying `--count` usage rows (hosts 1..=`--hosts` must exist) over the
+    /// last `--days` days, and their per-day sums.
+    GenUsageCopy {
+        #[arg(long)]
+        count: u64,
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        #[arg(long, default_value_t = 100)]
+        hosts: u64,
+        #[arg(long, default_value_t = 50)]
+        users: u64,
+    },
 }
 
 struct WorkerResult {
@@ -308,6 +330,17 @@ async fn main() -> anyhow::Result<()> {
             limit,
         } => memory::mcp_search_load(base_url, key, *queries, *limit)?,
         Target::McpStore { base_url, key } => memory::mcp_store_load(base_url, key)?,
+        Target::UsageIngest {
+            base_url,
+            key,
+            batch,
+        } => usage::ingest_load(base_url, key, *batch)?,
+        Target::GenUsageCopy {
+            count,
+            days,
+            hosts,
+            users,
+        } => return usage::usage_copy(*count, *days, *hosts, *users),
         Target::MemoryQueries { count } => {
             for q in memory::queries(*count) {
                 println!("{q}");

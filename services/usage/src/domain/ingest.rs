@@ -22,10 +22,12 @@ use std::collections::HashSet;
 
 use codex_central_store::entities::usage_ingests::Model as Envelope;
 use codex_central_store::entities::usage_records::Model as Record;
+use codex_central_store::usage_records::Report;
 use codex_central_store::{Store, now_ms, usage_records};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::ingest_writer::IngestWriter;
 use super::parse::{self, EntryKind, FieldError, RateLimits, Usage};
 use super::pricing::{Counted, PriceBook, cost_micros};
 use crate::{Error, Result};
@@ -76,7 +78,12 @@ pub struct Outcome {
 
 /// Parses, prices and stores `entries`. `Err` only when nothing could be stored or the store
 /// failed; per-entry problems are in the outcome.
-pub async fn ingest(store: &Store, who: &Reporter, entries: &[Value]) -> Result<Outcome> {
+pub async fn ingest(
+    store: &Store,
+    writer: &IngestWriter,
+    who: &Reporter,
+    entries: &[Value],
+) -> Result<Outcome> {
     if entries.is_empty() {
         return Err(Error::invalid("usages", "no usage entries"));
     }
@@ -188,7 +195,12 @@ pub async fn ingest(store: &Store, who: &Reporter, entries: &[Value]) -> Result<
         reasoning_output_tokens: 0,
         cost_micros: 0,
     };
-    let stored = usage_records::insert(store, Some(envelope), &records).await?;
+    let stored = writer
+        .store(Report {
+            envelope: Some(envelope),
+            records: records.clone(),
+        })
+        .await?;
     out.duplicates = stored.duplicates.iter().map(|&k| usages[k].0).collect();
     out.rows = stored
         .inserted

@@ -3,6 +3,7 @@
 pub mod aggregates;
 pub mod budget;
 pub mod ingest;
+pub mod ingest_writer;
 pub mod limits;
 pub mod parse;
 pub mod pricing;

@@ -1,0 +1,79 @@
+//! Group commit for usage reports: reports that arrive while one is being written are stored
+//! together in the next transaction. Every report updates the same few per-day sums (today,
+//! its host, its models), so one transaction per report made them wait on each other's row
+//! locks and commits (2,000 rows/s at 16 connections on PostgreSQL); one writer per process
+//! merging what is queued turns that wait into batching. Each report still gets its own outcome.
+
+use codex_central_store::usage_records::{Report, Stored};
+use codex_central_store::{Store, usage_records};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Error, Result};
+
+/// Reports waiting for the writer; a full queue makes callers wait (backpressure).
+const QUEUE: usize = 1024;
+/// Rows merged into one transaction at most.
+const MAX_ROWS: usize = 5_000;
+
+struct Job {
+    report: Report,
+    reply: oneshot::Sender<std::result::Result<Stored, String>>,
+}
+
+#[derive(Clone)]
+pub struct IngestWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl IngestWriter {
+    /// Starts the writer task (needs a Tokio runtime).
+    pub fn spawn(store: Store) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write(store, rx));
+        IngestWriter { tx }
+    }
+
+    /// Stores one report with whatever else is queued, and answers its outcome.
+    pub async fn store(&self, report: Report) -> Result<Stored> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { report, reply })
+            .await
+            .map_err(|_| Error::unavailable("the usage writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| Error::unavailable("the usage writer has stopped"))?
+            .map_err(|message| Error::unavailable(format!("could not store usage: {message}")))
+    }
+}
+
+async fn write(store: Store, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut rows = first.report.records.len();
+        let mut jobs = vec![first];
+        while rows < MAX_ROWS {
+            match rx.try_recv() {
+                Ok(job) => {
+                    rows += job.report.records.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let reports: Vec<Report> = jobs.iter().map(|j| j.report.clone()).collect();
+        match usage_records::insert_reports(&store, &reports).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, reports = jobs.len(), "could not store usage reports");
+                let message = err.to_string();
+                for job in jobs {
+                    let _ = job.reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}
