@@ -12,6 +12,14 @@ pub fn ms_to_timestamp(ms: i64) -> prost_types::Timestamp {
     }
 }
 
+/// The stored Unix-millisecond value of a protobuf timestamp (saturating: a timestamp from the
+/// network may be any value).
+pub fn timestamp_to_ms(t: &prost_types::Timestamp) -> i64 {
+    t.seconds
+        .saturating_mul(1000)
+        .saturating_add(i64::from(t.nanos / 1_000_000))
+}
+
 impl From<&Principal> for pb::Principal {
     fn from(p: &Principal) -> Self {
         let kind = match p.kind {

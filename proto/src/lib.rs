@@ -335,4 +335,4 @@ pub mod paging;
 pub mod status;
 
 pub use context::CallContext;
-pub use conversions::ms_to_timestamp;
+pub use conversions::{ms_to_timestamp, timestamp_to_ms};

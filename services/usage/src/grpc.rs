@@ -385,11 +385,7 @@ fn entry_json(i: usize, e: UsageEntry) -> Result<serde_json::Value, Status> {
         "turn_id": e.turn_id,
     });
     if let Some(at) = e.recorded_at {
-        let ms = at
-            .seconds
-            .saturating_mul(1000)
-            .saturating_add(i64::from(at.nanos / 1_000_000));
-        doc["recorded_at"] = serde_json::json!(ms);
+        doc["recorded_at"] = serde_json::json!(codex_central_proto::timestamp_to_ms(&at));
     }
     Ok(doc)
 }

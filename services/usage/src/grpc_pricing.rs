@@ -123,11 +123,8 @@ impl UsageGrpc {
             currency,
             effective_at: req
                 .effective_at
-                .map(|t| {
-                    t.seconds
-                        .saturating_mul(1000)
-                        .saturating_add(i64::from(t.nanos / 1_000_000))
-                })
+                .as_ref()
+                .map(codex_central_proto::timestamp_to_ms)
                 .unwrap_or(now),
             source: pricing::SOURCE_ADMIN.into(),
             created_at: now,

@@ -75,7 +75,7 @@ impl UsageGrpc {
             id: 0,
             at: l
                 .at
-                .map(|ts| ts.seconds * 1000 + i64::from(ts.nanos / 1_000_000))
+                .map(|ts| codex_central_proto::timestamp_to_ms(&ts))
                 .unwrap_or_else(now_ms),
             user_id: clip(&l.user_id, 191),
             token_id: clip(&l.token_id, 64),

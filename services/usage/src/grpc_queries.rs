@@ -14,12 +14,6 @@ use crate::grpc::{UsageGrpc, usage_row};
 const DEFAULT_PAGE: u64 = 50;
 const MAX_PAGE: u64 = 500;
 
-fn ms(t: &prost_types::Timestamp) -> i64 {
-    t.seconds
-        .saturating_mul(1000)
-        .saturating_add(i64::from(t.nanos / 1_000_000))
-}
-
 /// The caller's filter as the store takes it; a person's is narrowed to their own rows.
 pub(crate) fn scoped(p: &Principal, f: Option<UsageFilter>) -> Result<Filter, Status> {
     let f = f.unwrap_or_default();
@@ -40,8 +34,11 @@ pub(crate) fn scoped(p: &Principal, f: Option<UsageFilter>) -> Result<Filter, St
         )
     };
     let range = f.range.unwrap_or_default();
-    let since = range.start.as_ref().map(ms);
-    let until = range.end.as_ref().map(ms);
+    let since = range
+        .start
+        .as_ref()
+        .map(codex_central_proto::timestamp_to_ms);
+    let until = range.end.as_ref().map(codex_central_proto::timestamp_to_ms);
     if let (Some(s), Some(u)) = (since, until)
         && s >= u
     {

@@ -56,12 +56,6 @@ fn seen(s: &Stored) -> quota_eval::Seen {
     }
 }
 
-fn ms(t: &prost_types::Timestamp) -> i64 {
-    t.seconds
-        .saturating_mul(1000)
-        .saturating_add(i64::from(t.nanos / 1_000_000))
-}
-
 fn reported_window(field: &str, w: Option<&QuotaWindow>) -> Result<Option<Window>, Status> {
     let Some(w) = w else { return Ok(None) };
     if !w.used_percent.is_finite() || !(0.0..=1000.0).contains(&w.used_percent) {
@@ -74,7 +68,10 @@ fn reported_window(field: &str, w: Option<&QuotaWindow>) -> Result<Option<Window
     Ok(Some(Window {
         used_percent: w.used_percent,
         window_minutes: w.window_minutes,
-        resets_at_ms: w.resets_at.as_ref().map(ms),
+        resets_at_ms: w
+            .resets_at
+            .as_ref()
+            .map(codex_central_proto::timestamp_to_ms),
     }))
 }
 
@@ -101,7 +98,10 @@ impl UsageGrpc {
             credits_balance: None,
             credits_unlimited: None,
             has_credits: None,
-            at_ms: s.observed_at.as_ref().map(ms),
+            at_ms: s
+                .observed_at
+                .as_ref()
+                .map(codex_central_proto::timestamp_to_ms),
         };
         if limits.primary.is_none() && limits.secondary.is_none() {
             return Err(Error::invalid("snapshot.primary", "a snapshot needs a window").into());
@@ -181,8 +181,11 @@ impl UsageGrpc {
         let mut rows = quota_snapshots::list(
             &self.store,
             req.account_id.trim(),
-            range.start.as_ref().map(ms),
-            range.end.as_ref().map(ms),
+            range
+                .start
+                .as_ref()
+                .map(codex_central_proto::timestamp_to_ms),
+            range.end.as_ref().map(codex_central_proto::timestamp_to_ms),
             before,
             limit + 1,
         )

@@ -60,18 +60,19 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let reports: Vec<Report> = jobs.iter().map(|j| j.report.clone()).collect();
+        let (reports, replies): (Vec<Report>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.report, j.reply)).unzip();
         match usage_records::insert_reports(&store, &reports).await {
             Ok(outcomes) => {
-                for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
                 }
             }
             Err(err) => {
-                tracing::warn!(error = %err, reports = jobs.len(), "could not store usage reports");
+                tracing::warn!(error = %err, reports = replies.len(), "could not store usage reports");
                 let message = err.to_string();
-                for job in jobs {
-                    let _ = job.reply.send(Err(message.clone()));
+                for reply in replies {
+                    let _ = reply.send(Err(message.clone()));
                 }
             }
         }
