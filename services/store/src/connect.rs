@@ -236,3 +236,19 @@ fn redact_url_error(message: &str) -> String {
     }
     out
 }
+
+/// PostgreSQL plans a prepared statement generically after its fifth run and keeps that plan:
+/// one made while a table was small (a sequential scan) stays as the table grows, and one made
+/// without the values cannot choose by them. Statements of this transaction are planned for
+/// each run with their values instead; other backends plan every run anyway.
+pub(crate) async fn plan_each_run(
+    txn: &sea_orm::DatabaseTransaction,
+    backend: Backend,
+) -> Result<()> {
+    use sea_orm::ConnectionTrait;
+    if backend == Backend::Postgres {
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+    }
+    Ok(())
+}

@@ -210,8 +210,7 @@ async fn postgres(
     by_recency(&mut ranked, "c").limit(s.limit.clamp(1, 200));
     let stmt = store.db().get_database_backend().build(&ranked);
     let txn = store.db().begin().await?;
-    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-        .await?;
+    crate::connect::plan_each_run(&txn, Backend::Postgres).await?;
     let rows = txn.query_all_raw(stmt).await?;
     txn.commit().await?;
     Ok(rows)

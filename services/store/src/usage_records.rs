@@ -69,6 +69,8 @@ fn retryable(err: &sea_orm::DbErr) -> bool {
 
 async fn try_insert(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
     let txn = store.begin_write().await?;
+    // The key lookup's generic plan, made while the table was small, scanned it whole.
+    crate::connect::plan_each_run(&txn, store.backend()).await?;
     let keys: Vec<&str> = reports
         .iter()
         .flat_map(|r| r.records.iter())
