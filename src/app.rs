@@ -159,6 +159,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             ));
             let holder = format!("{}:{}", std::process::id(), holder_suffix());
             background.extend(built.releases.spawn(holder.clone()));
+            background.extend(built.alerts.spawn(holder.clone()));
             background.extend(built.pricing.spawn(holder));
             background.push(built.refresher.spawn());
             background.push(built.validator.spawn());

@@ -74,6 +74,8 @@ pub struct Services {
     pub host_auth: HostAuthenticator,
     /// The latest-Codex-release job; the caller spawns it.
     pub releases: ReleaseChecker,
+    /// The alert check and webhook sender; the caller spawns them.
+    pub alerts: codex_central_usage::domain::alerts::Alerts,
     /// The daily price pull (when `pricing_url` is set); the caller spawns it.
     pub pricing: codex_central_usage::domain::pricing_pull::PricingPuller,
     /// Upstream providers; the caller seeds the presets.
@@ -114,6 +116,22 @@ pub fn build(
         store.clone(),
         config.pricing_url.clone(),
         std::time::Duration::from_secs(86_400),
+    );
+    let alerts = codex_central_usage::domain::alerts::Alerts::new(
+        store.clone(),
+        codex_central_usage::domain::alerts::AlertSettings {
+            thresholds: config.alerts.thresholds.clone(),
+            webhooks: config.alerts.webhook_urls.clone(),
+            webhook_secret: config
+                .alerts
+                .webhook_secret
+                .as_ref()
+                .map(|s| s.expose().clone())
+                .unwrap_or_default(),
+            user_monthly_budget_micros: config.alerts.user_monthly_budget_micros,
+            fleet_monthly_budget_micros: config.alerts.fleet_monthly_budget_micros,
+            check_every: config.alerts.check_every,
+        },
     );
     let releases = ReleaseChecker::new(
         store.clone(),
@@ -191,7 +209,11 @@ pub fn build(
         providers.clone(),
         public_url,
     ));
-    let usage = Arc::new(UsageGrpc::new(store.clone(), pricing.clone()));
+    let usage = Arc::new(UsageGrpc::new(
+        store.clone(),
+        pricing.clone(),
+        alerts.clone(),
+    ));
     let routes = Routes::new(IdentityServiceServer::from_arc(identity.clone()))
         .add_service(UserServiceServer::new(auth.users))
         .add_service(SessionServiceServer::new(auth.sessions))
@@ -223,6 +245,7 @@ pub fn build(
         health,
         host_auth,
         releases,
+        alerts,
         pricing,
         providers,
         oauth,

@@ -29,6 +29,7 @@ mod m0018_memories;
 mod m0019_workspace_files;
 mod m0020_mcp_access_logs;
 mod m0021_usage_records;
+mod m0022_usage_alerts;
 
 /// Document bodies: MySQL's TEXT holds 64 KiB, so MEDIUMTEXT (16 MiB) there; TEXT elsewhere.
 pub(crate) fn long_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_workspace_files::Migration),
             Box::new(m0020_mcp_access_logs::Migration),
             Box::new(m0021_usage_records::Migration),
+            Box::new(m0022_usage_alerts::Migration),
         ]
     }
 }

@@ -281,6 +281,20 @@ config_keys! {
     codex_release_check_secs: u64 = 10_800u64, shown "";
     /// A price list to pull once a day (one replica at a time, under a lease): `{"currency": "USD", "prices": [{"model", "input_per_million", "cached_input_per_million", "output_per_million", "effective_from"}]}` (docs/usage.md). A pulled price is stored only when it differs from the one in force. Empty: prices come from the shipped table and admins only.
     pricing_url: String, shown "(none)", flag "--pricing-url";
+    /// Percentages of a budget or a ChatGPT quota window that raise an alert (once per threshold and window: an audit row, a flag in the overview, a webhook), comma-separated; when several are crossed at once only the highest is raised.
+    alert_thresholds: String = "80,95,100", shown "";
+    /// Webhooks that receive each alert as a signed JSON POST (docs/usage.md), comma-separated; retried with backoff, every attempt logged.
+    alert_webhook_urls: Vec<String>, shown "(none)";
+    /// The HMAC-SHA256 key webhook deliveries are signed with (at least 16 characters); required with `alert_webhook_urls`.
+    alert_webhook_secret: String, shown "(none)";
+    /// File holding `alert_webhook_secret`.
+    alert_webhook_secret_file: PathBuf, shown "–";
+    /// A monthly spend per person (USD, all their usage) whose thresholds raise alerts; empty: none.
+    alert_user_monthly_budget_usd: String, shown "(none)";
+    /// A monthly spend of the whole fleet (USD) whose thresholds raise alerts; empty: none.
+    alert_fleet_monthly_budget_usd: String, shown "(none)";
+    /// How often people's and the fleet's budgets and the ChatGPT quota are checked for alerts (one replica at a time, under a lease).
+    alert_check_secs: u64 = 60u64, shown "";
     /// Hosts the `/auth` hot path keeps in memory (about 1.6 KB each, 160 MB for 100,000; plus each one's served-wrapper digest). Keep it above the fleet's size: a host not cached is read from the database on every call (on SQLite about a fifth of the cached rate). When it is full the older half is dropped.
     host_cache_capacity: u64 = 200_000u64, shown "";
     /// `/v1` request-log rows older than this many days are deleted; 0 keeps them regardless of age.

@@ -3,6 +3,7 @@
 //! [`keys`]; the layers, the README table and `--help` come from that declaration, and the
 //! validation of each section lives in [`sections`].
 
+mod alerts;
 mod keys;
 mod reference;
 mod sections;
@@ -121,6 +122,7 @@ pub struct Config {
     pub request_log: sections::RequestLog,
     pub codex_refresh: sections::CodexRefresh,
     pub codex_probe: sections::CodexProbe,
+    pub alerts: alerts::Alerts,
 }
 
 /// A config-file sign-in provider with its secret loaded.
@@ -150,6 +152,7 @@ impl Config {
         let request_log = sections::request_log(&layer);
         let codex_refresh = sections::codex_refresh(&layer)?;
         let codex_probe = sections::codex_probe(&layer);
+        let alerts = alerts::alerts(&layer)?;
         Ok(Config {
             bind: network.bind,
             master_key: sections::master_key(&layer, &data_dir),
@@ -186,6 +189,7 @@ impl Config {
             request_log,
             codex_refresh,
             codex_probe,
+            alerts,
         })
     }
 

@@ -325,7 +325,7 @@ pub fn oauth_providers(
         .collect()
 }
 
-fn read_secret_file(key: &str, path: &PathBuf) -> Result<String, ConfigError> {
+pub(super) fn read_secret_file(key: &str, path: &PathBuf) -> Result<String, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| invalid(key, format!("cannot read {}: {e}", path.display())))?;
     let value = text.trim().to_string();

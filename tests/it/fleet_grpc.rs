@@ -198,8 +198,40 @@ async fn fleet_admin_over_grpc(backend: Backend) {
         .ingest_usage(with(
             &key,
             IngestUsageRequest {
+                entries: vec![
+                    UsageEntry {
+                        total_tokens: Some(42),
+                        ..Default::default()
+                    },
+                    UsageEntry {
+                        input_tokens: Some(100),
+                        cache_write_input_tokens: Some(30),
+                        output_tokens: Some(7),
+                        model: "gpt-5.1".into(),
+                        response_id: "resp_grpc_1".into(),
+                        ..Default::default()
+                    },
+                ],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(usage.recorded, 2);
+    let written = usage.rows[1].tokens.unwrap_or_default();
+    assert_eq!(
+        (written.input_tokens, written.cache_write_input_tokens),
+        (100, 30)
+    );
+    // The response id makes the entry idempotent.
+    let again = UsageServiceClient::new(ch.clone())
+        .ingest_usage(with(
+            &key,
+            IngestUsageRequest {
                 entries: vec![UsageEntry {
-                    total_tokens: Some(42),
+                    input_tokens: Some(100),
+                    output_tokens: Some(7),
+                    response_id: "resp_grpc_1".into(),
                     ..Default::default()
                 }],
             },
@@ -207,7 +239,7 @@ async fn fleet_admin_over_grpc(backend: Backend) {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(usage.recorded, 1);
+    assert_eq!(again.recorded, 0, "{again:?}");
     let err = host_auth
         .retrieve_codex_auth(with(
             &format!("cch_{}", "cd".repeat(32)),

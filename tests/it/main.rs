@@ -44,5 +44,6 @@ mod store_usage;
 mod store_workspace;
 mod tls;
 mod usage;
+mod usage_alerts;
 mod users;
 mod workspace;

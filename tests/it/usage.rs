@@ -810,6 +810,49 @@ async fn budgets_hold_across_replicas(backend: crate::testkit::Backend) {
         );
     }
     assert_eq!(call(&b, &free).await.unwrap().status(), 200);
+    // The token's soft alert (50 %) was raised by the second call, 100 % by the third, once
+    // each across both replicas; its owner sees them too.
+    let (_, body) = json(
+        a.get("/api/v1/usage/alerts")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let mut raised: Vec<(String, u64)> = body["data"]["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                format!(
+                    "{}:{}",
+                    a["scope"].as_str().unwrap(),
+                    a["metric"].as_str().unwrap()
+                ),
+                a["threshold"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    raised.sort();
+    assert_eq!(
+        raised,
+        vec![
+            ("token:budget".to_string(), 50),
+            ("token:budget".to_string(), 100)
+        ],
+        "{body}"
+    );
+    let (_, own) = json(
+        b.get("/api/v1/usage/alerts")
+            .header("cookie", &session.0)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(own["data"]["alerts"].as_array().unwrap().len(), 2, "{own}");
     b.stop().await;
 }
 

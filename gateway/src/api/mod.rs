@@ -15,6 +15,7 @@ mod requests;
 mod service_tokens;
 mod settings;
 mod usage;
+mod usage_alerts;
 pub(crate) mod users;
 mod whoami;
 
@@ -122,6 +123,15 @@ pub fn router() -> Router<GatewayState> {
         .route("/api/v1/usage/summary", get(usage::summary))
         .route("/api/v1/usage/export.csv", get(usage::export_csv))
         .route("/api/v1/usage/prices/sync", post(usage::sync_prices))
+        .route("/api/v1/usage/alerts", get(usage_alerts::list))
+        .route(
+            "/api/v1/usage/alerts/deliveries",
+            get(usage_alerts::deliveries),
+        )
+        .route(
+            "/api/v1/usage/alerts/{id}/acknowledge",
+            post(usage_alerts::acknowledge),
+        )
         .route(
             "/api/v1/usage/recompute-costs",
             post(usage::recompute_costs),

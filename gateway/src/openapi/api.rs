@@ -88,6 +88,24 @@ pub const OPERATIONS: &[Op] = &[
         "Pull pricing_url now; prices that differ from those in force become snapshots.",
     ),
     op(
+        "get",
+        "/api/v1/usage/alerts",
+        Access::Member,
+        "Alerts raised on budgets and ChatGPT quota, newest first; active=true: only those not acknowledged whose window has not ended (keyset pagination; admins: all, others: their own).",
+    ),
+    op(
+        "get",
+        "/api/v1/usage/alerts/deliveries",
+        Access::AdminRead,
+        "The alert webhook delivery log, one row per attempt, newest first (alert_id filters; keyset pagination).",
+    ),
+    op(
+        "post",
+        "/api/v1/usage/alerts/{id}/acknowledge",
+        Access::Member,
+        "Mark an alert seen, which lowers its flag (admins: any, others: their own).",
+    ),
+    op(
         "post",
         "/api/v1/usage/recompute-costs",
         Access::Admin,

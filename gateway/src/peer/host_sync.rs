@@ -243,6 +243,8 @@ struct SyncAnswer<'a> {
     /// The fleet account is over the quota policy and this host must not start Codex.
     quota_exceeded: bool,
     quota_reason: Option<&'a str>,
+    /// Where the weekly ChatGPT window ends at the current rate (null early in the window).
+    quota_projected_percent: Option<f64>,
     /// The canonical copy's lifecycle (an addition to the peer's answer).
     canonical_auth: &'a CanonicalAuthView,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -339,6 +341,10 @@ async fn sync_answer(
             .as_ref()
             .map(|q| q.reason.as_str())
             .filter(|r| !r.is_empty()),
+        quota_projected_percent: quota
+            .status
+            .as_ref()
+            .and_then(|q| q.weekly_projected_percent),
         canonical_auth: &o.lifecycle,
         action: o.action,
         runner_applied: o.runner_applied,

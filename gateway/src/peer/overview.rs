@@ -17,6 +17,24 @@ use crate::plumbing::error::ok;
 use crate::plumbing::views::{codex_auth_alerts, codex_auth_json, rfc3339};
 use crate::{ApiError, GatewayState};
 
+/// Active usage alerts shown at most; `usage_alerts_more` says when there are others.
+const ALERTS_SHOWN: u32 = 50;
+
+/// An active usage alert as an overview flag, beside the canonical auth's.
+fn usage_alert_flag(a: &codex_central_proto::usage::v1::UsageAlert) -> Value {
+    json!({
+        "code": format!("usage_{}", a.metric),
+        "severity": if a.threshold >= 100 { "critical" } else { "warning" },
+        "message": a.message,
+        "alert_id": a.id,
+        "scope": a.scope,
+        "subject_id": a.subject_id,
+        "threshold": a.threshold,
+        "percent": a.percent,
+        "window_end": rfc3339(a.window_end.as_ref()),
+    })
+}
+
 pub async fn get(
     State(state): State<GatewayState>,
     caller: Caller,
@@ -82,6 +100,23 @@ pub async fn get(
         ))
         .await?
         .into_inner();
+    let raised = state
+        .clients()
+        .usage()
+        .list_alerts(caller.request(
+            &state,
+            codex_central_proto::usage::v1::ListAlertsRequest {
+                page: Some(PageRequest {
+                    page_size: ALERTS_SHOWN,
+                    page_token: String::new(),
+                }),
+                active_only: true,
+            },
+        ))
+        .await?
+        .into_inner();
+    let mut alerts = codex_auth_alerts(&status);
+    alerts.extend(raised.alerts.iter().map(usage_alert_flag));
     let policy = fleet.policy.unwrap_or_default();
     let versions = fleet.versions.unwrap_or_default();
     let pinned = policy
@@ -109,7 +144,9 @@ pub async fn get(
         "canonical_digest": canonical(&status.digest),
         "has_canonical_auth": has_canonical,
         "canonical_auth": codex_auth_json(&status),
-        "alerts": codex_auth_alerts(&status),
+        "alerts": alerts,
+        "usage_alerts_active": raised.alerts.len(),
+        "usage_alerts_more": !raised.next_page_token.is_empty(),
         "seed_required": !has_canonical,
         "seed_reasons": if has_canonical { json!([]) } else { json!(["no canonical auth.json yet"]) },
         "versions": {
@@ -120,6 +157,7 @@ pub async fn get(
         "quota_hard_fail": quota.hard_fail,
         "quota_limit_percent": quota.limit_percent,
         "quota_week_partition": quota.week_partition_days,
+        "quota_projected_percent": quota_snapshot.status.as_ref().and_then(|q| q.weekly_projected_percent),
         "cdx_silent": policy.silent_mode,
         "api_disabled": !policy.api_enabled,
         "inactivity_window_days": policy.prune_inactive_days,

@@ -40,6 +40,7 @@ pub mod skills;
 mod time;
 mod token_table;
 pub mod upstreams;
+pub mod usage_alerts;
 pub mod usage_queries;
 pub mod usage_records;
 pub mod usage_rollups;

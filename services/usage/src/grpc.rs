@@ -6,6 +6,7 @@ use codex_central_proto::usage::v1::*;
 use codex_central_store::Store;
 use tonic::{Request, Response, Status};
 
+use crate::domain::alerts::Alerts;
 use crate::domain::ingest_writer::IngestWriter;
 use crate::domain::pricing_pull::PricingPuller;
 use crate::domain::proxy_log::ProxyLogWriter;
@@ -19,11 +20,12 @@ pub struct UsageGrpc {
     pub(crate) proxy_log: ProxyLogWriter,
     pub(crate) pricing: PricingPuller,
     pub(crate) ingest_writer: IngestWriter,
+    pub(crate) alerts: Alerts,
 }
 
 impl UsageGrpc {
     /// Starts the request-log and usage writers, so it needs a Tokio runtime.
-    pub fn new(store: Store, pricing: PricingPuller) -> Self {
+    pub fn new(store: Store, pricing: PricingPuller, alerts: Alerts) -> Self {
         let proxy_log = ProxyLogWriter::spawn(store.clone());
         let ingest_writer = IngestWriter::spawn(store.clone());
         UsageGrpc {
@@ -31,6 +33,7 @@ impl UsageGrpc {
             proxy_log,
             pricing,
             ingest_writer,
+            alerts,
         }
     }
 }
@@ -280,6 +283,15 @@ impl UsageService for UsageGrpc {
             _ => None,
         };
         if let Some((b, s)) = &spend
+            && let Err(err) = self
+                .alerts
+                .observe_token_budget(&req.token_id, &req.user_id, *b, s, now)
+                .await
+        {
+            // An alert that cannot be stored now is raised by a later call; the call goes on.
+            tracing::warn!(error = %err, "could not raise a budget alert");
+        }
+        if let Some((b, s)) = &spend
             && s.exhausted
         {
             return Ok(Response::new(CheckGatewayLimitsResponse {
@@ -333,6 +345,27 @@ impl UsageService for UsageGrpc {
         }))
     }
 
+    async fn list_alerts(
+        &self,
+        request: Request<ListAlertsRequest>,
+    ) -> Result<Response<ListAlertsResponse>, Status> {
+        self.do_list_alerts(request).await
+    }
+
+    async fn acknowledge_alert(
+        &self,
+        request: Request<AcknowledgeAlertRequest>,
+    ) -> Result<Response<AcknowledgeAlertResponse>, Status> {
+        self.do_acknowledge_alert(request).await
+    }
+
+    async fn list_alert_deliveries(
+        &self,
+        request: Request<ListAlertDeliveriesRequest>,
+    ) -> Result<Response<ListAlertDeliveriesResponse>, Status> {
+        self.do_list_alert_deliveries(request).await
+    }
+
     async fn sync_pricing(
         &self,
         request: Request<SyncPricingRequest>,
@@ -383,6 +416,8 @@ fn entry_json(i: usize, e: UsageEntry) -> Result<serde_json::Value, Status> {
         "reasoning_output_tokens": e.reasoning_output_tokens,
         "session_id": e.session_id,
         "turn_id": e.turn_id,
+        "cache_write_input_tokens": e.cache_write_input_tokens,
+        "response_id": e.response_id,
     });
     if let Some(at) = e.recorded_at {
         doc["recorded_at"] = serde_json::json!(codex_central_proto::timestamp_to_ms(&at));

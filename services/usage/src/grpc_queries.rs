@@ -74,7 +74,7 @@ pub(crate) fn page_size(
 }
 
 /// `<ms>~<id>` → its parts.
-fn position(token: &str) -> Result<Option<(i64, String)>, Status> {
+pub(crate) fn position(token: &str) -> Result<Option<(i64, String)>, Status> {
     if token.is_empty() {
         return Ok(None);
     }

@@ -155,6 +155,7 @@ impl UsageGrpc {
                 daily_used_percent: e.daily_used_percent,
                 daily_baseline_at: e.daily_baseline_at.map(ms_to_timestamp),
                 reason: e.reason,
+                weekly_projected_percent: e.weekly_projected_percent,
             }),
         }))
     }

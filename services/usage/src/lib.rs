@@ -5,6 +5,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod grpc_aggregates;
+mod grpc_alerts;
 mod grpc_export;
 mod grpc_pricing;
 mod grpc_proxy_log;

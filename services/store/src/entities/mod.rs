@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table. Times are Unix milliseconds (see the migrations).
 
 pub mod agents_documents;
+pub mod alert_deliveries;
 pub mod audit_log;
 pub mod auth_failures;
 pub mod byok_keys;
@@ -34,6 +35,7 @@ pub mod sessions;
 pub mod settings;
 pub mod skills;
 pub mod upstream_providers;
+pub mod usage_alerts;
 pub mod usage_daily;
 pub mod usage_ingests;
 pub mod usage_records;

@@ -1,6 +1,7 @@
 //! The usage service's domain logic (no tonic or axum here).
 
 pub mod aggregates;
+pub mod alerts;
 pub mod budget;
 pub mod ingest;
 pub mod ingest_writer;
@@ -13,3 +14,4 @@ pub mod quota;
 pub mod quota_eval;
 pub mod quota_snapshots;
 pub mod retention;
+pub mod webhooks;

@@ -30,6 +30,23 @@ pub struct Evaluation {
     pub daily_baseline_at: Option<i64>,
     /// Why it is over, for people; empty when not.
     pub reason: String,
+    /// Where the weekly window ends at the current rate (see [`projected_percent`]).
+    pub weekly_projected_percent: Option<f64>,
+}
+
+/// Where a window's use ends at its current rate: `used` over the part of the window passed,
+/// scaled to the whole window, as the peer's wrapper shows it. None in the window's first
+/// fourteenth (12 hours of a week), where a few calls would project absurd figures.
+pub fn projected_percent(used: f64, start: i64, end: i64, at: i64) -> Option<f64> {
+    let window = end - start;
+    let elapsed = at - start;
+    if window <= 0 || elapsed <= 0 || elapsed < window / 14 || !used.is_finite() {
+        return None;
+    }
+    if elapsed >= window {
+        return Some(used);
+    }
+    Some((used * window as f64 / elapsed as f64).min(10_000.0))
 }
 
 pub fn evaluate(policy: &QuotaPolicy, now: &Seen, baseline: Option<&Seen>, at: i64) -> Evaluation {
@@ -65,7 +82,15 @@ pub fn evaluate(policy: &QuotaPolicy, now: &Seen, baseline: Option<&Seen>, at: i
         ),
         _ => (0.0, None),
     };
+    let weekly_projected_percent = match (now.secondary_percent, now.secondary_resets_at) {
+        (Some(used), Some(resets)) => {
+            let window = i64::from(now.secondary_window_minutes.unwrap_or(10_080).max(1)) * 60_000;
+            projected_percent(used, resets - window, resets, at)
+        }
+        _ => None,
+    };
     Evaluation {
+        weekly_projected_percent,
         over_limit: !reason.is_empty(),
         allowance_percent: allowance,
         daily_used_percent: daily_used,
@@ -128,6 +153,37 @@ mod tests {
             );
             assert_eq!(e.reason.is_empty(), !over);
         }
+    }
+
+    #[test]
+    fn the_weekly_projection_scales_use_to_the_whole_window() {
+        let week = 7 * DAY_MS;
+        // (used, time passed, expected)
+        let table = [
+            (10.0, DAY_MS / 4, None), // within the first twelve hours
+            (10.0, DAY_MS, Some(70.0)),
+            (50.0, 2 * DAY_MS, Some(175.0)),
+            (60.0, 6 * DAY_MS, Some(70.0)),
+            (60.0, week + 1, Some(60.0)),
+            (f64::NAN, DAY_MS, None),
+        ];
+        for (used, passed, want) in table {
+            let got = projected_percent(used, T0, T0 + week, T0 + passed);
+            assert_eq!(
+                got.map(|p| (p * 1000.0).round() / 1000.0),
+                want,
+                "{used} after {passed}"
+            );
+        }
+        assert_eq!(
+            projected_percent(5.0, T0, T0, T0 + 1),
+            None,
+            "an empty window"
+        );
+        // Three days into the window at 30 %: the week ends at 70 %.
+        let e = evaluate(&policy(100, 0), &seen(0.0, 30.0, 3), None, T0);
+        let p = e.weekly_projected_percent.unwrap_or_default();
+        assert!((p - 30.0 * 7.0 / (3.0 + 1.0 / 24.0)).abs() < 0.01, "{p}");
     }
 
     #[test]
