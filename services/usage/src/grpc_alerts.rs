@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 
 use crate::Error;
 use crate::grpc::UsageGrpc;
-use crate::grpc_queries::{page_size, position};
+use crate::grpc_queries::{keyset_page, page_size, position};
 
 /// None: everyone's alerts; Some: only this person's.
 fn own(p: &Principal) -> Result<Option<String>, Status> {
@@ -74,15 +74,10 @@ impl UsageGrpc {
             active_at: req.active_only.then_some(now),
             before: position(&page.page_token)?,
         };
-        let mut rows = usage_alerts::list(&self.store, &filter, limit + 1)
+        let rows = usage_alerts::list(&self.store, &filter, limit + 1)
             .await
             .map_err(Error::from)?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_page_token = match rows.last() {
-            Some(a) if more => format!("{}~{}", a.raised_at, a.id),
-            _ => String::new(),
-        };
+        let (rows, next_page_token) = keyset_page(rows, limit, |a| (a.raised_at, a.id.as_str()));
         Ok(Response::new(ListAlertsResponse {
             alerts: rows.into_iter().map(|a| alert_proto(a, now)).collect(),
             next_page_token,
@@ -142,7 +137,7 @@ impl UsageGrpc {
         if alert.len() > 36 {
             return Err(Error::invalid("alert_id", "is not an alert id").into());
         }
-        let mut rows = usage_alerts::list_deliveries(
+        let rows = usage_alerts::list_deliveries(
             &self.store,
             (!alert.is_empty()).then_some(alert),
             position(&page.page_token)?,
@@ -150,12 +145,7 @@ impl UsageGrpc {
         )
         .await
         .map_err(Error::from)?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_page_token = match rows.last() {
-            Some(d) if more => format!("{}~{}", d.created_at, d.id),
-            _ => String::new(),
-        };
+        let (rows, next_page_token) = keyset_page(rows, limit, |d| (d.created_at, d.id.as_str()));
         Ok(Response::new(ListAlertDeliveriesResponse {
             deliveries: rows.into_iter().map(delivery_proto).collect(),
             next_page_token,

@@ -85,6 +85,25 @@ pub(crate) fn position(token: &str) -> Result<Option<(i64, String)>, Status> {
         .ok_or_else(|| Error::invalid("page.page_token", "is not a page token").into())
 }
 
+/// The first `limit` of `rows` (read with one more) and the token of the page after them, the
+/// `<ms>~<id>` position `key` gives of the last row kept; empty on the last page.
+pub(crate) fn keyset_page<T>(
+    mut rows: Vec<T>,
+    limit: u64,
+    key: impl Fn(&T) -> (i64, &str),
+) -> (Vec<T>, String) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = match rows.last() {
+        Some(r) if more => {
+            let (at, id) = key(r);
+            format!("{at}~{id}")
+        }
+        _ => String::new(),
+    };
+    (rows, next)
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -162,15 +181,10 @@ impl UsageGrpc {
             (rows, String::new(), total)
         } else {
             let before = position(&page.page_token)?;
-            let mut rows = usage_queries::ingests(&self.store, &filter, before, limit + 1)
+            let rows = usage_queries::ingests(&self.store, &filter, before, limit + 1)
                 .await
                 .map_err(Error::from)?;
-            let more = rows.len() as u64 > limit;
-            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            let next = match rows.last() {
-                Some(r) if more => format!("{}~{}", r.received_at, r.id),
-                _ => String::new(),
-            };
+            let (rows, next) = keyset_page(rows, limit, |r| (r.received_at, r.id.as_str()));
             (rows, next, 0)
         };
         Ok(Response::new(ListIngestsResponse {

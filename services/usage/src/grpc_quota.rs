@@ -13,7 +13,7 @@ use crate::domain::parse::{RateLimits, Window};
 use crate::domain::quota_snapshots::record_reported;
 use crate::domain::{quota, quota_eval};
 use crate::grpc::UsageGrpc;
-use crate::grpc_queries::page_size;
+use crate::grpc_queries::{keyset_page, page_size};
 
 fn window(used: Option<f64>, minutes: Option<i32>, resets: Option<i64>) -> Option<QuotaWindow> {
     Some(QuotaWindow {
@@ -179,7 +179,7 @@ impl UsageGrpc {
             )
         };
         let range = req.range.unwrap_or_default();
-        let mut rows = quota_snapshots::list(
+        let rows = quota_snapshots::list(
             &self.store,
             req.account_id.trim(),
             range
@@ -192,12 +192,7 @@ impl UsageGrpc {
         )
         .await
         .map_err(Error::from)?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_page_token = match rows.last() {
-            Some(r) if more => format!("{}~{}", r.observed_at, r.id),
-            _ => String::new(),
-        };
+        let (rows, next_page_token) = keyset_page(rows, limit, |r| (r.observed_at, r.id.as_str()));
         Ok(Response::new(ListQuotaSnapshotsResponse {
             snapshots: rows.into_iter().map(snapshot_proto).collect(),
             next_page_token,
