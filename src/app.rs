@@ -163,6 +163,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             background.extend(built.pricing.spawn(holder));
             background.push(built.refresher.spawn());
             background.push(built.validator.spawn());
+            background.extend(built.chatgpt_usage.spawn());
             host_activity = Some(built.host_auth);
             local = Some(built.local);
             let kind = store.backend().name();

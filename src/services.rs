@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use codex_central_auth::domain::canonical::Vault;
+use codex_central_auth::domain::chatgpt_usage::{ChatGptUsage, ChatGptUsageSettings};
 use codex_central_auth::domain::codex_auth::RefreshPolicy;
 use codex_central_auth::domain::refresh::{RefreshSettings, Refresher};
 use codex_central_auth::domain::validation::{ValidationSettings, Validator};
@@ -87,6 +88,8 @@ pub struct Services {
     /// The canonical auth.json's refresh and validation jobs; the caller spawns them.
     pub refresher: Refresher,
     pub validator: Validator,
+    /// The ChatGPT usage poll; the caller spawns it (it runs only with an interval set).
+    pub chatgpt_usage: ChatGptUsage,
 }
 
 pub fn build(
@@ -175,6 +178,15 @@ pub fn build(
         },
         holder.clone(),
     )?;
+    let chatgpt_usage = ChatGptUsage::new(
+        store.clone(),
+        vault.clone(),
+        ChatGptUsageSettings {
+            base_url: config.chatgpt_usage.base_url.clone(),
+            poll_every: config.chatgpt_usage.poll_every,
+        },
+        holder.clone(),
+    )?;
     let validator = Validator::new(
         store.clone(),
         vault.clone(),
@@ -191,6 +203,7 @@ pub fn build(
         vault,
         refresher.clone(),
         validator.clone(),
+        chatgpt_usage.clone(),
         store.clone(),
         oauth.clone(),
     );
@@ -251,6 +264,7 @@ pub fn build(
         oauth,
         refresher,
         validator,
+        chatgpt_usage,
         local: LocalServices {
             fleet,
             identity,

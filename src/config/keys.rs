@@ -204,6 +204,9 @@ macro_rules! config_keys {
 pub const DEFAULT_CODEX_TOKEN_URL: &str = "https://auth.openai.com/oauth/token";
 pub const DEFAULT_CODEX_CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 
+/// The ChatGPT backend the peer reads usage from (`CHATGPT_BASE_URL`).
+pub const DEFAULT_CHATGPT_BASE_URL: &str = "https://chatgpt.com/backend-api";
+
 /// The default URL the release job reads.
 pub const DEFAULT_CODEX_RELEASE_URL: &str =
     "https://api.github.com/repos/openai/codex/releases/latest";
@@ -313,6 +316,10 @@ config_keys! {
     codex_refresh_interval_secs: u64 = 691_200u64, shown "";
     /// How often the refresh job looks (one replica at a time, under a lease); failures back off from this, doubling up to an hour.
     codex_refresh_check_secs: u64 = 60u64, shown "";
+    /// Where the server reads the fleet account's ChatGPT quota: `<chatgpt_base_url>/wham/usage`, called with the canonical access token and `ChatGPT-Account-Id` (the peer's `CHATGPT_BASE_URL`; point tests at a stub).
+    chatgpt_base_url: String = DEFAULT_CHATGPT_BASE_URL, shown "";
+    /// How often the server polls the ChatGPT usage endpoint in the background (at least 300; one call per 5 minutes across replicas, under a lease); 0: only when an admin asks (`POST /admin/chatgpt/usage/refresh`).
+    chatgpt_usage_poll_secs: u64 = 0u64, shown "";
     /// Validation probe: a shell command (`sh -c`) run with `CODEX_HOME` set to a private temporary directory holding the canonical auth.json as hosts receive it, e.g. `codex exec --skip-git-repo-check 'Reply with OK'`; exit 0 passes. Runs after each store and daily, never holding up `/auth`; a newer auth.json it leaves is stored. Empty: claims are decoded, no command runs.
     codex_probe_command: String = "", shown "(none)";
     /// The longest the probe may run before it is killed.

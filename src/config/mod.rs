@@ -122,6 +122,7 @@ pub struct Config {
     pub request_log: sections::RequestLog,
     pub codex_refresh: sections::CodexRefresh,
     pub codex_probe: sections::CodexProbe,
+    pub chatgpt_usage: sections::ChatGptUsage,
     pub alerts: alerts::Alerts,
 }
 
@@ -152,6 +153,7 @@ impl Config {
         let request_log = sections::request_log(&layer);
         let codex_refresh = sections::codex_refresh(&layer)?;
         let codex_probe = sections::codex_probe(&layer);
+        let chatgpt_usage = sections::chatgpt_usage(&layer)?;
         let alerts = alerts::alerts(&layer)?;
         Ok(Config {
             bind: network.bind,
@@ -189,6 +191,7 @@ impl Config {
             request_log,
             codex_refresh,
             codex_probe,
+            chatgpt_usage,
             alerts,
         })
     }

@@ -411,3 +411,50 @@ pub fn codex_refresh(layer: &Layer) -> Result<CodexRefresh, ConfigError> {
         check_every: Duration::from_secs(layer.codex_refresh_check_secs.unwrap_or_default().max(1)),
     })
 }
+
+/// The server's poll of the ChatGPT usage endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatGptUsage {
+    /// Without a trailing `/`.
+    pub base_url: String,
+    /// `None`: no background poll.
+    pub poll_every: Option<Duration>,
+}
+
+/// The usage endpoint answers for a 5-minute cooldown; polling faster would only be refused.
+const MIN_CHATGPT_POLL_SECS: u64 = 300;
+
+pub fn chatgpt_usage(layer: &Layer) -> Result<ChatGptUsage, ConfigError> {
+    let base_url = layer
+        .chatgpt_base_url
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .trim_end_matches('/')
+        .to_string();
+    let host = base_url
+        .strip_prefix("https://")
+        .or_else(|| base_url.strip_prefix("http://"))
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .unwrap_or_default();
+    if host.is_empty() || base_url.contains(['?', '#']) || base_url.contains(char::is_whitespace) {
+        return Err(invalid(
+            "chatgpt_base_url",
+            "must be an http:// or https:// URL with a host and no query, such as https://chatgpt.com/backend-api",
+        ));
+    }
+    let secs = layer.chatgpt_usage_poll_secs.unwrap_or_default();
+    if secs != 0 && secs < MIN_CHATGPT_POLL_SECS {
+        return Err(invalid(
+            "chatgpt_usage_poll_secs",
+            format!(
+                "must be 0 (no background poll) or at least {MIN_CHATGPT_POLL_SECS}: the usage \
+                 endpoint is called at most once per 5 minutes"
+            ),
+        ));
+    }
+    Ok(ChatGptUsage {
+        base_url,
+        poll_every: (secs > 0).then(|| Duration::from_secs(secs)),
+    })
+}

@@ -208,3 +208,48 @@ fn codex_refresh_keys_default_to_codex_and_keep_the_server_first() {
     let err = Config::resolve(bad_url).unwrap_err().to_string();
     assert!(err.contains("codex_token_url"), "{err}");
 }
+
+#[test]
+fn chatgpt_usage_poll() {
+    let c = Config::resolve(Layer::default()).unwrap();
+    assert_eq!(c.chatgpt_usage.base_url, "https://chatgpt.com/backend-api");
+    assert_eq!(
+        c.chatgpt_usage.poll_every, None,
+        "no background poll by default"
+    );
+    let set = Layer {
+        chatgpt_base_url: Some(" http://127.0.0.1:1/backend-api/ ".into()),
+        chatgpt_usage_poll_secs: Some(600),
+        ..Layer::default()
+    };
+    let c = Config::resolve(set).unwrap();
+    assert_eq!(c.chatgpt_usage.base_url, "http://127.0.0.1:1/backend-api");
+    assert_eq!(c.chatgpt_usage.poll_every.map(|d| d.as_secs()), Some(600));
+    // A poll faster than the 5-minute cooldown would only ever find it running.
+    for (layer, key) in [
+        (
+            Layer {
+                chatgpt_usage_poll_secs: Some(60),
+                ..Layer::default()
+            },
+            "chatgpt_usage_poll_secs",
+        ),
+        (
+            Layer {
+                chatgpt_base_url: Some("chatgpt.com/backend-api".into()),
+                ..Layer::default()
+            },
+            "chatgpt_base_url",
+        ),
+        (
+            Layer {
+                chatgpt_base_url: Some("https:///backend-api".into()),
+                ..Layer::default()
+            },
+            "chatgpt_base_url",
+        ),
+    ] {
+        let err = Config::resolve(layer).unwrap_err().to_string();
+        assert!(err.contains(key), "{err}");
+    }
+}

@@ -190,6 +190,10 @@ pub async fn spawn_with(mut layer: Layer, db: Option<TestDb>) -> TestServer {
     if layer.codex_token_url.is_none() {
         layer.codex_token_url = Some("http://127.0.0.1:9/oauth/token".into());
     }
+    // Nor usage polls at chatgpt.com.
+    if layer.chatgpt_base_url.is_none() {
+        layer.chatgpt_base_url = Some("http://127.0.0.1:9/backend-api".into());
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     // Installers and wrappers bake the public URL: make it the real one.
     if layer.public_url.is_none() {

@@ -278,7 +278,13 @@ pub const OPERATIONS: &[Op] = &[
         "get",
         "/admin/chatgpt/usage",
         Access::AdminRead,
-        "The newest ChatGPT quota snapshot of the fleet's account ({snapshot, cached, next_eligible_at}).",
+        "The newest ChatGPT quota snapshot of the fleet's account ({snapshot, cached, next_eligible_at}); ?force=1 (admins) first polls the ChatGPT usage endpoint unless it was asked in the last 5 minutes, and adds outcome (and message when it failed).",
+    ),
+    op(
+        "post",
+        "/admin/chatgpt/usage/refresh",
+        Access::Admin,
+        "Polls the ChatGPT usage endpoint with the canonical access token unless it was asked in the last 5 minutes, then answers as GET /admin/chatgpt/usage?force=1 ({snapshot, cached, next_eligible_at, outcome: polled|cooldown|not_applicable|failed, message}).",
     ),
     op(
         "get",

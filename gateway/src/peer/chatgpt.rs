@@ -1,6 +1,7 @@
-//! The ChatGPT quota the fleet's account has left, from the newest snapshot a host reported:
-//! `chatgpt_usage` in every `/auth` answer (read once a few seconds per replica), and the
-//! peer's `GET /admin/chatgpt/usage` and `GET /admin/chatgpt/usage/history?days=`.
+//! The ChatGPT quota the fleet's account has left, from the newest snapshot (a host's report or
+//! the server's own poll of the usage endpoint): `chatgpt_usage` in every `/auth` answer (read
+//! once a few seconds per replica), and the peer's `GET /admin/chatgpt/usage[?force=1]`,
+//! `POST /admin/chatgpt/usage/refresh` and `GET /admin/chatgpt/usage/history?days=`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use codex_central_common::ttl_cache::TtlCache;
+use codex_central_proto::auth::v1::{PollChatGptUsageRequest, PollChatGptUsageResponse};
 use codex_central_proto::common::v1::{PageRequest, TimeRange};
 use codex_central_proto::usage::v1::{
     GetLatestQuotaSnapshotRequest, GetLatestQuotaSnapshotResponse, ListQuotaSnapshotsRequest,
@@ -18,15 +20,23 @@ use serde_json::{Value, json};
 
 use crate::plumbing::caller::Caller;
 use crate::plumbing::error::ok;
+use crate::plumbing::flex::FlexBool;
 use crate::plumbing::views::{chatgpt_usage_json, rfc3339};
 use crate::{ApiError, GatewayState};
 
 /// Hosts report snapshots as Codex runs; a few seconds of delay changes no decision.
 const TTL: Duration = Duration::from_secs(5);
 
-/// The newest snapshot of the fleet's account, shared by every `/auth` answer.
+/// The newest snapshot of the fleet's account, and when the server may next poll the usage
+/// endpoint, shared by every `/auth` answer.
 #[derive(Clone)]
-pub(crate) struct QuotaCache(TtlCache<(), Arc<GetLatestQuotaSnapshotResponse>>);
+pub(crate) struct QuotaCache(TtlCache<(), Arc<FleetQuota>>);
+
+#[derive(Default)]
+pub(crate) struct FleetQuota {
+    pub latest: GetLatestQuotaSnapshotResponse,
+    pub next_eligible_at: Option<prost_types::Timestamp>,
+}
 
 impl Default for QuotaCache {
     fn default() -> Self {
@@ -35,59 +45,132 @@ impl Default for QuotaCache {
 }
 
 impl QuotaCache {
-    /// None when nothing was reported yet, or the snapshot cannot be read now (the answer then
-    /// says `unavailable` rather than failing the sync).
-    pub(crate) async fn latest(
-        &self,
-        state: &GatewayState,
-        caller: &Caller,
-    ) -> Arc<GetLatestQuotaSnapshotResponse> {
+    /// An empty snapshot when nothing was reported yet, or it cannot be read now (the answer
+    /// then says `unavailable` rather than failing the sync).
+    pub(crate) async fn latest(&self, state: &GatewayState, caller: &Caller) -> Arc<FleetQuota> {
         if let Some(s) = self.0.get(&()) {
             return s;
         }
         let req = GetLatestQuotaSnapshotRequest {
             account_id: String::new(),
         };
-        match state.hot().get_latest_quota_snapshot(caller, req).await {
-            Ok(res) => {
-                let s = Arc::new(res);
-                self.0.insert((), s.clone());
-                s
-            }
+        let latest = match state.hot().get_latest_quota_snapshot(caller, req).await {
+            Ok(res) => res,
             Err(err) => {
                 tracing::warn!(error = %err.message(), "could not read the ChatGPT quota snapshot");
-                Arc::new(GetLatestQuotaSnapshotResponse::default())
+                return Arc::new(FleetQuota::default());
             }
-        }
+        };
+        // The cooldown is the server's to read, not the host's: asked as the gateway.
+        let reader = Caller::gateway_reader(caller.client_ip);
+        let next_eligible_at = match poll(state, &reader, false).await {
+            Ok(report) => report.next_eligible_at,
+            Err(err) => {
+                tracing::warn!(error = %err.message, "could not read the ChatGPT usage poll's cooldown");
+                None
+            }
+        };
+        let s = Arc::new(FleetQuota {
+            latest,
+            next_eligible_at,
+        });
+        self.0.insert((), s.clone());
+        s
+    }
+
+    /// After a poll stored a snapshot, so this replica's next `/auth` answers show it at once.
+    pub(crate) fn invalidate(&self) {
+        self.0.clear();
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct UsageQuery {
+    force: Option<String>,
+}
+
+/// `GET /admin/chatgpt/usage[?force=1]`: the newest snapshot; with `force` the usage endpoint
+/// is polled first, when its cooldown allows.
 pub async fn usage(
     State(state): State<GatewayState>,
     caller: Caller,
+    query: Result<Query<UsageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let force = match q.force {
+        None => false,
+        Some(text) => {
+            serde_json::from_value::<FlexBool>(Value::String(text))
+                .map_err(|_| {
+                    ApiError::invalid_field(
+                        "force",
+                        "expected a boolean (true/false, 1/0, yes/no, on/off)",
+                    )
+                })?
+                .0
+        }
+    };
+    answer(&state, &caller, force).await
+}
+
+/// `POST /admin/chatgpt/usage/refresh`: `GET …?force=1`.
+pub async fn refresh(
+    State(state): State<GatewayState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    answer(&state, &caller, true).await
+}
+
+/// `{snapshot, status, cached, next_eligible_at}`, and with `force` the poll's `outcome` (plus
+/// `message` when it failed or did not apply). `cached` is false only when this call polled.
+async fn answer(state: &GatewayState, caller: &Caller, force: bool) -> Result<Response, ApiError> {
+    let poll = poll(state, caller, force).await?;
+    // Without `force` the outcome is the last attempt's, not this call's.
+    let polled = force && poll.outcome == "polled";
+    if polled {
+        state.quota().invalidate();
+    }
     let res = state
         .clients()
         .usage()
         .get_latest_quota_snapshot(caller.request(
-            &state,
+            state,
             GetLatestQuotaSnapshotRequest {
                 account_id: String::new(),
             },
         ))
         .await?
         .into_inner();
-    Ok(ok(json!({
-        "snapshot": chatgpt_usage_json(&res),
+    let mut body = json!({
+        "snapshot": chatgpt_usage_json(&res, poll.next_eligible_at.as_ref()),
         "status": res.status.as_ref().map(|q| json!({
             "over_limit": q.over_limit,
             "allowance_percent": q.allowance_percent,
             "reason": q.reason,
         })),
-        // Read from what hosts reported: nothing is fetched, so nothing waits on a cooldown.
-        "cached": false,
-        "next_eligible_at": Value::Null,
-    })))
+        "cached": !polled,
+        "next_eligible_at": rfc3339(poll.next_eligible_at.as_ref()),
+    });
+    if force {
+        body["outcome"] = json!(poll.outcome);
+        if matches!(poll.outcome.as_str(), "failed" | "not_applicable") {
+            body["message"] = json!(poll.message);
+        }
+    }
+    Ok(ok(body))
+}
+
+async fn poll(
+    state: &GatewayState,
+    caller: &Caller,
+    poll: bool,
+) -> Result<PollChatGptUsageResponse, ApiError> {
+    Ok(state
+        .clients()
+        .codex_auth()
+        .poll_chat_gpt_usage(caller.request(state, PollChatGptUsageRequest { poll }))
+        .await?
+        .into_inner())
 }
 
 #[derive(Deserialize, Default)]

@@ -306,7 +306,8 @@ async fn sync_answer(
 ) -> Result<Response, ApiError> {
     let host = &h.host;
     let flags = state.policy_cache().get(state, &h.caller).await?;
-    let quota = state.quota().latest(state, &h.caller).await;
+    let fleet_quota = state.quota().latest(state, &h.caller).await;
+    let quota = &fleet_quota.latest;
     let auth = o
         .auth_json
         .map(RawValue::from_string)
@@ -331,7 +332,7 @@ async fn sync_answer(
         quota_week_partition: flags.quota_week_partition,
         cdx_silent: flags.cdx_silent,
         host: HostView(host),
-        chatgpt_usage: ChatgptUsageView(&quota),
+        chatgpt_usage: ChatgptUsageView(quota, fleet_quota.next_eligible_at.as_ref()),
         // Judged on the server so every host agrees; VIP hosts are exempt from hard failure.
         quota_exceeded: quota.status.as_ref().is_some_and(|q| q.over_limit)
             && flags.quota_hard_fail

@@ -84,6 +84,7 @@ pub fn router() -> Router<GatewayState> {
         .route("/admin/mcp/memories", get(memories::admin_search))
         .route("/admin/mcp/logs", get(crate::mcp::admin_logs))
         .route("/admin/chatgpt/usage", get(chatgpt::usage))
+        .route("/admin/chatgpt/usage/refresh", post(chatgpt::refresh))
         .route("/admin/chatgpt/usage/history", get(chatgpt::history))
         .route("/admin/usage", get(usage_admin::usages))
         .route("/admin/tokens", get(usage_admin::tokens))

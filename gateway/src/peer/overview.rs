@@ -100,6 +100,15 @@ pub async fn get(
         ))
         .await?
         .into_inner();
+    let chatgpt_poll = state
+        .clients()
+        .codex_auth()
+        .poll_chat_gpt_usage(caller.request(
+            &state,
+            codex_central_proto::auth::v1::PollChatGptUsageRequest { poll: false },
+        ))
+        .await?
+        .into_inner();
     let raised = state
         .clients()
         .usage()
@@ -170,6 +179,12 @@ pub async fn get(
         "pricing_day_cost": cost(usage.day.as_ref()),
         "pricing_week_cost": cost(usage.week.as_ref()),
         "pricing_month_cost": cost(usage.month.as_ref()),
-        "chatgpt_usage": crate::plumbing::views::chatgpt_usage_json(&quota_snapshot),
+        "chatgpt_usage": crate::plumbing::views::chatgpt_usage_json(
+            &quota_snapshot,
+            chatgpt_poll.next_eligible_at.as_ref(),
+        ),
+        // The overview reads what is stored; only the refresh route calls upstream.
+        "chatgpt_cached": true,
+        "chatgpt_next_eligible_at": rfc3339(chatgpt_poll.next_eligible_at.as_ref()),
     })))
 }

@@ -110,8 +110,12 @@ impl serde::Serialize for HostView<'_> {
 
 /// The contract's `chatgpt_usage` object. Always an object: the peer's wrapper reads its fields
 /// without a null check and does integer arithmetic on the windows, so without a snapshot it
-/// gets status `unavailable` and integer zeros.
-pub struct ChatgptUsageView<'a>(pub &'a GetLatestQuotaSnapshotResponse);
+/// gets status `unavailable` and integer zeros. The second field is when the server may next
+/// poll the usage endpoint (`next_eligible_at`; null when it may now).
+pub struct ChatgptUsageView<'a>(
+    pub &'a GetLatestQuotaSnapshotResponse,
+    pub Option<&'a prost_types::Timestamp>,
+);
 
 /// One rate-limit window; whole numbers, as the wrapper's shell arithmetic needs.
 struct WindowView<'a>(Option<&'a QuotaWindow>, i64);
@@ -138,7 +142,7 @@ impl serde::Serialize for WindowView<'_> {
 fn unavailable() -> &'static serde_json::value::RawValue {
     static TEXT: std::sync::OnceLock<Box<serde_json::value::RawValue>> = std::sync::OnceLock::new();
     TEXT.get_or_init(|| {
-        serde_json::value::to_raw_value(&Snapshot(None, None)).unwrap_or_else(|_| {
+        serde_json::value::to_raw_value(&Snapshot(None, None, None)).unwrap_or_else(|_| {
             serde_json::value::RawValue::from_string("{}".into()).unwrap_or_default()
         })
     })
@@ -146,9 +150,9 @@ fn unavailable() -> &'static serde_json::value::RawValue {
 
 impl serde::Serialize for ChatgptUsageView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match &self.0.snapshot {
-            None => unavailable().serialize(s),
-            Some(_) => Snapshot(self.0.snapshot.as_ref(), self.0.status.as_ref()).serialize(s),
+        match (&self.0.snapshot, self.1) {
+            (None, None) => unavailable().serialize(s),
+            (snap, next) => Snapshot(snap.as_ref(), self.0.status.as_ref(), next).serialize(s),
         }
     }
 }
@@ -156,6 +160,7 @@ impl serde::Serialize for ChatgptUsageView<'_> {
 struct Snapshot<'a>(
     Option<&'a QuotaSnapshot>,
     Option<&'a codex_central_proto::usage::v1::QuotaStatus>,
+    Option<&'a prost_types::Timestamp>,
 );
 
 impl serde::Serialize for Snapshot<'_> {
@@ -178,7 +183,7 @@ impl serde::Serialize for Snapshot<'_> {
         m.serialize_entry("rate_allowed", &!limited)?;
         m.serialize_entry("rate_limit_reached", &limited)?;
         m.serialize_entry("fetched_at", &Ts(snap.and_then(|q| q.observed_at.as_ref())))?;
-        m.serialize_entry("next_eligible_at", &Option::<&str>::None)?;
+        m.serialize_entry("next_eligible_at", &Ts(self.2))?;
         m.serialize_entry(
             "primary_window",
             &WindowView(snap.and_then(|q| q.primary.as_ref()), now),
@@ -198,8 +203,11 @@ impl serde::Serialize for Snapshot<'_> {
     }
 }
 
-pub fn chatgpt_usage_json(latest: &GetLatestQuotaSnapshotResponse) -> Value {
-    serde_json::to_value(ChatgptUsageView(latest)).unwrap_or(Value::Null)
+pub fn chatgpt_usage_json(
+    latest: &GetLatestQuotaSnapshotResponse,
+    next_eligible_at: Option<&prost_types::Timestamp>,
+) -> Value {
+    serde_json::to_value(ChatgptUsageView(latest, next_eligible_at)).unwrap_or(Value::Null)
 }
 
 /// The canonical auth.json as operators see it: origin, decoded claims (account and user ids

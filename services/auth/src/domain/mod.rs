@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod authenticator;
 pub mod byok;
 pub mod canonical;
+pub mod chatgpt_usage;
 pub mod codex_auth;
 pub mod oauth;
 pub mod personal_tokens;

@@ -359,6 +359,31 @@ impl CodexAuthService for CodexAuthGrpc {
         }))
     }
 
+    async fn poll_chat_gpt_usage(
+        &self,
+        request: Request<PollChatGptUsageRequest>,
+    ) -> Result<Response<PollChatGptUsageResponse>, Status> {
+        let ctx = CallContext::of(&request);
+        let poll = request.get_ref().poll;
+        // Reading the cooldown is a view; calling upstream with the fleet's token is not.
+        if poll {
+            ctx.require_admin()?;
+        } else {
+            ctx.require_admin_read()?;
+        }
+        let report = if poll {
+            self.chatgpt_usage.poll().await?
+        } else {
+            self.chatgpt_usage.report().await?
+        };
+        Ok(Response::new(PollChatGptUsageResponse {
+            outcome: report.outcome,
+            next_eligible_at: report.next_eligible_at.map(ms_to_timestamp),
+            polled_at: report.polled_at.map(ms_to_timestamp),
+            message: report.message,
+        }))
+    }
+
     pending_rpcs! {
         delete_codex_auth(DeleteCodexAuthRequest) -> DeleteCodexAuthResponse;
     }

@@ -11,6 +11,7 @@ use crate::domain::accounts::Client;
 use crate::domain::authenticator::Authenticator;
 use crate::domain::byok::Byok;
 use crate::domain::canonical::Vault;
+use crate::domain::chatgpt_usage::ChatGptUsage;
 use crate::domain::oauth::OAuth;
 use crate::domain::refresh::Refresher;
 use crate::domain::service_tokens::Actor;
@@ -35,6 +36,7 @@ pub struct Shared {
     vault: Vault,
     refresher: Refresher,
     validator: Validator,
+    chatgpt_usage: ChatGptUsage,
     store: codex_central_store::Store,
 }
 
@@ -84,12 +86,15 @@ pub struct AuthServices {
 }
 
 impl AuthServices {
+    // One argument per domain object the adapters share; a builder would only restate them.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         authenticator: Authenticator,
         auth_mode_on: bool,
         vault: Vault,
         refresher: Refresher,
         validator: Validator,
+        chatgpt_usage: ChatGptUsage,
         store: codex_central_store::Store,
         oauth: OAuth,
     ) -> Self {
@@ -101,6 +106,7 @@ impl AuthServices {
             vault,
             refresher,
             validator,
+            chatgpt_usage,
             store,
         });
         AuthServices {
