@@ -32,11 +32,11 @@ async fn report(
     )
     .await?;
     let doc: Value = parse_json(&body, "Invalid JSON payload")?;
-    let (entries, single) = match &doc {
-        Value::Object(o) => match o.get("usages") {
-            Some(Value::Array(list)) => (list.clone(), false),
+    let (entries, single) = match doc {
+        Value::Object(mut o) => match o.remove("usages") {
+            Some(Value::Array(list)) => (list, false),
             Some(_) => return Err(ApiError::invalid_field("usages", "usages must be an array")),
-            None => (vec![doc.clone()], true),
+            None => (vec![Value::Object(o)], true),
         },
         _ => return Err(ApiError::invalid_field("body", "expected a JSON object")),
     };
@@ -44,24 +44,20 @@ async fn report(
         return Err(ApiError::invalid_field("usages", "usages is empty"));
     }
     let res = state
-        .clients()
-        .usage()
+        .hot()
         .ingest_usage(
-            caller.request(
-                &state,
-                IngestUsageRequest {
-                    entries: entries
-                        .iter()
-                        .map(|e| UsageEntry {
-                            raw_json: e.to_string(),
-                            ..Default::default()
-                        })
-                        .collect(),
-                },
-            ),
+            &caller,
+            IngestUsageRequest {
+                entries: entries
+                    .iter()
+                    .map(|e| UsageEntry {
+                        raw_json: e.to_string(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            },
         )
-        .await?
-        .into_inner();
+        .await?;
     let usages: Vec<Value> = res
         .rows
         .iter()

@@ -1,5 +1,5 @@
 //! The one place the gateway decides between in-process and remote services for its hot paths
-//! (host sync of auth.json and config.toml, `/v1` routing, policy and logging). In one process (role `all`) these RPCs call
+//! (host sync of auth.json and config.toml, usage reports, `/v1` routing, policy and logging). In one process (role `all`) these RPCs call
 //! the services' implementations directly: the same trait methods and the same [`CallContext`]
 //! the authentication layer would attach, minus protobuf encoding, HTTP framing and metadata
 //! parsing, which together cost more than the work of a cached `/auth` answer. Split
@@ -29,7 +29,8 @@ use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use codex_central_proto::usage::v1::{
     CheckGatewayLimitsRequest, CheckGatewayLimitsResponse, ExportUsageCsvResponse,
     GetLatestQuotaSnapshotRequest, GetLatestQuotaSnapshotResponse, GetUsageSummaryRequest,
-    GetUsageSummaryResponse, RecordProxyRequestRequest, RecordProxyRequestResponse,
+    GetUsageSummaryResponse, IngestUsageRequest, IngestUsageResponse, RecordProxyRequestRequest,
+    RecordProxyRequestResponse,
 };
 use futures::stream::BoxStream;
 use tonic::Status;
@@ -103,6 +104,7 @@ hot_rpcs! {
     record_proxy_request: usage, RecordProxyRequestRequest => RecordProxyRequestResponse;
     get_usage_summary: usage, GetUsageSummaryRequest => GetUsageSummaryResponse;
     get_latest_quota_snapshot: usage, GetLatestQuotaSnapshotRequest => GetLatestQuotaSnapshotResponse;
+    ingest_usage: usage, IngestUsageRequest => IngestUsageResponse;
 }
 
 /// A request for a direct call, carrying what the authentication layer would have attached
