@@ -7,6 +7,7 @@ mod testkit;
 mod access;
 mod accounts;
 mod audit_atomic;
+mod cdx;
 mod chatgpt_usage;
 mod cli;
 mod client_config;

@@ -1,0 +1,219 @@
+//! One `cdx` run: sync, judge, start Codex, then report usage and a refreshed auth.json.
+
+use std::ffi::OsString;
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+
+use crate::api::Api;
+use crate::auth_sync::{self, LocalAuth};
+use crate::config::{CdxConfig, Paths};
+use crate::error::CdxError;
+use crate::offline::{self, Verdict};
+use crate::state::State;
+use crate::{run, sync, usage};
+
+pub struct Ui {
+    pub verbose: bool,
+}
+
+impl Ui {
+    pub fn info(&self, line: &str) {
+        if self.verbose {
+            eprintln!("cdx: {line}");
+        }
+    }
+}
+
+pub async fn main_run(
+    cfg: &CdxConfig,
+    paths: &Paths,
+    args: &[OsString],
+    ui: &Ui,
+) -> Result<i32, CdxError> {
+    let api = Api::new(cfg).map_err(CdxError::Config)?;
+    let state_path = paths.state_file();
+    let mut state = State::load(&state_path);
+
+    let started = std::time::Instant::now();
+    let report = sync::run(&api, paths, &mut state).await;
+    ui.info(&format!("sync took {} ms", started.elapsed().as_millis()));
+
+    let mut default_profile = None;
+    match &report.auth {
+        Ok(a) => ui.info(&format!(
+            "auth.json: {}{}",
+            a.status,
+            if a.wrote {
+                " (updated from the server)"
+            } else {
+                ""
+            }
+        )),
+        Err(e) => ui.info(&format!("auth.json: {e}")),
+    }
+    match &report.config {
+        Ok(c) => {
+            ui.info(&format!("config: {} {}", c.status, c.changed.join(" ")));
+            if let Some(w) = &c.warning {
+                eprintln!("cdx: warning: {w}");
+            }
+            default_profile = c.default_profile.clone();
+        }
+        Err(e) => ui.info(&format!("config: {e}")),
+    }
+    match &report.content {
+        Ok(c) => {
+            ui.info(&format!("AGENTS.md and prompts: {}", c.changed.join(" ")));
+            if !c.kept.is_empty() {
+                ui.info(&format!("kept your own version of {}", c.kept.join(" ")));
+            }
+        }
+        Err(e) => ui.info(&format!("AGENTS.md and prompts: {e}")),
+    }
+    if let Err(e) = &report.versions {
+        ui.info(&format!("versions: {e}"));
+    }
+
+    let verdict = if report.api_disabled() {
+        Some(Verdict::Stop(CdxError::KillSwitch(
+            "cdx: the fleet's API is disabled by an administrator; Codex is not started".into(),
+        )))
+    } else {
+        report.blocking_error().map(|err| {
+            offline::judge(
+                &err,
+                state.last_sync,
+                state.host_secure,
+                paths.auth_json().is_file(),
+                Utc::now(),
+            )
+        })
+    };
+    let online = verdict.is_none();
+    match verdict {
+        Some(Verdict::Stop(e)) => {
+            state.last_outcome = Some(format!("refused: {e}"));
+            let _ = state.save(&state_path);
+            return Err(e);
+        }
+        Some(Verdict::Continue(warning)) => {
+            eprintln!("{warning}");
+            state.last_outcome = Some("offline: cached auth.json".into());
+        }
+        None => {}
+    }
+    if let Ok(a) = &report.auth
+        && a.quota_exceeded
+    {
+        let why = a
+            .quota_reason
+            .as_deref()
+            .unwrap_or("the fleet is over its quota");
+        state.last_outcome = Some(format!("refused: quota ({why})"));
+        let _ = state.save(&state_path);
+        return Err(CdxError::Quota(format!(
+            "cdx: quota policy: {why}; Codex is not started (ask your fleet admin)"
+        )));
+    }
+    state.save(&state_path)?;
+
+    let codex_args = run::codex_args(args, &paths.codex_home, &state, default_profile.as_deref());
+    let run_start = SystemTime::now();
+    let code = run::run_codex(&run::codex_bin(), &codex_args).await?;
+
+    after_run(&api, paths, &mut state, run_start, online, ui).await;
+    state.save(&state_path)?;
+    Ok(code)
+}
+
+/// Usage and a refreshed auth.json. Failures here never change Codex's exit code: usage is
+/// retried next run, a refreshed auth.json is offered again on the next sync.
+async fn after_run(
+    api: &Api,
+    paths: &Paths,
+    state: &mut State,
+    run_start: SystemTime,
+    online: bool,
+    ui: &Ui,
+) {
+    let mut files = usage::written_since(&usage::rollout_files(&paths.codex_home), run_start);
+    for p in std::mem::take(&mut state.pending_usage) {
+        if !files.contains(&p) && p.is_file() {
+            files.push(p);
+        }
+    }
+    if !files.is_empty() {
+        let out = usage::report(api, &files).await;
+        if let Some(e) = &out.error {
+            ui.info(&format!("usage: kept for the next run ({e})"));
+        } else {
+            state.last_usage_push = Some(Utc::now());
+        }
+        ui.info(&format!(
+            "usage: {} recorded, {} already known, {} file(s) pending",
+            out.recorded,
+            out.duplicates,
+            out.failed.len()
+        ));
+        state.pending_usage = out.failed;
+    }
+
+    // Codex refreshed its tokens during the run: give the server the newer copy.
+    let local = LocalAuth::read(&paths.auth_json());
+    let Some(compact) = &local.compact else {
+        return;
+    };
+    let changed = state.auth_digest.as_deref() != Some(local.digest.as_str());
+    if !changed || !newer(&local.last_refresh, state.canonical_last_refresh.as_deref()) {
+        return;
+    }
+    if !online {
+        ui.info("auth.json: refreshed by Codex while offline; stored on the next sync");
+        return;
+    }
+    match auth_sync::store(api, compact).await {
+        Ok((data, _)) => {
+            let status = data.get("status").and_then(|s| s.as_str()).unwrap_or("?");
+            ui.info(&format!("auth.json: refreshed by Codex, store {status}"));
+            state.auth_digest = Some(local.digest.clone());
+            if let Some(lr) = data.get("canonical_last_refresh").and_then(|s| s.as_str()) {
+                state.canonical_last_refresh = Some(lr.to_string());
+            }
+        }
+        Err(e) => ui.info(&format!("auth.json: store failed ({e}); retried next run")),
+    }
+}
+
+/// Whether `local` is a later instant than `canonical` (unparseable: not newer).
+pub fn newer(local: &str, canonical: Option<&str>) -> bool {
+    let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok();
+    match (parse(local), canonical.and_then(parse)) {
+        (Some(l), Some(c)) => l > c,
+        (Some(_), None) => canonical.is_none(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_compares_instants() {
+        assert!(newer(
+            "2026-11-23T18:00:00Z",
+            Some("2026-11-23T17:57:41.929059500Z")
+        ));
+        assert!(!newer(
+            "2026-11-23T17:00:00Z",
+            Some("2026-11-23T18:30:00+01:00")
+        ));
+        assert!(newer(
+            "2026-11-23T17:31:00Z",
+            Some("2026-11-23T18:30:00+01:00")
+        ));
+        assert!(!newer("soon", Some("2026-11-23T17:00:00Z")));
+        assert!(newer("2026-11-23T17:00:00Z", None));
+    }
+}
