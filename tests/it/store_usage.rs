@@ -1,10 +1,11 @@
 //! Usage totals against brute force, on SQLite, PostgreSQL and MariaDB: random rows over ten
 //! days (some repeated, which must count once), then random filters, ranges that cut days and
 //! every grouping, each compared with sums computed from the rows in memory; repricing keeps
-//! the sums equal to the rows.
+//! the sums equal to the rows, and so does the migration that sums stored rows per hour.
 
 use std::collections::BTreeMap;
 
+use codex_central_migration::{Migrator, MigratorTrait};
 use codex_central_store::Store;
 use codex_central_store::entities::usage_records::Model;
 use codex_central_store::usage_queries::Filter;
@@ -130,12 +131,12 @@ async fn totals_equal_brute_force_sums(backend: Backend) {
     let check = |rows: Vec<Model>, store: Store, mut rng: Lcg| async move {
         for round in 0..25 {
             let bound = |rng: &mut Lcg| {
-                // Sometimes on a day boundary, usually inside a day.
+                // Sometimes on a day or an hour boundary, usually inside an hour.
                 let day = START.div_euclid(DAY_MS) + rng.below(12) as i64 - 1;
-                let within = if rng.below(4) == 0 {
-                    0
-                } else {
-                    rng.below(DAY_MS as u64) as i64
+                let within = match rng.below(5) {
+                    0 => 0,
+                    1 => rng.below(24) as i64 * 3_600_000,
+                    _ => rng.below(DAY_MS as u64) as i64,
                 };
                 day * DAY_MS + within
             };
@@ -165,6 +166,11 @@ async fn totals_equal_brute_force_sums(backend: Backend) {
         }
     };
     check(kept.clone(), store.clone(), Lcg(11)).await;
+
+    // Rows stored before the per-hour sums existed are summed into them by their migration.
+    Migrator::down(store.db(), Some(1)).await.unwrap();
+    Migrator::up(store.db(), None).await.unwrap();
+    check(kept.clone(), store.clone(), Lcg(12)).await;
 
     // Repricing moves the sums with the rows.
     let price = |r: &Model| (r.model == "gpt-5").then_some(r.input_tokens * 2);

@@ -44,6 +44,7 @@ pub mod usage_alerts;
 pub mod usage_queries;
 pub mod usage_records;
 pub mod usage_rollups;
+pub mod usage_sums;
 pub mod users;
 pub mod workspace_files;
 pub mod wrapper_releases;

@@ -1,17 +1,16 @@
-//! Usage records, written with their envelope and their per-day sums in one transaction, so
-//! the sums every aggregate reads never disagree with the rows. A record whose dedupe key is
-//! already stored (a host re-sending a rollout file, a gateway call a host reports too) is
-//! skipped, and reported back as a duplicate.
+//! Usage records, written with their envelope and their per-day and per-hour sums in one
+//! transaction, so the sums every aggregate reads never disagree with the rows. A record whose
+//! dedupe key is already stored (a host re-sending a rollout file, a gateway call a host
+//! reports too) is skipped, and reported back as a duplicate.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
-use crate::entities::usage_daily;
 use crate::entities::usage_ingests;
 use crate::entities::usage_records::{ActiveModel, Column, Entity, Model};
-use crate::{Backend, Error, Result, Store};
+use crate::{Error, Result, Store};
 
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -128,7 +127,7 @@ async fn try_insert(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
     crate::batch::insert_in_fixed_chunks(&txn, envelopes).await?;
     // Last: the sums are the rows every concurrent report updates, so they are held the
     // shortest time.
-    add_to_daily(&txn, store.backend(), &kept_all).await?;
+    crate::usage_sums::add_records(&txn, store.backend(), &kept_all).await?;
     txn.commit().await?;
     Ok(outcomes)
 }
@@ -162,99 +161,6 @@ fn active(r: &Model) -> ActiveModel {
         line: Set(r.line.clone()),
         client_ip: Set(r.client_ip.clone()),
     }
-}
-
-/// The key of a record's per-day sum.
-type DayKey = (i64, i64, String, String, String, String);
-
-fn day_key(r: &Model) -> DayKey {
-    (
-        r.recorded_at.div_euclid(DAY_MS),
-        r.host_id.unwrap_or(0),
-        r.user_id.clone(),
-        r.token_id.clone(),
-        r.model.clone(),
-        r.source.clone(),
-    )
-}
-
-const SUMMED: [usage_daily::Column; 8] = [
-    usage_daily::Column::RowCount,
-    usage_daily::Column::UnpricedRows,
-    usage_daily::Column::TotalTokens,
-    usage_daily::Column::InputTokens,
-    usage_daily::Column::CachedInputTokens,
-    usage_daily::Column::OutputTokens,
-    usage_daily::Column::ReasoningOutputTokens,
-    usage_daily::Column::CostMicros,
-];
-
-/// The upsert that adds a row's numbers to its day's sums.
-fn adding(backend: Backend) -> OnConflict {
-    let mut conflict = OnConflict::columns([
-        usage_daily::Column::Day,
-        usage_daily::Column::HostId,
-        usage_daily::Column::UserId,
-        usage_daily::Column::TokenId,
-        usage_daily::Column::Model,
-        usage_daily::Column::Source,
-    ]);
-    for col in SUMMED {
-        let name = sea_orm::IdenStatic::as_str(&col);
-        let incoming = match backend {
-            Backend::MySql => format!("VALUES({name})"),
-            Backend::Sqlite | Backend::Postgres => format!("excluded.{name}"),
-        };
-        conflict.value(col, Expr::cust(format!("usage_daily.{name} + {incoming}")));
-    }
-    conflict
-}
-
-/// Adds `records` to their days' sums: one upsert per distinct key, in key order, so that
-/// concurrent batches lock sums in one order and cannot deadlock each other.
-pub(crate) async fn add_to_daily(
-    db: &impl ConnectionTrait,
-    backend: Backend,
-    records: &[&Model],
-) -> Result<()> {
-    let mut sums: BTreeMap<DayKey, usage_daily::Model> = BTreeMap::new();
-    for r in records {
-        let key = day_key(r);
-        let sum = sums
-            .entry(key.clone())
-            .or_insert_with(|| usage_daily::Model {
-                day: key.0,
-                host_id: key.1,
-                user_id: key.2.clone(),
-                token_id: key.3.clone(),
-                model: key.4.clone(),
-                source: key.5.clone(),
-                row_count: 0,
-                unpriced_rows: 0,
-                total_tokens: 0,
-                input_tokens: 0,
-                cached_input_tokens: 0,
-                output_tokens: 0,
-                reasoning_output_tokens: 0,
-                cost_micros: 0,
-            });
-        sum.row_count += 1;
-        sum.unpriced_rows += i64::from(r.unpriced);
-        sum.total_tokens += r.total_tokens;
-        sum.input_tokens += r.input_tokens;
-        sum.cached_input_tokens += r.cached_input_tokens;
-        sum.output_tokens += r.output_tokens;
-        sum.reasoning_output_tokens += r.reasoning_output_tokens;
-        sum.cost_micros += r.cost_micros;
-    }
-    let conflict = adding(backend);
-    for sum in sums.into_values() {
-        usage_daily::Entity::insert(usage_daily::ActiveModel::from(sum))
-            .on_conflict(conflict.clone())
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Which of `sessions` already have records of `kind` from this host (without one: this user).
@@ -332,47 +238,9 @@ pub async fn reprice(store: &Store, price: impl Fn(&Model) -> Option<i64>) -> Re
                 .exec(&txn)
                 .await?;
         }
-        add_differences(&txn, store.backend(), &changed).await?;
+        crate::usage_sums::add_differences(&txn, store.backend(), &changed).await?;
         txn.commit().await?;
         done.changed += changed.len() as u64;
     }
     Ok(done)
-}
-
-/// Applies repricing to the per-day sums: cost by its difference, the unpriced count by one
-/// up or down per row whose flag changed; row and token counts stay.
-async fn add_differences(
-    db: &impl ConnectionTrait,
-    backend: Backend,
-    changed: &[(Model, Model)],
-) -> Result<()> {
-    let mut sums: BTreeMap<DayKey, (i64, i64)> = BTreeMap::new();
-    for (old, new) in changed {
-        let e = sums.entry(day_key(new)).or_default();
-        e.0 += new.cost_micros - old.cost_micros;
-        e.1 += i64::from(new.unpriced) - i64::from(old.unpriced);
-    }
-    for (key, (cost, unpriced)) in sums {
-        let sum = usage_daily::Model {
-            day: key.0,
-            host_id: key.1,
-            user_id: key.2,
-            token_id: key.3,
-            model: key.4,
-            source: key.5,
-            row_count: 0,
-            unpriced_rows: unpriced,
-            total_tokens: 0,
-            input_tokens: 0,
-            cached_input_tokens: 0,
-            output_tokens: 0,
-            reasoning_output_tokens: 0,
-            cost_micros: cost,
-        };
-        usage_daily::Entity::insert(usage_daily::ActiveModel::from(sum))
-            .on_conflict(adding(backend))
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
 }

@@ -81,10 +81,12 @@ impl Lcg {
 }
 
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 
 /// Prints psql input: `COPY usage_records` of `count` rows spread over the last `days` days,
 /// `hosts` hosts (ids 1..=hosts, which must exist; one or two of the `users` people each) and
-/// the five models, then `COPY usage_daily` of their per-day sums.
+/// the five models, then `COPY usage_daily` and `COPY usage_hourly` of their per-day and
+/// per-hour sums.
 pub fn usage_copy(count: u64, days: i64, hosts: u64, users: u64) -> anyhow::Result<()> {
     let now = i64::try_from(
         std::time::SystemTime::now()
@@ -93,7 +95,7 @@ pub fn usage_copy(count: u64, days: i64, hosts: u64, users: u64) -> anyhow::Resu
     )?;
     let first = now - days * DAY_MS;
     let mut rng = Lcg(42);
-    let mut sums: BTreeMap<(i64, u64, u64, usize), [i64; 8]> = BTreeMap::new();
+    let mut sums: BTreeMap<(usize, i64, u64, u64, usize), [i64; 8]> = BTreeMap::new();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     writeln!(
         out,
@@ -121,31 +123,38 @@ pub fn usage_copy(count: u64, days: i64, hosts: u64, users: u64) -> anyhow::Resu
             MODELS[model],
             input + output,
         )?;
-        let s = sums
-            .entry((at.div_euclid(DAY_MS), host, user, model))
-            .or_default();
-        for (i, v) in [1, 0, input + output, input, cached, output, reasoning, cost]
-            .into_iter()
-            .enumerate()
-        {
-            s[i] += v;
+        for (bucket, unit) in [(0, DAY_MS), (1, HOUR_MS)] {
+            let s = sums
+                .entry((bucket, at.div_euclid(unit), host, user, model))
+                .or_default();
+            for (i, v) in [1, 0, input + output, input, cached, output, reasoning, cost]
+                .into_iter()
+                .enumerate()
+            {
+                s[i] += v;
+            }
         }
     }
     writeln!(out, "\\.")?;
-    writeln!(
-        out,
-        "COPY usage_daily (day, host_id, user_id, token_id, model, source, row_count, \
-         unpriced_rows, total_tokens, input_tokens, cached_input_tokens, output_tokens, \
-         reasoning_output_tokens, cost_micros) FROM STDIN;"
-    )?;
-    for ((day, host, user, model), s) in sums {
+    for (bucket, (table, column)) in [("usage_daily", "day"), ("usage_hourly", "hour")]
+        .into_iter()
+        .enumerate()
+    {
         writeln!(
             out,
-            "{day}\t{host}\tu{user}\t\t{}\thost\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            MODELS[model], s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+            "COPY {table} ({column}, host_id, user_id, token_id, model, source, row_count, \
+             unpriced_rows, total_tokens, input_tokens, cached_input_tokens, output_tokens, \
+             reasoning_output_tokens, cost_micros) FROM STDIN;"
         )?;
+        for ((_, at, host, user, model), s) in sums.iter().filter(|(k, _)| k.0 == bucket) {
+            writeln!(
+                out,
+                "{at}\t{host}\tu{user}\t\t{}\thost\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                MODELS[*model], s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+            )?;
+        }
+        writeln!(out, "\\.")?;
     }
-    writeln!(out, "\\.")?;
     out.flush()?;
     Ok(())
 }

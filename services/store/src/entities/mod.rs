@@ -36,7 +36,6 @@ pub mod settings;
 pub mod skills;
 pub mod upstream_providers;
 pub mod usage_alerts;
-pub mod usage_daily;
 pub mod usage_ingests;
 pub mod usage_records;
 pub mod user_identities;
