@@ -1,12 +1,15 @@
 //! Group commit for usage reports: reports that arrive while one is being written are stored
 //! together in the next transaction. Every report updates the same few per-day sums (today,
 //! its host, its models), so one transaction per report made them wait on each other's row
-//! locks and commits (2,000 rows/s at 16 connections on PostgreSQL); one writer per process
-//! merging what is queued turns that wait into batching. Each report still gets its own outcome.
+//! locks and commits (2,000 rows/s at 16 connections on PostgreSQL); writers merging what is
+//! queued (one on SQLite, two on a server database) turn that wait into batching. Each report
+//! still gets its own outcome.
+
+use std::sync::Arc;
 
 use codex_central_store::usage_records::{Report, Stored};
-use codex_central_store::{Store, usage_records};
-use tokio::sync::{mpsc, oneshot};
+use codex_central_store::{Backend, Store, usage_records};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{Error, Result};
 
@@ -26,10 +29,13 @@ pub struct IngestWriter {
 }
 
 impl IngestWriter {
-    /// Starts the writer task (needs a Tokio runtime).
+    /// Starts the writer tasks (needs a Tokio runtime).
     pub fn spawn(store: Store) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write(store, rx));
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers(store.backend()) {
+            tokio::spawn(write(store.clone(), rx.clone()));
+        }
         IngestWriter { tx }
     }
 
@@ -47,19 +53,35 @@ impl IngestWriter {
     }
 }
 
-async fn write(store: Store, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut rows = first.report.records.len();
-        let mut jobs = vec![first];
-        while rows < MAX_ROWS {
-            match rx.try_recv() {
-                Ok(job) => {
-                    rows += job.report.records.len();
-                    jobs.push(job);
+/// SQLite takes one writer at a time; a server database inserts in parallel, so while one
+/// transaction waits on its commit another can be writing. Two keep the sums' row locks short
+/// (they are taken in key order, last, so writers cannot deadlock on them).
+fn writers(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres | Backend::MySql => 2,
+    }
+}
+
+async fn write(store: Store, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        // One writer at a time takes what is queued; the others wait for the next batch.
+        let jobs = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut rows = first.report.records.len();
+            let mut jobs = vec![first];
+            while rows < MAX_ROWS {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        rows += job.report.records.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
-        }
+            jobs
+        };
         let (reports, replies): (Vec<Report>, Vec<_>) =
             jobs.into_iter().map(|j| (j.report, j.reply)).unzip();
         match usage_records::insert_reports(&store, &reports).await {
