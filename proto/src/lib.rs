@@ -173,7 +173,7 @@ mod tests {
             .flat_map(|s| s.method.iter().map(|m| m.name()))
             .collect();
         let unique: std::collections::HashSet<&str> = methods.iter().copied().collect();
-        assert_eq!(methods.len(), 54, "{methods:?}");
+        assert_eq!(methods.len(), 55, "{methods:?}");
         assert_eq!(unique.len(), methods.len(), "{methods:?}");
         Ok(())
     }
