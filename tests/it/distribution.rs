@@ -174,6 +174,8 @@ async fn wrapper_distribution(backend: Backend) {
         .env("HOME", home.path())
         .env_remove("XDG_CONFIG_HOME")
         .env("CDX_BIN_DIR", home.path().join("bin"))
+        // As root the installer would write /etc/cdx: keep it in the test's home.
+        .env("CDX_CONFIG_DIR", home.path().join(".config/cdx"))
         .output()
         .await
         .unwrap();

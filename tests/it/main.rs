@@ -8,6 +8,7 @@ mod access;
 mod accounts;
 mod audit_atomic;
 mod cdx;
+mod cdx_lifecycle;
 mod chatgpt_usage;
 mod cli;
 mod client_config;

@@ -14,6 +14,7 @@ use crate::config::CdxConfig;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Per request; the whole pre-run sync has its own budget on top (see `sync`).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Why a call failed. Messages never carry the host key or a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +119,31 @@ impl Api {
         let status = res.status();
         let bytes = res.bytes().await.map_err(|e| network_error(path, &e))?;
         classify(path, status, &bytes)
+    }
+
+    /// Downloads `path` whole (a cdx build: minutes allowed, not seconds): headers and body.
+    pub async fn download(
+        &self,
+        path: &str,
+    ) -> Result<(reqwest::header::HeaderMap, Vec<u8>), ApiError> {
+        let url = format!("{}{path}", self.base_url);
+        let res = self
+            .http
+            .get(&url)
+            .header("x-api-key", self.key.clone())
+            .timeout(DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| network_error(path, &e))?;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.map_err(|e| network_error(path, &e))?;
+        if !status.is_success() {
+            return Err(classify(path, status, &bytes)
+                .err()
+                .unwrap_or_else(|| ApiError::Other(format!("{path}: {}", status.as_u16()))));
+        }
+        Ok((headers, bytes.to_vec()))
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Result<Value, ApiError> {

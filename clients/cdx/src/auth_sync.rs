@@ -58,6 +58,8 @@ pub struct AuthOutcome {
     pub canonical_digest: Option<String>,
     pub canonical_last_refresh: Option<String>,
     pub host_secure: Option<bool>,
+    /// The host's Codex version pin (empty: none).
+    pub codex_pin: Option<String>,
     pub quota_exceeded: bool,
     pub quota_reason: Option<String>,
     pub versions: Option<Value>,
@@ -160,6 +162,11 @@ fn outcome_of(data: &Value) -> AuthOutcome {
             .get("host")
             .and_then(|h| h.get("secure"))
             .and_then(|v| v.as_bool().or_else(|| v.as_i64().map(|n| n != 0))),
+        codex_pin: data
+            .get("host")
+            .and_then(|h| h.get("client_version_override"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
         quota_exceeded: data
             .get("quota_exceeded")
             .and_then(Value::as_bool)

@@ -24,6 +24,8 @@ struct ConfigFile {
     force_ipv4: bool,
     #[serde(default)]
     curl_insecure: bool,
+    /// The host's secure flag when it was installed (the server's answers take over later).
+    secure: Option<bool>,
 }
 
 /// The validated configuration. `Debug` never shows the host key.
@@ -39,6 +41,8 @@ pub struct CdxConfig {
     pub force_ipv4: bool,
     /// Accept any server certificate (the host's `curl_insecure` setting).
     pub tls_insecure: bool,
+    /// The secure flag the installer wrote (None: not written).
+    pub secure: Option<bool>,
 }
 
 /// The host key. Only [`HostKey::expose`] reveals it, for the request header.
@@ -67,6 +71,7 @@ impl fmt::Debug for CdxConfig {
             .field("ca_file", &self.ca_file)
             .field("force_ipv4", &self.force_ipv4)
             .field("tls_insecure", &self.tls_insecure)
+            .field("secure", &self.secure)
             .finish()
     }
 }
@@ -170,6 +175,7 @@ pub fn parse(text: &str, path: &Path) -> Result<CdxConfig, CdxError> {
         ca_file,
         force_ipv4: file.force_ipv4,
         tls_insecure: file.curl_insecure,
+        secure: file.secure,
     })
 }
 

@@ -50,6 +50,36 @@ pub fn safe_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
+/// Removes AGENTS.md and the prompts cdx wrote that are still exactly as written (uninstall);
+/// returns the names removed and the names kept because the person changed them.
+pub fn remove_owned(codex_home: &Path, owned: &Owned) -> (Vec<String>, Vec<String>) {
+    let mut files_owned: Vec<(std::path::PathBuf, String, &str)> = Vec::new();
+    if let Some(sha) = &owned.agents_sha256 {
+        files_owned.push((codex_home.join("AGENTS.md"), "AGENTS.md".into(), sha));
+    }
+    for (name, sha) in &owned.prompts {
+        if safe_name(name) {
+            files_owned.push((
+                codex_home.join("prompts").join(name),
+                format!("prompts/{name}"),
+                sha,
+            ));
+        }
+    }
+    let (mut removed, mut kept) = (Vec::new(), Vec::new());
+    for (path, label, sha) in files_owned {
+        if !path.exists() {
+            continue;
+        }
+        if ours(&path, Some(sha)) && files::remove(&path).is_ok() {
+            removed.push(label);
+        } else {
+            kept.push(label);
+        }
+    }
+    (removed, kept)
+}
+
 fn io(e: crate::error::CdxError) -> ApiError {
     ApiError::Other(e.to_string())
 }

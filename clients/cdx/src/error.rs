@@ -8,12 +8,14 @@
 //! - 78: cdx's configuration is missing or invalid;
 //! - 79: the fleet's API is disabled by an administrator (kill switch);
 //! - 80: the fleet is over its quota and the policy is hard fail;
+//! - 65: `cdx --update` refused a download whose sha256 does not match;
 //! - 126 / 127: Codex could not be started / was not found;
 //! - 70: anything else (an unexpected server answer, a file that cannot be written).
 
 use thiserror::Error;
 
 pub mod code {
+    pub const CHECKSUM: i32 = 65;
     pub const OFFLINE: i32 = 69;
     pub const SOFTWARE: i32 = 70;
     pub const DENIED: i32 = 77;
@@ -41,6 +43,8 @@ pub enum CdxError {
     #[error("{0}")]
     Codex(String, i32),
     #[error("{0}")]
+    Checksum(String),
+    #[error("{0}")]
     Other(String),
 }
 
@@ -53,6 +57,7 @@ impl CdxError {
             CdxError::KillSwitch(_) => code::KILL_SWITCH,
             CdxError::Quota(_) => code::QUOTA,
             CdxError::Codex(_, c) => *c,
+            CdxError::Checksum(_) => code::CHECKSUM,
             CdxError::Other(_) => code::SOFTWARE,
         }
     }
@@ -61,5 +66,21 @@ impl CdxError {
 impl From<std::io::Error> for CdxError {
     fn from(e: std::io::Error) -> Self {
         CdxError::Other(e.to_string())
+    }
+}
+
+impl From<crate::api::ApiError> for CdxError {
+    fn from(e: crate::api::ApiError) -> Self {
+        use crate::api::ApiError;
+        match e {
+            ApiError::Offline(m) => {
+                CdxError::Offline(format!("cdx: the server is unreachable: {m}"))
+            }
+            ApiError::Denied(m) => {
+                CdxError::Denied(format!("cdx: the server refused this host: {m}"))
+            }
+            ApiError::KillSwitch(m) => CdxError::KillSwitch(format!("cdx: {m}")),
+            ApiError::Other(m) => CdxError::Other(m),
+        }
     }
 }

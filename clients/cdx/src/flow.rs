@@ -84,7 +84,7 @@ pub async fn main_run(
             offline::judge(
                 &err,
                 state.last_sync,
-                state.host_secure,
+                state.host_secure.or(cfg.secure),
                 paths.auth_json().is_file(),
                 Utc::now(),
             )

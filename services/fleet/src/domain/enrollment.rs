@@ -301,9 +301,12 @@ fn sh(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 
-/// The install script: writes cdx's config (0600) and installs the wrapper the server offers,
-/// verifying its sha256. Values are quoted; the key appears only here, in the body. With a CA,
-/// the certificates are written beside the config and every call trusts them.
+/// The install script: writes cdx's config (0600; `/etc/cdx` and `/usr/local/bin` as root,
+/// else the XDG config dir and `~/.local/bin`), installs the cdx build the server offers for the
+/// machine's platform after checking its sha256, and installs Codex at the fleet's version with
+/// npm when Codex is missing (through `cdx --update`). Values are quoted; the key appears only
+/// here, in the body. With a CA, the certificates are written beside the config and every call
+/// trusts them.
 pub fn install_script(base_url: &str, api_key: &str, host: &Host, ca_pem: Option<&str>) -> String {
     let ca = match ca_pem {
         None => String::new(),
@@ -326,12 +329,20 @@ CDX_API_KEY={key}
 CDX_FQDN={fqdn}
 CDX_FORCE_IPV4={ipv4}
 CDX_CURL_INSECURE={curl_insecure}
+CDX_SECURE={secure}
 
 curl_opts=(-fsS --retry 3)
 [ "$CDX_FORCE_IPV4" = 1 ] && curl_opts+=(-4)
 [ "$CDX_CURL_INSECURE" = 1 ] && curl_opts+=(-k)
+flag() {{ [ "$1" = 1 ] && echo true || echo false; }}
 
-config_dir="${{XDG_CONFIG_HOME:-$HOME/.config}}/cdx"
+if [ "$(id -u)" = 0 ]; then
+    config_dir="${{CDX_CONFIG_DIR:-/etc/cdx}}"
+    bin_dir="${{CDX_BIN_DIR:-/usr/local/bin}}"
+else
+    config_dir="${{CDX_CONFIG_DIR:-${{XDG_CONFIG_HOME:-$HOME/.config}}/cdx}}"
+    bin_dir="${{CDX_BIN_DIR:-$HOME/.local/bin}}"
+fi
 mkdir -p "$config_dir"
 {ca}umask 077
 tmp="$(mktemp "$config_dir/.config.toml.XXXXXX")"
@@ -339,14 +350,14 @@ cat >"$tmp" <<CDX_CONFIG
 base_url = "$CDX_BASE_URL"
 api_key = "$CDX_API_KEY"
 fqdn = "$CDX_FQDN"
-force_ipv4 = $([ "$CDX_FORCE_IPV4" = 1 ] && echo true || echo false)
-curl_insecure = $([ "$CDX_CURL_INSECURE" = 1 ] && echo true || echo false)
+force_ipv4 = $(flag "$CDX_FORCE_IPV4")
+curl_insecure = $(flag "$CDX_CURL_INSECURE")
+secure = $(flag "$CDX_SECURE")
 {ca_line}CDX_CONFIG
 chmod 600 "$tmp"
 mv "$tmp" "$config_dir/config.toml"
 echo "cdx: configuration written to $config_dir/config.toml" >&2
 
-bin_dir="${{CDX_BIN_DIR:-$HOME/.local/bin}}"
 mkdir -p "$bin_dir"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -356,13 +367,29 @@ if [ "$status" != 200 ]; then
     exit 1
 fi
 want="$(tr -d '\r' <"$work/headers" | awk 'tolower($1)=="x-sha256:" {{print $2}}')"
-have="$(sha256sum "$work/cdx" | cut -d' ' -f1)"
+if command -v sha256sum >/dev/null 2>&1; then
+    have="$(sha256sum "$work/cdx" | cut -d' ' -f1)"
+else
+    have="$(shasum -a 256 "$work/cdx" | cut -d' ' -f1)"
+fi
 if [ -z "$want" ] || [ "$want" != "$have" ]; then
     echo "cdx: checksum mismatch for the downloaded wrapper; not installing" >&2
     exit 1
 fi
 install -m 0755 "$work/cdx" "$bin_dir/cdx"
-echo "cdx: installed $bin_dir/cdx for $CDX_FQDN" >&2
+echo "cdx: installed $bin_dir/cdx for $CDX_FQDN (sha256 $have)" >&2
+case ":$PATH:" in *":$bin_dir:"*) ;; *) echo "cdx: add $bin_dir to your PATH" >&2 ;; esac
+
+# Codex itself, at the fleet's version, when it is missing and npm is there. A legacy script
+# wrapper (no --update) is left to its own devices.
+if command -v codex >/dev/null 2>&1; then
+    echo "cdx: Codex is installed ($(codex --version 2>/dev/null || echo unknown version)); \`cdx --update\` brings it to the fleet's version" >&2
+elif ! head -c 2 "$bin_dir/cdx" | grep -q '#!' && command -v npm >/dev/null 2>&1; then
+    CDX_CONFIG="$config_dir/config.toml" "$bin_dir/cdx" --update || echo "cdx: Codex could not be installed; run \`cdx --update\` later" >&2
+else
+    echo "cdx: Codex is not installed: install Node.js and npm, then run \`cdx --update\`" >&2
+fi
+echo "cdx: done. Run \`cdx\` to start Codex." >&2
 "#,
         fqdn_comment = host.fqdn,
         base = sh(base_url),
@@ -370,5 +397,6 @@ echo "cdx: installed $bin_dir/cdx for $CDX_FQDN" >&2
         fqdn = sh(&host.fqdn),
         ipv4 = if host.force_ipv4 { "1" } else { "0" },
         curl_insecure = if host.curl_insecure { "1" } else { "0" },
+        secure = if host.secure { "1" } else { "0" },
     )
 }
