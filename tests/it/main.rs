@@ -9,6 +9,7 @@ mod accounts;
 mod audit_atomic;
 mod cdx;
 mod cdx_lifecycle;
+mod cdx_session;
 mod chatgpt_usage;
 mod cli;
 mod client_config;

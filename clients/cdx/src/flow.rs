@@ -1,6 +1,7 @@
 //! One `cdx` run: sync, judge, start Codex, then report usage and a refreshed auth.json.
 
 use std::ffi::OsString;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
@@ -10,11 +11,15 @@ use crate::auth_sync::{self, LocalAuth};
 use crate::config::{CdxConfig, Paths};
 use crate::error::CdxError;
 use crate::offline::{self, Verdict};
+use crate::session::{self, RunMarker};
 use crate::state::State;
 use crate::{run, sync, usage};
 
 pub struct Ui {
     pub verbose: bool,
+    /// The fleet's `cdx_silent`: warnings that do not stop the run are not shown (unless
+    /// `--verbose`); errors always are.
+    pub silent: bool,
 }
 
 impl Ui {
@@ -23,21 +28,28 @@ impl Ui {
             eprintln!("cdx: {line}");
         }
     }
+
+    pub fn warn(&self, line: &str) {
+        if self.verbose || !self.silent {
+            eprintln!("{line}");
+        }
+    }
 }
 
 pub async fn main_run(
     cfg: &CdxConfig,
     paths: &Paths,
     args: &[OsString],
-    ui: &Ui,
+    ui: &mut Ui,
 ) -> Result<i32, CdxError> {
-    let api = Api::new(cfg).map_err(CdxError::Config)?;
+    let api = Arc::new(Api::new(cfg).map_err(CdxError::Config)?);
     let state_path = paths.state_file();
     let mut state = State::load(&state_path);
 
     let started = std::time::Instant::now();
     let report = sync::run(&api, paths, &mut state).await;
     ui.info(&format!("sync took {} ms", started.elapsed().as_millis()));
+    ui.silent = report.silent();
 
     let mut default_profile = None;
     match &report.auth {
@@ -56,7 +68,7 @@ pub async fn main_run(
         Ok(c) => {
             ui.info(&format!("config: {} {}", c.status, c.changed.join(" ")));
             if let Some(w) = &c.warning {
-                eprintln!("cdx: warning: {w}");
+                ui.warn(&format!("cdx: warning: {w}"));
             }
             default_profile = c.default_profile.clone();
         }
@@ -70,6 +82,15 @@ pub async fn main_run(
             }
         }
         Err(e) => ui.info(&format!("AGENTS.md and prompts: {e}")),
+    }
+    match &report.skills {
+        Ok(s) => {
+            ui.info(&format!("skills: {}", s.changed.join(" ")));
+            if !s.kept.is_empty() {
+                ui.info(&format!("kept your own version of {}", s.kept.join(" ")));
+            }
+        }
+        Err(e) => ui.info(&format!("skills: {e}")),
     }
     if let Err(e) = &report.versions {
         ui.info(&format!("versions: {e}"));
@@ -98,7 +119,7 @@ pub async fn main_run(
             return Err(e);
         }
         Some(Verdict::Continue(warning)) => {
-            eprintln!("{warning}");
+            ui.warn(&warning);
             state.last_outcome = Some("offline: cached auth.json".into());
         }
         None => {}
@@ -120,11 +141,51 @@ pub async fn main_run(
 
     let codex_args = run::codex_args(args, &paths.codex_home, &state, default_profile.as_deref());
     let run_start = SystemTime::now();
-    let code = run::run_codex(&run::codex_bin(), &codex_args).await?;
+    let marker = RunMarker::create(&paths.state_dir);
+    let fresh = online.then(|| {
+        session::keep_auth_fresh(
+            api.clone(),
+            paths.auth_json(),
+            session::auth_sync_interval(),
+        )
+    });
+    let ran = run::run_codex(&run::codex_bin(), &codex_args).await;
+    if let Some(task) = fresh {
+        task.abort();
+    }
+    let code = ran?;
 
-    after_run(&api, paths, &mut state, run_start, online, ui).await;
+    let stored = after_run(&api, paths, &mut state, run_start, online, ui).await;
+    if state.host_secure.or(cfg.secure) == Some(false) {
+        purge_auth(paths, &mut state, &marker, stored, ui);
+    }
+    drop(marker);
     state.save(&state_path)?;
     Ok(code)
+}
+
+/// Insecure hosts keep no credentials between runs: auth.json goes when the last cdx run on the
+/// host ends. A copy Codex refreshed that could not reach the server is kept (and warned
+/// about): its rotated refresh token may be the only valid one, for the whole fleet.
+fn purge_auth(paths: &Paths, state: &mut State, marker: &RunMarker, stored: bool, ui: &Ui) {
+    if marker.others_alive() {
+        ui.info("auth.json: kept, another cdx run on this host still uses it");
+        return;
+    }
+    if !stored {
+        ui.warn(
+            "cdx: warning: auth.json was refreshed by Codex but not stored on the server; \
+             it stays until the next run stores it (insecure host)",
+        );
+        return;
+    }
+    match crate::files::remove(&paths.auth_json()) {
+        Ok(()) => {
+            state.auth_digest = None;
+            ui.info("auth.json: removed (insecure host)");
+        }
+        Err(e) => ui.warn(&format!("cdx: warning: could not remove auth.json: {e}")),
+    }
 }
 
 /// Usage and a refreshed auth.json. Failures here never change Codex's exit code: usage is
@@ -136,7 +197,7 @@ async fn after_run(
     run_start: SystemTime,
     online: bool,
     ui: &Ui,
-) {
+) -> bool {
     let mut files = usage::written_since(&usage::rollout_files(&paths.codex_home), run_start);
     for p in std::mem::take(&mut state.pending_usage) {
         if !files.contains(&p) && p.is_file() {
@@ -162,15 +223,15 @@ async fn after_run(
     // Codex refreshed its tokens during the run: give the server the newer copy.
     let local = LocalAuth::read(&paths.auth_json());
     let Some(compact) = &local.compact else {
-        return;
+        return true;
     };
     let changed = state.auth_digest.as_deref() != Some(local.digest.as_str());
     if !changed || !newer(&local.last_refresh, state.canonical_last_refresh.as_deref()) {
-        return;
+        return true;
     }
     if !online {
         ui.info("auth.json: refreshed by Codex while offline; stored on the next sync");
-        return;
+        return false;
     }
     match auth_sync::store(api, compact).await {
         Ok((data, _)) => {
@@ -180,8 +241,12 @@ async fn after_run(
             if let Some(lr) = data.get("canonical_last_refresh").and_then(|s| s.as_str()) {
                 state.canonical_last_refresh = Some(lr.to_string());
             }
+            true
         }
-        Err(e) => ui.info(&format!("auth.json: store failed ({e}); retried next run")),
+        Err(e) => {
+            ui.info(&format!("auth.json: store failed ({e}); retried next run"));
+            false
+        }
     }
 }
 

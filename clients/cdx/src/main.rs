@@ -19,6 +19,8 @@ mod flow;
 mod merge;
 mod offline;
 mod run;
+mod session;
+mod skills_sync;
 mod state;
 mod status;
 mod sync;
@@ -120,8 +122,11 @@ async fn real_main() -> Result<i32, CdxError> {
         Command::Run(args) => {
             let cfg = config::load(&env)?;
             let paths = Paths::from_env(&env)?;
-            let ui = flow::Ui { verbose };
-            flow::main_run(&cfg, &paths, &args, &ui).await
+            let mut ui = flow::Ui {
+                verbose,
+                silent: false,
+            };
+            flow::main_run(&cfg, &paths, &args, &mut ui).await
         }
     }
 }

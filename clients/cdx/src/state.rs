@@ -35,6 +35,8 @@ pub struct State {
     pub agents_sha256: Option<String>,
     /// Prompt file name → digest of what cdx wrote under `prompts/`.
     pub prompts: BTreeMap<String, String>,
+    /// Skill slug → what cdx wrote under `skills/<slug>/`.
+    pub skills: BTreeMap<String, crate::skills_sync::OwnedSkill>,
     /// The Codex version pinned for this host (`/auth` answers' `host.client_version_override`).
     pub codex_pin: Option<String>,
     /// The last `/versions` object seen (for `cdx status`).

@@ -13,6 +13,7 @@ use crate::config_sync::{self, ConfigOutcome};
 use crate::content_sync::{self, ContentOutcome, Owned};
 use crate::digest::auth_digest;
 use crate::files;
+use crate::skills_sync::{self, SkillsOutcome};
 use crate::state::State;
 
 /// The whole sync must finish within this; past it the run counts as offline.
@@ -24,6 +25,7 @@ pub struct SyncReport {
     pub config: Result<ConfigOutcome, ApiError>,
     pub versions: Result<Value, ApiError>,
     pub content: Result<ContentOutcome, ApiError>,
+    pub skills: Result<SkillsOutcome, ApiError>,
 }
 
 impl SyncReport {
@@ -48,6 +50,23 @@ impl SyncReport {
                     _ => None,
                 }
             })
+    }
+
+    /// The fleet's `cdx_silent` (from `/versions`, else the `/auth` answer's copy).
+    pub fn silent(&self) -> bool {
+        let flag = |v: &Value| {
+            v.get("cdx_silent").is_some_and(|f| {
+                f.as_bool().unwrap_or(false)
+                    || f.as_i64() == Some(1)
+                    || f.as_str()
+                        .is_some_and(|s| matches!(s, "1" | "true" | "yes" | "on"))
+            })
+        };
+        match (&self.versions, &self.auth) {
+            (Ok(v), _) => flag(v),
+            (Err(_), Ok(a)) => a.versions.as_ref().is_some_and(flag),
+            _ => false,
+        }
     }
 
     /// Whether `/versions` says the fleet's API is off.
@@ -78,12 +97,21 @@ pub async fn run(api: &Api, paths: &Paths, state: &mut State) -> SyncReport {
         agents_sha256: state.agents_sha256.clone(),
         prompts: state.prompts.clone(),
     };
-    let (auth, config, versions, content) = tokio::join!(
+    let skills_before = state.skills.clone();
+    let (auth, config, versions, content, skills) = tokio::join!(
         tokio::time::timeout(BUDGET, auth_sync::sync(api, &auth_path)),
         tokio::time::timeout(BUDGET, config_sync::fetch(api, paths, &snapshot)),
         tokio::time::timeout(BUDGET, api.call(reqwest::Method::GET, "/versions", None)),
         tokio::time::timeout(BUDGET, content_sync::run(api, &paths.codex_home, &owned)),
+        tokio::time::timeout(
+            BUDGET,
+            skills_sync::run(api, &paths.codex_home, &skills_before)
+        ),
     );
+    let skills = timeout(skills);
+    if let Ok(s) = &skills {
+        state.skills = s.owned.clone();
+    }
     let content = timeout(content);
     if let Ok(c) = &content {
         state.agents_sha256 = c.owned.agents_sha256.clone();
@@ -118,5 +146,6 @@ pub async fn run(api: &Api, paths: &Paths, state: &mut State) -> SyncReport {
         config,
         versions,
         content,
+        skills,
     }
 }

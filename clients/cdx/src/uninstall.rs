@@ -14,7 +14,7 @@ use crate::config::{CdxConfig, Paths};
 use crate::content_sync::{self, Owned};
 use crate::error::CdxError;
 use crate::state::State;
-use crate::{config_sync, files};
+use crate::{config_sync, files, skills_sync};
 
 pub struct Report {
     pub deregistered: bool,
@@ -69,6 +69,9 @@ pub async fn run(
         prompts: state.prompts.clone(),
     };
     let (removed, kept) = content_sync::remove_owned(&paths.codex_home, &owned);
+    report.removed.extend(removed);
+    report.kept.extend(kept);
+    let (removed, kept) = skills_sync::remove_all(&paths.codex_home, &state.skills);
     report.removed.extend(removed);
     report.kept.extend(kept);
 
