@@ -104,6 +104,7 @@ impl Scratch {
             .env("CODEX_HOME", self.codex_home())
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_STATE_HOME", self.path("state"))
+            .env("CDX_SYSTEM_DIR", self.path("etc-codex"))
             .env("CDX_CODEX_BIN", self.path("bin/codex"))
             .output()
             .await

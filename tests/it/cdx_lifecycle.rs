@@ -96,6 +96,7 @@ impl HostHome {
             .env("XDG_STATE_HOME", self.path("state"))
             .env("CODEX_HOME", self.path("home/.codex"))
             .env("CDX_BIN_DIR", self.path("bin"))
+            .env("CDX_SYSTEM_DIR", self.path("etc-codex"))
             .env("CDX_CONFIG_DIR", self.path("config/cdx"));
         c
     }

@@ -83,6 +83,7 @@ impl Host {
             .env("CODEX_HOME", self.path("home/.codex"))
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_STATE_HOME", self.path("state"))
+            .env("CDX_SYSTEM_DIR", self.path("etc-codex"))
             .env("CDX_CODEX_BIN", self.path("bin/codex"));
         c
     }
@@ -111,6 +112,11 @@ async fn skills_and_auth_json_kept_fresh_during_a_session() {
             json!({"slug": "deploy", "manifest": SKILL_MD,
                    "files": [{"path": "scripts/release.sh", "content_base64": b64.encode("#!/bin/sh\necho release\n")}]}),
         )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let policy = json!({"allowed_sandbox_modes": ["read-only"]});
+    let (status, body) = r
+        .admin_put("/api/v1/config/requirements", json!({"settings": policy}))
         .await;
     assert_eq!(status, 201, "{body}");
     let host = Host::new(&r.srv.url, &key);
@@ -161,6 +167,21 @@ async fn skills_and_auth_json_kept_fresh_during_a_session() {
             "printed a secret: {}",
             text(&out)
         );
+    }
+
+    // As root, the fleet's enforced policy lands in Codex's system directory.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    let req = host.path("etc-codex/requirements.toml");
+    if root {
+        let text = std::fs::read_to_string(&req).unwrap();
+        assert!(text.contains("read-only"), "{text}");
+    } else {
+        assert!(!req.exists(), "only root installs requirements.toml");
     }
 
     let skill = host.path("home/.codex/skills/deploy");

@@ -179,11 +179,25 @@ pub fn parse(text: &str, path: &Path) -> Result<CdxConfig, CdxError> {
     })
 }
 
+#[cfg(unix)]
+fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[cfg(not(unix))]
+fn running_as_root() -> bool {
+    false
+}
+
 /// The directories cdx reads and writes.
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub codex_home: PathBuf,
     pub state_dir: PathBuf,
+    /// Codex's system directory (`/etc/codex`, or `$CDX_SYSTEM_DIR`) when cdx runs as root:
+    /// the fleet's enforced requirements.toml goes there. None for other users.
+    pub system_dir: Option<PathBuf>,
 }
 
 impl Paths {
@@ -196,10 +210,22 @@ impl Paths {
             Some(p) => Path::new(&p).join("cdx"),
             None => home(env)?.join(".local/state/cdx"),
         };
+        let system_dir = running_as_root().then(|| {
+            env.var("CDX_SYSTEM_DIR")
+                .map_or_else(|| PathBuf::from("/etc/codex"), PathBuf::from)
+        });
         Ok(Paths {
             codex_home,
             state_dir,
+            system_dir,
         })
+    }
+
+    /// Where the fleet's requirements.toml goes (root only).
+    pub fn requirements_toml(&self) -> Option<PathBuf> {
+        self.system_dir
+            .as_ref()
+            .map(|d| d.join("requirements.toml"))
     }
 
     pub fn auth_json(&self) -> PathBuf {

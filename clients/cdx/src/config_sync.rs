@@ -52,6 +52,12 @@ pub fn request_body(paths: &Paths, state: &State) -> Value {
         })
         .collect();
     body["profiles"] = json!(profiles);
+    if let Some(req) = paths.requirements_toml()
+        && let Some(sha) = &state.requirements_sha256
+        && local_sha(&req).as_deref() == Some(sha.as_str())
+    {
+        body["requirements_sha256"] = json!(sha);
+    }
     body
 }
 
@@ -155,8 +161,55 @@ pub fn apply(data: &Value, paths: &Paths, state: &mut State) -> Result<ConfigOut
         }
     }
     state.profiles = keep;
+    if let Some(path) = paths.requirements_toml() {
+        requirements(data.get("requirements"), &path, state, &mut out).map_err(e)?;
+    }
     out.status = status;
     Ok(out)
+}
+
+/// The fleet's enforced policy in Codex's system directory (root only). A requirements.toml
+/// cdx did not write (the machine's own) is never replaced or removed.
+fn requirements(
+    answer: Option<&Value>,
+    path: &Path,
+    state: &mut State,
+    out: &mut ConfigOutcome,
+) -> Result<(), crate::error::CdxError> {
+    let Some(answer) = answer else {
+        return Ok(());
+    };
+    let have = files::read_optional(path)?.map(|t| sha256_hex(t.as_bytes()));
+    let ours = match (&have, &state.requirements_sha256) {
+        (None, _) => true,
+        (Some(h), Some(r)) => h == r,
+        (Some(_), None) => false,
+    };
+    match answer.get("status").and_then(Value::as_str) {
+        Some("updated") => {
+            let content = answer.get("content").and_then(Value::as_str).unwrap_or("");
+            if !ours {
+                out.warning = Some(format!(
+                    "{} was not written by cdx; the fleet's requirements were not installed",
+                    path.display()
+                ));
+                return Ok(());
+            }
+            // World-readable: Codex run by any user on the machine enforces it.
+            files::write_atomic(path, content.as_bytes(), 0o644)?;
+            state.requirements_sha256 = Some(sha256_hex(content.as_bytes()));
+            out.changed.push(path.display().to_string());
+        }
+        Some("missing") => {
+            if have.is_some() && ours && state.requirements_sha256.is_some() {
+                files::remove(path)?;
+                out.changed.push(format!("-{}", path.display()));
+            }
+            state.requirements_sha256 = None;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Merges the fleet's base config (empty: none) into config.toml; true when the file changed.
@@ -204,6 +257,7 @@ mod tests {
         Paths {
             codex_home: dir.join("codex"),
             state_dir: dir.join("state"),
+            system_dir: Some(dir.join("etc-codex")),
         }
     }
 
@@ -251,6 +305,40 @@ mod tests {
             "{text}"
         );
         assert_eq!(st.config_sha256, None);
+    }
+
+    #[test]
+    fn requirements_go_to_the_system_dir_and_the_machines_own_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = paths(dir.path());
+        let req = p.requirements_toml().unwrap();
+        let mut st = State::default();
+        let policy = "allowed_sandbox_modes = [\"read-only\"]\n";
+        let answer = json!({"status": "unchanged", "profiles": [],
+            "requirements": {"status": "updated", "content": policy}});
+        apply(&answer, &p, &mut st).unwrap();
+        assert_eq!(std::fs::read_to_string(&req).unwrap(), policy);
+        assert_eq!(
+            request_body(&p, &st)["requirements_sha256"],
+            sha256_hex(policy.as_bytes())
+        );
+        let gone = json!({"status": "unchanged", "requirements": {"status": "missing"}});
+        apply(&gone, &p, &mut st).unwrap();
+        assert!(!req.exists());
+        // The machine's own file is neither replaced nor removed.
+        std::fs::write(&req, "mine = true\n").unwrap();
+        let out = apply(&answer, &p, &mut st).unwrap();
+        assert!(out.warning.is_some());
+        apply(&gone, &p, &mut st).unwrap();
+        assert_eq!(std::fs::read_to_string(&req).unwrap(), "mine = true\n");
+        // Not root: nothing is written there.
+        let user = Paths {
+            system_dir: None,
+            ..p.clone()
+        };
+        std::fs::remove_file(&req).unwrap();
+        apply(&answer, &user, &mut State::default()).unwrap();
+        assert!(!req.exists());
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct State {
     pub agents_sha256: Option<String>,
     /// Prompt file name → digest of what cdx wrote under `prompts/`.
     pub prompts: BTreeMap<String, String>,
+    /// The digest of the requirements.toml cdx installed in Codex's system directory.
+    pub requirements_sha256: Option<String>,
     /// Skill slug → what cdx wrote under `skills/<slug>/`.
     pub skills: BTreeMap<String, crate::skills_sync::OwnedSkill>,
     /// The Codex version pinned for this host (`/auth` answers' `host.client_version_override`).

@@ -59,7 +59,7 @@ pub async fn run(
     let mut state = State::load(&state_path);
 
     // The fleet's part of config.toml and its profile files, as if the fleet sent nothing.
-    let gone = json!({"status": "missing", "profiles": []});
+    let gone = json!({"status": "missing", "profiles": [], "requirements": {"status": "missing"}});
     match config_sync::apply(&gone, paths, &mut state) {
         Ok(out) => report.removed.extend(out.changed),
         Err(e) => report.kept.push(format!("config.toml ({e})")),
