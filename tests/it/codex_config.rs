@@ -18,19 +18,23 @@ async fn upstream(
     body: String,
 ) -> axum::response::Response {
     let doc: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    seen.lock()
-        .await
-        .push(doc["model"].as_str().unwrap_or_default().to_string());
+    let n = {
+        let mut seen = seen.lock().await;
+        seen.push(doc["model"].as_str().unwrap_or_default().to_string());
+        seen.len()
+    };
+    // Response ids are unique upstream; usage is deduplicated by them.
+    let id = format!("resp_{n}");
     let message = json!({"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
                          "content": [{"type": "output_text", "text": "config loaded", "annotations": []}]});
     sse(&[
-        json!({"type": "response.created", "sequence_number": 0, "response": {"id": "resp_1", "status": "in_progress", "output": []}}),
+        json!({"type": "response.created", "sequence_number": 0, "response": {"id": id, "status": "in_progress", "output": []}}),
         json!({"type": "response.output_item.done", "sequence_number": 1, "output_index": 0, "item": message}),
-        completed("resp_1", json!([message])),
+        completed(&id, json!([message])),
     ])
 }
 
-fn provider(base_url: &str) -> Value {
+pub(crate) fn provider(base_url: &str) -> Value {
     json!({"id": "stub", "name": "Stub", "base_url": base_url, "env_key": "STUB_KEY",
            "http_headers": {"X-Fleet": "test"},
            "request_max_retries": 0, "stream_max_retries": 0, "stream_idle_timeout_ms": 20000})
@@ -92,7 +96,7 @@ async fn codex_run(
 
 /// The Responses stub (its base URL and the models it was asked for) and a server with auth
 /// mode on on SQLite.
-async fn stub_and_server() -> Option<(Ready, String, Arc<Mutex<Vec<String>>>)> {
+pub(crate) async fn stub_and_server() -> Option<(Ready, String, Arc<Mutex<Vec<String>>>)> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = axum::Router::new()
         .route("/v1/responses", axum::routing::post(upstream))

@@ -8,6 +8,7 @@ mod access;
 mod accounts;
 mod audit_atomic;
 mod cdx;
+mod cdx_codex;
 mod cdx_lifecycle;
 mod cdx_session;
 mod chatgpt_usage;
