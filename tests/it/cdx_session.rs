@@ -283,3 +283,62 @@ async fn insecure_hosts_keep_no_auth_json_and_silent_mode_quiets_warnings() {
         text(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_edits_are_offered_to_the_fleet() {
+    let r = Ready::start(Backend::Sqlite, auth_on()).await.unwrap();
+    let key = r.host_key("session-3.example.com").await;
+    let (status, body) = r
+        .admin_post(
+            "/admin/slash-commands/store",
+            json!({"filename": "review.md", "prompt": "Review $1.\n"}),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{body}");
+    let host = Host::new(&r.srv.url, &key);
+    let prompt = host.path("home/.codex/prompts/review.md");
+    let out = host.run(&[]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&prompt).unwrap(), "Review $1.\n");
+
+    // Pushes on (the default): the edit becomes the fleet's prompt.
+    std::fs::write(&prompt, "Review $1 carefully.\n").unwrap();
+    let out = host.run(&["--verbose"]).await;
+    assert!(
+        text(&out).contains("offered to the fleet"),
+        "{}",
+        text(&out)
+    );
+    let (_, body) = r.admin_get("/admin/slash-commands/review.md").await;
+    assert_eq!(body["data"]["command"]["prompt"], "Review $1 carefully.\n", "{body}");
+
+    // Under review: one proposal however often cdx runs; the local edit stays.
+    let (status, body) = crate::testkit::json(
+        r.srv
+            .put("/api/v1/config/settings")
+            .bearer_auth(&r.admin)
+            .json(&json!({"host_content_push": "review"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    std::fs::write(&prompt, "Review $1 twice.\n").unwrap();
+    for _ in 0..2 {
+        let out = host.run(&[]).await;
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let (_, body) = r.admin_get("/api/v1/config/proposals?state=pending").await;
+    assert_eq!(
+        body["data"]["proposals"].as_array().unwrap().len(),
+        1,
+        "{body}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&prompt).unwrap(),
+        "Review $1 twice.\n"
+    );
+    let (_, body) = r.admin_get("/admin/slash-commands/review.md").await;
+    assert_eq!(body["data"]["command"]["prompt"], "Review $1 carefully.\n", "{body}");
+}

@@ -1,7 +1,8 @@
 //! The fleet's `AGENTS.md` (`POST /agents/retrieve`) and prompts (`GET /slash-commands`,
 //! `POST /slash-commands/retrieve`) under CODEX_HOME. A file is written when it is absent or
 //! still exactly what cdx wrote last time, and removed on the same condition: a person's own
-//! `AGENTS.md` or prompt edits are never overwritten (pushing them is not done yet).
+//! `AGENTS.md` or prompt edits are never overwritten; edits of the fleet's prompts are offered
+//! back to the server after a run (`push_edits`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -78,6 +79,66 @@ pub fn remove_owned(codex_home: &Path, owned: &Owned) -> (Vec<String>, Vec<Strin
         }
     }
     (removed, kept)
+}
+
+/// What pushing local prompt edits did.
+#[derive(Debug, Default)]
+pub struct PushOutcome {
+    /// Prompt name → the server's answer (`updated`, `proposed`, `unchanged`).
+    pub pushed: Vec<(String, String)>,
+    /// The fleet does not take pushes from hosts (403): nothing more is tried this run.
+    pub refused: Option<String>,
+}
+
+/// Offers the fleet the person's edits of prompts cdx wrote (`POST /slash-commands/store`).
+/// The server decides: stored, kept for an admin's review (202) or refused (403). An edit is
+/// offered once (`offered` remembers its digest); a stored one becomes the fleet's and so cdx's.
+pub async fn push_edits(
+    api: &Api,
+    codex_home: &Path,
+    owned: &mut BTreeMap<String, String>,
+    offered: &mut BTreeMap<String, String>,
+) -> PushOutcome {
+    let mut out = PushOutcome::default();
+    offered.retain(|name, _| owned.contains_key(name));
+    let names: Vec<String> = owned.keys().cloned().collect();
+    for name in names {
+        let path = codex_home.join("prompts").join(&name);
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let have = sha256_hex(&bytes);
+        if owned.get(&name) == Some(&have) || offered.get(&name) == Some(&have) {
+            continue;
+        }
+        let Ok(prompt) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let body = json!({"filename": name, "prompt": prompt, "sha256": have});
+        match api.post_json("/slash-commands/store", &body).await {
+            Ok(data) => {
+                let status = data
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string();
+                if status == "updated" || status == "unchanged" || status == "created" {
+                    owned.insert(name.clone(), have.clone());
+                }
+                offered.insert(name.clone(), have);
+                out.pushed.push((name, status));
+            }
+            Err(ApiError::Denied(m)) => {
+                out.refused = Some(m);
+                break;
+            }
+            Err(e) => {
+                out.refused = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    out
 }
 
 fn io(e: crate::error::CdxError) -> ApiError {

@@ -220,6 +220,24 @@ async fn after_run(
         state.pending_usage = out.failed;
     }
 
+    if online {
+        let pushed = crate::content_sync::push_edits(
+            api,
+            &paths.codex_home,
+            &mut state.prompts,
+            &mut state.prompts_offered,
+        )
+        .await;
+        for (name, status) in &pushed.pushed {
+            ui.info(&format!(
+                "prompts/{name}: your edit offered to the fleet ({status})"
+            ));
+        }
+        if let Some(why) = &pushed.refused {
+            ui.info(&format!("prompt edits stay local: {why}"));
+        }
+    }
+
     // Codex refreshed its tokens during the run: give the server the newer copy.
     let local = LocalAuth::read(&paths.auth_json());
     let Some(compact) = &local.compact else {

@@ -41,6 +41,8 @@ pub struct State {
     pub skills: BTreeMap<String, crate::skills_sync::OwnedSkill>,
     /// The Codex version pinned for this host (`/auth` answers' `host.client_version_override`).
     pub codex_pin: Option<String>,
+    /// Prompt file name → digest of the local edit last offered to the fleet.
+    pub prompts_offered: BTreeMap<String, String>,
     /// The last `/versions` object seen (for `cdx status`).
     pub versions: Option<serde_json::Value>,
     /// The last usage report that reached the server.
