@@ -63,6 +63,9 @@ pub struct AuthOutcome {
     pub quota_exceeded: bool,
     pub quota_reason: Option<String>,
     pub versions: Option<Value>,
+    /// The answer's quota picture for `cdx status`: `chatgpt_usage`, `quota_projected_percent`,
+    /// `token_usage_month`, `quota_limit_percent`.
+    pub quota: Option<Value>,
     /// The local file was replaced with the server's copy.
     pub wrote: bool,
     /// The local copy was uploaded.
@@ -173,6 +176,12 @@ fn outcome_of(data: &Value) -> AuthOutcome {
             .unwrap_or(false),
         quota_reason: s("quota_reason"),
         versions: data.get("versions").cloned(),
+        quota: Some(serde_json::json!({
+            "chatgpt_usage": data.get("chatgpt_usage"),
+            "quota_projected_percent": data.get("quota_projected_percent"),
+            "token_usage_month": data.get("token_usage_month"),
+            "quota_limit_percent": data.get("quota_limit_percent"),
+        })),
         wrote: false,
         stored: false,
     }

@@ -130,6 +130,7 @@ pub async fn run(api: &Api, paths: &Paths, state: &mut State) -> SyncReport {
             state.host_secure = a.host_secure;
         }
         state.codex_pin = a.codex_pin.clone().filter(|v| !v.is_empty());
+        state.quota = a.quota.clone();
         state.canonical_digest = a.canonical_digest.clone();
         state.canonical_last_refresh = a.canonical_last_refresh.clone();
         state.auth_digest = files::read_optional(&auth_path)
