@@ -47,7 +47,18 @@ pub async fn main_run(
     let mut state = State::load(&state_path);
 
     let started = std::time::Instant::now();
-    let report = sync::run(&api, paths, &mut state).await;
+    let was_silent = state
+        .versions
+        .as_ref()
+        .and_then(|v| v.get("cdx_silent"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let report = crate::progress::spin(
+        "syncing with the server",
+        crate::progress::allowed(was_silent),
+        sync::run(&api, paths, &mut state),
+    )
+    .await;
     ui.info(&format!("sync took {} ms", started.elapsed().as_millis()));
     ui.silent = report.silent();
 

@@ -18,6 +18,7 @@ mod files;
 mod flow;
 mod merge;
 mod offline;
+mod progress;
 mod run;
 mod session;
 mod skills_sync;
@@ -138,7 +139,9 @@ async fn update(env: &ProcessEnv) -> Result<i32, CdxError> {
     let api = api::Api::new(&cfg).map_err(CdxError::Config)?;
     let exe = std::env::current_exe()
         .map_err(|e| CdxError::Other(format!("cannot find cdx's own file: {e}")))?;
-    match update::self_update(&api, &exe).await? {
+    let spin = progress::allowed(false);
+    let updated = progress::spin("checking for a new cdx", spin, update::self_update(&api, &exe));
+    match updated.await? {
         update::Outcome::UpToDate(v) => eprintln!("cdx: cdx is up to date ({v})"),
         update::Outcome::Updated { from, to } => {
             eprintln!("cdx: updated cdx {from} -> {to} ({})", exe.display());
@@ -156,7 +159,12 @@ async fn update(env: &ProcessEnv) -> Result<i32, CdxError> {
         eprintln!("cdx: Codex is at the fleet's version ({target})");
         return Ok(0);
     }
-    update::install_codex(&target).await?;
+    progress::spin(
+        &format!("installing Codex {target} with npm"),
+        spin,
+        update::install_codex(&target),
+    )
+    .await?;
     eprintln!(
         "cdx: Codex {} -> {target}",
         installed.as_deref().unwrap_or("(not installed)")
