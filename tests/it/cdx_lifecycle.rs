@@ -288,3 +288,111 @@ impl TamperedServer {
         TamperedServer { url }
     }
 }
+
+/// A host on the peer's bash wrapper moves to cdx as docs/compatibility.md says: its key is
+/// rotated, the new installer replaces the wrapper, and the host keeps its id and its usage;
+/// the old key stops working and the rows the bash wrapper reported are not counted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_moves_from_the_bash_wrapper() {
+    let wrappers = tempfile::tempdir().unwrap();
+    let published = wrappers.path().join(format!("cdx-{}", platform()));
+    let stripped = std::process::Command::new("strip")
+        .args(["--strip-debug", "-o"])
+        .arg(&published)
+        .arg(cdx_bin())
+        .status()
+        .unwrap();
+    assert!(stripped.success());
+    let opts = crate::testkit::Opts {
+        layer: Layer {
+            wrapper_dir: Some(wrappers.path().to_path_buf()),
+            ..auth_on().layer
+        },
+    };
+    let Some(r) = Ready::start(crate::testkit::Backend::Sqlite, opts).await else {
+        return;
+    };
+    let (status, body) = r
+        .admin_post("/admin/codex-version", json!({"selection": "0.169.0"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (registered, old_key) =
+        crate::testkit::register_host(&r.srv, &r.admin, "legacy-1.example.com").await;
+    let id = registered["host"]["id"].as_i64().unwrap();
+    // What the bash wrapper sends on a run: retrieve with its version, then its printed summary.
+    let (status, body) = r
+        .host_post(
+            &old_key,
+            "/auth",
+            json!({"command": "retrieve", "last_refresh": "2026-01-01T00:00:00Z",
+                   "digest": "0".repeat(64), "wrapper_version": "2025.12.18-06"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = r
+        .host_post(
+            &old_key,
+            "/usage",
+            json!({"line": "Token usage: total=1,234 input=1,000 (+ 200 cached) output=234 (reasoning 34)"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, rotated) = r
+        .admin_post(&format!("/admin/hosts/{id}/rotate"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let url = rotated["data"]["installer"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let host = HostHome::new();
+    let script = r
+        .srv
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let out = host
+        .command(Path::new("bash"))
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "installer: {}", text(&out));
+    let out = host.cdx(&["--execute", "hi"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Host activity (versions, call counts) reaches the store every 5 seconds.
+    let mut body = Value::Null;
+    for _ in 0..40 {
+        body = r.admin_get("/admin/hosts").await.1;
+        let version = body["data"]["hosts"][0]["wrapper_version"].as_str().unwrap_or_default();
+        if version.starts_with("cdx-") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let hosts = body["data"]["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 1, "{body}");
+    assert_eq!(hosts[0]["id"].as_i64(), Some(id));
+    let version = hosts[0]["wrapper_version"].as_str().unwrap_or_default();
+    assert!(version.starts_with("cdx-"), "{body}");
+    let (_, body) = r.admin_get("/admin/usage?limit=50").await;
+    let rows = body["data"]["usages"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the bash wrapper's row, once: {body}");
+    assert_eq!(rows[0]["total"], 1234);
+    let (status, _) = r
+        .host_post(
+            &old_key,
+            "/auth",
+            json!({"command": "retrieve", "last_refresh": "2026-01-01T00:00:00Z", "digest": "0".repeat(64)}),
+        )
+        .await;
+    assert_eq!(status, 401, "the bash wrapper's key no longer works");
+}
