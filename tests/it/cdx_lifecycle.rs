@@ -372,7 +372,9 @@ async fn a_host_moves_from_the_bash_wrapper() {
     let mut body = Value::Null;
     for _ in 0..40 {
         body = r.admin_get("/admin/hosts").await.1;
-        let version = body["data"]["hosts"][0]["wrapper_version"].as_str().unwrap_or_default();
+        let version = body["data"]["hosts"][0]["wrapper_version"]
+            .as_str()
+            .unwrap_or_default();
         if version.starts_with("cdx-") {
             break;
         }

@@ -310,7 +310,10 @@ async fn prompt_edits_are_offered_to_the_fleet() {
         text(&out)
     );
     let (_, body) = r.admin_get("/admin/slash-commands/review.md").await;
-    assert_eq!(body["data"]["command"]["prompt"], "Review $1 carefully.\n", "{body}");
+    assert_eq!(
+        body["data"]["command"]["prompt"], "Review $1 carefully.\n",
+        "{body}"
+    );
 
     // Under review: one proposal however often cdx runs; the local edit stays.
     let (status, body) = crate::testkit::json(
@@ -340,5 +343,8 @@ async fn prompt_edits_are_offered_to_the_fleet() {
         "Review $1 twice.\n"
     );
     let (_, body) = r.admin_get("/admin/slash-commands/review.md").await;
-    assert_eq!(body["data"]["command"]["prompt"], "Review $1 carefully.\n", "{body}");
+    assert_eq!(
+        body["data"]["command"]["prompt"], "Review $1 carefully.\n",
+        "{body}"
+    );
 }

@@ -140,7 +140,11 @@ async fn update(env: &ProcessEnv) -> Result<i32, CdxError> {
     let exe = std::env::current_exe()
         .map_err(|e| CdxError::Other(format!("cannot find cdx's own file: {e}")))?;
     let spin = progress::allowed(false);
-    let updated = progress::spin("checking for a new cdx", spin, update::self_update(&api, &exe));
+    let updated = progress::spin(
+        "checking for a new cdx",
+        spin,
+        update::self_update(&api, &exe),
+    );
     match updated.await? {
         update::Outcome::UpToDate(v) => eprintln!("cdx: cdx is up to date ({v})"),
         update::Outcome::Updated { from, to } => {
