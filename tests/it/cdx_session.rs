@@ -348,3 +348,34 @@ async fn prompt_edits_are_offered_to_the_fleet() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kill_switch_stops_codex_and_lifting_it_lets_it_run() {
+    let r = Ready::start(Backend::Sqlite, auth_on()).await.unwrap();
+    let key = r.host_key("session-4.example.com").await;
+    let host = Host::new(&r.srv.url, &key);
+    let out = host.run(&[]).await;
+    assert!(out.status.success(), "{}", text(&out));
+
+    let (status, body) = r
+        .admin_post("/admin/api/state", json!({"disabled": true}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    std::fs::remove_file(host.path("home/seen.json")).unwrap();
+    let out = host.run(&[]).await;
+    assert_eq!(out.status.code(), Some(79), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("disabled by an administrator"),
+        "{}",
+        text(&out)
+    );
+    assert!(!host.path("home/seen.json").exists(), "Codex did not start");
+
+    let (status, body) = r
+        .admin_post("/admin/api/state", json!({"disabled": false}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let out = host.run(&[]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(host.path("home/seen.json").exists());
+}
