@@ -198,6 +198,30 @@ async fn installer_update_and_uninstall() {
         "{said}"
     );
 
+    // The fleet moves to another Codex: each run says so once it knows, --update installs it.
+    let (status, body) = r
+        .admin_post("/admin/codex-version", json!({"selection": "0.170.0"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let out = host.cdx(&["--execute", "hi"]).await;
+    assert!(
+        text(&out).contains("Codex 0.169.0 is installed, the fleet runs 0.170.0"),
+        "{}",
+        text(&out)
+    );
+    let out = host.cdx(&["--update"]).await;
+    assert!(
+        text(&out).contains("Codex 0.169.0 -> 0.170.0"),
+        "{}",
+        text(&out)
+    );
+    let out = host.cdx(&["--execute", "hi"]).await;
+    assert!(
+        !text(&out).contains("is installed, the fleet runs"),
+        "{}",
+        text(&out)
+    );
+
     // A download that does not match its metadata is refused; cdx stays as it was.
     let tampered = TamperedServer::start(&build).await;
     let bad_cfg = host.path("bad.toml");

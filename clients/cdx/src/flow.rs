@@ -148,6 +148,7 @@ pub async fn main_run(
             "cdx: quota policy: {why}; Codex is not started (ask your fleet admin)"
         )));
     }
+    codex_version_hint(&mut state, ui).await;
     state.save(&state_path)?;
 
     let codex_args = run::codex_args(args, &paths.codex_home, &state, default_profile.as_deref());
@@ -173,6 +174,32 @@ pub async fn main_run(
     drop(marker);
     state.save(&state_path)?;
     Ok(code)
+}
+
+/// A one-line hint when the installed Codex is not the fleet's version. `codex --version` runs
+/// only when the target changed since the last look (it costs a Node start-up).
+async fn codex_version_hint(state: &mut State, ui: &Ui) {
+    let Some(target) =
+        crate::update::codex_target(state.codex_pin.as_deref(), state.versions.as_ref())
+    else {
+        return;
+    };
+    let known = state.codex_seen.as_ref().filter(|(t, _)| *t == target);
+    let installed = match known {
+        Some((_, installed)) => installed.clone(),
+        None => {
+            let installed = crate::update::installed_codex(&run::codex_bin()).await;
+            state.codex_seen = Some((target.clone(), installed.clone()));
+            installed
+        }
+    };
+    if let Some(have) = installed
+        && have != target
+    {
+        ui.warn(&format!(
+            "cdx: Codex {have} is installed, the fleet runs {target}: `cdx --update` installs it"
+        ));
+    }
 }
 
 /// Insecure hosts keep no credentials between runs: auth.json goes when the last cdx run on the

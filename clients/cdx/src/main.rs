@@ -169,6 +169,10 @@ async fn update(env: &ProcessEnv) -> Result<i32, CdxError> {
         update::install_codex(&target),
     )
     .await?;
+    // The next run looks at the installed version again.
+    let mut st = st;
+    st.codex_seen = None;
+    st.save(&paths.state_file())?;
     eprintln!(
         "cdx: Codex {} -> {target}",
         installed.as_deref().unwrap_or("(not installed)")

@@ -43,6 +43,8 @@ pub struct State {
     pub codex_pin: Option<String>,
     /// Prompt file name → digest of the local edit last offered to the fleet.
     pub prompts_offered: BTreeMap<String, String>,
+    /// The fleet's Codex version when cdx last looked, and the version installed then.
+    pub codex_seen: Option<(String, Option<String>)>,
     /// The quota picture of the last `/auth` answer (for `cdx status`).
     pub quota: Option<serde_json::Value>,
     /// The last `/versions` object seen (for `cdx status`).
