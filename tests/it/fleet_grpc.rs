@@ -4,8 +4,8 @@
 use codex_central::config::Layer;
 use codex_central_proto::auth::v1::codex_auth_service_client::CodexAuthServiceClient;
 use codex_central_proto::auth::v1::{
-    CodexAuthSettings, RefreshTokenCustody, RetrieveCodexAuthRequest, RetrieveCodexAuthStatus,
-    UpdateCodexAuthSettingsRequest, UploadCodexAuthRequest,
+    CodexAuthSettings, ListHostAuthStatesRequest, RefreshTokenCustody, RetrieveCodexAuthRequest,
+    RetrieveCodexAuthStatus, UpdateCodexAuthSettingsRequest, UploadCodexAuthRequest,
 };
 use codex_central_proto::common::v1::PageRequest;
 use codex_central_proto::fleet::v1::fleet_service_client::FleetServiceClient;
@@ -194,6 +194,39 @@ async fn fleet_admin_over_grpc(backend: Backend) {
     assert_eq!(got.canonical_digest, up.canonical_digest);
     let rest_auth = body["data"]["auth"].to_string();
     assert_eq!(got.auth_json.as_deref(), Some(rest_auth.as_str()));
+    // An empty host id lists every host's sync state (the dashboard's fleet view); one host's
+    // id narrows it; anything else is a 422-class error naming the field.
+    let mut states = CodexAuthServiceClient::new(ch.clone());
+    let all = states
+        .list_host_auth_states(with(&admin, ListHostAuthStatesRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(all.states.iter().any(|s| s.host_id == host.id), "{all:?}");
+    assert_eq!(all.canonical_digest, up.canonical_digest);
+    let one = states
+        .list_host_auth_states(with(
+            &admin,
+            ListHostAuthStatesRequest {
+                host_id: host.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(one.states.len(), 1);
+    let err = states
+        .list_host_auth_states(with(
+            &admin,
+            ListHostAuthStatesRequest {
+                host_id: "not-a-host".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
     let usage = UsageServiceClient::new(ch.clone())
         .ingest_usage(with(
             &key,

@@ -1,7 +1,7 @@
 //! What each host last synced (digest seen, its `last_refresh`, the outcome, when).
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::entities::host_sync_states::{ActiveModel, Column, Entity, Model};
 use crate::{Result, Store};
@@ -32,4 +32,13 @@ pub async fn upsert(store: &Store, state: Model) -> Result<()> {
 
 pub async fn get(store: &Store, host_id: i64) -> Result<Option<Model>> {
     Ok(Entity::find_by_id(host_id).one(store.db()).await?)
+}
+
+/// Every host's state in host id order, `limit` rows after `after` (keyset paging).
+pub async fn list(store: &Store, after: Option<i64>, limit: u64) -> Result<Vec<Model>> {
+    let mut query = Entity::find().order_by_asc(Column::HostId).limit(limit);
+    if let Some(after) = after {
+        query = query.filter(Column::HostId.gt(after));
+    }
+    Ok(query.all(store.db()).await?)
 }

@@ -441,6 +441,11 @@ impl Vault {
         Ok(host_sync_states::get(&self.store, host_id).await?)
     }
 
+    /// What every host last synced, in host id order after `after`.
+    pub async fn sync_states(&self, after: Option<i64>, limit: u64) -> Result<Vec<SyncState>> {
+        Ok(host_sync_states::list(&self.store, after, limit).await?)
+    }
+
     /// Records what a host synced; failures are logged, never fail the sync itself.
     async fn record_sync(
         &self,

@@ -5,6 +5,7 @@ use codex_central_common::{Principal, PrincipalKind, Role};
 use codex_central_proto::auth::v1::codex_auth_service_server::CodexAuthService;
 use codex_central_proto::auth::v1::*;
 use codex_central_proto::ms_to_timestamp;
+use codex_central_proto::paging::{decode_token, encode_token, page_limit};
 use codex_central_proto::{CallContext, pending_rpcs};
 use tonic::{Request, Response, Status};
 
@@ -241,12 +242,15 @@ impl CodexAuthService for CodexAuthGrpc {
     ) -> Result<Response<ListHostAuthStatesResponse>, Status> {
         CallContext::of(&request).require_admin_read()?;
         let req = request.into_inner();
-        let host_id: i64 = req.host_id.trim().parse().map_err(|_| {
-            Status::from(crate::Error::invalid(
-                "host_id",
-                "host_id is required and must be a host id",
-            ))
-        })?;
+        let host_id = match req.host_id.trim() {
+            "" => None,
+            id => Some(id.parse::<i64>().map_err(|_| {
+                Status::from(crate::Error::invalid(
+                    "host_id",
+                    "host_id must be a host id, or empty for every host",
+                ))
+            })?),
+        };
         // Hosts hold what they were served (the custody form), so that is what they match.
         let canonical = self
             .vault
@@ -255,10 +259,35 @@ impl CodexAuthService for CodexAuthGrpc {
             .served()
             .map(|(_, digest)| digest.to_string())
             .unwrap_or_default();
-        let states = self
-            .vault
-            .sync_state(host_id)
-            .await?
+        let page = req.page.unwrap_or_default();
+        let limit = page_limit(page.page_size);
+        let (rows, next_page_token) = match host_id {
+            Some(id) => (
+                self.vault.sync_state(id).await?.into_iter().collect(),
+                String::new(),
+            ),
+            None => {
+                let after = match decode_token(&page.page_token)? {
+                    Some(key) => Some(key.parse::<i64>().map_err(|_| {
+                        Status::from(crate::Error::invalid(
+                            "page.page_token",
+                            "page_token is not one this server issued",
+                        ))
+                    })?),
+                    None => None,
+                };
+                let rows = self.vault.sync_states(after, limit).await?;
+                let next = match rows.last() {
+                    Some(last) if rows.len() as u64 == limit => {
+                        encode_token(&last.host_id.to_string())
+                    }
+                    _ => String::new(),
+                };
+                (rows, next)
+            }
+        };
+        let states = rows
+            .into_iter()
             .map(|s| HostAuthState {
                 host_id: s.host_id.to_string(),
                 in_sync: !canonical.is_empty() && s.seen_digest == canonical,
@@ -266,11 +295,10 @@ impl CodexAuthService for CodexAuthGrpc {
                 seen_digest: s.seen_digest,
                 seen_at: Some(ms_to_timestamp(s.seen_at)),
             })
-            .into_iter()
             .collect();
         Ok(Response::new(ListHostAuthStatesResponse {
             states,
-            next_page_token: String::new(),
+            next_page_token,
             canonical_digest: canonical,
         }))
     }
