@@ -24,6 +24,7 @@ mod codex_refresh_replicas;
 mod codex_validation;
 mod config_toml;
 mod content;
+mod dashboard;
 mod distribution;
 mod errors;
 mod fleet;

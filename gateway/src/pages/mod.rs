@@ -1,10 +1,12 @@
 //! Small server-rendered pages: first-run setup, sign-in, registration and the account page.
-//! No scripts and no external assets, so they work before (and beside) the dashboard SPA.
+//! No scripts and no external assets, so they work before (and beside) the dashboard SPA,
+//! which `dashboard` serves.
 //! Every POST accepts a form (then redirects or re-renders with the error) or JSON (then
 //! answers in the API envelope). The HTML is in `gateway/templates/pages/`: askama templates
 //! checked at compile time, where every value is HTML-escaped unless a template says otherwise.
 
 mod account;
+mod dashboard;
 mod oauth;
 mod signin;
 
@@ -25,6 +27,7 @@ pub fn router() -> Router<GatewayState> {
     Router::new()
         .route("/admin", get(signin::home))
         .route("/admin/", get(signin::home))
+        .route("/admin/assets/{*path}", get(dashboard::asset))
         .route("/admin/setup", get(signin::setup_page).post(signin::setup))
         .route("/admin/login", get(signin::login_page).post(signin::login))
         .route("/admin/logout", post(signin::logout))

@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Frame, LocalModePage, Notice, Viewer, clear_session_cookie, form_csrf_matches, form_fields,
-    page, redirect, safe_next, set_session_cookie, user_agent, viewer_session, wants_json,
-    wants_json_answer,
+    Frame, LocalModePage, Notice, Viewer, clear_session_cookie, dashboard, form_csrf_matches,
+    form_fields, page, redirect, safe_next, set_session_cookie, user_agent, viewer_session,
+    wants_json, wants_json_answer,
 };
 use crate::plumbing::caller::{Caller, client_ip, csrf_matches};
 use crate::plumbing::error::ok_with;
@@ -154,18 +154,21 @@ fn accepted(
     Ok((json, creds))
 }
 
-/// `/admin/`: the dashboard's entry. Until the SPA lands it is a small landing page.
+/// `/admin/`: the dashboard SPA for a signed-in viewer (anyone in local mode). A server built
+/// without the dashboard's files shows a small landing page that says how to build them.
 pub async fn home(State(state): State<GatewayState>, parts: Parts) -> Result<Response, ApiError> {
     if !state.auth_mode_on() {
-        return Ok(landing(Viewer::LocalMode));
+        return Ok(dashboard::index("").unwrap_or_else(|| landing(Viewer::LocalMode)));
     }
     if setup_required(&state, &parts).await? {
         return Ok(redirect("/admin/setup"));
     }
     match viewer_session(&parts, &state).await? {
-        Some((p, s)) => Ok(landing(Viewer::SignedIn {
-            name: &p.name,
-            csrf: &s.csrf,
+        Some((p, s)) => Ok(dashboard::index(&s.csrf).unwrap_or_else(|| {
+            landing(Viewer::SignedIn {
+                name: &p.name,
+                csrf: &s.csrf,
+            })
         })),
         None => Ok(redirect("/admin/login?next=/admin/")),
     }

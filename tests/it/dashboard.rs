@@ -1,0 +1,238 @@
+//! The dashboard SPA (clients/dashboard) as the server serves it: `/admin/` is its index for a
+//! signed-in viewer, with the session's CSRF token in a meta tag, a strict
+//! Content-Security-Policy and `no-cache`; every script and stylesheet it names is a
+//! content-hashed file under `/admin/assets/`, cached for a year, with its content type; paths
+//! outside the build are 404. Then the whole app in Chromium (tests/clients/dashboard_check.mjs).
+//!
+//! The SPA is built by scripts/test (`npm run build` in clients/dashboard); debug servers read
+//! `clients/dashboard/dist` from disk.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::testkit::{Backend, Ready, auth_on, in_ci};
+
+fn dist() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients/dashboard/dist");
+    if dir.join("index.html").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        !in_ci(),
+        "{} is missing: scripts/test builds the dashboard",
+        dir.display()
+    );
+    eprintln!("skipping: the dashboard is not built (npm run build in clients/dashboard)");
+    None
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Sets up the first administrator through the setup page: the session cookie pair.
+async fn first_admin(r: &Ready, password: &str) -> String {
+    let res = no_redirects()
+        .post(format!("{}/admin/setup", r.srv.url))
+        .json(&json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("cc_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spa_is_served_with_csp_and_caching() {
+    if dist().is_none() {
+        return;
+    }
+    let r = Ready::start(Backend::Sqlite, auth_on()).await.unwrap();
+    let cookie = first_admin(&r, "correct horse battery").await;
+    let http = no_redirects();
+
+    // Signed out: the sign-in page, not the app.
+    let res = http
+        .get(format!("{}/admin/", r.srv.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/admin/login")
+    );
+
+    let res = http
+        .get(format!("{}/admin/", r.srv.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let h = res.headers().clone();
+    assert_eq!(h["cache-control"], "no-cache");
+    let csp = h["content-security-policy"].to_str().unwrap().to_string();
+    for part in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(r#"<meta name="csrf-token" content=""#),
+        "{page}"
+    );
+    assert!(
+        !page.contains(r#"<meta name="csrf-token" content="">"#),
+        "the session's token: {page}"
+    );
+    assert!(!page.contains("<script>"), "no inline script: {page}");
+
+    // Every asset the page names: hashed, immutable, typed.
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/admin/assets/"))
+        .collect();
+    assert!(assets.iter().any(|a| a.ends_with(".js")), "{page}");
+    for asset in &assets {
+        let res = http
+            .get(format!("{}{asset}", r.srv.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{asset}");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+        if asset.ends_with(".js") {
+            assert!(ct.starts_with("text/javascript"), "{asset}: {ct}");
+        } else if asset.ends_with(".css") {
+            assert!(ct.starts_with("text/css"), "{asset}: {ct}");
+        }
+    }
+    for bad in [
+        "/admin/assets/../index.html",
+        "/admin/assets/%2e%2e/index.html",
+        "/admin/assets/nope.js",
+        "/admin/assets/.hidden",
+    ] {
+        let res = http
+            .get(format!("{}{bad}", r.srv.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{bad}");
+        assert_ne!(
+            res.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("public, max-age=31536000, immutable"),
+            "{bad}"
+        );
+    }
+}
+
+/// The whole app in Chromium against a server with data: two hosts, usage from one of them and
+/// a memory; tests/clients/dashboard_check.mjs signs in and goes through every main page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_works_in_chromium() {
+    if dist().is_none() {
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let modules = root.join("target/node-clients/node_modules");
+    let chromium = PathBuf::from("/usr/bin/chromium");
+    if !modules.join("axe-core").exists() || !chromium.exists() {
+        assert!(
+            !in_ci(),
+            "axe-core or Chromium is missing: scripts/test installs them"
+        );
+        eprintln!(
+            "skipping: Chromium or the node test clients are not installed (run scripts/test once)"
+        );
+        return;
+    }
+    let r = Ready::start(Backend::Sqlite, auth_on()).await.unwrap();
+    let password = "correct horse battery";
+    first_admin(&r, password).await;
+    let key = r.host_key("seeded-1.example.com").await;
+    r.host_key("seeded-2.example.com").await;
+    let (status, body) = r
+        .host_post(
+            &key,
+            "/usage",
+            json!({"usages": [
+                {"input_tokens": 1200, "cached_input_tokens": 200, "output_tokens": 340,
+                 "reasoning_output_tokens": 40, "total_tokens": 1540, "model": "gpt-5.1-codex",
+                 "session_id": "s-1", "response_id": "resp_a"},
+                {"input_tokens": 800, "output_tokens": 90, "total_tokens": 890, "model": "gpt-5-mini",
+                 "session_id": "s-1", "response_id": "resp_b"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = r
+        .host_post(
+            &key,
+            "/mcp/memories/store",
+            json!({"key": "deploy-notes", "content": "Deploys go out on Tuesdays.", "tags": ["ops"]}),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{body}");
+
+    let shots = std::env::var_os("CC_DASHBOARD_SHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/dashboard-shots"));
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(240),
+        tokio::process::Command::new("node")
+            .arg(root.join("tests/clients/dashboard_check.mjs"))
+            .env("CC_BASE", &r.srv.url)
+            .env("CC_USER", "admin")
+            .env("CC_PASSWORD", password)
+            .env("CC_SHOTS", &shots)
+            .env("PW_NODE_MODULES", &modules)
+            .env("CHROMIUM", &chromium)
+            .output(),
+    )
+    .await
+    .expect("the browser checks finish")
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("all ok"), "{stdout}");
+    let pngs = std::fs::read_dir(&shots)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert!(
+        pngs >= 8,
+        "a screenshot of each main page in {}",
+        shots.display()
+    );
+}
