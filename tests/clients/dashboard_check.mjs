@@ -289,6 +289,28 @@ try {
   await shot(page, 'usage-desktop');
   await runAxe(page, 'usage');
 
+  // ---- Pricing: a bad amount is refused in the form, a price is added and listed, then deleted
+  // (confirmation dialog).
+  await nav(page, 'Pricing');
+  const priceModel = `e2e-model-${stamp}`;
+  await page.getByLabel('Model', { exact: true }).fill(priceModel);
+  await page.getByLabel('Input per 1M', { exact: true }).fill('1.2.5');
+  await page.getByLabel('Output per 1M', { exact: true }).fill('10');
+  await page.getByRole('button', { name: 'Add price' }).click();
+  await page.getByText('Prices are amounts per 1M tokens').waitFor({ timeout: 15000 });
+  check('pricing form refuses a malformed amount', true);
+  await page.getByLabel('Input per 1M', { exact: true }).fill('1.25');
+  await page.getByRole('button', { name: 'Add price' }).click();
+  const priceRow = page.getByRole('row').filter({ hasText: priceModel });
+  await priceRow.waitFor({ timeout: 15000 });
+  const priceText = await priceRow.textContent();
+  check('added price is listed per 1M tokens', priceText.includes('$1.25') && priceText.includes('$10.00'), priceText);
+  await shot(page, 'pricing-desktop');
+  await runAxe(page, 'pricing');
+  await priceRow.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete price' }).click();
+  await eventually('deleted price leaves the list', async () => (await priceRow.count()) === 0);
+
   // ---- Memories: list, search, one memory.
   await nav(page, 'Memories');
   await page.getByRole('link', { name: memTitle }).waitFor({ timeout: 15000 });

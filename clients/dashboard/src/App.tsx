@@ -16,6 +16,7 @@ import { HostDetail } from './pages/HostDetail';
 import { NewHost } from './pages/NewHost';
 import { CodexAuthPage } from './pages/CodexAuth';
 import { UsagePage } from './pages/Usage';
+import { PricingPage } from './pages/Pricing';
 import { TokensPage } from './pages/Tokens';
 import { FleetPage } from './pages/Fleet';
 import { AuditPage } from './pages/Audit';
@@ -63,6 +64,8 @@ function Page({ route, session }: { route: Route; session: Session }) {
       return <CodexAuthPage />;
     case 'usage':
       return <UsagePage route={route} />;
+    case 'pricing':
+      return <PricingPage />;
     case 'tokens':
       return <TokensPage />;
     case 'fleet':

@@ -9,6 +9,7 @@ describe('pages per role', () => {
       'hosts',
       'auth',
       'usage',
+      'pricing',
       'tokens',
       'fleet',
       'audit',

@@ -18,6 +18,7 @@ export const NAV: NavItem[] = [
   { page: 'hosts', label: 'Hosts', roles: STAFF },
   { page: 'auth', label: 'Canonical auth', roles: STAFF },
   { page: 'usage', label: 'Usage', roles: EVERYONE },
+  { page: 'pricing', label: 'Pricing', roles: STAFF },
   { page: 'tokens', label: 'My tokens', roles: PEOPLE },
   { page: 'fleet', label: 'Kill switch & policy', roles: STAFF },
   { page: 'audit', label: 'Audit log', roles: STAFF },

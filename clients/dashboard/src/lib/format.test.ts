@@ -8,6 +8,7 @@ import {
   formatPercent,
   formatRelative,
   formatTokens,
+  microsFromAmount,
   shortDigest,
   tsDate,
 } from './format';
@@ -95,5 +96,21 @@ describe('small helpers', () => {
     expect(tsDate(ts)?.toISOString()).toBe('2025-12-05T12:00:00.500Z');
     expect(tsDate({ ...ts, seconds: 0n, nanos: 0 })).toBeUndefined();
     expect(tsDate(undefined)).toBeUndefined();
+  });
+});
+
+describe('microsFromAmount', () => {
+  it('reads decimal amounts exactly', () => {
+    expect(microsFromAmount('2.5')).toBe(2_500_000n);
+    expect(microsFromAmount(' 0.125 ')).toBe(125_000n);
+    expect(microsFromAmount('1,250.00')).toBe(1_250_000_000n);
+    expect(microsFromAmount('0.000001')).toBe(1n);
+    expect(microsFromAmount('10')).toBe(10_000_000n);
+    expect(microsFromAmount('3.')).toBe(3_000_000n);
+  });
+  it('refuses what is not a plain non-negative amount', () => {
+    for (const bad of ['', '-1', 'abc', '1e3', '0.0000001', '.5', '1.2.3', 'NaN']) {
+      expect(microsFromAmount(bad)).toBeUndefined();
+    }
   });
 });

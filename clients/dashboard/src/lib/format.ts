@@ -119,3 +119,14 @@ export function formatCountdown(seconds: number): string {
 export function shortDigest(digest: string): string {
   return digest ? digest.slice(0, 12) : '—';
 }
+
+/**
+ * An amount typed by a person ("2.5", "0.125", "1,250.00") in micros of the currency, or
+ * `undefined` when it is not a non-negative number with at most six decimals. Decimal strings,
+ * not floats, so 0.1 + 0.2 never becomes 300000.00000000006 micros.
+ */
+export function microsFromAmount(text: string): bigint | undefined {
+  const m = /^(\d{1,12})(?:\.(\d{0,6}))?$/.exec(text.trim().replace(/,/g, ''));
+  if (!m) return undefined;
+  return BigInt(m[1]) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'));
+}
