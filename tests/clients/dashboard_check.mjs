@@ -356,6 +356,7 @@ try {
   // ---- The remaining pages: content, screenshots, axe.
   for (const [link, title, name] of [
     ['Canonical auth', 'Canonical auth', 'auth'],
+    ['Alerts', 'Alerts', 'alerts'],
     ['Audit log', 'Audit log', 'audit'],
     ['Users', 'Users', 'users'],
     ['Providers', 'Providers', 'providers'],
@@ -366,6 +367,10 @@ try {
     await shot(page, `${name}-desktop`);
     await runAxe(page, name);
   }
+  await nav(page, 'Alerts');
+  await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor({ timeout: 15000 });
+  await page.getByText('No webhook deliveries yet').waitFor({ timeout: 15000 });
+  check('alerts page lists alerts and the webhook delivery log', true);
   await nav(page, 'Audit log');
   await page.getByText('host.register').first().waitFor({ timeout: 15000 });
   check('audit log lists the host registration', true);
@@ -389,9 +394,13 @@ try {
   await mp.waitForURL(/\/admin\/(#.*)?$/);
   await heading(mp, 'Overview');
   const links = await mp.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
-  check('member nav shows only their pages', links.join('|') === 'Overview|Usage|My tokens|Memories|My Codex config|My account', links.join('|'));
+  check('member nav shows only their pages', links.join('|') === 'Overview|Usage|Alerts|My tokens|Memories|My Codex config|My account', links.join('|'));
   await mp.getByRole('heading', { name: 'My usage' }).waitFor({ timeout: 15000 });
   check('member overview shows their own usage', true);
+  await mp.goto(`${base}/admin/#/alerts`);
+  await heading(mp, 'Alerts');
+  await mp.getByText('No alerts').waitFor({ timeout: 15000 });
+  check('member sees their alerts but not the webhook log', (await mp.getByRole('heading', { name: 'Webhook deliveries' }).count()) === 0);
   await mp.goto(`${base}/admin/#/hosts`);
   await heading(mp, 'Not here');
   check('member cannot open the hosts page', true);

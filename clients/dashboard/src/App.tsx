@@ -17,6 +17,7 @@ import { NewHost } from './pages/NewHost';
 import { CodexAuthPage } from './pages/CodexAuth';
 import { UsagePage } from './pages/Usage';
 import { PricingPage } from './pages/Pricing';
+import { AlertsPage } from './pages/Alerts';
 import { TokensPage } from './pages/Tokens';
 import { FleetPage } from './pages/Fleet';
 import { AuditPage } from './pages/Audit';
@@ -66,6 +67,8 @@ function Page({ route, session }: { route: Route; session: Session }) {
       return <UsagePage route={route} />;
     case 'pricing':
       return <PricingPage />;
+    case 'alerts':
+      return <AlertsPage />;
     case 'tokens':
       return <TokensPage />;
     case 'fleet':

@@ -314,13 +314,16 @@ export function Pager({
   pager,
   nextToken,
   summary,
+  label = 'Pages',
 }: {
   pager: ReturnType<typeof usePager>;
   nextToken: string | undefined;
   summary?: ComponentChildren;
+  /** Names the landmark; two pagers on one page need different names. */
+  label?: string;
 }) {
   return (
-    <nav class="pager" aria-label="Pages">
+    <nav class="pager" aria-label={label}>
       <button type="button" class="secondary small" disabled={pager.index === 0} onClick={pager.prev}>
         ← Previous
       </button>

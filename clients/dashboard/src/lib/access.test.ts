@@ -10,6 +10,7 @@ describe('pages per role', () => {
       'auth',
       'usage',
       'pricing',
+      'alerts',
       'tokens',
       'fleet',
       'audit',
@@ -22,7 +23,7 @@ describe('pages per role', () => {
     ]);
   });
   it('keeps members to their own pages', () => {
-    expect(navFor(Role.MEMBER).map((n) => n.page)).toEqual(['', 'usage', 'tokens', 'memories', 'codex-config']);
+    expect(navFor(Role.MEMBER).map((n) => n.page)).toEqual(['', 'usage', 'alerts', 'tokens', 'memories', 'codex-config']);
     expect(canSee(Role.MEMBER, 'hosts')).toBe(false);
     expect(canSee(Role.MEMBER, 'fleet')).toBe(false);
     expect(canSee(Role.MEMBER, 'audit')).toBe(false);

@@ -19,6 +19,7 @@ export const NAV: NavItem[] = [
   { page: 'auth', label: 'Canonical auth', roles: STAFF },
   { page: 'usage', label: 'Usage', roles: EVERYONE },
   { page: 'pricing', label: 'Pricing', roles: STAFF },
+  { page: 'alerts', label: 'Alerts', roles: EVERYONE },
   { page: 'tokens', label: 'My tokens', roles: PEOPLE },
   { page: 'fleet', label: 'Kill switch & policy', roles: STAFF },
   { page: 'audit', label: 'Audit log', roles: STAFF },
