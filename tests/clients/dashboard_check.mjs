@@ -318,6 +318,10 @@ try {
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await page.getByRole('link', { name: memTitle }).waitFor({ timeout: 15000 });
   check('memory search finds the note', true);
+  const mcpLog = page.getByRole('region', { name: 'MCP access log' });
+  await mcpLog.waitFor({ timeout: 15000 });
+  await mcpLog.locator('table, .state.empty').first().waitFor({ timeout: 15000 });
+  check('memories page shows the MCP access log to staff', true);
   await shot(page, 'memories-desktop');
   await runAxe(page, 'memories');
   await page.getByRole('link', { name: memTitle }).click();
@@ -329,6 +333,9 @@ try {
   await nav(page, 'Kill switch & policy');
   const state = page.getByTestId('api-state');
   check('kill switch starts off', (await state.textContent()).includes('served normally'));
+  const releases = page.getByRole('region', { name: 'cdx releases' });
+  await releases.locator('table, .state.empty').first().waitFor({ timeout: 15000 });
+  check('policy page lists the cdx releases hosts download', (await releases.textContent()).includes('/wrapper/download'));
   await page.getByRole('button', { name: 'Turn the kill switch on' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Stop all hosts' }).click();
   await eventually('kill switch turns on', async () => (await state.textContent()).includes('503'));

@@ -1,5 +1,5 @@
 // Fleet policy: the kill switch (with confirmation), silent mode, the Codex version policy,
-// pruning and the quota policy.
+// pruning, the quota policy and the cdx builds offered to hosts.
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
@@ -8,6 +8,7 @@ import { useSession } from '../lib/session';
 import { tsDate } from '../lib/format';
 import type { FleetPolicy } from '../gen/codexcentral/fleet/v1/fleet_pb';
 import type { QuotaPolicy } from '../gen/codexcentral/usage/v1/usage_pb';
+import { WrapperReleasesCard } from './WrapperReleases';
 import { AsyncView, Badge, Card, ConfirmButton, ErrorNote, Facts, Field, Notice, PageHeader, Rel, Switch } from '../components/ui';
 
 export function FleetPage() {
@@ -75,6 +76,7 @@ export function FleetPage() {
           </Card>
           <VersionPolicyCard policy={policy} apply={apply} busy={act.busy} />
           <QuotaPolicyCard />
+          <WrapperReleasesCard />
         </div>
       )}
     </div>

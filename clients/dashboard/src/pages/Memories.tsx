@@ -1,4 +1,5 @@
-// Memories: the most recent first (paginated), full-text search, one memory in full.
+// Memories: the most recent first (paginated), full-text search, one memory in full; for
+// staff, the MCP access log.
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
@@ -8,6 +9,7 @@ import { formatBytes, tsDate } from '../lib/format';
 import { href, type Route } from '../lib/route';
 import { Role } from '../gen/codexcentral/common/v1/common_pb';
 import { MemoryOwnerKind, type Memory } from '../gen/codexcentral/memory/v1/memory_pb';
+import { McpLogCard } from './McpLog';
 import { AsyncView, Badge, Card, ConfirmButton, Empty, ErrorNote, Facts, Field, PageHeader, Pager, Rel, usePager } from '../components/ui';
 
 function ownerText(m: Memory): string {
@@ -29,6 +31,7 @@ export function MemoriesPage({ route }: { route: Route }) {
 }
 
 function MemoryList() {
+  const staff = useSession().role !== Role.MEMBER;
   const [text, setText] = useState('');
   const [query, setQuery] = useState('');
   const [tag, setTag] = useState('');
@@ -113,6 +116,7 @@ function MemoryList() {
           }
         </AsyncView>
       </Card>
+      {staff && <McpLogCard />}
     </div>
   );
 }
