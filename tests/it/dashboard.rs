@@ -205,6 +205,8 @@ async fn the_dashboard_works_in_chromium() {
     let shots = std::env::var_os("CC_DASHBOARD_SHOTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/dashboard-shots"));
+    // Fresh each run, so the count below is of this run's screenshots.
+    let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();
     let out = tokio::time::timeout(
         std::time::Duration::from_secs(240),
