@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::testkit::{Backend, Ready, auth_on, in_ci};
+use crate::testkit::{Backend, Ready, auth_on, browser_clients, in_ci, run_browser_check};
 
 fn dist() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients/dashboard/dist");
@@ -162,19 +162,9 @@ async fn the_dashboard_works_in_chromium() {
     if dist().is_none() {
         return;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let modules = root.join("target/node-clients/node_modules");
-    let chromium = PathBuf::from("/usr/bin/chromium");
-    if !modules.join("axe-core").exists() || !chromium.exists() {
-        assert!(
-            !in_ci(),
-            "axe-core or Chromium is missing: scripts/test installs them"
-        );
-        eprintln!(
-            "skipping: Chromium or the node test clients are not installed (run scripts/test once)"
-        );
+    let Some(clients) = browser_clients("axe-core") else {
         return;
-    }
+    };
     let r = Ready::start(Backend::Sqlite, auth_on()).await.unwrap();
     let password = "correct horse battery";
     first_admin(&r, password).await;
@@ -204,29 +194,24 @@ async fn the_dashboard_works_in_chromium() {
 
     let shots = std::env::var_os("CC_DASHBOARD_SHOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/dashboard-shots"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dashboard-shots")
+        });
     // Fresh each run, so the count below is of this run's screenshots.
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();
-    let out = tokio::time::timeout(
+    run_browser_check(
+        "dashboard_check.mjs",
+        &clients,
+        &r.srv.url,
+        &[
+            ("CC_USER", "admin".as_ref()),
+            ("CC_PASSWORD", password.as_ref()),
+            ("CC_SHOTS", shots.as_os_str()),
+        ],
         std::time::Duration::from_secs(240),
-        tokio::process::Command::new("node")
-            .arg(root.join("tests/clients/dashboard_check.mjs"))
-            .env("CC_BASE", &r.srv.url)
-            .env("CC_USER", "admin")
-            .env("CC_PASSWORD", password)
-            .env("CC_SHOTS", &shots)
-            .env("PW_NODE_MODULES", &modules)
-            .env("CHROMIUM", &chromium)
-            .output(),
     )
-    .await
-    .expect("the browser checks finish")
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("all ok"), "{stdout}");
+    .await;
     let pngs = std::fs::read_dir(&shots)
         .unwrap()
         .flatten()

@@ -4,6 +4,7 @@
 //! is skipped with a printed reason.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use codex_central::app::{self, Running};
 use codex_central::config::{Config, Layer};
@@ -535,4 +536,53 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The node test clients' `node_modules` and Debian's Chromium, when both are installed with
+/// `package` among the modules; `None` (after saying why) to skip locally. In CI a missing one
+/// fails the test: `scripts/test` installs them.
+pub fn browser_clients(package: &str) -> Option<(PathBuf, PathBuf)> {
+    let modules =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/node-clients/node_modules");
+    let chromium = PathBuf::from("/usr/bin/chromium");
+    if modules.join(package).exists() && chromium.exists() {
+        return Some((modules, chromium));
+    }
+    assert!(
+        !in_ci(),
+        "{package} or {} is missing: scripts/test installs them",
+        chromium.display()
+    );
+    eprintln!("skipping: Chromium or {package} is not installed (run scripts/test once)");
+    None
+}
+
+/// Runs a browser check script of tests/clients against `base` with the installed clients and
+/// `envs`; fails unless it exits 0 and prints `all ok`. Its stdout.
+pub async fn run_browser_check(
+    script: &str,
+    (modules, chromium): &(PathBuf, PathBuf),
+    base: &str,
+    envs: &[(&str, &std::ffi::OsStr)],
+    limit: std::time::Duration,
+) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = tokio::time::timeout(
+        limit,
+        tokio::process::Command::new("node")
+            .arg(root.join("tests/clients").join(script))
+            .env("CC_BASE", base)
+            .env("PW_NODE_MODULES", modules)
+            .env("CHROMIUM", chromium)
+            .envs(envs.iter().copied())
+            .output(),
+    )
+    .await
+    .expect("the browser checks finish")
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("all ok"), "{stdout}");
+    stdout
 }
