@@ -94,6 +94,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
     let mut store_for_shutdown = None;
     let mut host_activity = None;
     let mut local = None;
+    let mut close_watches: Option<Box<dyn FnOnce() + Send>> = None;
     let mut background = Vec::new();
     let (channel, database_kind) = match config.role {
         ProcessRole::All | ProcessRole::Services => {
@@ -165,6 +166,7 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             background.push(built.validator.spawn());
             background.extend(built.chatgpt_usage.spawn());
             host_activity = Some(built.host_auth);
+            close_watches = Some(built.close_watches);
             local = Some(built.local);
             let kind = store.backend().name();
             store_for_shutdown = Some(store);
@@ -260,6 +262,9 @@ pub async fn start_on(config: Config, tcp: TcpListener) -> anyhow::Result<Runnin
             tls,
             async {
                 let _ = stop_rx.await;
+                if let Some(close) = close_watches {
+                    close();
+                }
             },
             grace,
         )

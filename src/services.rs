@@ -90,6 +90,9 @@ pub struct Services {
     pub validator: Validator,
     /// The ChatGPT usage poll; the caller spawns it (it runs only with an interval set).
     pub chatgpt_usage: ChatGptUsage,
+    /// Ends every live (`Watch…`) stream; the caller runs it when the server starts closing,
+    /// so open dashboards do not hold up the shutdown.
+    pub close_watches: Box<dyn FnOnce() + Send>,
 }
 
 pub fn build(
@@ -210,12 +213,14 @@ pub fn build(
     let identity = Arc::new(auth.identity);
     let byok = Arc::new(auth.byok);
     let codex_auth = Arc::new(auth.codex_auth);
+    let (closing, close_watches) = codex_central_proto::live::Closing::new();
     let fleet = Arc::new(FleetGrpc::new(
         store.clone(),
         host_auth.clone(),
         enrollment,
         wrappers,
         releases.clone(),
+        closing.clone(),
     ));
     let config = Arc::new(ConfigGrpc::new(
         store.clone(),
@@ -226,6 +231,7 @@ pub fn build(
         store.clone(),
         pricing.clone(),
         alerts.clone(),
+        closing,
     ));
     let routes = Routes::new(IdentityServiceServer::from_arc(identity.clone()))
         .add_service(UserServiceServer::new(auth.users))
@@ -265,6 +271,7 @@ pub fn build(
         refresher,
         validator,
         chatgpt_usage,
+        close_watches: Box::new(close_watches),
         local: LocalServices {
             fleet,
             identity,

@@ -330,6 +330,7 @@ mod tests {
 pub mod callers;
 pub mod context;
 pub mod conversions;
+pub mod live;
 mod macros;
 pub mod paging;
 pub mod status;

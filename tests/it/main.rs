@@ -33,6 +33,7 @@ mod gateway_translate;
 mod gateway_v1;
 mod grpc;
 mod idp_stub;
+mod live;
 mod mcp;
 mod mcp_clients;
 mod memories;

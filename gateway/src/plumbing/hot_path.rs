@@ -24,13 +24,14 @@ use codex_central_proto::config::v1::{
 use codex_central_proto::fleet::v1::fleet_service_server::FleetService;
 use codex_central_proto::fleet::v1::{
     AuthenticateHostRequest, AuthenticateHostResponse, DownloadWrapperResponse,
+    WatchFleetOverviewResponse,
 };
 use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use codex_central_proto::usage::v1::{
     CheckGatewayLimitsRequest, CheckGatewayLimitsResponse, ExportUsageCsvResponse,
     GetLatestQuotaSnapshotRequest, GetLatestQuotaSnapshotResponse, GetUsageSummaryRequest,
     GetUsageSummaryResponse, IngestUsageRequest, IngestUsageResponse, RecordProxyRequestRequest,
-    RecordProxyRequestResponse,
+    RecordProxyRequestResponse, WatchUsageSummaryResponse,
 };
 use futures::stream::BoxStream;
 use tonic::Status;
@@ -40,8 +41,12 @@ use crate::plumbing::caller::Caller;
 
 pub type FleetObject = Arc<
     dyn FleetService<
-        DownloadWrapperStream = BoxStream<'static, Result<DownloadWrapperResponse, Status>>,
-    >,
+            DownloadWrapperStream = BoxStream<'static, Result<DownloadWrapperResponse, Status>>,
+            WatchFleetOverviewStream = BoxStream<
+                'static,
+                Result<WatchFleetOverviewResponse, Status>,
+            >,
+        >,
 >;
 pub type IdentityObject = Arc<dyn IdentityService>;
 pub type ByokObject = Arc<dyn ByokService>;
@@ -49,8 +54,9 @@ pub type CodexAuthObject = Arc<dyn CodexAuthService>;
 pub type ConfigObject = Arc<dyn ConfigService>;
 pub type UsageObject = Arc<
     dyn UsageService<
-        ExportUsageCsvStream = BoxStream<'static, Result<ExportUsageCsvResponse, Status>>,
-    >,
+            ExportUsageCsvStream = BoxStream<'static, Result<ExportUsageCsvResponse, Status>>,
+            WatchUsageSummaryStream = BoxStream<'static, Result<WatchUsageSummaryResponse, Status>>,
+        >,
 >;
 
 /// The service objects of this process, used by [`HotPath`].

@@ -2,6 +2,7 @@
 
 use codex_central_proto::fleet::v1::fleet_service_server::FleetService;
 use codex_central_proto::fleet::v1::*;
+use codex_central_proto::live::{Changes, Closing, Watches};
 use codex_central_proto::ms_to_timestamp;
 use codex_central_proto::paging::{decode_token, encode_token, page_limit};
 use codex_central_proto::{CallContext, pending_rpcs};
@@ -18,12 +19,15 @@ use crate::domain::releases::ReleaseChecker;
 use crate::domain::wrappers::{HostWrapper, WrapperCatalog};
 use crate::domain::{audit, policy};
 
+#[derive(Clone)]
 pub struct FleetGrpc {
     pub(crate) store: Store,
     pub(crate) host_auth: HostAuthenticator,
     pub(crate) enrollment: Enrollment,
     pub(crate) wrappers: WrapperCatalog,
     pub(crate) releases: ReleaseChecker,
+    /// Live overviews; every admin change pokes them.
+    pub(crate) watches: Watches,
 }
 
 impl FleetGrpc {
@@ -34,6 +38,7 @@ impl FleetGrpc {
         enrollment: Enrollment,
         wrappers: WrapperCatalog,
         releases: ReleaseChecker,
+        closing: Closing,
     ) -> Self {
         FleetGrpc {
             store,
@@ -41,6 +46,7 @@ impl FleetGrpc {
             enrollment,
             wrappers,
             releases,
+            watches: Watches::new(Changes::default(), closing, crate::grpc_overview::RECHECK),
         }
     }
 
@@ -97,7 +103,7 @@ impl FleetGrpc {
     /// Applies an admin change to one host and drops cached copies so it takes effect at once.
     async fn change(&self, actor: &Actor, id: i64, change: HostChange) -> Result<Host, Status> {
         let host = host_settings::apply(&self.store, actor, id, change).await?;
-        self.host_auth.invalidate();
+        self.changed();
         Ok(host_to_proto(host))
     }
 }
@@ -113,6 +119,8 @@ pub(crate) fn admin_actor(ctx: &CallContext) -> Result<Actor, Status> {
 impl FleetService for FleetGrpc {
     type DownloadWrapperStream =
         futures::stream::BoxStream<'static, Result<DownloadWrapperResponse, Status>>;
+    type WatchFleetOverviewStream =
+        futures::stream::BoxStream<'static, Result<WatchFleetOverviewResponse, Status>>;
 
     async fn register_host(
         &self,
@@ -134,7 +142,7 @@ impl FleetService for FleetGrpc {
             },
         )
         .await?;
-        self.host_auth.invalidate();
+        self.changed();
         let installer = self
             .installer(&registered.host, &registered.api_key, req_ttl)
             .await?;
@@ -208,7 +216,7 @@ impl FleetService for FleetGrpc {
         let actor = admin_actor(&CallContext::of(&request))?;
         let id = hosts::parse_id(&request.into_inner().id)?;
         hosts::delete(&self.store, &actor, id).await?;
-        self.host_auth.invalidate();
+        self.changed();
         Ok(Response::new(DeleteHostResponse {
             deleted_id: id.to_string(),
         }))
@@ -283,7 +291,7 @@ impl FleetService for FleetGrpc {
             client_ip: ctx.client_ip_text(),
         };
         let host = hosts::delete(&self.store, &actor, id).await?;
-        self.host_auth.invalidate();
+        self.changed();
         Ok(Response::new(DeregisterHostResponse {
             deleted_fqdn: host.fqdn,
         }))
@@ -432,7 +440,7 @@ impl FleetService for FleetGrpc {
         let req = request.into_inner();
         let id = hosts::parse_id(&req.id)?;
         let (host, key) = host_settings::rotate_key(&self.store, &actor, id).await?;
-        self.host_auth.invalidate();
+        self.changed();
         let installer = self
             .installer(&host, &key, req.installer_ttl_seconds)
             .await?;
@@ -454,7 +462,7 @@ impl FleetService for FleetGrpc {
             Ok(())
         })
         .await?;
-        self.host_auth.invalidate();
+        self.changed();
         Ok(Response::new(SetApiStateResponse {
             policy: Some(policy_to_proto(p)),
         }))
@@ -550,23 +558,14 @@ impl FleetService for FleetGrpc {
         &self,
         request: Request<GetFleetOverviewRequest>,
     ) -> Result<Response<GetFleetOverviewResponse>, Status> {
-        CallContext::of(&request).require_admin_read()?;
-        let now = codex_central_store::now_ms();
-        let totals = codex_central_store::hosts::totals(&self.store, now, now - 86_400_000)
-            .await
-            .map_err(crate::Error::from)?;
-        let p = policy::get(&self.store).await?;
-        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
-        Ok(Response::new(GetFleetOverviewResponse {
-            total_hosts: count(totals.total),
-            active_hosts: count(totals.active_since),
-            disabled_hosts: count(totals.disabled),
-            insecure_open_hosts: count(totals.insecure_open),
-            latest_activity_at: totals.latest_activity.map(ms_to_timestamp),
-            client_versions: Vec::new(),
-            versions: Some(self.versions(&p).await?),
-            policy: Some(policy_to_proto(p)),
-        }))
+        self.do_get_fleet_overview(request).await
+    }
+
+    async fn watch_fleet_overview(
+        &self,
+        request: Request<WatchFleetOverviewRequest>,
+    ) -> Result<Response<Self::WatchFleetOverviewStream>, Status> {
+        self.do_watch_fleet_overview(request).await
     }
 
     async fn prune_hosts(
@@ -576,7 +575,7 @@ impl FleetService for FleetGrpc {
         let actor = admin_actor(&CallContext::of(&request))?;
         let pruned =
             crate::domain::prune::prune_once(&self.store, &actor.principal.audit_actor()).await?;
-        self.host_auth.invalidate();
+        self.changed();
         Ok(Response::new(PruneHostsResponse {
             pruned_fqdns: pruned,
         }))

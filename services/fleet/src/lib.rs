@@ -7,6 +7,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod grpc_enrollment;
+mod grpc_overview;
 mod grpc_releases;
 
 pub use error::{Error, Result};

@@ -1,6 +1,7 @@
 //! `codexcentral.usage.v1.UsageService`: validate, authorize, call the domain, convert.
 
 use codex_central_proto::CallContext;
+use codex_central_proto::live::{Changes, Closing, Watches};
 use codex_central_proto::usage::v1::usage_service_server::UsageService;
 use codex_central_proto::usage::v1::*;
 use codex_central_store::Store;
@@ -15,18 +16,25 @@ use codex_central_store::entities::usage_records::Model as Record;
 
 use crate::domain::{budget, ingest, limits, pricing, quota, quota_snapshots};
 
+/// How often live summaries recompute without a poke: usage written by another replica shows
+/// within this, and the day / week / month windows roll over.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct UsageGrpc {
     pub(crate) store: Store,
     pub(crate) proxy_log: ProxyLogWriter,
     pub(crate) pricing: PricingPuller,
     pub(crate) ingest_writer: IngestWriter,
     pub(crate) alerts: Alerts,
+    /// Live summaries; every write of usage rows pokes them.
+    pub(crate) watches: Watches,
 }
 
 impl UsageGrpc {
     /// Starts the request-log and usage writers, so it needs a Tokio runtime.
-    pub fn new(store: Store, pricing: PricingPuller, alerts: Alerts) -> Self {
-        let proxy_log = ProxyLogWriter::spawn(store.clone());
+    pub fn new(store: Store, pricing: PricingPuller, alerts: Alerts, closing: Closing) -> Self {
+        let watches = Watches::new(Changes::default(), closing, RECHECK);
+        let proxy_log = ProxyLogWriter::spawn(store.clone(), watches.changes().clone());
         let ingest_writer = IngestWriter::spawn(store.clone());
         UsageGrpc {
             store,
@@ -34,6 +42,7 @@ impl UsageGrpc {
             pricing,
             ingest_writer,
             alerts,
+            watches,
         }
     }
 }
@@ -42,6 +51,8 @@ impl UsageGrpc {
 impl UsageService for UsageGrpc {
     type ExportUsageCsvStream =
         futures::stream::BoxStream<'static, Result<ExportUsageCsvResponse, Status>>;
+    type WatchUsageSummaryStream =
+        futures::stream::BoxStream<'static, Result<WatchUsageSummaryResponse, Status>>;
 
     async fn set_quota_policy(
         &self,
@@ -122,6 +133,7 @@ impl UsageService for UsageGrpc {
             .map(|(i, e)| entry_json(i, e))
             .collect::<Result<_, Status>>()?;
         let done = ingest::ingest(&self.store, &self.ingest_writer, &who, &entries).await?;
+        self.watches.changes().poke();
         let quota_recorded = match &done.rate_limits {
             Some(limits) => {
                 quota_snapshots::record_reported(
@@ -378,6 +390,13 @@ impl UsageService for UsageGrpc {
         request: Request<ExportUsageCsvRequest>,
     ) -> Result<Response<Self::ExportUsageCsvStream>, Status> {
         self.do_export_usage_csv(request).await
+    }
+
+    async fn watch_usage_summary(
+        &self,
+        request: Request<WatchUsageSummaryRequest>,
+    ) -> Result<Response<Self::WatchUsageSummaryStream>, Status> {
+        self.do_watch_usage_summary(request).await
     }
 }
 

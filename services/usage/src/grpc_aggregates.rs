@@ -4,9 +4,11 @@
 use codex_central_common::{PrincipalKind, Role};
 use codex_central_proto::usage::v1::*;
 use codex_central_proto::{CallContext, ms_to_timestamp};
+use codex_central_store::Store;
 use codex_central_store::usage_queries::Filter;
 use codex_central_store::usage_rollups::Sums;
 use codex_central_store::{now_ms, price_snapshots};
+use futures::stream::BoxStream;
 use tonic::{Request, Response, Status};
 
 use crate::Error;
@@ -140,51 +142,81 @@ impl UsageGrpc {
         request: Request<GetUsageSummaryRequest>,
     ) -> Result<Response<GetUsageSummaryResponse>, Status> {
         let ctx = CallContext::of(&request);
-        let req = request.get_ref().clone();
-        let host_id = if req.host_id.is_empty() {
-            None
-        } else {
-            Some(
-                req.host_id
-                    .parse::<i64>()
-                    .map_err(|_| Error::invalid("host_id", "is not a host id"))?,
-            )
-        };
-        let user_id = (!req.user_id.is_empty()).then_some(req.user_id);
-        let filter = if ctx.require_internal().is_ok() {
-            Filter {
+        let req = request.into_inner();
+        let filter = summary_filter(&ctx, req.host_id, req.user_id)?;
+        Ok(Response::new(summary(&self.store, &filter).await?))
+    }
+
+    pub(crate) async fn do_watch_usage_summary(
+        &self,
+        request: Request<WatchUsageSummaryRequest>,
+    ) -> Result<Response<BoxStream<'static, Result<WatchUsageSummaryResponse, Status>>>, Status>
+    {
+        let ctx = CallContext::of(&request);
+        let req = request.into_inner();
+        let filter = summary_filter(&ctx, req.host_id, req.user_id)?;
+        let store = self.store.clone();
+        let stream = self.watches.follow(move || {
+            let (store, filter) = (store.clone(), filter.clone());
+            async move {
+                Ok(WatchUsageSummaryResponse {
+                    summary: Some(summary(&store, &filter).await?),
+                })
+            }
+        })?;
+        Ok(Response::new(stream))
+    }
+}
+
+/// Whose totals a summary shows: what was asked, narrowed to the caller's own for hosts and
+/// members.
+fn summary_filter(ctx: &CallContext, host_id: String, user_id: String) -> Result<Filter, Status> {
+    let host_id = if host_id.is_empty() {
+        None
+    } else {
+        Some(
+            host_id
+                .parse::<i64>()
+                .map_err(|_| Error::invalid("host_id", "is not a host id"))?,
+        )
+    };
+    let user_id = (!user_id.is_empty()).then_some(user_id);
+    Ok(if ctx.require_internal().is_ok() {
+        Filter {
+            host_id,
+            user_id,
+            ..Default::default()
+        }
+    } else {
+        let p = ctx.principal()?;
+        match (p.role, p.kind) {
+            (Role::Admin | Role::ReadOnly, _) => Filter {
                 host_id,
                 user_id,
                 ..Default::default()
-            }
-        } else {
-            let p = ctx.principal()?;
-            match (p.role, p.kind) {
-                (Role::Admin | Role::ReadOnly, _) => Filter {
-                    host_id,
-                    user_id,
-                    ..Default::default()
-                },
-                // A host reads its own totals; a person their own.
-                (_, PrincipalKind::Host) => Filter {
-                    host_id: Some(p.id.parse::<i64>().map_err(|_| {
-                        Error::invalid_argument("the host principal has no numeric id")
-                    })?),
-                    ..Default::default()
-                },
-                (_, PrincipalKind::User) => Filter {
-                    user_id: Some(p.id.clone()),
-                    ..Default::default()
-                },
-                _ => return Err(Error::permission_denied("no usage for this credential").into()),
-            }
-        };
-        let s = aggregates::summary(&self.store, &filter, now_ms()).await?;
-        Ok(Response::new(GetUsageSummaryResponse {
-            day: Some(period(&s.day)),
-            week: Some(period(&s.week)),
-            month: Some(period(&s.month)),
-            currency: CURRENCY.into(),
-        }))
-    }
+            },
+            // A host reads its own totals; a person their own.
+            (_, PrincipalKind::Host) => Filter {
+                host_id: Some(p.id.parse::<i64>().map_err(|_| {
+                    Error::invalid_argument("the host principal has no numeric id")
+                })?),
+                ..Default::default()
+            },
+            (_, PrincipalKind::User) => Filter {
+                user_id: Some(p.id.clone()),
+                ..Default::default()
+            },
+            _ => return Err(Error::permission_denied("no usage for this credential").into()),
+        }
+    })
+}
+
+async fn summary(store: &Store, filter: &Filter) -> Result<GetUsageSummaryResponse, Status> {
+    let s = aggregates::summary(store, filter, now_ms()).await?;
+    Ok(GetUsageSummaryResponse {
+        day: Some(period(&s.day)),
+        week: Some(period(&s.week)),
+        month: Some(period(&s.month)),
+        currency: CURRENCY.into(),
+    })
 }

@@ -238,6 +238,9 @@ impl UsageGrpc {
         )
         .await
         .map_err(Error::from)?;
+        if done.changed > 0 {
+            self.watches.changes().poke();
+        }
         Ok(Response::new(RecomputeCostsResponse {
             rows_examined: done.examined,
             rows_changed: done.changed,

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use codex_central_common::batching::next_batch;
+use codex_central_proto::live::Changes;
 use codex_central_store::entities::proxy_requests::Model as Row;
 use codex_central_store::entities::usage_records::Model as Record;
 use codex_central_store::{Store, proxy_requests, usage_records};
@@ -34,9 +35,10 @@ pub struct ProxyLogWriter {
 
 impl ProxyLogWriter {
     /// Starts the writer task (needs a Tokio runtime).
-    pub fn spawn(store: Store) -> Self {
+    /// `changes` is poked after each batch, so live usage views see gateway calls.
+    pub fn spawn(store: Store, changes: Changes) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(store, rx));
+        tokio::spawn(write_batches(store, rx, changes));
         ProxyLogWriter { tx }
     }
 
@@ -46,10 +48,12 @@ impl ProxyLogWriter {
     }
 }
 
-async fn write_batches(store: Store, mut rx: mpsc::Receiver<Logged>) {
+async fn write_batches(store: Store, mut rx: mpsc::Receiver<Logged>, changes: Changes) {
     while let Some(calls) = next_batch(&mut rx, BATCH, INTERVAL).await {
-        if let Err(err) = record_usage(&store, &calls).await {
-            tracing::warn!(error = %err, "could not write the usage of /v1 calls");
+        match record_usage(&store, &calls).await {
+            Ok(true) => changes.poke(),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(error = %err, "could not write the usage of /v1 calls"),
         }
         let rows: Vec<Row> = calls.into_iter().map(|c| c.row).collect();
         let n = rows.len();
@@ -71,8 +75,9 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Logged>) {
     }
 }
 
-/// The usage records of the calls that carried usage (or were cut off after starting).
-async fn record_usage(store: &Store, calls: &[Logged]) -> crate::Result<()> {
+/// The usage records of the calls that carried usage (or were cut off after starting); true
+/// when there were any.
+async fn record_usage(store: &Store, calls: &[Logged]) -> crate::Result<bool> {
     let used: Vec<&Logged> = calls
         .iter()
         .filter(|c| {
@@ -84,13 +89,13 @@ async fn record_usage(store: &Store, calls: &[Logged]) -> crate::Result<()> {
         })
         .collect();
     if used.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let book = PriceBook::load(store, used.iter().map(|c| billed_model(&c.row))).await?;
     let now = codex_central_store::now_ms();
     let records: Vec<Record> = used.iter().map(|c| record(c, &book, now)).collect();
     usage_records::insert(store, None, &records).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// What the upstream billed: the model it was asked for after mapping.
