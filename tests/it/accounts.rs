@@ -3,7 +3,9 @@
 
 use bytes::{Buf, BufMut, BytesMut};
 use codex_central::config::Layer;
-use codex_central_proto::auth::v1::{WhoAmIRequest, WhoAmIResponse};
+use codex_central_proto::auth::v1::{
+    ListSessionsRequest, ListSessionsResponse, WhoAmIRequest, WhoAmIResponse,
+};
 use prost::Message;
 use serde_json::{Value, json};
 
@@ -539,6 +541,45 @@ async fn grpc_web_with_a_session_needs_the_csrf_header() {
     let len = b.get_u32() as usize;
     let me = WhoAmIResponse::decode(b.split_to(len)).unwrap();
     assert_eq!(me.principal.unwrap().name, "root");
+
+    // A second sign-in; each browser's session list marks its own session as the current one.
+    let res = no_redirects()
+        .post(format!("{}/admin/login", srv.url))
+        .json(&json!({"username": "root", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (other, _) = session_cookie(&res);
+    let other_csrf = res.json::<Value>().await.unwrap()["data"]["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut currents = Vec::new();
+    for (cookie, csrf) in [(&cookie, &csrf), (&other, &other_csrf)] {
+        let res = http1
+            .post(format!(
+                "{}/codexcentral.auth.v1.SessionService/ListSessions",
+                srv.url
+            ))
+            .header("content-type", "application/grpc-web+proto")
+            .header("x-grpc-web", "1")
+            .header("cookie", cookie)
+            .header("x-csrf-token", csrf)
+            .body(grpc_web_frame(&ListSessionsRequest::default()))
+            .send()
+            .await
+            .unwrap();
+        let mut b = res.bytes().await.unwrap();
+        assert_eq!(b.get_u8(), 0);
+        let len = b.get_u32() as usize;
+        let list = ListSessionsResponse::decode(b.split_to(len)).unwrap();
+        assert_eq!(list.sessions.len(), 2);
+        let current: Vec<_> = list.sessions.iter().filter(|s| s.current).collect();
+        assert_eq!(current.len(), 1, "{list:?}");
+        currents.push(current[0].id.clone());
+    }
+    assert_ne!(currents[0], currents[1]);
 }
 
 /// Registration is off by default (403 page and API); an admin opens it; BYOK keys are stored

@@ -268,3 +268,70 @@ async fn users_over_rest(backend: Backend) {
 }
 
 on_all_backends!(users_over_rest);
+
+/// A person reads and renames their own account over gRPC (the dashboard's My account), and
+/// nobody else's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_renames_themselves_only() {
+    use codex_central_proto::auth::v1::user_service_client::UserServiceClient;
+    use codex_central_proto::auth::v1::{GetUserRequest, UpdateUserRequest};
+
+    let Some(r) = crate::testkit::Ready::start(Backend::Sqlite, crate::testkit::auth_on()).await
+    else {
+        return;
+    };
+    let mine = crate::testkit::sign_in(&r.srv, &r.admin, "mia").await;
+    let token = crate::testkit::new_token(&r.srv, &mine, json!({"name": "self"})).await;
+    crate::testkit::sign_in(&r.srv, &r.admin, "noah").await;
+    let (_, listed) = r.admin_get("/api/v1/users").await;
+    let id_of = |name: &str| {
+        listed["data"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (mia, noah) = (id_of("mia"), id_of("noah"));
+    let mut users = UserServiceClient::new(r.srv.channel().await);
+    let me = users
+        .get_user(crate::testkit::authed(
+            &token,
+            GetUserRequest { id: mia.clone() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(me.user.unwrap().username, "mia");
+    let renamed = users
+        .update_user(crate::testkit::authed(
+            &token,
+            UpdateUserRequest {
+                id: mia,
+                display_name: Some("Mia M.".into()),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renamed.user.unwrap().display_name, "Mia M.");
+    let other = users
+        .update_user(crate::testkit::authed(
+            &token,
+            UpdateUserRequest {
+                id: noah.clone(),
+                display_name: Some("not mine".into()),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), tonic::Code::PermissionDenied);
+    let other = users
+        .get_user(crate::testkit::authed(&token, GetUserRequest { id: noah }))
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), tonic::Code::PermissionDenied);
+}

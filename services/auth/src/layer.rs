@@ -192,7 +192,10 @@ impl State {
                 // grpc-web from the dashboard: every RPC is a POST, so every one needs the
                 // session's CSRF token.
                 match self.session_principal(&token, req.headers()).await {
-                    Ok(p) => Some(p),
+                    Ok((p, session)) => {
+                        req.extensions_mut().insert(CurrentSession(session));
+                        Some(p)
+                    }
                     Err(_) if public => None,
                     Err(err) => return Err(err),
                 }
@@ -230,7 +233,7 @@ impl State {
         &self,
         token: &str,
         headers: &HeaderMap,
-    ) -> Result<Principal, Status> {
+    ) -> Result<(Principal, String), Status> {
         let found = crate::domain::sessions::resolve(self.authenticator.store(), token)
             .await
             .map_err(Status::from)?
@@ -248,9 +251,14 @@ impl State {
                 "missing or wrong CSRF token: send the x-csrf-token header",
             )));
         }
-        Ok(found.principal)
+        Ok((found.principal, found.session.id))
     }
 }
+
+/// The id of the session a browser call was authenticated with, so `ListSessions` can mark
+/// "this browser".
+#[derive(Clone, Debug)]
+pub(crate) struct CurrentSession(pub(crate) String);
 
 fn internal_context(headers: &HeaderMap) -> Result<CallContext, Status> {
     let metadata = MetadataMap::from_headers(headers.clone());

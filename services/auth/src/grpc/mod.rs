@@ -148,6 +148,18 @@ fn person(ctx: &CallContext) -> Result<Actor, Status> {
     })
 }
 
+/// The caller as the audited actor of a change to user `id`: an admin, or that user.
+fn admin_or_self(ctx: &CallContext, id: &str) -> Result<Actor, Status> {
+    let p = ctx.principal()?;
+    if p.kind == PrincipalKind::User && p.id == id.trim() {
+        return Ok(Actor {
+            principal: p.clone(),
+            client_ip: ctx.client_ip_text(),
+        });
+    }
+    admin(ctx)
+}
+
 /// Whose data to read: the caller, or (admins only) the named user.
 fn subject(ctx: &CallContext, user_id: &str) -> Result<String, Status> {
     let user_id = user_id.trim();

@@ -52,6 +52,10 @@ impl SessionService for SessionGrpc {
         request: Request<ListSessionsRequest>,
     ) -> Result<Response<ListSessionsResponse>, Status> {
         let ctx = CallContext::of(&request);
+        let current = request
+            .extensions()
+            .get::<crate::layer::CurrentSession>()
+            .map(|c| c.0.clone());
         let req = request.into_inner();
         let user_id = subject(&ctx, &req.user_id)?;
         let page = req.page.unwrap_or_default();
@@ -73,7 +77,7 @@ impl SessionService for SessionGrpc {
         Ok(Response::new(ListSessionsResponse {
             sessions: rows
                 .into_iter()
-                .map(|s| session_to_proto(s, None))
+                .map(|s| session_to_proto(s, current.as_deref()))
                 .collect(),
             next_page_token,
         }))

@@ -9,7 +9,7 @@ use codex_central_proto::common::v1::Role as ProtoRole;
 use tonic::{Request, Response, Status};
 
 use super::convert::{signed_in, user_to_proto};
-use super::{UserGrpc, admin, client, person};
+use super::{UserGrpc, admin, admin_or_self, client, person, subject};
 use crate::domain::accounts;
 use crate::domain::users::{self, UserRole};
 
@@ -103,8 +103,11 @@ impl UserService for UserGrpc {
         &self,
         request: Request<GetUserRequest>,
     ) -> Result<Response<GetUserResponse>, Status> {
-        CallContext::of(&request).require_admin_read()?;
-        let user = codex_central_store::users::get(self.store.db(), &request.into_inner().id)
+        let ctx = CallContext::of(&request);
+        let id = request.into_inner().id;
+        // Staff read anyone; a person reads their own account.
+        let id = subject(&ctx, &id)?;
+        let user = codex_central_store::users::get(self.store.db(), &id)
             .await
             .map_err(crate::Error::from)?;
         Ok(Response::new(GetUserResponse {
@@ -136,8 +139,9 @@ impl UserService for UserGrpc {
         &self,
         request: Request<UpdateUserRequest>,
     ) -> Result<Response<UpdateUserResponse>, Status> {
-        let actor = admin(&CallContext::of(&request))?;
+        let ctx = CallContext::of(&request);
         let req = request.into_inner();
+        let actor = admin_or_self(&ctx, &req.id)?;
         let user = match req.display_name {
             Some(name) => users::set_display_name(&self.store, &actor, &req.id, &name).await?,
             None => codex_central_store::users::get(self.store.db(), &req.id)
