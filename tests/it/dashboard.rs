@@ -165,7 +165,24 @@ async fn the_dashboard_works_in_chromium() {
     let Some(clients) = browser_clients("axe-core") else {
         return;
     };
-    let r = Ready::start(Backend::Sqlite, auth_on()).await.unwrap();
+    // Alerts are checked every second and go to a webhook that accepts them, so the alerts page
+    // has an alert to acknowledge and a delivery to list.
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", hook.local_addr().unwrap());
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+    );
+    tokio::spawn(async move { axum::serve(hook, receiver).await });
+    let opts = crate::testkit::Opts {
+        layer: codex_central::config::Layer {
+            alert_webhook_urls: Some(vec![hook_url]),
+            alert_webhook_secret: Some("a webhook secret for the e2e run".into()),
+            alert_check_secs: Some(1),
+            ..auth_on().layer
+        },
+    };
+    let r = Ready::start(Backend::Sqlite, opts).await.unwrap();
     let password = "correct horse battery";
     first_admin(&r, password).await;
     let key = r.host_key("seeded-1.example.com").await;
@@ -180,6 +197,16 @@ async fn the_dashboard_works_in_chromium() {
                  "session_id": "s-1", "response_id": "resp_a"},
                 {"input_tokens": 800, "output_tokens": 90, "total_tokens": 890, "model": "gpt-5-mini",
                  "session_id": "s-1", "response_id": "resp_b"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The 5-hour ChatGPT window at 96 %: the fleet's 95 % quota alert.
+    let resets = chrono::Utc::now().timestamp() + 3600;
+    let (status, body) = r
+        .host_post(
+            &key,
+            "/usage",
+            json!({"rate_limits": {"primary": {"used_percent": 96.0, "window_minutes": 300, "resets_at": resets}}}),
         )
         .await;
     assert_eq!(status, 200, "{body}");

@@ -584,5 +584,7 @@ pub async fn run_browser_check(
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("all ok"), "{stdout}");
+    // Every check's line, for `--success-output` and the CI log of a failure elsewhere.
+    print!("{stdout}");
     stdout
 }

@@ -27,6 +27,7 @@ import { UsersPage } from './pages/Users';
 import { SettingsPage } from './pages/Settings';
 import { ProvidersPage } from './pages/Providers';
 import { CodexConfigPage } from './pages/CodexConfig';
+import { AccountPage } from './pages/Account';
 
 function useRoute(): Route {
   const [route, setRoute] = useState(() => parseHash(window.location.hash));
@@ -71,6 +72,8 @@ function Page({ route, session }: { route: Route; session: Session }) {
       return <AlertsPage />;
     case 'tokens':
       return <TokensPage />;
+    case 'account':
+      return <AccountPage />;
     case 'fleet':
       return <FleetPage />;
     case 'audit':
@@ -78,7 +81,7 @@ function Page({ route, session }: { route: Route; session: Session }) {
     case 'memories':
       return <MemoriesPage route={route} />;
     case 'config':
-      return <ConfigPage />;
+      return <ConfigPage route={route} />;
     case 'users':
       return <UsersPage />;
     case 'settings':
@@ -105,7 +108,9 @@ function SignOut({ csrf }: { csrf: string }) {
 
 function Shell({ session, route, children }: { session: Session; route: Route; children: ComponentChildren }) {
   const [menuOpen, setMenuOpen] = useState(false);
-  const items = navFor(session.role);
+  const local = session.principal.kind === PrincipalKind.LOCAL_ADMIN;
+  // Local mode has nobody signed in, so no account to show.
+  const items = navFor(session.role).filter((n) => !(local && n.page === 'account'));
   // A new page (not the first one): close the menu and move focus to its heading, so keyboard
   // and screen-reader users start there.
   const first = useRef(true);
@@ -118,7 +123,6 @@ function Shell({ session, route, children }: { session: Session; route: Route; c
     document.getElementById('page-title')?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }, [route.page, route.rest.join('/')]);
-  const local = session.principal.kind === PrincipalKind.LOCAL_ADMIN;
   const name = session.principal.name || (local ? 'local admin' : session.principal.id);
   return (
     <>
@@ -151,7 +155,7 @@ function Shell({ session, route, children }: { session: Session; route: Route; c
             <span class="muted"> · {roleLabel(session.role)}</span>
           </span>
           {!local && (
-            <a href="/admin/account" class="account-link hide-narrow">
+            <a href={href('account')} class="account-link hide-narrow">
               My account
             </a>
           )}
@@ -168,11 +172,6 @@ function Shell({ session, route, children }: { session: Session; route: Route; c
                 </a>
               </li>
             ))}
-            {!local && (
-              <li>
-                <a href="/admin/account">My account</a>
-              </li>
-            )}
           </ul>
         </nav>
         <main id="main" tabIndex={-1}>

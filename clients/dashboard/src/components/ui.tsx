@@ -375,3 +375,28 @@ export function Facts({ items }: { items: [string, ComponentChildren][] }) {
     </dl>
   );
 }
+
+/** The end of a settings form: its error, "Saved." after a save, and (for writers) the button. */
+export function SaveRow({ error, saved, busy, canWrite, label = 'Save' }: { error: string | undefined; saved: boolean; busy: boolean; canWrite: boolean; label?: string }) {
+  return (
+    <>
+      <ErrorNote message={error} />
+      {saved && <Notice kind="ok">Saved.</Notice>}
+      {canWrite && (
+        <button type="submit" class="primary" disabled={busy}>
+          {label}
+        </button>
+      )}
+    </>
+  );
+}
+
+/** An inline error under a control; the control points at it with aria-describedby. */
+export function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <span id={id} class="field-error bad small" data-testid="field-error">
+      {message}
+    </span>
+  );
+}

@@ -12,6 +12,7 @@ describe('pages per role', () => {
       'pricing',
       'alerts',
       'tokens',
+      'account',
       'fleet',
       'audit',
       'memories',
@@ -23,7 +24,7 @@ describe('pages per role', () => {
     ]);
   });
   it('keeps members to their own pages', () => {
-    expect(navFor(Role.MEMBER).map((n) => n.page)).toEqual(['', 'usage', 'alerts', 'tokens', 'memories', 'codex-config']);
+    expect(navFor(Role.MEMBER).map((n) => n.page)).toEqual(['', 'usage', 'alerts', 'tokens', 'account', 'memories', 'codex-config']);
     expect(canSee(Role.MEMBER, 'hosts')).toBe(false);
     expect(canSee(Role.MEMBER, 'fleet')).toBe(false);
     expect(canSee(Role.MEMBER, 'audit')).toBe(false);
@@ -32,6 +33,7 @@ describe('pages per role', () => {
     expect(canSee(Role.READ_ONLY, 'hosts')).toBe(true);
     expect(canSee(Role.READ_ONLY, 'audit')).toBe(true);
     expect(canSee(Role.READ_ONLY, 'tokens')).toBe(false);
+    expect(canSee(Role.READ_ONLY, 'account')).toBe(false);
   });
   it('refuses unknown pages and roles', () => {
     expect(canSee(Role.ADMIN, 'nope')).toBe(false);

@@ -21,6 +21,7 @@ export const NAV: NavItem[] = [
   { page: 'pricing', label: 'Pricing', roles: STAFF },
   { page: 'alerts', label: 'Alerts', roles: EVERYONE },
   { page: 'tokens', label: 'My tokens', roles: PEOPLE },
+  { page: 'account', label: 'My account', roles: PEOPLE },
   { page: 'fleet', label: 'Kill switch & policy', roles: STAFF },
   { page: 'audit', label: 'Audit log', roles: STAFF },
   { page: 'memories', label: 'Memories', roles: EVERYONE },

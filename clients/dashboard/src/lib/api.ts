@@ -6,6 +6,7 @@ import { Code, ConnectError, createClient, type Client, type Interceptor } from 
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
 import type { DescService } from '@bufbuild/protobuf';
 import {
+  ByokService,
   CodexAuthService,
   IdentityService,
   SessionService,
@@ -63,6 +64,7 @@ export const api = {
   sessions: client(SessionService),
   tokens: client(TokenService),
   signIn: client(SignInProviderService),
+  byok: client(ByokService),
   codexAuth: client(CodexAuthService),
   fleet: client(FleetService),
   usage: client(UsageService),

@@ -1,44 +1,75 @@
 // Config builder: the fleet config.toml template as a form, with a live preview of the file a
 // host receives (RenderConfig on every change), inline validation errors and an optimistic-lock
-// save; profiles; the AGENTS.md editor; slash-command prompts.
+// save; profiles. Its other sections are sub-views under #/config/…: version history
+// (ConfigHistory.tsx), requirements.toml (Requirements.tsx) and the synced content: AGENTS.md,
+// prompts, skills and host proposals (ConfigContent.tsx).
 
 import { useEffect, useState } from 'preact/hooks';
 import { create } from '@bufbuild/protobuf';
 import { api, errorMessage } from '../lib/api';
 import { useAction, useAsync } from '../lib/hooks';
 import { useSession } from '../lib/session';
-import { formatBytes, shortDigest, tsDate } from '../lib/format';
-import { ConfigTemplateSchema, ContentWriteStatus, ProposalState, type BakedConfig, type ConfigTemplate } from '../gen/codexcentral/config/v1/config_pb';
-import { AsyncView, Badge, Card, ConfirmButton, Empty, ErrorNote, Field, Notice, PageHeader, Rel } from '../components/ui';
-import { href } from '../lib/route';
+import { formatBytes, shortDigest } from '../lib/format';
+import { ConfigTemplateSchema, type BakedConfig, type ConfigTemplate } from '../gen/codexcentral/config/v1/config_pb';
+import { AsyncView, Card, Empty, ErrorNote, Field, Notice, PageHeader } from '../components/ui';
+import { href, type Route } from '../lib/route';
+import { CHOICES } from '../lib/configChoices';
+import { ProfilesCard } from './Profiles';
+import { ConfigHistory, writeStatusText } from './ConfigHistory';
+import { RequirementsView } from './Requirements';
+import { ConfigContent } from './ConfigContent';
 
-const CHOICES: Record<string, string[]> = {
-  modelReasoningEffort: ['', 'none', 'minimal', 'low', 'medium', 'high', 'xhigh'],
-  approvalPolicy: ['', 'on-failure', 'on-request', 'never'],
-  sandboxMode: ['', 'read-only', 'workspace-write', 'danger-full-access'],
-  modelReasoningSummary: ['', 'auto', 'concise', 'detailed', 'none'],
-  modelVerbosity: ['', 'low', 'medium', 'high'],
-  historyPersistence: ['', 'save-all', 'none'],
-};
+/** The sub-views, by the path segment after #/config ("" is the template). */
+export const CONFIG_SECTIONS: { key: string; label: string }[] = [
+  { key: '', label: 'Template & profiles' },
+  { key: 'history', label: 'Version history' },
+  { key: 'requirements', label: 'Requirements' },
+  { key: 'content', label: 'AGENTS.md, prompts & skills' },
+];
+
+/** The section a route names, or `undefined` for one that does not exist. */
+export function configSection(rest: string[]): string | undefined {
+  if (rest.length > 1) return undefined;
+  const key = rest[0] ?? '';
+  return CONFIG_SECTIONS.some((s) => s.key === key) ? key : undefined;
+}
+
 
 type TextKey = 'model' | 'modelProvider' | 'modelReasoningEffort' | 'approvalPolicy' | 'sandboxMode' | 'modelReasoningSummary' | 'modelVerbosity' | 'historyPersistence';
 type TriKey = 'webSearch' | 'sandboxNetworkAccess';
 
-const WRITE_STATUS: Record<number, string> = {
-  [ContentWriteStatus.CREATED]: 'Saved (first version).',
-  [ContentWriteStatus.UPDATED]: 'Saved.',
-  [ContentWriteStatus.UNCHANGED]: 'Nothing changed.',
-};
-
-export function ConfigPage() {
+export function ConfigPage({ route }: { route?: Route }) {
+  const section = configSection(route?.rest ?? []);
   return (
     <div>
       <PageHeader title="Config builder" />
-      <TemplateEditor />
-      <ProfilesCard />
-      <AgentsCard />
-      <PromptsCard />
-      <ProposalsCard />
+      <nav aria-label="Config sections" class="section-tabs">
+        <ul>
+          {CONFIG_SECTIONS.map((s) => (
+            <li key={s.key}>
+              <a href={href('config', s.key)} aria-current={section === s.key ? 'page' : undefined}>
+                {s.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {section === '' && (
+        <>
+          <TemplateEditor />
+          <ProfilesCard />
+        </>
+      )}
+      {section === 'history' && <ConfigHistory />}
+      {section === 'requirements' && <RequirementsView />}
+      {section === 'content' && <ConfigContent />}
+      {section === undefined && (
+        <Card>
+          <Empty>
+            There is no such section of the config builder. <a href={href('config')}>Back to the template</a>.
+          </Empty>
+        </Card>
+      )}
     </div>
   );
 }
@@ -140,7 +171,7 @@ function TemplateEditor() {
     const r = await act.run(() => api.config.updateConfigTemplate({ template: withExtra(tpl), expectedSha256: sha }));
     if (r?.document) {
       setSha(r.document.sha256);
-      setSaved(`${WRITE_STATUS[r.status] ?? 'Saved.'} Version ${r.document.version}.`);
+      setSaved(`${writeStatusText(r.status)} Version ${r.document.version}.`);
     }
   };
 
@@ -212,249 +243,5 @@ function TemplateEditor() {
         )}
       </Card>
     </div>
-  );
-}
-
-function ProfilesCard() {
-  const st = useAsync(() => api.config.listProfiles({}), []);
-  return (
-    <Card title="Profiles">
-      <AsyncView state={st}>
-        {(r) =>
-          r.profiles.length === 0 ? (
-            <Empty>No profiles. Hosts use the fleet config.toml only.</Empty>
-          ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Model</th>
-                    <th scope="col" class="hide-narrow">
-                      Approval
-                    </th>
-                    <th scope="col" class="hide-narrow">
-                      Sandbox
-                    </th>
-                    <th scope="col">Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {r.profiles.map((p) => (
-                    <tr key={p.name}>
-                      <td>
-                        <code>{p.name}</code>
-                      </td>
-                      <td>{p.model || '—'}</td>
-                      <td class="hide-narrow">{p.approvalPolicy || '—'}</td>
-                      <td class="hide-narrow">{p.sandboxMode || '—'}</td>
-                      <td>
-                        <Rel date={tsDate(p.updatedAt)} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
-      </AsyncView>
-    </Card>
-  );
-}
-
-function AgentsCard() {
-  const s = useSession();
-  const st = useAsync(() => api.config.getAgentsDocument({}), []);
-  const [text, setText] = useState<string>();
-  const [sha, setSha] = useState('');
-  const act = useAction();
-  const [saved, setSaved] = useState<string>();
-  useEffect(() => {
-    if (st.data && text === undefined) {
-      setText(st.data.document?.content ?? '');
-      setSha(st.data.document?.sha256 ?? '');
-    }
-  }, [st.data]);
-  return (
-    <Card title="AGENTS.md">
-      {text === undefined ? (
-        <AsyncView state={st}>{() => null}</AsyncView>
-      ) : (
-        <form
-          class="form"
-          onSubmit={async (e) => {
-            e.preventDefault();
-            setSaved(undefined);
-            const r = await act.run(() => api.config.saveAgentsDocument({ content: text, expectedSha256: sha }));
-            if (r?.document) {
-              setSha(r.document.sha256);
-              setSaved(`${WRITE_STATUS[r.status] ?? 'Saved.'} Version ${r.document.version}.`);
-            }
-          }}
-        >
-          {st.data?.document && (
-            <p class="small muted">
-              Version {st.data.document.version} · {formatBytes(st.data.document.sizeBytes)} · updated <Rel date={tsDate(st.data.document.updatedAt)} />
-              {st.data.document.updatedBy && ` by ${st.data.document.updatedBy}`}
-            </p>
-          )}
-          <Field label="AGENTS.md content (Markdown)">
-            {(id) => <textarea id={id} class="mono" rows={10} value={text} disabled={!s.canWrite} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />}
-          </Field>
-          <ErrorNote message={act.error} />
-          {saved && <Notice kind="ok">{saved}</Notice>}
-          {s.canWrite && (
-            <button type="submit" class="primary" disabled={act.busy}>
-              Save AGENTS.md
-            </button>
-          )}
-        </form>
-      )}
-    </Card>
-  );
-}
-
-function PromptsCard() {
-  const s = useSession();
-  const st = useAsync(() => api.config.listPrompts({}), []);
-  const [editing, setEditing] = useState<{ filename: string; description: string; body: string; sha: string; isNew: boolean }>();
-  const act = useAction();
-  const open = async (filename: string) => {
-    const r = await act.run(() => api.config.getPrompt({ filename }));
-    if (r?.prompt) setEditing({ filename, description: r.prompt.description, body: r.prompt.body, sha: r.prompt.sha256, isNew: false });
-  };
-  return (
-    <Card
-      title="Slash-command prompts"
-      actions={
-        s.canWrite && (
-          <button type="button" class="secondary small" onClick={() => setEditing({ filename: '', description: '', body: '', sha: '', isNew: true })}>
-            New prompt
-          </button>
-        )
-      }
-    >
-      <ErrorNote message={act.error} />
-      <AsyncView state={st}>
-        {(r) =>
-          r.prompts.length === 0 ? (
-            <Empty>No prompts yet.</Empty>
-          ) : (
-            <ul class="plain">
-              {r.prompts.map((p) => (
-                <li key={p.filename}>
-                  <button type="button" class="link" onClick={() => open(p.filename)}>
-                    /{p.filename.replace(/\.md$/, '')}
-                  </button>{' '}
-                  <span class="muted small">
-                    {p.description} · <Rel date={tsDate(p.updatedAt)} />
-                  </span>
-                </li>
-              ))}
-            </ul>
-          )
-        }
-      </AsyncView>
-      {editing && (
-        <form
-          class="form"
-          onSubmit={async (e) => {
-            e.preventDefault();
-            const r = await act.run(() =>
-              api.config.savePrompt({ filename: editing.filename.trim(), body: editing.body, description: editing.description, expectedSha256: editing.sha }),
-            );
-            if (r) {
-              setEditing(undefined);
-              st.reload();
-            }
-          }}
-        >
-          <Field label="File name">
-            {(id) => <input id={id} type="text" required placeholder="review.md" value={editing.filename} disabled={!editing.isNew} onInput={(e) => setEditing({ ...editing, filename: (e.currentTarget as HTMLInputElement).value })} />}
-          </Field>
-          <Field label="Description">
-            {(id) => <input id={id} type="text" value={editing.description} onInput={(e) => setEditing({ ...editing, description: (e.currentTarget as HTMLInputElement).value })} />}
-          </Field>
-          <Field label="Prompt body (Markdown)">
-            {(id) => <textarea id={id} class="mono" rows={8} value={editing.body} onInput={(e) => setEditing({ ...editing, body: (e.currentTarget as HTMLTextAreaElement).value })} />}
-          </Field>
-          <div class="button-row">
-            {s.canWrite && (
-              <button type="submit" class="primary" disabled={act.busy}>
-                Save prompt
-              </button>
-            )}
-            <button type="button" class="secondary" onClick={() => setEditing(undefined)}>
-              Cancel
-            </button>
-          </div>
-        </form>
-      )}
-    </Card>
-  );
-}
-
-function ProposalsCard() {
-  const s = useSession();
-  const st = useAsync(() => api.config.listContentProposals({ state: ProposalState.PENDING, page: { pageSize: 50 } }), []);
-  const act = useAction();
-  return (
-    <Card title="Proposals from hosts">
-      <ErrorNote message={act.error} />
-      <AsyncView state={st}>
-        {(r) =>
-          r.proposals.length === 0 ? (
-            <Empty>No pending proposals.</Empty>
-          ) : (
-            <ul class="plain">
-              {r.proposals.map((p) => {
-                const c = p.content;
-                const name = c.case === 'prompt' ? c.value.filename : c.case === 'skill' ? c.value.slug : '?';
-                const body = c.case === 'prompt' ? c.value.body : c.case === 'skill' ? c.value.manifest : '';
-                return (
-                  <li key={p.id}>
-                    <Badge>{c.case ?? 'item'}</Badge> <strong>{name}</strong>
-                    <span class="small muted">
-                      from <a href={href('hosts', p.hostId)}>host {p.hostId}</a> · <Rel date={tsDate(p.createdAt)} />
-                      {p.baseSha256 ? ' · edit' : ' · new'}
-                    </span>
-                    <details>
-                      <summary>Content</summary>
-                      <pre class="code" tabIndex={0}>{body}</pre>
-                    </details>
-                    {s.canWrite && (
-                      <span class="button-row">
-                        <ConfirmButton
-                          label="Approve"
-                          title={`Apply ${name} fleet-wide?`}
-                          message={<p>Every host receives it on its next sync.</p>}
-                          confirmLabel="Approve"
-                          onConfirm={async () => {
-                            await act.run(() => api.config.approveContentProposal({ id: p.id }));
-                            st.reload();
-                          }}
-                        />
-                        <ConfirmButton
-                          label="Reject"
-                          danger
-                          title={`Reject ${name}?`}
-                          message={<p>The fleet's copy stays as it is.</p>}
-                          confirmLabel="Reject"
-                          onConfirm={async () => {
-                            await act.run(() => api.config.rejectContentProposal({ id: p.id, reason: '' }));
-                            st.reload();
-                          }}
-                        />
-                      </span>
-                    )}
-                  </li>
-                );
-              })}
-            </ul>
-          )
-        }
-      </AsyncView>
-    </Card>
   );
 }

@@ -3,13 +3,13 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
-import { useAction, useAsync } from '../lib/hooks';
+import { useAction, useAsync, useSettingsForm } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { tsDate } from '../lib/format';
 import type { FleetPolicy } from '../gen/codexcentral/fleet/v1/fleet_pb';
 import type { QuotaPolicy } from '../gen/codexcentral/usage/v1/usage_pb';
 import { WrapperReleasesCard } from './WrapperReleases';
-import { AsyncView, Badge, Card, ConfirmButton, ErrorNote, Facts, Field, Notice, PageHeader, Rel, Switch } from '../components/ui';
+import { AsyncView, Badge, Card, ConfirmButton, ErrorNote, Facts, Field, Notice, PageHeader, Rel, Switch, SaveRow } from '../components/ui';
 
 export function FleetPage() {
   const s = useSession();
@@ -182,50 +182,31 @@ function VersionPolicyCard({ policy, apply, busy }: { policy: FleetPolicy; apply
 
 function QuotaPolicyCard() {
   const s = useSession();
-  const st = useAsync(() => api.usage.getQuotaPolicy({}), []);
-  const [p, setP] = useState<QuotaPolicy>();
-  const act = useAction();
-  const [saved, setSaved] = useState(false);
-  useEffect(() => {
-    if (st.data?.policy) setP(st.data.policy);
-  }, [st.data]);
+  const f = useSettingsForm<QuotaPolicy>(
+    async () => (await api.usage.getQuotaPolicy({})).policy,
+    async (policy) => (await api.usage.setQuotaPolicy({ policy })).policy,
+  );
+  const p = f.value;
   return (
     <Card title="Quota policy">
       {!p ? (
-        <AsyncView state={st}>{() => null}</AsyncView>
+        <AsyncView state={f.st}>{() => null}</AsyncView>
       ) : (
-        <form
-          class="form"
-          onSubmit={async (e) => {
-            e.preventDefault();
-            setSaved(false);
-            const r = await act.run(() => api.usage.setQuotaPolicy({ policy: p }));
-            if (r?.policy) {
-              setP(r.policy);
-              setSaved(true);
-            }
-          }}
-        >
-          <Switch label="Refuse to start Codex over the limit" hint="VIP hosts are exempt" checked={p.hardFail} disabled={!s.canWrite} onChange={(v) => setP({ ...p, hardFail: v })} />
+        <form class="form" onSubmit={f.submit}>
+          <Switch label="Refuse to start Codex over the limit" hint="VIP hosts are exempt" checked={p.hardFail} disabled={!s.canWrite} onChange={(v) => f.edit({ ...p, hardFail: v })} />
           <Field label="Limit (% of the weekly window, 50-100)">
-            {(id) => <input id={id} type="number" min={50} max={100} value={p.limitPercent} disabled={!s.canWrite} onInput={(e) => setP({ ...p, limitPercent: Number((e.currentTarget as HTMLInputElement).value) })} />}
+            {(id) => <input id={id} type="number" min={50} max={100} value={p.limitPercent} disabled={!s.canWrite} onInput={(e) => f.edit({ ...p, limitPercent: Number((e.currentTarget as HTMLInputElement).value) })} />}
           </Field>
           <Field label="Daily allowances of the weekly window">
             {(id) => (
-              <select id={id} value={String(p.weekPartitionDays)} disabled={!s.canWrite} onChange={(e) => setP({ ...p, weekPartitionDays: Number((e.currentTarget as HTMLSelectElement).value) })}>
+              <select id={id} value={String(p.weekPartitionDays)} disabled={!s.canWrite} onChange={(e) => f.edit({ ...p, weekPartitionDays: Number((e.currentTarget as HTMLSelectElement).value) })}>
                 <option value="0">Off</option>
                 <option value="5">5 days</option>
                 <option value="7">7 days</option>
               </select>
             )}
           </Field>
-          <ErrorNote message={act.error} />
-          {saved && <Notice kind="ok">Saved.</Notice>}
-          {s.canWrite && (
-            <button type="submit" class="primary" disabled={act.busy}>
-              Save quota policy
-            </button>
-          )}
+          <SaveRow error={f.error} saved={f.saved} busy={f.busy} canWrite={s.canWrite} label="Save quota policy" />
         </form>
       )}
     </Card>

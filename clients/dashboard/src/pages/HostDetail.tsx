@@ -14,6 +14,7 @@ import { hostBadges } from './HostsList';
 import { InstallerResult } from './NewHost';
 import { UsageSummaryTable } from './Overview';
 import { validationBadge } from './CodexAuth';
+import { HostOverrideCard } from './HostOverride';
 
 export function HostDetail({ id }: { id: string }) {
   const s = useSession();
@@ -84,6 +85,7 @@ export function HostDetail({ id }: { id: string }) {
         </Card>
         <InsecureWindowCard host={host} windowOpen={windowOpen} busy={act.busy} apply={apply} />
         <VersionCard host={host} busy={act.busy} apply={apply} />
+        <HostOverrideCard hostId={host.id} />
         <HostUsersCard hostId={host.id} />
         <Card title="Usage" actions={<a href={`${href('usage')}?host=${encodeURIComponent(host.id)}`}>Charts →</a>}>
           <HostUsage hostId={host.id} />

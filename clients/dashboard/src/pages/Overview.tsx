@@ -1,8 +1,9 @@
-// Overview: hosts online/total, canonical auth, usage totals, quota bars, alerts. Refreshed
-// every 5 s, so a host registered elsewhere shows up without a reload.
+// Overview: hosts online/total, canonical auth, usage totals, quota bars, alerts. The fleet and
+// usage cards follow server streams (a host registered elsewhere shows up at once); the rest
+// refresh every 5 s.
 
 import { api } from '../lib/api';
-import { useAction, useAsync } from '../lib/hooks';
+import { useAction, useAsync, useLive } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { formatCost, formatCount, formatTokens, tsDate } from '../lib/format';
 import { href } from '../lib/route';
@@ -31,7 +32,8 @@ export function Overview() {
 }
 
 function FleetCard() {
-  const st = useAsync(() => api.fleet.getFleetOverview({}), [], POLL_MS);
+  const live = useLive((signal) => api.fleet.watchFleetOverview({}, { signal }), []);
+  const st = { ...live, data: live.data?.overview };
   return (
     <Card title="Fleet" actions={<a href={href('hosts')}>All hosts →</a>}>
       <AsyncView state={st} label="Loading the fleet…">
@@ -187,7 +189,8 @@ export function UsageSummaryTable({ r }: { r: GetUsageSummaryResponse }) {
 }
 
 function UsageCard({ userId }: { userId: string }) {
-  const st = useAsync(() => api.usage.getUsageSummary({ userId }), [userId], POLL_MS);
+  const live = useLive((signal) => api.usage.watchUsageSummary({ userId }, { signal }), [userId]);
+  const st = { ...live, data: live.data?.summary };
   return (
     <Card title={userId ? 'My usage' : 'Fleet usage'} actions={<a href={href('usage')}>Charts →</a>}>
       <AsyncView state={st}>{(r) => <UsageSummaryTable r={r} />}</AsyncView>

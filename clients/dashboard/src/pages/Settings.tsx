@@ -3,14 +3,14 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
-import { useAction, useAsync } from '../lib/hooks';
+import { useAction, useAsync, useSettingsForm } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { formatBytes, formatCost, tsDate } from '../lib/format';
 import { HostContentPush, type ConfigSettings } from '../gen/codexcentral/config/v1/config_pb';
 import { RefreshTokenCustody, ServiceTokenScope, type CreateServiceTokenResponse } from '../gen/codexcentral/auth/v1/auth_pb';
 import { PriceSource } from '../gen/codexcentral/usage/v1/usage_pb';
 import type { MemorySettings } from '../gen/codexcentral/memory/v1/memory_pb';
-import { AsyncView, Badge, Card, ConfirmButton, Empty, ErrorNote, Field, Notice, PageHeader, Rel, SecretBox, Switch } from '../components/ui';
+import { AsyncView, Badge, Card, ConfirmButton, Empty, ErrorNote, Field, Notice, PageHeader, Rel, SaveRow, SecretBox, Switch } from '../components/ui';
 
 export function SettingsPage() {
   return (
@@ -27,58 +27,33 @@ export function SettingsPage() {
   );
 }
 
-/** Loads a settings message once, then edits a local copy that a Save button stores. */
-function useEditable<T>(load: () => Promise<T | undefined>) {
-  const st = useAsync(load, []);
-  const [value, setValue] = useState<T>();
-  useEffect(() => {
-    if (st.data && value === undefined) setValue(st.data);
-  }, [st.data]);
-  return { st, value, setValue };
-}
-
 function ConfigSettingsCard() {
   const s = useSession();
-  const { st, value: v, setValue } = useEditable<ConfigSettings>(async () => (await api.config.getConfigSettings({})).settings);
-  const act = useAction();
-  const [saved, setSaved] = useState(false);
+  const f = useSettingsForm<ConfigSettings>(
+    async () => (await api.config.getConfigSettings({})).settings,
+    async (settings) => (await api.config.updateConfigSettings({ settings })).settings,
+  );
+  const v = f.value;
   return (
     <Card title="Config distribution">
       {!v ? (
-        <AsyncView state={st}>{() => <Empty>No settings returned.</Empty>}</AsyncView>
+        <AsyncView state={f.st}>{() => <Empty>No settings returned.</Empty>}</AsyncView>
       ) : (
-        <form
-          class="form"
-          onSubmit={async (e) => {
-            e.preventDefault();
-            setSaved(false);
-            const r = await act.run(() => api.config.updateConfigSettings({ settings: v }));
-            if (r?.settings) {
-              setValue(r.settings);
-              setSaved(true);
-            }
-          }}
-        >
-          <Switch label="Managed MCP entry" hint="bake [mcp_servers.cdx] into every host's config" checked={v.managedMcpEnabled} disabled={!s.canWrite} onChange={(x) => setValue({ ...v, managedMcpEnabled: x })} />
+        <form class="form" onSubmit={f.submit}>
+          <Switch label="Managed MCP entry" hint="bake [mcp_servers.cdx] into every host's config" checked={v.managedMcpEnabled} disabled={!s.canWrite} onChange={(x) => f.edit({ ...v, managedMcpEnabled: x })} />
           <Field label="Default profile (empty: none)">
-            {(id) => <input id={id} type="text" value={v.defaultProfile} disabled={!s.canWrite} onInput={(e) => setValue({ ...v, defaultProfile: (e.currentTarget as HTMLInputElement).value })} />}
+            {(id) => <input id={id} type="text" value={v.defaultProfile} disabled={!s.canWrite} onInput={(e) => f.edit({ ...v, defaultProfile: (e.currentTarget as HTMLInputElement).value })} />}
           </Field>
           <Field label="When a host pushes a prompt or skill">
             {(id) => (
-              <select id={id} value={String(v.hostContentPush)} disabled={!s.canWrite} onChange={(e) => setValue({ ...v, hostContentPush: Number((e.currentTarget as HTMLSelectElement).value) })}>
+              <select id={id} value={String(v.hostContentPush)} disabled={!s.canWrite} onChange={(e) => f.edit({ ...v, hostContentPush: Number((e.currentTarget as HTMLSelectElement).value) })}>
                 <option value={String(HostContentPush.ON)}>it becomes the fleet's copy</option>
                 <option value={String(HostContentPush.REVIEW)}>an admin reviews it</option>
                 <option value={String(HostContentPush.OFF)}>it is refused</option>
               </select>
             )}
           </Field>
-          <ErrorNote message={act.error} />
-          {saved && <Notice kind="ok">Saved.</Notice>}
-          {s.canWrite && (
-            <button type="submit" class="primary" disabled={act.busy}>
-              Save
-            </button>
-          )}
+          <SaveRow error={f.error} saved={f.saved} busy={f.busy} canWrite={s.canWrite} />
         </form>
       )}
     </Card>
@@ -126,47 +101,32 @@ function CustodyCard() {
 
 function MemorySettingsCard() {
   const s = useSession();
-  const { st, value: v, setValue } = useEditable<MemorySettings>(async () => (await api.memory.getMemorySettings({})).settings);
-  const act = useAction();
-  const [saved, setSaved] = useState(false);
+  const f = useSettingsForm<MemorySettings>(
+    async () => (await api.memory.getMemorySettings({})).settings,
+    async (settings) => (await api.memory.updateMemorySettings({ settings })).settings,
+  );
+  const v = f.value;
   const num = (key: 'maxContentBytes', label: string) => (
     <Field label={label}>
-      {(id) => <input id={id} type="number" min={1} value={v![key]} disabled={!s.canWrite} onInput={(e) => setValue({ ...v!, [key]: Number((e.currentTarget as HTMLInputElement).value) })} />}
+      {(id) => <input id={id} type="number" min={1} value={v![key]} disabled={!s.canWrite} onInput={(e) => f.edit({ ...v!, [key]: Number((e.currentTarget as HTMLInputElement).value) })} />}
     </Field>
   );
   const big = (key: 'workspaceQuotaBytes' | 'workspaceMaxFileBytes', label: string) => (
     <Field label={label} hint={formatBytes(v![key])}>
-      {(id) => <input id={id} type="number" min={0} value={String(v![key])} disabled={!s.canWrite} onInput={(e) => setValue({ ...v!, [key]: BigInt((e.currentTarget as HTMLInputElement).value || '0') })} />}
+      {(id) => <input id={id} type="number" min={0} value={String(v![key])} disabled={!s.canWrite} onInput={(e) => f.edit({ ...v!, [key]: BigInt((e.currentTarget as HTMLInputElement).value || '0') })} />}
     </Field>
   );
   return (
     <Card title="Memories and workspace">
       {!v ? (
-        <AsyncView state={st}>{() => <Empty>No settings returned.</Empty>}</AsyncView>
+        <AsyncView state={f.st}>{() => <Empty>No settings returned.</Empty>}</AsyncView>
       ) : (
-        <form
-          class="form"
-          onSubmit={async (e) => {
-            e.preventDefault();
-            setSaved(false);
-            const r = await act.run(() => api.memory.updateMemorySettings({ settings: v }));
-            if (r?.settings) {
-              setValue(r.settings);
-              setSaved(true);
-            }
-          }}
-        >
+        <form class="form" onSubmit={f.submit}>
           {num('maxContentBytes', 'Largest memory (bytes)')}
-          <Switch label="Workspace file tools (MCP fs_*)" checked={!!v.workspaceEnabled} disabled={!s.canWrite} onChange={(x) => setValue({ ...v, workspaceEnabled: x })} />
+          <Switch label="Workspace file tools (MCP fs_*)" checked={!!v.workspaceEnabled} disabled={!s.canWrite} onChange={(x) => f.edit({ ...v, workspaceEnabled: x })} />
           {big('workspaceQuotaBytes', 'Workspace quota per owner (bytes)')}
           {big('workspaceMaxFileBytes', 'Largest workspace file (bytes)')}
-          <ErrorNote message={act.error} />
-          {saved && <Notice kind="ok">Saved.</Notice>}
-          {s.canWrite && (
-            <button type="submit" class="primary" disabled={act.busy}>
-              Save
-            </button>
-          )}
+          <SaveRow error={f.error} saved={f.saved} busy={f.busy} canWrite={s.canWrite} />
         </form>
       )}
     </Card>

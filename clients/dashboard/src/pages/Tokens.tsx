@@ -1,6 +1,7 @@
 // My personal API tokens (m2c_…): create (the secret is shown once), list, revoke.
 
 import { useState } from 'preact/hooks';
+import { href } from '../lib/route';
 import { api } from '../lib/api';
 import { useAction, useAsync } from '../lib/hooks';
 import { formatCost, tsDate } from '../lib/format';
@@ -52,7 +53,7 @@ export function TokensPage() {
       <PageHeader title="My tokens" />
       <p class="small">
         Personal tokens let tools act as you (the <code>/v1</code> gateway, MCP, REST). Sessions, linked logins and BYOK keys are on{' '}
-        <a href="/admin/account">My account</a>.
+        <a href={href('account')}>My account</a>.
       </p>
       <CreateTokenCard
         onCreated={(c) => {

@@ -1,16 +1,18 @@
 // Usage: daily charts (total, input, cached, output, reasoning; cost), totals per host / user /
 // model / day, ingests, and the CSV export (a plain download link: the server streams it).
+// A usage summary stream (WatchUsageSummary) tells the page when new usage arrived: the charts
+// and tables reload then, not on a timer.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { api } from '../lib/api';
-import { useAsync } from '../lib/hooks';
+import { useAsync, useLive, useReloadOn } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { formatCost, formatCount, formatPercent, formatTokens, tsDate } from '../lib/format';
 import { href, type Route } from '../lib/route';
 import { Role } from '../gen/codexcentral/common/v1/common_pb';
 import { UsageGrouping, type GetCostHistoryResponse } from '../gen/codexcentral/usage/v1/usage_pb';
-import { AsyncView, Card, Empty, Field, PageHeader, Pager, Rel, usePager } from '../components/ui';
+import { AsyncView, Badge, Card, Empty, Field, PageHeader, Pager, Rel, usePager } from '../components/ui';
 import { Chart, type SeriesSpec } from '../components/Chart';
 
 const COLORS = { total: '#2563eb', input: '#0891b2', cached: '#16a34a', output: '#d97706', reasoning: '#9333ea', cost: '#dc2626' };
@@ -47,6 +49,10 @@ export function UsagePage({ route }: { route: Route }) {
   const [days, setDays] = useState(30);
   const [hostId, setHostId] = useState(route.params.get('host') ?? '');
   const [model, setModel] = useState('');
+  // New usage anywhere in view moves this summary; every card below reloads when it does.
+  const watched = /^\d+$/.test(hostId) ? hostId : '';
+  const live = useLive((signal) => api.usage.watchUsageSummary({ hostId: watched }, { signal }), [watched]);
+  const changes = Math.max(0, live.updates - 1);
   const filter = useMemo(() => {
     const start = timestampFromDate(new Date(Date.now() - days * 86400_000));
     return { hostId, model: model.trim(), range: { start } };
@@ -55,6 +61,7 @@ export function UsagePage({ route }: { route: Route }) {
   return (
     <div>
       <PageHeader title="Usage">
+        {live.error ? <Badge kind="warn">live updates paused</Badge> : live.updates > 0 && <Badge kind="ok">live</Badge>}
         <a class="button secondary" href={csvHref(days, hostId, model.trim())} download="usage.csv">
           Export CSV
         </a>
@@ -81,9 +88,9 @@ export function UsagePage({ route }: { route: Route }) {
           </Field>
         </form>
       </Card>
-      <HistoryCharts days={days} filter={filter} />
-      <AggregatesCard filter={filter} staff={staff} />
-      <IngestsCard filter={filter} />
+      <HistoryCharts days={days} filter={filter} changes={changes} />
+      <AggregatesCard filter={filter} staff={staff} changes={changes} />
+      <IngestsCard filter={filter} changes={changes} />
       {staff && <QuotaHistoryCard />}
     </div>
   );
@@ -91,8 +98,9 @@ export function UsagePage({ route }: { route: Route }) {
 
 type Filter = { hostId: string; model: string; range: { start: ReturnType<typeof timestampFromDate> } };
 
-function HistoryCharts({ days, filter }: { days: number; filter: Filter }) {
-  const st = useAsync(() => api.usage.getCostHistory({ days, filter }), [days, filter], 60_000);
+function HistoryCharts({ days, filter, changes }: { days: number; filter: Filter; changes: number }) {
+  const st = useAsync(() => api.usage.getCostHistory({ days, filter }), [days, filter]);
+  useReloadOn(st, changes);
   const data = useMemo(() => (st.data ? historySeries(st.data) : undefined), [st.data]);
   return (
     <Card title="Per day">
@@ -122,10 +130,11 @@ const GROUPS: [UsageGrouping, string][] = [
   [UsageGrouping.DAY, 'Day'],
 ];
 
-function AggregatesCard({ filter, staff }: { filter: Filter; staff: boolean }) {
+function AggregatesCard({ filter, staff, changes }: { filter: Filter; staff: boolean; changes: number }) {
   const [group, setGroup] = useState(UsageGrouping.MODEL);
   const groups = staff ? GROUPS : GROUPS.filter(([g]) => g !== UsageGrouping.HOST && g !== UsageGrouping.USER);
   const st = useAsync(() => api.usage.aggregateUsage({ filter, groupBy: group }), [filter, group]);
+  useReloadOn(st, changes);
   const label = groups.find(([g]) => g === group)?.[1] ?? '';
   return (
     <Card
@@ -206,10 +215,11 @@ function AggregatesCard({ filter, staff }: { filter: Filter; staff: boolean }) {
   );
 }
 
-function IngestsCard({ filter }: { filter: Filter }) {
+function IngestsCard({ filter, changes }: { filter: Filter; changes: number }) {
   const pager = usePager();
   useEffect(() => pager.reset(), [filter]);
   const st = useAsync(() => api.usage.listIngests({ filter, page: { pageSize: 20, pageToken: pager.token } }), [filter, pager.token]);
+  useReloadOn(st, changes);
   return (
     <Card title="Ingests">
       <AsyncView state={st}>
