@@ -15,7 +15,7 @@
 
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as configSteps from './dashboard_steps/config.mjs';
 import * as profileSteps from './dashboard_steps/profiles.mjs';
 import * as accountSteps from './dashboard_steps/account.mjs';
@@ -366,6 +366,30 @@ try {
   const releases = page.getByRole('region', { name: 'cdx releases' });
   await releases.locator('table, .state.empty').first().waitFor({ timeout: 15000 });
   check('policy page lists the cdx releases hosts download', (await releases.textContent()).includes('/wrapper/download'));
+  // Publish a build from a file: a wrong expected SHA-256 is refused at its field, the right one
+  // lists it, hosts of that platform are offered it; then it is removed.
+  const build = Buffer.from(`#!/bin/sh\necho cdx e2e ${stamp}\n`);
+  const buildSha = createHash('sha256').update(build).digest('hex');
+  const buildPlatform = `linux-e2e${stamp}`;
+  await releases.getByText('Publish a build').click();
+  await releases.getByLabel('Build file').setInputFiles({ name: `cdx-${buildPlatform}`, mimeType: 'application/octet-stream', buffer: build });
+  check('the platform is read from the file name', (await releases.getByLabel('Platform').inputValue()) === buildPlatform);
+  await releases.getByLabel('Version').fill('9.9.9-e2e');
+  await releases.getByLabel('Expected SHA-256 (optional)').fill('0'.repeat(64));
+  await releases.getByRole('button', { name: 'Publish build' }).click();
+  await releases.getByTestId('field-error').filter({ hasText: 'sha256' }).waitFor({ timeout: 15000 });
+  check('a build whose SHA-256 differs is refused at that field', true);
+  await releases.getByLabel('Expected SHA-256 (optional)').fill(buildSha);
+  await releases.getByRole('button', { name: 'Publish build' }).click();
+  await releases.getByText(`Published cdx 9.9.9-e2e for ${buildPlatform}`).waitFor({ timeout: 15000 });
+  const buildRow = releases.getByRole('row').filter({ hasText: buildPlatform });
+  await buildRow.waitFor({ timeout: 15000 });
+  const offered = await fetch(`${base}/wrapper?platform=${buildPlatform}`, { headers: { 'x-api-key': hostKey } });
+  const offeredText = await offered.text();
+  check('hosts of that platform are offered the published build', offered.ok && offeredText.includes(buildSha), `${offered.status} ${offeredText.slice(0, 200)}`);
+  await buildRow.getByRole('button', { name: 'Remove' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove build' }).click();
+  await eventually('the removed build leaves the list', async () => (await buildRow.count()) === 0);
   await page.getByRole('button', { name: 'Turn the kill switch on' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Stop all hosts' }).click();
   await eventually('kill switch turns on', async () => (await state.textContent()).includes('503'));

@@ -400,3 +400,41 @@ export function FieldError({ id, message }: { id: string; message: string | unde
     </span>
   );
 }
+
+/** What a control under [`CheckedField`] spreads on itself to point at its error. */
+export type ErrorLink = { 'aria-invalid'?: boolean; 'aria-describedby'?: string };
+
+/**
+ * A labelled control with its hint and the server's error for it underneath; the control is
+ * described by both and marked invalid while there is an error.
+ */
+export function CheckedField({
+  label,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  error?: string;
+  hint?: string;
+  children: (id: string, a11y: ErrorLink) => ComponentChildren;
+}) {
+  const id = useId();
+  const [hintId, errId] = [`${id}-hint`, `${id}-err`];
+  const described = [hint ? hintId : '', error ? errId : ''].filter(Boolean).join(' ');
+  const a11y: ErrorLink = {};
+  if (error) a11y['aria-invalid'] = true;
+  if (described) a11y['aria-describedby'] = described;
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {children(id, a11y)}
+      {hint && (
+        <span id={hintId} class="muted small">
+          {hint}
+        </span>
+      )}
+      <FieldError id={errId} message={error} />
+    </div>
+  );
+}

@@ -10,8 +10,8 @@ import { useSession } from '../lib/session';
 import { formatBytes, shortDigest, tsDate } from '../lib/format';
 import { errorsByField, fieldViolations, type FieldViolation } from '../lib/violations';
 import type { BakedConfig, ConfigTemplate, HostConfigOverride } from '../gen/codexcentral/config/v1/config_pb';
-import { AsyncView, Card, ConfirmButton, ErrorNote, Notice, Rel } from '../components/ui';
-import { changedSince, CheckedField } from './Profiles';
+import { AsyncView, Card, CheckedField, ConfirmButton, ErrorNote, Notice, Rel } from '../components/ui';
+import { changedSince } from './Profiles';
 
 export interface OverrideForm {
   extraToml: string;

@@ -18,7 +18,8 @@ vi.mock('../lib/api', () => ({
   errorMessage: (e: unknown) => (e instanceof Error ? ((e as { rawMessage?: string }).rawMessage ?? e.message) : String(e)),
 }));
 
-import { CheckedField, EMPTY_PROFILE, ProfilesCard, changedSince, profileErrors, profileForm, profileInput, sameProfile } from './Profiles';
+import { CheckedField } from '../components/ui';
+import { EMPTY_PROFILE, ProfilesCard, changedSince, profileErrors, profileForm, profileInput, sameProfile } from './Profiles';
 
 describe('profile editor logic', () => {
   const p = create(ProfileSchema, {
@@ -197,7 +198,9 @@ describe('ProfilesCard', () => {
     await submit(button(el, 'Create profile'));
     const name = byLabel(el, 'Profile name');
     expect(name.getAttribute('aria-invalid')).toBe('true');
-    expect(el.querySelector(`#${CSS.escape(name.getAttribute('aria-describedby')!)}`)!.textContent).toContain('A-Z, a-z');
+    // Described by its hint and its error: the error is the last id.
+    const errId = name.getAttribute('aria-describedby')!.split(' ').pop()!;
+    expect(el.querySelector(`#${CSS.escape(errId)}`)!.textContent).toContain('A-Z, a-z');
     expect(el.querySelector('[role=alert]')!.textContent).toContain('profile.name must be');
 
     await type(name, 'deep');

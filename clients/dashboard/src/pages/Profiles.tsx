@@ -2,7 +2,6 @@
 // baked as name.config.toml). Staff see the list; admins create, edit, rename and delete, with
 // the server's validation errors shown next to the field they concern.
 
-import type { ComponentChildren } from 'preact';
 import { useId, useState } from 'preact/hooks';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { api } from '../lib/api';
@@ -12,7 +11,7 @@ import { tsDate } from '../lib/format';
 import { choicesWith } from '../lib/configChoices';
 import { errorsByField, fieldViolations, type FieldViolation } from '../lib/violations';
 import type { Profile } from '../gen/codexcentral/config/v1/config_pb';
-import { AsyncView, Badge, Card, ConfirmButton, Empty, ErrorNote, Notice, Rel } from '../components/ui';
+import { AsyncView, Badge, Card, CheckedField, ConfirmButton, Empty, ErrorNote, Notice, Rel } from '../components/ui';
 
 /** The editable part of a profile (the generated message minus timestamps). */
 export interface ProfileForm {
@@ -74,34 +73,6 @@ export function changedSince(loaded: Timestamp | undefined, current: Timestamp |
 /** Server violations by form field: "profile.extra_toml" → extraToml, "new_name" → newName. */
 export function profileErrors(v: FieldViolation[]): Record<string, string> {
   return { ...errorsByField(v, ''), ...errorsByField(v, 'profile.') };
-}
-
-/** A labelled control with the server's error for it underneath (aria-invalid, described by it). */
-export function CheckedField({
-  label,
-  error,
-  hint,
-  children,
-}: {
-  label: string;
-  error?: string;
-  hint?: string;
-  children: (id: string, a11y: { 'aria-invalid'?: boolean; 'aria-describedby'?: string }) => ComponentChildren;
-}) {
-  const id = useId();
-  const errId = `${id}-err`;
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {children(id, error ? { 'aria-invalid': true, 'aria-describedby': errId } : {})}
-      {error && (
-        <span id={errId} class="small bad field-error">
-          {error}
-        </span>
-      )}
-      {hint && <span class="muted small">{hint}</span>}
-    </div>
-  );
 }
 
 type Editing =

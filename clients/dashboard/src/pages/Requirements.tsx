@@ -10,7 +10,7 @@ import { useAction, useAsync } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { formatBytes, shortDigest, tsDate } from '../lib/format';
 import { RequirementsSchema, type Requirements, type RequirementsDocument } from '../gen/codexcentral/config/v1/config_pb';
-import { AsyncView, Card, ConfirmButton, Empty, ErrorNote, FieldError, Notice, Pager, Rel, usePager } from '../components/ui';
+import { AsyncView, Card, CheckedField, ConfirmButton, Empty, ErrorNote, FieldError, Notice, Pager, Rel, usePager } from '../components/ui';
 import { fieldViolations, violationFor, type FieldViolation } from '../lib/violations';
 import { VERSION_PAGE, VersionTable, restoreText, writeStatusText } from './ConfigHistory';
 
@@ -207,35 +207,16 @@ function RequirementsEditor({
           return (
             <fieldset class="checks" key={i}>
               <legend>Block {n}</legend>
-              <div class="field">
-                <label for={`${id}-b${i}-name`}>Block {n} name</label>
-                <input
-                  id={`${id}-b${i}-name`}
-                  type="text"
-                  autocomplete="off"
-                  value={b.name}
-                  disabled={ro}
-                  aria-invalid={nameErr ? true : undefined}
-                  aria-describedby={nameErr ? `${id}-b${i}-name-err` : undefined}
-                  onInput={(e) => setBlock(i, { name: (e.currentTarget as HTMLInputElement).value })}
-                />
-                <FieldError id={`${id}-b${i}-name-err`} message={nameErr} />
-              </div>
-              <div class="field">
-                <label for={`${id}-b${i}-toml`}>Block {n} TOML</label>
-                <textarea
-                  id={`${id}-b${i}-toml`}
-                  class="mono"
-                  rows={6}
-                  spellcheck={false}
-                  value={b.toml}
-                  disabled={ro}
-                  aria-invalid={tomlErr ? true : undefined}
-                  aria-describedby={tomlErr ? `${id}-b${i}-toml-err` : undefined}
-                  onInput={(e) => setBlock(i, { toml: (e.currentTarget as HTMLTextAreaElement).value })}
-                />
-                <FieldError id={`${id}-b${i}-toml-err`} message={tomlErr} />
-              </div>
+              <CheckedField label={`Block ${n} name`} error={nameErr}>
+                {(fid, a11y) => (
+                  <input id={fid} type="text" autocomplete="off" value={b.name} disabled={ro} {...a11y} onInput={(e) => setBlock(i, { name: (e.currentTarget as HTMLInputElement).value })} />
+                )}
+              </CheckedField>
+              <CheckedField label={`Block ${n} TOML`} error={tomlErr}>
+                {(fid, a11y) => (
+                  <textarea id={fid} class="mono" rows={6} spellcheck={false} value={b.toml} disabled={ro} {...a11y} onInput={(e) => setBlock(i, { toml: (e.currentTarget as HTMLTextAreaElement).value })} />
+                )}
+              </CheckedField>
               {!ro && (
                 <button type="button" class="secondary small" onClick={() => setDraft({ ...draft, blocks: draft.blocks.filter((_, j) => j !== i) })}>
                   Remove block {n}

@@ -9,7 +9,7 @@ import { useAction, useAsync } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { formatBytes, shortDigest, tsDate } from '../lib/format';
 import type { Skill, SkillFile } from '../gen/codexcentral/config/v1/config_pb';
-import { AsyncView, Badge, Card, ConfirmButton, Empty, ErrorNote, FieldError, Notice, Rel, Switch } from '../components/ui';
+import { AsyncView, Badge, Card, CheckedField, ConfirmButton, Empty, ErrorNote, FieldError, Notice, Rel, Switch } from '../components/ui';
 import { writeStatusText } from './ConfigHistory';
 import { fieldViolations, violationFor, type FieldViolation } from '../lib/violations';
 
@@ -249,32 +249,13 @@ function SkillEditor({ initial, isNew, onCancel, onSaved }: { initial: SkillDraf
   const setFile = (i: number, change: Partial<FileDraft>) => setD({ ...d, files: d.files.map((f, j) => (j === i ? { ...f, ...change } : f)) });
 
   // One text control with its label, hint and the server's error for `field`.
-  const line = (key: 'slug' | 'displayName' | 'description', label: string, field: string, hint?: string, disabled = ro) => {
-    const err = violationFor(violations, field);
-    const described = [hint ? `${id}-${key}-hint` : '', err ? `${id}-${key}-err` : ''].filter(Boolean).join(' ');
-    return (
-      <div class="field">
-        <label for={`${id}-${key}`}>{label}</label>
-        <input
-          id={`${id}-${key}`}
-          type="text"
-          autocomplete="off"
-          required={key === 'slug'}
-          value={d[key]}
-          disabled={disabled}
-          aria-invalid={err ? true : undefined}
-          aria-describedby={described || undefined}
-          onInput={(e) => setD({ ...d, [key]: (e.currentTarget as HTMLInputElement).value })}
-        />
-        {hint && (
-          <span id={`${id}-${key}-hint`} class="muted small">
-            {hint}
-          </span>
-        )}
-        <FieldError id={`${id}-${key}-err`} message={err} />
-      </div>
-    );
-  };
+  const line = (key: 'slug' | 'displayName' | 'description', label: string, field: string, hint?: string, disabled = ro) => (
+    <CheckedField label={label} error={violationFor(violations, field)} hint={hint}>
+      {(fid, a11y) => (
+        <input id={fid} type="text" autocomplete="off" required={key === 'slug'} value={d[key]} disabled={disabled} {...a11y} onInput={(e) => setD({ ...d, [key]: (e.currentTarget as HTMLInputElement).value })} />
+      )}
+    </CheckedField>
+  );
 
   const manifestErr = violationFor(violations, 'manifest');
   const filesErr = violations.find((v) => v.field === 'files')?.description;
@@ -291,21 +272,11 @@ function SkillEditor({ initial, isNew, onCancel, onSaved }: { initial: SkillDraf
         {line('displayName', 'Display name', 'display_name', 'Blank: the name in SKILL.md.')}
       </div>
       {line('description', 'Skill description', 'description', 'Blank: the description in SKILL.md.')}
-      <div class="field">
-        <label for={`${id}-manifest`}>SKILL.md (Markdown with front matter)</label>
-        <textarea
-          id={`${id}-manifest`}
-          class="mono"
-          rows={10}
-          spellcheck={false}
-          value={d.manifest}
-          disabled={ro}
-          aria-invalid={manifestErr ? true : undefined}
-          aria-describedby={manifestErr ? `${id}-manifest-err` : undefined}
-          onInput={(e) => setD({ ...d, manifest: (e.currentTarget as HTMLTextAreaElement).value })}
-        />
-        <FieldError id={`${id}-manifest-err`} message={manifestErr} />
-      </div>
+      <CheckedField label="SKILL.md (Markdown with front matter)" error={manifestErr}>
+        {(fid, a11y) => (
+          <textarea id={fid} class="mono" rows={10} spellcheck={false} value={d.manifest} disabled={ro} {...a11y} onInput={(e) => setD({ ...d, manifest: (e.currentTarget as HTMLTextAreaElement).value })} />
+        )}
+      </CheckedField>
       <fieldset class="checks" aria-describedby={filesErr ? `${id}-files-err` : undefined}>
         <legend>Extra files</legend>
         {d.files.length === 0 && <Empty>SKILL.md only.</Empty>}
@@ -315,21 +286,11 @@ function SkillEditor({ initial, isNew, onCancel, onSaved }: { initial: SkillDraf
           const contentErr = violationFor(violations, `files.${i}.content`) ?? violationFor(violations, `files.${i}.sha256`);
           return (
             <div class="skill-file" key={i}>
-              <div class="field">
-                <label for={`${id}-f${i}-path`}>File {n} path</label>
-                <input
-                  id={`${id}-f${i}-path`}
-                  type="text"
-                  autocomplete="off"
-                  placeholder="scripts/run.sh"
-                  value={f.path}
-                  disabled={ro}
-                  aria-invalid={pathErr ? true : undefined}
-                  aria-describedby={pathErr ? `${id}-f${i}-path-err` : undefined}
-                  onInput={(e) => setFile(i, { path: (e.currentTarget as HTMLInputElement).value })}
-                />
-                <FieldError id={`${id}-f${i}-path-err`} message={pathErr} />
-              </div>
+              <CheckedField label={`File ${n} path`} error={pathErr}>
+                {(fid, a11y) => (
+                  <input id={fid} type="text" autocomplete="off" placeholder="scripts/run.sh" value={f.path} disabled={ro} {...a11y} onInput={(e) => setFile(i, { path: (e.currentTarget as HTMLInputElement).value })} />
+                )}
+              </CheckedField>
               {f.bytes ? (
                 <p class="small muted">Binary file, {formatBytes(f.bytes.length)}: kept as it is.</p>
               ) : (
