@@ -6,40 +6,10 @@ import { create } from '@bufbuild/protobuf';
 import { LinkedIdentitySchema, LoginProviderSchema, OAuthProviderKind } from '../gen/codexcentral/auth/v1/auth_pb';
 import { PrincipalKind, PrincipalSchema, Role } from '../gen/codexcentral/common/v1/common_pb';
 import { makeSession, SessionContext } from '../lib/session';
-import { AccountPage, describeAgent, generatePassword, kindLabel, linkable, MIN_PASSWORD, passwordProblem, providerChoices } from './Account';
+import { AccountPage, describeAgent, kindLabel, linkable, providerChoices } from './Account';
 
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
-
-describe('password rules', () => {
-  it('asks for the server minimum, counted in characters', () => {
-    expect(MIN_PASSWORD).toBe(8);
-    expect(passwordProblem('short')).toMatch(/at least 8 characters/);
-    expect(passwordProblem('éééééééé')).toBeUndefined();
-    expect(passwordProblem('long enough')).toBeUndefined();
-  });
-  it('refuses a confirmation that differs and an over-long password', () => {
-    expect(passwordProblem('long enough', 'long enougH')).toBe('The two new passwords differ.');
-    expect(passwordProblem('long enough', 'long enough')).toBeUndefined();
-    expect(passwordProblem('x'.repeat(1025))).toMatch(/too long/);
-  });
-  it('generates passwords of the asked length from the look-alike-free alphabet', () => {
-    const p = generatePassword(20);
-    expect(p).toHaveLength(20);
-    expect(p).toMatch(/^[A-HJ-NP-Za-km-z2-9]+$/);
-    expect(generatePassword()).not.toBe(generatePassword());
-  });
-  it('drops random bytes that would bias the choice', () => {
-    // 57 symbols: bytes from 228 up are skipped, 0 maps to "A", 57 wraps to "A" again.
-    let calls = 0;
-    const random = (n: number) => {
-      calls++;
-      return new Uint8Array(n).fill(calls === 1 ? 250 : 57);
-    };
-    expect(generatePassword(4, random)).toBe('AAAA');
-    expect(calls).toBe(2);
-  });
-});
 
 describe('sessions', () => {
   it('names browsers and systems', () => {

@@ -9,7 +9,7 @@ import { tsDate } from '../lib/format';
 import { Role } from '../gen/codexcentral/common/v1/common_pb';
 import type { User } from '../gen/codexcentral/auth/v1/auth_pb';
 import { AsyncView, Badge, Card, ConfirmButton, Empty, ErrorNote, Field, Notice, PageHeader, Pager, Rel, SecretBox, Switch, usePager } from '../components/ui';
-import { generatePassword, MIN_PASSWORD, passwordProblem } from './Account';
+import { generatePassword, MIN_PASSWORD, passwordProblem } from '../lib/passwords';
 
 export function UsersPage() {
   const s = useSession();
