@@ -3,7 +3,8 @@
 
 use codex_central_proto::config::v1::config_service_client::ConfigServiceClient;
 use codex_central_proto::config::v1::{
-    BakeConfigRequest, ContentSyncStatus, GetConfigTemplateRequest,
+    BakeConfigRequest, ContentSyncStatus, GetConfigTemplateRequest, HostConfigOverride,
+    RenderConfigRequest,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -280,6 +281,64 @@ async fn config_template(r: Ready) {
         "{d}"
     );
     assert_eq!(d["default_profile"], "fast");
+    let received = d["content"].as_str().unwrap().to_string();
+    // RenderConfig for the host, with its model overrides, previews exactly that file (the key
+    // as a placeholder); a draft override stands in for the stored one, and a bad draft is
+    // refused naming host_override.extra_toml.
+    let mut grpc = ConfigServiceClient::new(r.srv.channel().await);
+    let preview = |host_override: Option<HostConfigOverride>| {
+        let mut req = tonic::Request::new(RenderConfigRequest {
+            host_id: host_id.to_string(),
+            host_override,
+            model_override: "gpt-5.1-codex-mini".into(),
+            reasoning_effort_override: "low".into(),
+            ..Default::default()
+        });
+        req.metadata_mut().insert("authorization", bearer(&r.admin));
+        req
+    };
+    let shown = grpc
+        .render_config(preview(None))
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap()
+        .content;
+    assert_eq!(shown, received.replace(&key, "<host key>"));
+    let draft = |extra: &str| {
+        Some(HostConfigOverride {
+            host_id: host_id.to_string(),
+            extra_toml: extra.into(),
+            ..Default::default()
+        })
+    };
+    let shown = grpc
+        .render_config(preview(draft(
+            "[shell_environment_policy]\ninherit = \"core\"\n",
+        )))
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap()
+        .content;
+    assert!(
+        shown.ends_with("[shell_environment_policy]\ninherit = \"core\"\n"),
+        "{shown}"
+    );
+    assert!(!shown.contains("web_search = true"), "{shown}");
+    let bad = grpc
+        .render_config(preview(draft("[shell_environment_policy]\ninherit = \n")))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    let details = tonic_types::StatusExt::get_error_details(&bad);
+    let fields: Vec<String> = details
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["host_override.extra_toml"], "{bad:?}");
     let fast = &d["profiles"][0];
     assert_eq!(fast["filename"], "fast.config.toml");
     assert_eq!(

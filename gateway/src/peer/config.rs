@@ -157,6 +157,7 @@ pub async fn admin_render(
             RenderConfigRequest {
                 template: b.settings.map(Into::into),
                 host_id: b.host_id.map(|h| h.to_string()).unwrap_or_default(),
+                ..Default::default()
             },
         ))
         .await

@@ -338,10 +338,20 @@ impl ConfigGrpc {
                 .ok_or_else(|| crate::Error::not_found("no config template was saved yet"))?,
         };
         let base = render_base(&template)?;
-        let over = if req.host_id.trim().is_empty() {
-            None
-        } else {
-            config_docs::host_override(&self.store, host_id("host_id", &req.host_id)?).await?
+        let mut template = template;
+        if !req.model_override.trim().is_empty() {
+            template.model = req.model_override.trim().to_string();
+        }
+        if !req.reasoning_effort_override.trim().is_empty() {
+            template.model_reasoning_effort = req.reasoning_effort_override.trim().to_string();
+        }
+        // An unsaved override (the dashboard's preview) stands in for the stored one.
+        let extra = match req.host_override {
+            Some(o) => Some(o.extra_toml),
+            None if req.host_id.trim().is_empty() => None,
+            None => config_docs::host_override(&self.store, host_id("host_id", &req.host_id)?)
+                .await?
+                .map(|o| o.extra_toml),
         };
         let managed = settings::get(&self.store).await?.managed_mcp_enabled;
         let entry = ManagedMcp {
@@ -350,8 +360,7 @@ impl ConfigGrpc {
         };
         let content = render_config(
             &template,
-            over.as_ref()
-                .map(|o| ("host_override.extra_toml", o.extra_toml.as_str())),
+            extra.as_deref().map(|e| ("host_override.extra_toml", e)),
             managed.then_some(&entry),
         )?;
         let profiles = match &current {

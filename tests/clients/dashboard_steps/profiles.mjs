@@ -95,6 +95,9 @@ export async function run(t) {
   // ---- Set: bad TOML is flagged at its field (as typed, and by the save), then a real override.
   const hostExtra = card.getByLabel('Extra config.toml for this host');
   await hostExtra.fill('this is = = not toml');
+  // The server's preview (RenderConfig with the draft) flags it before anything is saved.
+  await card.getByTestId('host-preview-error').filter({ hasText: /line 1, column \d+/ }).waitFor({ timeout: 15000 });
+  check('the live preview flags bad override TOML as typed', (await hostExtra.getAttribute('aria-invalid')) === 'true');
   await card.getByRole('button', { name: 'Set override' }).click();
   await card.getByRole('alert').filter({ hasText: /line 1, column \d+/ }).first().waitFor({ timeout: 15000 });
   check('bad override TOML is flagged at its field', (await hostExtra.getAttribute('aria-invalid')) === 'true');

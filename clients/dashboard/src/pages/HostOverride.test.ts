@@ -9,7 +9,7 @@ import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { PrincipalSchema, Role } from '../gen/codexcentral/common/v1/common_pb';
-import { ConfigTemplateSchema, HostConfigOverrideSchema, type ConfigTemplate, type HostConfigOverride } from '../gen/codexcentral/config/v1/config_pb';
+import { ConfigTemplateSchema, HostConfigOverrideSchema, type HostConfigOverride } from '../gen/codexcentral/config/v1/config_pb';
 import { makeSession, SessionContext } from '../lib/session';
 
 const config = vi.hoisted(() => ({}) as Record<string, ReturnType<typeof vi.fn>>);
@@ -19,7 +19,7 @@ vi.mock('../lib/api', () => ({
   errorMessage: (e: unknown) => (e instanceof Error ? ((e as { rawMessage?: string }).rawMessage ?? e.message) : String(e)),
 }));
 
-import { HostOverrideCard, EMPTY_OVERRIDE, PREVIEW_BLOCK, effectiveProfile, overrideErrors, overrideForm, previewBlockError, previewTemplate, sameOverride } from './HostOverride';
+import { HostOverrideCard, EMPTY_OVERRIDE, effectiveProfile, overrideErrors, overrideForm, previewError, sameOverride } from './HostOverride';
 
 describe('host override logic', () => {
   it('reads the editable fields of an override, or empty ones', () => {
@@ -35,31 +35,10 @@ describe('host override logic', () => {
     expect(sameOverride(a, { ...a, requirementsToml: '#' })).toBe(false);
   });
 
-  it('previews the unsaved block as a last free block, with the host model overrides', () => {
-    const t = create(ConfigTemplateSchema, { model: 'gpt-5.1', modelReasoningEffort: 'low', freeBlocks: [{ name: 'dashboard', toml: 'a = 1\n' }] });
-    const { template, blockIndex } = previewTemplate(t, { modelOverride: 'gpt-5.1-codex', reasoningEffortOverride: '' }, '[tui]\nnotifications = true\n');
-    expect(blockIndex).toBe(1);
-    expect(template.model).toBe('gpt-5.1-codex');
-    expect(template.modelReasoningEffort).toBe('low');
-    expect(template.freeBlocks.map((b) => b.name)).toEqual(['dashboard', PREVIEW_BLOCK]);
-    expect(template.freeBlocks[1].toml).toBe('[tui]\nnotifications = true\n');
-    // The stored template is left alone.
-    expect(t.model).toBe('gpt-5.1');
-    expect(t.freeBlocks).toHaveLength(1);
-  });
-
-  it('leaves a blank block out, as a bake does', () => {
-    const t = create(ConfigTemplateSchema, {});
-    const r = previewTemplate(t, undefined, '  \n');
-    expect(r.blockIndex).toBe(-1);
-    expect(r.template.freeBlocks).toHaveLength(0);
-  });
-
   it("finds the preview error that is the admin's own TOML", () => {
-    const v = [{ field: 'template.free_blocks.1.toml', description: 'line 1, column 4: expected `=`' }];
-    expect(previewBlockError(v, 1)).toBe('line 1, column 4: expected `=`');
-    expect(previewBlockError(v, 0)).toBeUndefined();
-    expect(previewBlockError(v, -1)).toBeUndefined();
+    expect(previewError([{ field: 'host_override.extra_toml', description: 'line 1, column 4: expected `=`' }])).toBe('line 1, column 4: expected `=`');
+    expect(previewError([{ field: 'template.free_blocks.0.toml', description: 'the fleet template' }])).toBeUndefined();
+    expect(previewError([])).toBeUndefined();
   });
 
   it('maps save violations to fields and resolves the default profile', () => {
@@ -88,10 +67,11 @@ describe('HostOverrideCard', () => {
       listProfiles: vi.fn(async () => ({ profiles: [{ name: 'fast' }] })),
       getConfigSettings: vi.fn(async () => ({ settings: { defaultProfile: 'fleetwide' } })),
       getConfigTemplate: vi.fn(async () => ({ document: { template: create(ConfigTemplateSchema, { model: 'gpt-5.1' }) } })),
-      renderConfig: vi.fn(async ({ template }: { template: ConfigTemplate }) => {
-        const block = template.freeBlocks.at(-1);
-        if (block?.toml.includes('= =')) throw invalid(`template.free_blocks.${template.freeBlocks.length - 1}.toml`, 'line 1, column 9: expected a value');
-        const content = `model = "${template.model}"\n${template.freeBlocks.map((b) => b.toml).join('')}`;
+      // As the server: the stored template, the host's model override, the draft block last.
+      renderConfig: vi.fn(async (req: { hostOverride?: { extraToml: string }; modelOverride: string }) => {
+        const extra = req.hostOverride?.extraToml ?? '';
+        if (extra.includes('= =')) throw invalid('host_override.extra_toml', 'line 1, column 9: expected a value');
+        const content = `model = "${req.modelOverride || 'gpt-5.1'}"\n${extra}`;
         return { config: { content, sha256: 'abcdef0123456789', sizeBytes: BigInt(content.length), profiles: [] } };
       }),
       setHostConfigOverride: vi.fn(async ({ hostOverride }: { hostOverride: HostConfigOverride }) => {

@@ -1,7 +1,8 @@
 // One host's config override (on the host page): an extra config.toml block merged into the
 // file the host receives, its default profile and an extra requirements.toml block. Admins set,
 // replace and remove it; everyone on the page sees a live preview of the config.toml the host
-// receives with the edit applied (RenderConfig), and the server's errors next to their fields.
+// receives with the edit applied (RenderConfig with the draft override and the host's model
+// overrides), and the server's errors next to their fields.
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage } from '../lib/api';
@@ -34,33 +35,9 @@ export function overrideErrors(v: FieldViolation[]): Record<string, string> {
   return errorsByField(v, 'host_override.');
 }
 
-/** The free block standing in for the unsaved override in the preview. */
-export const PREVIEW_BLOCK = 'host-override-preview';
-
-/**
- * The template as this host's sync bakes it, with `extra` in place of its saved override. A
- * bake appends the host's block after the template's free blocks and applies the host's model
- * and reasoning-effort overrides; a last free block renders the same bytes, so RenderConfig
- * (which only knows saved overrides) can preview an unsaved one. `blockIndex` is -1 when the
- * block is empty, which a bake leaves out too.
- */
-export function previewTemplate(
-  t: ConfigTemplate,
-  host: { modelOverride: string; reasoningEffortOverride: string } | undefined,
-  extra: string,
-): { template: ConfigTemplate; blockIndex: number } {
-  const out: ConfigTemplate = { ...t, freeBlocks: [...t.freeBlocks] };
-  if (host?.modelOverride) out.model = host.modelOverride;
-  if (host?.reasoningEffortOverride) out.modelReasoningEffort = host.reasoningEffortOverride;
-  if (!extra.trim()) return { template: out, blockIndex: -1 };
-  out.freeBlocks.push({ $typeName: 'codexcentral.config.v1.FreeTomlBlock', name: PREVIEW_BLOCK, toml: extra });
-  return { template: out, blockIndex: out.freeBlocks.length - 1 };
-}
-
-/** A preview failure's violation on the stand-in block, i.e. an error in the admin's TOML. */
-export function previewBlockError(v: FieldViolation[], blockIndex: number): string | undefined {
-  if (blockIndex < 0) return undefined;
-  return v.find((x) => x.field === `template.free_blocks.${blockIndex}.toml`)?.description;
+/** A preview failure's violation of the override's own TOML (the admin's to fix). */
+export function previewError(v: FieldViolation[]): string | undefined {
+  return v.find((x) => x.field === 'host_override.extra_toml')?.description;
 }
 
 /** The profile cdx selects when the user names none: the host's, else the fleet's. */
@@ -296,19 +273,25 @@ function HostPreview({
   useEffect(() => {
     const data = base.data;
     if (!data?.template) return;
-    const { template, blockIndex } = previewTemplate(data.template, data.host, extra);
     let stale = false;
     const t = window.setTimeout(async () => {
       setRendering(true);
       try {
-        const r = await api.config.renderConfig({ template });
+        // The server bakes what the host's next sync gets, with the edit in place of the saved
+        // override and the host's model overrides.
+        const r = await api.config.renderConfig({
+          hostId,
+          hostOverride: { hostId, extraToml: extra },
+          modelOverride: data.host?.modelOverride ?? '',
+          reasoningEffortOverride: data.host?.reasoningEffortOverride ?? '',
+        });
         if (stale) return;
         setPreview(r.config);
         setError(undefined);
         onBlockError(undefined);
       } catch (e) {
         if (stale) return;
-        const mine = previewBlockError(fieldViolations(e), blockIndex);
+        const mine = previewError(fieldViolations(e));
         onBlockError(mine);
         // The admin's own TOML is flagged at its field; anything else is the fleet template's.
         setError(mine ? `Not previewed: ${mine}` : errorMessage(e));
