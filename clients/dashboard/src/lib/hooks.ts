@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage } from './api';
+import { fieldViolations, type FieldViolation } from './violations';
 
 export interface Async<T> {
   data: T | undefined;
@@ -107,6 +108,26 @@ export function useReloadOn(state: { reload: () => void }, changes: number): voi
     if (changes > 0) state.reload();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [changes]);
+}
+
+/**
+ * `useAction` for a form: a failed call's per-field violations (INVALID_ARGUMENT) also land in
+ * `errs`, shaped by `toErrors` for the form's fields; the next call clears them.
+ */
+export function useFormAction<E>(toErrors: (v: FieldViolation[]) => E, empty: E) {
+  const act = useAction();
+  const [errs, setErrs] = useState<E>(empty);
+  const run = <T,>(fn: () => Promise<T>) =>
+    act.run(async () => {
+      setErrs(empty);
+      try {
+        return await fn();
+      } catch (e) {
+        setErrs(toErrors(fieldViolations(e)));
+        throw e;
+      }
+    });
+  return { busy: act.busy, error: act.error, run, errs, setErrs };
 }
 
 /** The current time, ticking every `ms` (for countdowns and "3 min ago"). */

@@ -6,7 +6,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage } from '../lib/api';
-import { useAction, useAsync } from '../lib/hooks';
+import { useAsync, useFormAction } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { formatBytes, shortDigest, tsDate } from '../lib/format';
 import { errorsByField, fieldViolations, type FieldViolation } from '../lib/violations';
@@ -81,24 +81,17 @@ function OverrideEditor({
   const s = useSession();
   const [saved, setSaved] = useState(initial);
   const [f, setF] = useState<OverrideForm>(() => overrideForm(initial));
-  const [errs, setErrs] = useState<Record<string, string>>({});
   const [liveErr, setLiveErr] = useState<string>();
   const [conflict, setConflict] = useState<HostConfigOverride | null>();
   const [said, setSaid] = useState<string>();
-  const act = useAction();
+  const act = useFormAction(overrideErrors, {} as Record<string, string>);
+  const { errs, setErrs } = act;
   const ro = !s.canWrite;
 
-  const call = <T,>(fn: () => Promise<T>) =>
-    act.run(async () => {
-      setErrs({});
-      setSaid(undefined);
-      try {
-        return await fn();
-      } catch (e) {
-        setErrs(overrideErrors(fieldViolations(e)));
-        throw e;
-      }
-    });
+  const call = <T,>(fn: () => Promise<T>) => {
+    setSaid(undefined);
+    return act.run(fn);
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();

@@ -5,11 +5,11 @@
 import { useId, useState } from 'preact/hooks';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { api } from '../lib/api';
-import { useAction, useAsync } from '../lib/hooks';
+import { useAction, useAsync, useFormAction } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { tsDate } from '../lib/format';
 import { choicesWith } from '../lib/configChoices';
-import { errorsByField, fieldViolations, type FieldViolation } from '../lib/violations';
+import { errorsByField, type FieldViolation } from '../lib/violations';
 import type { Profile } from '../gen/codexcentral/config/v1/config_pb';
 import { AsyncView, Badge, Card, CheckedField, ConfirmButton, Empty, ErrorNote, Notice, Rel } from '../components/ui';
 
@@ -237,24 +237,17 @@ function ProfileEditor({
   // The updated_at the next save expects; "Keep mine" after a conflict moves it to theirs.
   const [base, setBase] = useState(isNew ? undefined : editing.loadedAt);
   const [newName, setNewName] = useState(isNew ? '' : editing.name);
-  const [errs, setErrs] = useState<Record<string, string>>({});
   const [conflict, setConflict] = useState<Profile>();
   const [note, setNote] = useState<string>();
-  const act = useAction();
+  const act = useFormAction(profileErrors, {} as Record<string, string>);
+  const { errs, setErrs } = act;
   const headId = useId();
 
   /** Runs a call; an INVALID_ARGUMENT's violations go next to their fields. */
-  const call = <T,>(fn: () => Promise<T>) =>
-    act.run(async () => {
-      setErrs({});
-      setNote(undefined);
-      try {
-        return await fn();
-      } catch (e) {
-        setErrs(profileErrors(fieldViolations(e)));
-        throw e;
-      }
-    });
+  const call = <T,>(fn: () => Promise<T>) => {
+    setNote(undefined);
+    return act.run(fn);
+  };
 
   const edited = (p: Profile): Editing => ({ mode: 'edit', name: p.name, loadedAt: p.updatedAt, createdAt: p.createdAt, original: profileForm(p) });
 

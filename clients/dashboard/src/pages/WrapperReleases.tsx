@@ -5,8 +5,8 @@
 
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api';
-import { fieldViolations, violationFor } from '../lib/violations';
-import { useAction, useAsync } from '../lib/hooks';
+import { violationFor, type FieldViolation } from '../lib/violations';
+import { useAction, useAsync, useFormAction } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { formatBytes, shortDigest, tsDate } from '../lib/format';
 import { WrapperKind } from '../gen/codexcentral/fleet/v1/fleet_pb';
@@ -112,25 +112,18 @@ function PublishForm({ onPublished }: { onPublished: () => void }) {
   const [version, setVersion] = useState('');
   const [sha256, setSha256] = useState('');
   const [done, setDone] = useState<string>();
-  const [problem, setProblem] = useState<unknown>();
-  const act = useAction();
-  const violations = fieldViolations(problem);
+  const act = useFormAction((v) => v, [] as FieldViolation[]);
+  const violations = act.errs;
   const tooBig = file !== undefined && file.size > MAX_BUILD_BYTES;
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!file || tooBig) return;
     setDone(undefined);
-    setProblem(undefined);
     const content = new Uint8Array(await file.arrayBuffer());
     const kind = platform.trim() === 'script' ? WrapperKind.LEGACY_SCRIPT : WrapperKind.BINARY;
-    const r = await act.run(async () => {
-      try {
-        return await api.fleet.publishWrapperRelease({ platform: platform.trim(), version: version.trim(), kind, content, sha256: sha256.trim().toLowerCase() });
-      } catch (err) {
-        setProblem(err);
-        throw err;
-      }
-    });
+    const r = await act.run(() =>
+      api.fleet.publishWrapperRelease({ platform: platform.trim(), version: version.trim(), kind, content, sha256: sha256.trim().toLowerCase() }),
+    );
     if (r?.release) {
       setDone(`Published cdx ${r.release.version} for ${r.release.platform} (sha256 ${r.release.sha256}).`);
       setFile(undefined);
