@@ -183,6 +183,16 @@ async fn the_dashboard_works_in_chromium() {
         },
     };
     let r = Ready::start(Backend::Sqlite, opts).await.unwrap();
+    // A GitHub-shaped sign-in provider, so My account can link and unlink an account.
+    let (github, _) = crate::oauth::github_stub(7001).await;
+    let (status, body) = r
+        .admin_post(
+            "/api/v1/oauth/providers",
+            json!({"name": "github", "kind": "github", "display_name": "GitHub Enterprise",
+                   "client_id": "gh-client", "client_secret": "gh-secret", "issuer_url": github}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
     let password = "correct horse battery";
     first_admin(&r, password).await;
     let key = r.host_key("seeded-1.example.com").await;

@@ -384,7 +384,7 @@ async fn openid_connect_sign_in() {
 
 /// The test decides who "is signed in at GitHub" with `user`.
 #[derive(Default)]
-struct GitHub {
+pub(crate) struct GitHub {
     codes: Mutex<HashMap<String, (String, String)>>,
     user: Mutex<u32>,
 }
@@ -448,13 +448,12 @@ async fn gh_user(headers: HeaderMap) -> impl IntoResponse {
     }
 }
 
-/// A GitHub-shaped provider (GitHub Enterprise URLs on a test server): sign-in creates
-/// `github_<login>`; a password user links it from the account page and can unlink it; an
-/// account whose only way in is GitHub cannot unlink it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn github_sign_in_and_linking() {
+/// A GitHub-shaped provider on a local port (GitHub Enterprise URLs: authorize, token, user),
+/// signed in as `user`; its base URL (the provider's `issuer_url`, client `gh-client` with
+/// secret `gh-secret`) and the switch for who is signed in.
+pub(crate) async fn github_stub(user: u32) -> (String, Arc<GitHub>) {
     let gh = Arc::new(GitHub::default());
-    *gh.user.lock().await = 4001;
+    *gh.user.lock().await = user;
     let app = axum::Router::new()
         .route("/login/oauth/authorize", axum::routing::get(gh_authorize))
         .route("/login/oauth/access_token", axum::routing::post(gh_token))
@@ -463,6 +462,15 @@ async fn github_sign_in_and_linking() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, gh)
+}
+
+/// A GitHub-shaped provider (GitHub Enterprise URLs on a test server): sign-in creates
+/// `github_<login>`; a password user links it from the account page and can unlink it; an
+/// account whose only way in is GitHub cannot unlink it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_sign_in_and_linking() {
+    let (base, gh) = github_stub(4001).await;
     let srv = spawn(Backend::Sqlite, auth_on()).await.unwrap();
     let admin = admin_token(&srv).await;
     add_provider(
@@ -576,6 +584,46 @@ async fn github_sign_in_and_linking() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "dora still has her password");
+    // From the dashboard (whose CSP forbids a form's redirect to another origin): a page of ours
+    // moves on to the provider, and the callback returns to the dashboard's account page.
+    let res = http
+        .post(format!("{}/oauth/start/github", srv.url))
+        .header("cookie", dora.header())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf_token={csrf}&return_to=%2Fadmin%2F%23%2Faccount"
+        ))
+        .send()
+        .await
+        .unwrap();
+    dora.take(&res);
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    let escaped = page
+        .split("content=\"0;url=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no refresh in {page}"))
+        .to_string();
+    assert!(page.contains(&format!("href=\"{escaped}\"")), "{page}");
+    let url = escaped.replace("&#38;", "&").replace("&amp;", "&");
+    assert!(url.starts_with(&base), "{url}");
+    let callback = through_provider(&http, &dora, url, &base, &srv.url).await;
+    let res = get(&http, &dora, &callback).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/admin/#/account");
+    // Any other return_to goes back to the account page, as before.
+    let res = http
+        .post(format!("{}/oauth/start/github", srv.url))
+        .header("cookie", dora.header())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf_token={csrf}&return_to=https%3A%2F%2Fevil.example%2F"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
     // Starting a link without the CSRF field is refused.
     let res = http
         .post(format!("{}/oauth/start/github", srv.url))

@@ -23,6 +23,8 @@ use crate::plumbing::extract::{Path, RawBody};
 use crate::{ApiError, GatewayState};
 
 const STATE_COOKIE: &str = "cc_oauth_state";
+/// Where the dashboard's My account page lives: a link started there returns there.
+const DASHBOARD_ACCOUNT: &str = "/admin/#/account";
 const BAD_STATE: &str = "invalid or expired OAuth state";
 
 #[derive(Deserialize, Default)]
@@ -36,6 +38,16 @@ pub struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+}
+
+/// The answer to a link started in the dashboard: its CSP (`form-action 'self'`) forbids a
+/// form's redirect to another origin, so this page of ours moves on to the provider itself.
+#[derive(Template)]
+#[template(path = "pages/link_continue.html")]
+struct LinkContinue<'a> {
+    frame: Frame<'a>,
+    provider: &'a str,
+    url: &'a str,
 }
 
 #[derive(Template)]
@@ -68,10 +80,11 @@ async fn begin(
     return_to: String,
     link: bool,
 ) -> Response {
+    let from_dashboard = link && return_to == DASHBOARD_ACCOUNT;
     let req = caller.request(
         state,
         BeginOAuthLoginRequest {
-            provider_id: provider,
+            provider_id: provider.clone(),
             return_to,
             link,
         },
@@ -93,8 +106,21 @@ async fn begin(
             .find(|(k, _)| k == "state")
             .map(|(_, v)| v.into_owned())
     });
-    let mut res = redirect(&url);
-    *res.status_mut() = StatusCode::FOUND;
+    let mut res = if from_dashboard {
+        let frame = Frame::form("Linking an account", Notice::None);
+        page(
+            StatusCode::OK,
+            &LinkContinue {
+                frame,
+                provider: &provider,
+                url: &url,
+            },
+        )
+    } else {
+        let mut res = redirect(&url);
+        *res.status_mut() = StatusCode::FOUND;
+        res
+    };
     if let Some(s) = issued
         && let Some(v) = state_cookie(state, &s, 600)
     {
@@ -151,7 +177,12 @@ pub async fn start_link(
         client_ip: client_ip(&parts, &state),
         session: Some(session),
     };
-    begin(&state, caller, provider, "/admin/account".into(), true).await
+    // The dashboard's form says so; anything else returns to the account page.
+    let return_to = match super::form_fields(&body).remove("return_to") {
+        Some(r) if r == DASHBOARD_ACCOUNT => r,
+        _ => "/admin/account".into(),
+    };
+    begin(&state, caller, provider, return_to, true).await
 }
 
 /// `GET /oauth/callback/{provider}`: the provider sends the browser back here.
@@ -221,6 +252,9 @@ async fn finish(
         }
     };
     if done.linked {
+        if done.return_to == DASHBOARD_ACCOUNT {
+            return Ok(redirect(DASHBOARD_ACCOUNT));
+        }
         return Ok(redirect("/admin/account?done=linked"));
     }
     let mut res = redirect(&super::safe_next(Some(&done.return_to)));

@@ -97,6 +97,19 @@ export async function run(t) {
   check('sessions list marks this browser (the server says which)', /this browser/.test(badge), badge);
   check('current session offers revoke behind a confirmation', await current.getByRole('button', { name: 'Revoke' }).isVisible());
 
+  // ---- Linked logins: link the GitHub-shaped provider the test server has (the provider
+  // confirms and sends the browser back to this page), see it listed, unlink it.
+  const linked = page.getByRole('region', { name: 'Linked sign-in accounts' });
+  await linked.getByRole('button', { name: 'Link GitHub Enterprise' }).click();
+  await page.waitForURL(/\/admin\/#\/account$/, { timeout: 15000 });
+  await t.heading(page, 'My account');
+  const ghRow = linked.getByRole('row').filter({ hasText: 'Octo-Cat7001' });
+  await ghRow.waitFor({ timeout: 15000 });
+  check('a provider linked from the dashboard is listed on return', true);
+  await ghRow.getByRole('button', { name: 'Unlink' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Unlink account' }).click();
+  await eventually('the unlinked account leaves the list', async () => (await ghRow.count()) === 0);
+
   // ---- Password: the client-side checks, the server's refusal, then change and change back.
   const temp = `e2e temp ${t.stamp} pw`;
   const pw = {

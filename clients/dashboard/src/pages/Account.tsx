@@ -4,7 +4,7 @@
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../lib/api';
+import { api, csrfToken } from '../lib/api';
 import { useAction, useAsync } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { roleLabel } from '../lib/access';
@@ -503,12 +503,20 @@ function LinkedCard() {
       </AsyncView>
       {providers.error && <ErrorNote message={`Could not list sign-in providers: ${providers.error}`} onRetry={providers.reload} />}
       {open.length > 0 && (
-        <p class="small">
-          {/* The link flow is a form post to /oauth/start that redirects to the provider; the
-              SPA's CSP (form-action 'self') would block that redirect, the server page's does not. */}
-          You can also sign in with {open.map((p) => p.displayName || p.id).join(', ')}: <a href="/admin/account">link an account on the account page</a>{' '}
-          (you confirm at the provider and come back there).
-        </p>
+        <div class="button-row">
+          {/* A plain form post, as the server page does: the server answers with a page that
+              goes on to the provider (this page's CSP forbids following a form elsewhere) and
+              the provider sends the browser back here. */}
+          {open.map((p) => (
+            <form key={p.id} method="post" action={`/oauth/start/${encodeURIComponent(p.id)}`}>
+              <input type="hidden" name="csrf_token" value={csrfToken()} />
+              <input type="hidden" name="return_to" value="/admin/#/account" />
+              <button type="submit" class="secondary">
+                Link {p.displayName || p.id}
+              </button>
+            </form>
+          ))}
+        </div>
       )}
     </Card>
   );
