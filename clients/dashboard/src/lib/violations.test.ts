@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { decodeBadRequest, errorsByField, fieldViolations, violationFor } from './violations';
-
-/** A google.rpc.BadRequest as the server's tonic-types encodes it. */
-function badRequest(violations: [string, string][]): Uint8Array {
-  const w = new BinaryWriter();
-  for (const [field, description] of violations) {
-    w.tag(1, 2).fork().tag(1, 2).string(field).tag(2, 2).string(description).join();
-  }
-  return w.finish();
-}
+import { badRequest } from '../testing/dom';
 
 describe('server validation errors', () => {
   it('decodes BadRequest field violations, skipping unknown fields', () => {

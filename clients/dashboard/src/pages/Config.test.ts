@@ -5,11 +5,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
 import { create } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import { Code, ConnectError } from '@connectrpc/connect';
 import { PrincipalSchema, Role } from '../gen/codexcentral/common/v1/common_pb';
 import { ContentWriteStatus } from '../gen/codexcentral/config/v1/config_pb';
 import { makeSession, SessionContext } from '../lib/session';
+import { button, byLabel, invalidArgument, typeInto } from '../testing/dom';
 import { parseHash } from '../lib/route';
 
 const config = vi.hoisted(() => ({}) as Record<string, ReturnType<typeof vi.fn>>);
@@ -83,21 +82,6 @@ afterEach(() => {
   root = undefined;
 });
 
-const button = (el: HTMLElement, name: string) => {
-  const b = Array.from(el.querySelectorAll('button')).find((x) => (x.getAttribute('aria-label') ?? x.textContent?.trim()) === name);
-  if (!b) throw new Error(`no button ${name}`);
-  return b as HTMLButtonElement;
-};
-const byLabel = (el: HTMLElement, text: string) => {
-  const l = Array.from(el.querySelectorAll('label')).find((x) => x.textContent === text);
-  if (!l) throw new Error(`no label ${text}`);
-  return el.querySelector(`[id="${l.htmlFor}"]`) as HTMLInputElement;
-};
-const type = (input: HTMLInputElement | HTMLTextAreaElement, value: string) =>
-  act(() => {
-    input.value = value;
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  });
 // Confirms the dialog that belongs to a ConfirmButton (the next <dialog> after it).
 async function confirm(trigger: HTMLButtonElement) {
   act(() => trigger.click());
@@ -177,12 +161,7 @@ describe('version history', () => {
 
 describe('requirements', () => {
   it('saves with the lock and shows a field error beside the block it names', async () => {
-    const w = new BinaryWriter();
-    w.tag(1, WireType.LengthDelimited).bytes(
-      new BinaryWriter().tag(1, WireType.LengthDelimited).string('requirements.free_blocks.0.toml').tag(2, WireType.LengthDelimited).string('line 1, column 5: expected `=`').finish(),
-    );
-    const err = new ConnectError('line 1, column 5: expected `=`', Code.InvalidArgument);
-    err.details = [{ type: 'google.rpc.BadRequest', value: w.finish() }];
+    const err = invalidArgument('requirements.free_blocks.0.toml', 'line 1, column 5: expected `=`');
     config.updateRequirements.mockRejectedValueOnce(err);
     const el = await mount('#/config/requirements');
     expect(el.querySelector('[data-testid=requirements-content]')?.textContent).toContain('read-only');
@@ -190,8 +169,8 @@ describe('requirements', () => {
 
     act(() => byLabel(el, 'never').click());
     act(() => button(el, 'Add a TOML block').click());
-    type(byLabel(el, 'Block 1 name'), 'bad');
-    type(byLabel(el, 'Block 1 TOML'), 'oops');
+    typeInto(byLabel(el, 'Block 1 name'), 'bad');
+    typeInto(byLabel(el, 'Block 1 TOML'), 'oops');
     await act(async () => {
       el.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     });
@@ -219,10 +198,10 @@ describe('content', () => {
     expect(el.textContent).toContain('Retired /review.');
 
     act(() => button(el, 'New skill').click());
-    type(byLabel(el, 'Skill folder (slug)'), 'fmt');
+    typeInto(byLabel(el, 'Skill folder (slug)'), 'fmt');
     act(() => button(el, 'Add a text file').click());
-    type(byLabel(el, 'File 1 path'), 'scripts/fmt.sh');
-    type(byLabel(el, 'File 1 content'), 'echo hi\n');
+    typeInto(byLabel(el, 'File 1 path'), 'scripts/fmt.sh');
+    typeInto(byLabel(el, 'File 1 content'), 'echo hi\n');
     await act(async () => {
       el.querySelector('form.skill-editor')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     });

@@ -5,12 +5,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
 import { create } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { Code, ConnectError } from '@connectrpc/connect';
 import { PrincipalSchema, Role } from '../gen/codexcentral/common/v1/common_pb';
 import { ConfigTemplateSchema, HostConfigOverrideSchema, type HostConfigOverride } from '../gen/codexcentral/config/v1/config_pb';
 import { makeSession, SessionContext } from '../lib/session';
+import { button, byLabel, invalidArgument, typeInto } from '../testing/dom';
 
 const config = vi.hoisted(() => ({}) as Record<string, ReturnType<typeof vi.fn>>);
 const fleet = vi.hoisted(() => ({}) as Record<string, ReturnType<typeof vi.fn>>);
@@ -49,14 +48,6 @@ describe('host override logic', () => {
   });
 });
 
-function invalid(field: string, message: string): ConnectError {
-  const w = new BinaryWriter();
-  w.tag(1, 2).fork().tag(1, 2).string(field).tag(2, 2).string(message).join();
-  const e = new ConnectError(message, Code.InvalidArgument);
-  e.details = [{ type: 'google.rpc.BadRequest', value: w.finish() }];
-  return e;
-}
-
 describe('HostOverrideCard', () => {
   let stored: HostConfigOverride | undefined;
   beforeEach(() => {
@@ -70,12 +61,12 @@ describe('HostOverrideCard', () => {
       // As the server: the stored template, the host's model override, the draft block last.
       renderConfig: vi.fn(async (req: { hostOverride?: { extraToml: string }; modelOverride: string }) => {
         const extra = req.hostOverride?.extraToml ?? '';
-        if (extra.includes('= =')) throw invalid('host_override.extra_toml', 'line 1, column 9: expected a value');
+        if (extra.includes('= =')) throw invalidArgument('host_override.extra_toml', 'line 1, column 9: expected a value');
         const content = `model = "${req.modelOverride || 'gpt-5.1'}"\n${extra}`;
         return { config: { content, sha256: 'abcdef0123456789', sizeBytes: BigInt(content.length), profiles: [] } };
       }),
       setHostConfigOverride: vi.fn(async ({ hostOverride }: { hostOverride: HostConfigOverride }) => {
-        if (hostOverride.extraToml.includes('= =')) throw invalid('host_override.extra_toml', 'line 1, column 9: expected a value');
+        if (hostOverride.extraToml.includes('= =')) throw invalidArgument('host_override.extra_toml', 'line 1, column 9: expected a value');
         stored = create(HostConfigOverrideSchema, { ...hostOverride, updatedAt: timestampFromMs(500_000) });
         return { hostOverride: stored };
       }),
@@ -114,21 +105,6 @@ describe('HostOverrideCard', () => {
     await settle();
     return el;
   }
-  const button = (el: Element, name: string) => {
-    const b = Array.from(el.querySelectorAll('button')).find((x) => x.textContent?.trim() === name);
-    if (!b) throw new Error(`no button ${name}`);
-    return b as HTMLButtonElement;
-  };
-  const byLabel = (el: Element, text: string) => {
-    const l = Array.from(el.querySelectorAll('label')).find((x) => x.textContent === text);
-    if (!l) throw new Error(`no label ${text}`);
-    return el.querySelector(`[id="${l.htmlFor}"]`) as HTMLTextAreaElement;
-  };
-  const type = (input: HTMLTextAreaElement | HTMLSelectElement, value: string, event = 'input') =>
-    act(() => {
-      input.value = value;
-      input.dispatchEvent(new Event(event, { bubbles: true }));
-    });
   const submit = async (b: HTMLButtonElement) => {
     await act(async () => {
       b.closest('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
@@ -144,19 +120,19 @@ describe('HostOverrideCard', () => {
     expect(button(el, 'Set override').disabled).toBe(true);
 
     const extra = byLabel(el, 'Extra config.toml for this host');
-    await type(extra, 'oops = = 1');
+    await typeInto(extra, 'oops = = 1');
     await settle();
     expect(extra.getAttribute('aria-invalid')).toBe('true');
     expect(el.textContent).toContain('line 1, column 9');
     await submit(button(el, 'Set override'));
     expect(el.querySelector('[role=alert]')!.textContent).toContain('line 1, column 9');
 
-    await type(extra, '[tui]\nnotifications = false\n');
+    await typeInto(extra, '[tui]\nnotifications = false\n');
     await settle();
     expect(extra.getAttribute('aria-invalid')).toBeNull();
     expect(preview(el)).toContain('notifications = false');
     expect(el.textContent).toContain('with your unsaved changes');
-    await type(byLabel(el, 'Default profile'), 'fast', 'change');
+    await typeInto(byLabel(el, 'Default profile'), 'fast', 'change');
     expect(el.textContent).toContain('Default profile: fast');
     await submit(button(el, 'Set override'));
     expect(config.setHostConfigOverride).toHaveBeenLastCalledWith({
@@ -174,7 +150,7 @@ describe('HostOverrideCard', () => {
     expect(byLabel(el, 'Default profile').value).toBe('');
     expect(el.textContent).toContain('(fleet default: fleetwide)');
     stored = create(HostConfigOverrideSchema, { hostId: '7', extraToml: '# theirs\n', updatedAt: { seconds: 200n, nanos: 0 } });
-    await type(byLabel(el, 'Extra config.toml for this host'), '# edited\n');
+    await typeInto(byLabel(el, 'Extra config.toml for this host'), '# edited\n');
     await submit(button(el, 'Save override'));
     expect(config.setHostConfigOverride).not.toHaveBeenCalled();
     expect(el.textContent).toContain("Someone changed this host's override");

@@ -5,12 +5,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
 import { create } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { Code, ConnectError } from '@connectrpc/connect';
 import { PrincipalSchema, Role } from '../gen/codexcentral/common/v1/common_pb';
 import { ProfileSchema, type Profile } from '../gen/codexcentral/config/v1/config_pb';
 import { makeSession, SessionContext } from '../lib/session';
+import { button, byLabel, invalidArgument, typeInto } from '../testing/dom';
 
 const config = vi.hoisted(() => ({}) as Record<string, ReturnType<typeof vi.fn>>);
 vi.mock('../lib/api', () => ({
@@ -91,15 +90,6 @@ describe('CheckedField', () => {
   });
 });
 
-/** An INVALID_ARGUMENT as the server sends it: the message and a BadRequest naming the field. */
-function invalid(field: string, message: string): ConnectError {
-  const w = new BinaryWriter();
-  w.tag(1, 2).fork().tag(1, 2).string(field).tag(2, 2).string(message).join();
-  const e = new ConnectError(message, Code.InvalidArgument);
-  e.details = [{ type: 'google.rpc.BadRequest', value: w.finish() }];
-  return e;
-}
-
 describe('ProfilesCard', () => {
   let store: Profile[];
   const at = (s: number) => timestampFromMs(s * 1000);
@@ -111,7 +101,7 @@ describe('ProfilesCard', () => {
       getConfigSettings: vi.fn(async () => ({ settings: { defaultProfile: 'fast' } })),
       getProfile: vi.fn(async ({ name }: { name: string }) => ({ profile: store.find((p) => p.name === name) })),
       createProfile: vi.fn(async ({ profile }: { profile: Profile }) => {
-        if (!/^[A-Za-z0-9_-]+$/.test(profile.name)) throw invalid('profile.name', 'profile.name must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -');
+        if (!/^[A-Za-z0-9_-]+$/.test(profile.name)) throw invalidArgument('profile.name', 'profile.name must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -');
         const p = create(ProfileSchema, { ...profile, updatedAt: at(200) });
         store.push(p);
         return { profile: p };
@@ -157,21 +147,6 @@ describe('ProfilesCard', () => {
     await flush();
     return el;
   }
-  const button = (el: Element, name: string) => {
-    const b = Array.from(el.querySelectorAll('button')).find((x) => (x.getAttribute('aria-label') ?? x.textContent?.trim()) === name);
-    if (!b) throw new Error(`no button ${name}`);
-    return b as HTMLButtonElement;
-  };
-  const byLabel = (el: Element, text: string) => {
-    const l = Array.from(el.querySelectorAll('label')).find((x) => x.textContent === text);
-    if (!l) throw new Error(`no label ${text}`);
-    return el.querySelector(`[id="${l.htmlFor}"]`) as HTMLInputElement;
-  };
-  const type = (input: HTMLInputElement | HTMLSelectElement, value: string, event = 'input') =>
-    act(() => {
-      input.value = value;
-      input.dispatchEvent(new Event(event, { bubbles: true }));
-    });
   const submit = async (b: HTMLButtonElement) => {
     await act(async () => {
       b.closest('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
@@ -193,8 +168,8 @@ describe('ProfilesCard', () => {
   it('creates a profile, showing the server field error at the field first', async () => {
     const el = await mount();
     act(() => button(el, 'New profile').click());
-    await type(byLabel(el, 'Profile name'), 'bad name');
-    await type(byLabel(el, 'Model'), ' gpt-5 ');
+    await typeInto(byLabel(el, 'Profile name'), 'bad name');
+    await typeInto(byLabel(el, 'Model'), ' gpt-5 ');
     await submit(button(el, 'Create profile'));
     const name = byLabel(el, 'Profile name');
     expect(name.getAttribute('aria-invalid')).toBe('true');
@@ -203,9 +178,9 @@ describe('ProfilesCard', () => {
     expect(el.querySelector(`#${CSS.escape(errId)}`)!.textContent).toContain('A-Z, a-z');
     expect(el.querySelector('[role=alert]')!.textContent).toContain('profile.name must be');
 
-    await type(name, 'deep');
+    await typeInto(name, 'deep');
     expect(name.getAttribute('aria-invalid')).toBeNull();
-    await type(byLabel(el, 'Approval policy') as unknown as HTMLSelectElement, 'on-request', 'change');
+    await typeInto(byLabel(el, 'Approval policy') as unknown as HTMLSelectElement, 'on-request', 'change');
     await submit(button(el, 'Create profile'));
     expect(config.createProfile).toHaveBeenLastCalledWith({ profile: expect.objectContaining({ name: 'deep', model: 'gpt-5', approvalPolicy: 'on-request' }) });
     expect(el.textContent).toContain('Created profile deep.');
@@ -217,14 +192,14 @@ describe('ProfilesCard', () => {
     const el = await mount();
     await act(async () => button(el, 'Edit profile fast').click());
     await flush();
-    await type(byLabel(el, 'Model'), 'gpt-5');
+    await typeInto(byLabel(el, 'Model'), 'gpt-5');
     await submit(button(el, 'Save profile'));
     expect(config.updateProfile).toHaveBeenCalledWith({ profile: expect.objectContaining({ name: 'fast', model: 'gpt-5', approvalPolicy: 'never' }) });
     expect(el.textContent).toContain('Saved profile fast.');
 
     // Someone else saves: the stored updated_at moves on.
     store = store.map((p) => create(ProfileSchema, { ...p, model: 'theirs', updatedAt: at(999) }));
-    await type(byLabel(el, 'Model'), 'mine');
+    await typeInto(byLabel(el, 'Model'), 'mine');
     await submit(button(el, 'Save profile'));
     expect(config.updateProfile).toHaveBeenCalledTimes(1);
     expect(el.textContent).toContain('Someone changed this profile');
@@ -238,8 +213,8 @@ describe('ProfilesCard', () => {
     const el = await mount();
     await act(async () => button(el, 'Edit profile fast').click());
     await flush();
-    await type(byLabel(el, 'Model'), 'unsaved');
-    await type(byLabel(el, 'Rename to'), 'quick');
+    await typeInto(byLabel(el, 'Model'), 'unsaved');
+    await typeInto(byLabel(el, 'Rename to'), 'quick');
     await submit(button(el, 'Rename profile'));
     expect(config.renameProfile).toHaveBeenCalledWith({ name: 'fast', newName: 'quick' });
     expect(el.textContent).toContain('Edit profile quick');
