@@ -39,6 +39,26 @@ pub fn decode_token(token: &str) -> Result<Option<String>, Status> {
         .map_err(|_| invalid_token())
 }
 
+/// Decodes a token whose key is a numeric id (a row id); empty means "first page".
+pub fn decode_id_token(token: &str) -> Result<Option<i64>, Status> {
+    decode_token(token)?
+        .map(|key| key.parse::<i64>().map_err(|_| invalid_token()))
+        .transpose()
+}
+
+/// The token of the page after `rows`: the last row's `key` when the page came back full
+/// (`limit` rows), else empty (no more pages).
+pub fn next_page_token<T, K: std::fmt::Display>(
+    rows: &[T],
+    limit: u64,
+    key: impl Fn(&T) -> K,
+) -> String {
+    match rows.last() {
+        Some(last) if rows.len() as u64 == limit => encode_token(&key(last).to_string()),
+        _ => String::new(),
+    }
+}
+
 fn invalid_token() -> Status {
     encode(&Error::invalid_field(
         "page.page_token",
@@ -60,5 +80,11 @@ mod tests {
         );
         assert_eq!(decode_token("").unwrap(), None);
         assert!(decode_token("!!").is_err());
+        assert_eq!(decode_id_token(&encode_token("42")).unwrap(), Some(42));
+        assert_eq!(decode_id_token("").unwrap(), None);
+        assert!(decode_id_token(&encode_token("x")).is_err());
+        assert_eq!(next_page_token(&[1, 2], 2, |n| *n), encode_token("2"));
+        assert_eq!(next_page_token(&[1], 2, |n| *n), "");
+        assert_eq!(next_page_token::<i32, i32>(&[], 2, |n| *n), "");
     }
 }

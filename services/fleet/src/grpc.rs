@@ -4,7 +4,7 @@ use codex_central_proto::fleet::v1::fleet_service_server::FleetService;
 use codex_central_proto::fleet::v1::*;
 use codex_central_proto::live::{Changes, Closing, Watches};
 use codex_central_proto::ms_to_timestamp;
-use codex_central_proto::paging::{decode_token, encode_token, page_limit};
+use codex_central_proto::paging::{decode_id_token, decode_token, next_page_token, page_limit};
 use codex_central_proto::{CallContext, pending_rpcs};
 use codex_central_store::Store;
 use codex_central_store::audit::AuditFilter;
@@ -162,12 +162,7 @@ impl FleetService for FleetGrpc {
         let req = request.into_inner();
         let page = req.page.clone().unwrap_or_default();
         let limit = page_limit(page.page_size);
-        let after = match decode_token(&page.page_token)? {
-            None => None,
-            Some(t) => Some(t.parse::<i64>().map_err(|_| {
-                crate::Error::invalid("page.page_token", "page_token is not a valid page token")
-            })?),
-        };
+        let after = decode_id_token(&page.page_token)?;
         let status = match req.status() {
             HostStatus::Unspecified => None,
             HostStatus::Active => Some("active".to_string()),
@@ -184,10 +179,7 @@ impl FleetService for FleetGrpc {
         let total = codex_central_store::hosts::count(&self.store, &filter)
             .await
             .map_err(crate::Error::from)?;
-        let next_page_token = match rows.last() {
-            Some(last) if rows.len() as u64 == limit => encode_token(&last.id.to_string()),
-            _ => String::new(),
-        };
+        let next_page_token = next_page_token(&rows, limit, |r| r.id);
         Ok(Response::new(ListHostsResponse {
             hosts: rows.into_iter().map(host_to_proto).collect(),
             next_page_token,
@@ -621,10 +613,7 @@ impl FleetService for FleetGrpc {
         };
         let rows =
             audit::list(&self.store, &filter, decode_token(&page.page_token)?, limit).await?;
-        let next_page_token = match rows.last() {
-            Some(last) if rows.len() as u64 == limit => encode_token(&last.id.to_string()),
-            _ => String::new(),
-        };
+        let next_page_token = next_page_token(&rows, limit, |r| r.id);
         Ok(Response::new(ListAuditEventsResponse {
             events: rows
                 .into_iter()

@@ -5,7 +5,7 @@ use codex_central_common::{Principal, PrincipalKind, Role};
 use codex_central_proto::auth::v1::codex_auth_service_server::CodexAuthService;
 use codex_central_proto::auth::v1::*;
 use codex_central_proto::ms_to_timestamp;
-use codex_central_proto::paging::{decode_token, encode_token, page_limit};
+use codex_central_proto::paging::{decode_id_token, next_page_token, page_limit};
 use codex_central_proto::{CallContext, pending_rpcs};
 use tonic::{Request, Response, Status};
 
@@ -267,22 +267,9 @@ impl CodexAuthService for CodexAuthGrpc {
                 String::new(),
             ),
             None => {
-                let after = match decode_token(&page.page_token)? {
-                    Some(key) => Some(key.parse::<i64>().map_err(|_| {
-                        Status::from(crate::Error::invalid(
-                            "page.page_token",
-                            "page_token is not one this server issued",
-                        ))
-                    })?),
-                    None => None,
-                };
+                let after = decode_id_token(&page.page_token)?;
                 let rows = self.vault.sync_states(after, limit).await?;
-                let next = match rows.last() {
-                    Some(last) if rows.len() as u64 == limit => {
-                        encode_token(&last.host_id.to_string())
-                    }
-                    _ => String::new(),
-                };
+                let next = next_page_token(&rows, limit, |r| r.host_id);
                 (rows, next)
             }
         };

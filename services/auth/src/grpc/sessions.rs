@@ -5,7 +5,7 @@ use codex_central_common::crypto::Secret;
 use codex_central_proto::CallContext;
 use codex_central_proto::auth::v1::session_service_server::SessionService;
 use codex_central_proto::auth::v1::*;
-use codex_central_proto::paging::{decode_token, encode_token, page_limit};
+use codex_central_proto::paging::{decode_token, next_page_token, page_limit};
 use codex_central_store::now_ms;
 use tonic::{Request, Response, Status};
 
@@ -70,10 +70,7 @@ impl SessionService for SessionGrpc {
         )
         .await
         .map_err(crate::Error::from)?;
-        let next_page_token = match rows.last() {
-            Some(last) if rows.len() as u64 == limit => encode_token(&last.id),
-            _ => String::new(),
-        };
+        let next_page_token = next_page_token(&rows, limit, |r| r.id.clone());
         Ok(Response::new(ListSessionsResponse {
             sessions: rows
                 .into_iter()

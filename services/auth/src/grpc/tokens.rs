@@ -7,7 +7,7 @@ use codex_central_proto::CallContext;
 use codex_central_proto::auth::v1::token_service_server::TokenService;
 use codex_central_proto::auth::v1::*;
 use codex_central_proto::ms_to_timestamp;
-use codex_central_proto::paging::{decode_token, encode_token, page_limit};
+use codex_central_proto::paging::{decode_token, next_page_token, page_limit};
 use codex_central_store::entities::service_tokens::Model as ServiceTokenRow;
 use tonic::{Request, Response, Status};
 
@@ -119,10 +119,7 @@ impl TokenService for TokenGrpc {
         )
         .await
         .map_err(crate::Error::from)?;
-        let next_page_token = match rows.last() {
-            Some(last) if rows.len() as u64 == limit => encode_token(&last.id),
-            _ => String::new(),
-        };
+        let next_page_token = next_page_token(&rows, limit, |r| r.id.clone());
         Ok(Response::new(ListPersonalTokensResponse {
             tokens: rows.into_iter().map(personal_token_to_proto).collect(),
             next_page_token,
@@ -199,10 +196,7 @@ impl TokenService for TokenGrpc {
         let before = decode_token(&page.page_token)?;
         let rows = service_tokens::list(&self.store, req.include_revoked, before.as_deref(), limit)
             .await?;
-        let next_page_token = match rows.last() {
-            Some(last) if rows.len() as u64 == limit => encode_token(&last.id),
-            _ => String::new(),
-        };
+        let next_page_token = next_page_token(&rows, limit, |r| r.id.clone());
         Ok(Response::new(ListServiceTokensResponse {
             tokens: rows.into_iter().map(service_token_to_proto).collect(),
             next_page_token,
