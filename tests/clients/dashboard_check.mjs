@@ -115,6 +115,26 @@ async function shot(page, name) {
   await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 }
 
+/** Waits (up to 15 s, then goes on) until the page's first answers replaced its spinners. */
+async function settled(page) {
+  await page.waitForFunction(() => !document.querySelector('main .state.loading'), null, { timeout: 15000 }).catch(() => {});
+}
+
+/** No horizontal scroll at 360 px (the page's width now). */
+async function fitsWidth(page, name) {
+  await page.waitForTimeout(300);
+  const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(`phone: ${name} fits 360 px`, scroll <= 360, `scrollWidth ${scroll}`);
+}
+
+/** A desktop page checked at 360 px (`narrow` runs while it is that narrow), then restored. */
+async function fitsPhone(page, name, narrow = async () => {}) {
+  await page.setViewportSize({ width: 360, height: 780 });
+  await fitsWidth(page, name);
+  await narrow();
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 async function heading(page, text) {
   await page.getByRole('heading', { level: 1, name: text }).waitFor({ timeout: 15000 });
 }
@@ -126,19 +146,19 @@ async function nav(page, link, title = link) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true }).click();
   await heading(page, title);
   // Let first answers arrive so screenshots and axe see content, not spinners.
-  await page.waitForFunction(() => !document.querySelector('main .state.loading'), null, { timeout: 15000 }).catch(() => {});
+  await settled(page);
 }
 
 /** Goes to a hash route directly (e.g. '#/config/history') and waits for its heading. */
 async function gotoHash(page, hash, title) {
   await page.evaluate((h) => { window.location.hash = h; }, hash);
   await heading(page, title);
-  await page.waitForFunction(() => !document.querySelector('main .state.loading'), null, { timeout: 15000 }).catch(() => {});
+  await settled(page);
 }
 
 /** What a step module (tests/clients/dashboard_steps/*.mjs) gets to drive the signed-in page. */
 function steps(page) {
-  return { page, base, stamp, user, password, check, eventually, heading, nav, gotoHash, shot, runAxe };
+  return { page, base, stamp, user, password, check, eventually, heading, nav, gotoHash, settled, fitsPhone, shot, runAxe };
 }
 
 async function hostPost(path, key, body) {
@@ -505,14 +525,12 @@ try {
   await p.goto(`${base}/admin/`);
   await heading(p, 'Overview');
   await p.getByTestId('hosts-total').waitFor({ timeout: 15000 });
-  await p.waitForFunction(() => !document.querySelector('main .state.loading'), null, { timeout: 15000 }).catch(() => {});
+  await settled(p);
   await shot(p, 'overview-phone');
   check('phone: nav is behind a menu button', !(await p.getByRole('navigation', { name: 'Main' }).isVisible()));
   for (const [link, title] of [['Overview', 'Overview'], ['Hosts', 'Hosts'], ['Usage', 'Usage'], ['My tokens', 'My tokens'], ['Kill switch & policy', 'Kill switch & policy'], ['Memories', 'Memories'], ['Audit log', 'Audit log'], ['Config builder', 'Config builder'], ['Canonical auth', 'Canonical auth'], ['Users', 'Users'], ['Providers', 'Providers'], ['Settings', 'Settings'], ['My Codex config', 'My Codex config'], ['My account', 'My account']]) {
     await nav(p, link, title);
-    await p.waitForTimeout(300);
-    const scroll = await p.evaluate(() => document.documentElement.scrollWidth);
-    check(`phone: ${title} fits 360 px`, scroll <= 360, `scrollWidth ${scroll}`);
+    await fitsWidth(p, title);
   }
   await runAxe(p, 'overview at 360 px in dark mode');
   await nav(p, 'Config builder');

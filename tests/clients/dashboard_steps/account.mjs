@@ -33,10 +33,6 @@ async function signOutFresh({ ctx, p }) {
   await ctx.close();
 }
 
-async function settled(page) {
-  await page.waitForFunction(() => !document.querySelector('main .state.loading'), null, { timeout: 15000 }).catch(() => {});
-}
-
 export async function run(t) {
   const { page, check, eventually } = t;
   const main = page.locator('main');
@@ -45,7 +41,6 @@ export async function run(t) {
   const navLink = page.getByRole('navigation', { name: 'Main' }).locator('a[href="#/account"]');
   check('nav has the SPA My account link', (await navLink.count()) === 1 && (await navLink.textContent()).trim() === 'My account');
   await t.gotoHash(page, '#/account', 'My account');
-  await settled(page);
   for (const h of ['Profile', 'Change password', 'Your upstream keys (BYOK)', 'Sessions', 'Linked sign-in accounts']) {
     await page.getByRole('heading', { level: 2, name: h, exact: true }).waitFor({ timeout: 15000 });
   }
@@ -78,12 +73,7 @@ export async function run(t) {
   await t.shot(page, 'account-desktop');
   await t.runAxe(page, 'my account');
 
-  await page.setViewportSize({ width: 360, height: 780 });
-  await page.waitForTimeout(300);
-  const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
-  check('phone: My account fits 360 px', scroll <= 360, `scrollWidth ${scroll}`);
-  await t.shot(page, 'account-phone');
-  await page.setViewportSize({ width: 1280, height: 900 });
+  await t.fitsPhone(page, 'My account', () => t.shot(page, 'account-phone'));
 
   await keyRow.getByRole('button', { name: 'Delete', exact: true }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete key' }).click();
@@ -193,7 +183,7 @@ export async function run(t) {
     await fresh.p.getByText('Display name saved.').waitFor({ timeout: 15000 });
     check('member renames themselves', (await own.inputValue()) === `Member ${t.stamp}`);
     await fresh.p.getByTestId('current-session').waitFor({ timeout: 15000 });
-    await settled(fresh.p);
+    await t.settled(fresh.p);
     check('member sees their account with this session marked', true);
     await t.shot(fresh.p, 'account-member-desktop');
     await t.runAxe(fresh.p, 'my account as a member');

@@ -18,14 +18,6 @@ export async function run(t) {
     check('a save names its version', !!m, text);
     return Number(m[1]);
   };
-  /** The page has no horizontal scroll at 360 px (then back to the desktop size). */
-  const fitsPhone = async (name) => {
-    await page.setViewportSize({ width: 360, height: 780 });
-    await page.waitForTimeout(300);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    await page.setViewportSize({ width: 1280, height: 900 });
-    check(`phone: ${name} fits 360 px`, width <= 360, `scrollWidth ${width}`);
-  };
 
   // ---- Tabs, and two template saves to have a history.
   await gotoHash(page, '#/config', 'Config builder');
@@ -76,7 +68,7 @@ export async function run(t) {
     (await diff.locator('del').filter({ hasText: modelB }).count()) > 0 && (await diff.locator('ins').filter({ hasText: modelA }).count()) > 0);
   await shot(page, 'config-history-desktop');
   await runAxe(page, 'config history');
-  await fitsPhone('config history');
+  await t.fitsPhone(page, 'config history');
 
   await vrow(vA).getByRole('button', { name: 'Restore', exact: true }).click();
   await dialog(`Restore version ${vA}?`).getByRole('button', { name: 'Restore' }).click();
@@ -125,7 +117,7 @@ export async function run(t) {
   await rrow(r1 + 1).waitFor({ timeout: 15000 });
   await shot(page, 'config-requirements-desktop');
   await runAxe(page, 'config requirements');
-  await fitsPhone('config requirements');
+  await t.fitsPhone(page, 'config requirements');
   await rrow(r1).getByRole('button', { name: 'Restore', exact: true }).click();
   await dialog(`Restore requirements version ${r1}?`).getByRole('button', { name: 'Restore' }).click();
   await reqVersions.getByText(`Restored version ${r1} as version ${r1 + 2}.`).waitFor({ timeout: 15000 });
@@ -190,7 +182,7 @@ export async function run(t) {
   await editor.getByText('Binary file, 5 B: kept as it is.').waitFor({ timeout: 15000 });
   await shot(page, 'config-content-desktop');
   await runAxe(page, 'config content (skill editor)');
-  await fitsPhone('config content');
+  await t.fitsPhone(page, 'config content');
   await editor.getByRole('button', { name: 'Save skill' }).click();
   await skills.getByText(new RegExp(`^Saved \\(first version\\)\\. Skill ${slug} \\(sha256 [0-9a-f]{12}\\)\\.$`)).waitFor({ timeout: 15000 });
   await skillItem().waitFor({ timeout: 15000 });
