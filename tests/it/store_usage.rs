@@ -191,3 +191,89 @@ async fn totals_equal_brute_force_sums(backend: Backend) {
 }
 
 on_all_backends!(totals_equal_brute_force_sums);
+
+/// Reports stored together (the ingest writer's group commit) and concurrently: every key is
+/// stored once, each report learns which of its records were stored and which were already
+/// there (before, earlier in the group, or by a concurrent writer), and the per-day sums and
+/// envelopes count exactly the rows stored.
+async fn grouped_and_concurrent_reports_store_each_key_once(backend: Backend) {
+    use codex_central_store::entities::usage_ingests;
+    use codex_central_store::usage_records::Report;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let store = Store::connect_and_migrate(&db.url).await.unwrap();
+    let mut rng = Lcg(11);
+    let rows = |keys: &[&str], rng: &mut Lcg| -> Vec<Model> {
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let mut r = record(rng, i as u64);
+                r.dedupe_key = (!k.is_empty()).then(|| k.to_string());
+                r
+            })
+            .collect()
+    };
+    let report = |id: &str, records: Vec<Model>| Report {
+        envelope: Some(usage_ingests::Model {
+            id: id.into(),
+            source: "host".into(),
+            ..Default::default()
+        }),
+        records,
+    };
+    let first = usage_records::insert(&store, None, &rows(&["a", "b"], &mut rng))
+        .await
+        .unwrap();
+    assert_eq!(first.inserted, vec![0, 1]);
+    let group = vec![
+        report("r1", rows(&["b", "c", "", "c"], &mut rng)),
+        report("r2", rows(&["c", "d", "a", ""], &mut rng)),
+    ];
+    let stored = usage_records::insert_reports(&store, &group).await.unwrap();
+    assert_eq!(stored[0].inserted, vec![1, 2]);
+    assert_eq!(stored[0].duplicates, vec![0, 3]);
+    assert_eq!(stored[1].inserted, vec![1, 3]);
+    assert_eq!(stored[1].duplicates, vec![0, 2]);
+    let envelope = usage_ingests::Entity::find_by_id("r1")
+        .one(store.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((envelope.row_count, envelope.duplicate_count), (2, 2));
+    let r1 = &group[0].records;
+    assert_eq!(
+        envelope.total_tokens,
+        r1[1].total_tokens + r1[2].total_tokens
+    );
+
+    // Two writers racing with overlapping keys: each key lands once, for one of them.
+    let keys: Vec<String> = (0..300).map(|i| format!("race{i}")).collect();
+    let mut left_keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let right_keys: Vec<&str> = left_keys.iter().rev().copied().collect();
+    left_keys.truncate(200);
+    let left = vec![report("left", rows(&left_keys, &mut rng))];
+    let right = vec![report("right", rows(&right_keys[..200], &mut rng))];
+    let (l, r) = tokio::join!(
+        usage_records::insert_reports(&store, &left),
+        usage_records::insert_reports(&store, &right)
+    );
+    let (l, r) = (l.unwrap(), r.unwrap());
+    assert_eq!(l[0].inserted.len() + r[0].inserted.len(), 300);
+    assert_eq!(l[0].duplicates.len() + r[0].duplicates.len(), 100);
+    let stored_rows = codex_central_store::entities::usage_records::Entity::find()
+        .count(store.db())
+        .await
+        .unwrap();
+    assert_eq!(stored_rows, 2 + 4 + 300);
+    let all = usage_rollups::aggregate(&store, &Filter::default(), None)
+        .await
+        .unwrap();
+    let counted: i64 = all.values().map(|s| s.row_count).sum();
+    assert_eq!(counted, 306, "the sums count exactly the rows stored");
+    store.close().await.unwrap();
+}
+
+on_all_backends!(grouped_and_concurrent_reports_store_each_key_once);

@@ -41,6 +41,8 @@ mod time;
 mod token_table;
 pub mod upstreams;
 pub mod usage_alerts;
+mod usage_batch;
+mod usage_insert_pg;
 pub mod usage_queries;
 pub mod usage_records;
 pub mod usage_rollups;

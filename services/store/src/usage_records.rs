@@ -6,11 +6,15 @@
 use std::collections::HashSet;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    Statement, Value,
+};
 
 use crate::entities::usage_ingests;
-use crate::entities::usage_records::{ActiveModel, Column, Entity, Model};
-use crate::{Error, Result, Store};
+use crate::entities::usage_records::{Column, Entity, Model};
+use crate::usage_batch::{Candidates, settle};
+use crate::{Backend, Error, Result, Store};
 
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -51,7 +55,9 @@ pub async fn insert_reports(store: &Store, reports: &[Report]) -> Result<Vec<Sto
     let mut attempts = 0;
     loop {
         match try_insert(store, reports).await {
-            // Two batches carrying one key raced: the next attempt finds the winner's row.
+            // Two batches carrying one key raced (on MySQL the insert failed on it; on
+            // PostgreSQL the writers waited on each other's keys): the next attempt skips the
+            // winner's row.
             Err(Error::Db(err)) if attempts < 3 && retryable(&err) => attempts += 1,
             other => return other,
         }
@@ -67,100 +73,169 @@ fn retryable(err: &sea_orm::DbErr) -> bool {
 }
 
 async fn try_insert(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
+    if store.backend() == Backend::Postgres {
+        return crate::usage_insert_pg::insert_reports(store, reports).await;
+    }
     let txn = store.begin_write().await?;
-    // The key lookup's generic plan, made while the table was small, scanned it whole.
-    crate::connect::plan_each_run(&txn, store.backend()).await?;
+    // MySQL cannot say which rows an insert skipped, so stored keys are looked up first (and a
+    // key stored meanwhile fails the insert, which is then retried); SQLite's insert answers
+    // the keys it took.
+    let before = match store.backend() {
+        Backend::MySql => stored_keys(&txn, reports).await?,
+        _ => HashSet::new(),
+    };
+    let candidates = Candidates::new(reports, &before);
+    let taken = insert_rows(&txn, store.backend(), &candidates.records(reports)).await?;
+    let settled = settle(reports, candidates, |r| match (&taken, &r.dedupe_key) {
+        (Some(taken), Some(key)) => taken.contains(key),
+        _ => true,
+    });
+    let envelopes: Vec<usage_ingests::ActiveModel> =
+        settled.envelopes.into_iter().map(Into::into).collect();
+    crate::batch::insert_in_fixed_chunks(&txn, envelopes).await?;
+    // Last: the sums are the rows every concurrent report updates, so they are held the
+    // shortest time.
+    crate::usage_sums::add_records(&txn, store.backend(), &settled.kept).await?;
+    txn.commit().await?;
+    Ok(settled.outcomes)
+}
+
+/// The dedupe keys of `reports` that are stored already.
+async fn stored_keys(txn: &DatabaseTransaction, reports: &[Report]) -> Result<HashSet<String>> {
     let keys: Vec<&str> = reports
         .iter()
         .flat_map(|r| r.records.iter())
         .filter_map(|r| r.dedupe_key.as_deref())
         .collect();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut stored = HashSet::new();
     for chunk in keys.chunks(500) {
         let found: Vec<Option<String>> = Entity::find()
             .select_only()
             .column(Column::DedupeKey)
             .filter(Column::DedupeKey.is_in(chunk.iter().copied()))
             .into_tuple()
-            .all(&txn)
+            .all(txn)
             .await?;
-        seen.extend(found.into_iter().flatten());
+        stored.extend(found.into_iter().flatten());
     }
-    let mut outcomes = Vec::with_capacity(reports.len());
-    let mut fresh: Vec<ActiveModel> = Vec::new();
-    let mut kept_all: Vec<&Model> = Vec::new();
-    let mut envelopes: Vec<usage_ingests::ActiveModel> = Vec::new();
-    for report in reports {
-        let mut stored = Stored::default();
-        for (i, r) in report.records.iter().enumerate() {
-            if let Some(key) = &r.dedupe_key
-                && !seen.insert(key.clone())
-            {
-                stored.duplicates.push(i);
-                continue;
-            }
-            stored.inserted.push(i);
-            fresh.push(active(r));
-        }
-        let kept: Vec<&Model> = stored
-            .inserted
-            .iter()
-            .map(|&i| &report.records[i])
-            .collect();
-        if let Some(mut envelope) = report.envelope.clone() {
-            envelope.row_count = i32::try_from(kept.len()).unwrap_or(i32::MAX);
-            envelope.duplicate_count = i32::try_from(stored.duplicates.len()).unwrap_or(i32::MAX);
-            for r in &kept {
-                envelope.total_tokens += r.total_tokens;
-                envelope.input_tokens += r.input_tokens;
-                envelope.cached_input_tokens += r.cached_input_tokens;
-                envelope.output_tokens += r.output_tokens;
-                envelope.reasoning_output_tokens += r.reasoning_output_tokens;
-                envelope.cost_micros += r.cost_micros;
-            }
-            envelopes.push(envelope.into());
-        }
-        kept_all.extend(kept);
-        outcomes.push(stored);
-    }
-    crate::batch::insert_in_fixed_chunks(&txn, fresh).await?;
-    crate::batch::insert_in_fixed_chunks(&txn, envelopes).await?;
-    // Last: the sums are the rows every concurrent report updates, so they are held the
-    // shortest time.
-    crate::usage_sums::add_records(&txn, store.backend(), &kept_all).await?;
-    txn.commit().await?;
-    Ok(outcomes)
+    Ok(stored)
 }
 
-fn active(r: &Model) -> ActiveModel {
-    ActiveModel {
-        id: sea_orm::NotSet,
-        ingest_id: Set(r.ingest_id.clone()),
-        source: Set(r.source.clone()),
-        kind: Set(r.kind.clone()),
-        host_id: Set(r.host_id),
-        user_id: Set(r.user_id.clone()),
-        token_id: Set(r.token_id.clone()),
-        provider_id: Set(r.provider_id.clone()),
-        model: Set(r.model.clone()),
-        recorded_at: Set(r.recorded_at),
-        ingested_at: Set(r.ingested_at),
-        session_id: Set(r.session_id.clone()),
-        turn_id: Set(r.turn_id.clone()),
-        response_id: Set(r.response_id.clone()),
-        dedupe_key: Set(r.dedupe_key.clone()),
-        total_tokens: Set(r.total_tokens),
-        input_tokens: Set(r.input_tokens),
-        cached_input_tokens: Set(r.cached_input_tokens),
-        cache_write_input_tokens: Set(r.cache_write_input_tokens),
-        output_tokens: Set(r.output_tokens),
-        reasoning_output_tokens: Set(r.reasoning_output_tokens),
-        cost_micros: Set(r.cost_micros),
-        unpriced: Set(r.unpriced),
-        incomplete: Set(r.incomplete),
-        line: Set(r.line.clone()),
-        client_ip: Set(r.client_ip.clone()),
+/// The record columns an insert writes (all but the id), in the order of [`values`].
+pub(crate) const COLUMNS: [&str; 25] = [
+    "ingest_id",
+    "source",
+    "kind",
+    "host_id",
+    "user_id",
+    "token_id",
+    "provider_id",
+    "model",
+    "recorded_at",
+    "ingested_at",
+    "session_id",
+    "turn_id",
+    "response_id",
+    "dedupe_key",
+    "total_tokens",
+    "input_tokens",
+    "cached_input_tokens",
+    "cache_write_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "cost_micros",
+    "unpriced",
+    "incomplete",
+    "line",
+    "client_ip",
+];
+
+fn values(r: &Model, out: &mut Vec<Value>) {
+    out.extend([
+        Value::from(r.ingest_id.as_str()),
+        Value::from(r.source.as_str()),
+        Value::from(r.kind.as_str()),
+        Value::from(r.host_id),
+        Value::from(r.user_id.as_str()),
+        Value::from(r.token_id.as_str()),
+        Value::from(r.provider_id.as_str()),
+        Value::from(r.model.as_str()),
+        Value::from(r.recorded_at),
+        Value::from(r.ingested_at),
+        Value::from(r.session_id.as_str()),
+        Value::from(r.turn_id.as_str()),
+        Value::from(r.response_id.as_str()),
+        Value::from(r.dedupe_key.as_deref()),
+        Value::from(r.total_tokens),
+        Value::from(r.input_tokens),
+        Value::from(r.cached_input_tokens),
+        Value::from(r.cache_write_input_tokens),
+        Value::from(r.output_tokens),
+        Value::from(r.reasoning_output_tokens),
+        Value::from(r.cost_micros),
+        Value::from(r.unpriced),
+        Value::from(r.incomplete),
+        Value::from(r.line.as_str()),
+        Value::from(r.client_ip.as_str()),
+    ]);
+}
+
+/// Inserts `rows` (SQLite or MySQL), [`ROW_CHUNKS`] at a time. On SQLite a row whose key is
+/// stored already is skipped and the keys taken are answered, which spares the one writer a
+/// lookup of every key first; on MySQL every row is inserted (None).
+async fn insert_rows(
+    txn: &DatabaseTransaction,
+    backend: Backend,
+    rows: &[&Model],
+) -> Result<Option<HashSet<String>>> {
+    let mut taken = (backend == Backend::Sqlite).then(HashSet::new);
+    let mut left = rows;
+    for size in ROW_CHUNKS {
+        while left.len() >= size {
+            let (chunk, rest) = left.split_at(size);
+            left = rest;
+            let mut vals = Vec::with_capacity(size * COLUMNS.len());
+            for r in chunk {
+                values(r, &mut vals);
+            }
+            let stmt = Statement::from_sql_and_values(
+                txn.get_database_backend(),
+                insert_sql(backend, size),
+                vals,
+            );
+            match &mut taken {
+                Some(taken) => {
+                    for row in txn.query_all_raw(stmt).await? {
+                        if let Some(key) = row.try_get::<Option<String>>("", "dedupe_key")? {
+                            taken.insert(key);
+                        }
+                    }
+                }
+                None => {
+                    txn.execute_raw(stmt).await?;
+                }
+            }
+        }
     }
+    Ok(taken)
+}
+
+/// Rows per insert statement, largest first (a few statement texts, see `batch`). Each statement
+/// is a round trip to SQLite's worker thread and back to the writer task.
+const ROW_CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// `INSERT` of `rows` records; on SQLite, skipping stored keys and answering those it took.
+fn insert_sql(backend: Backend, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; COLUMNS.len()].join(","));
+    let mut sql = format!(
+        "INSERT INTO usage_records ({}) VALUES {}",
+        COLUMNS.join(", "),
+        vec![one; rows].join(",")
+    );
+    if backend == Backend::Sqlite {
+        sql.push_str(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key");
+    }
+    sql
 }
 
 /// Which of `sessions` already have records of `kind` from this host (without one: this user).

@@ -58,23 +58,45 @@ pub const SUMMED: [&str; 8] = [
     "cost_micros",
 ];
 
-const KEYS: [&str; 5] = ["host_id", "user_id", "token_id", "model", "source"];
+pub(crate) const KEYS: [&str; 5] = ["host_id", "user_id", "token_id", "model", "source"];
 
 /// A sum's key: bucket number, host (0: none or deleted), person, token, model, source.
-type Key = (i64, i64, String, String, String, String);
+pub(crate) type Key<'a> = (i64, i64, &'a str, &'a str, &'a str, &'a str);
 
 /// What to add to one sum, in [`SUMMED`] order.
-type Delta = [i64; 8];
+pub(crate) type Delta = [i64; 8];
 
-fn key(bucket: Bucket, r: &Model) -> Key {
+fn key(bucket: Bucket, r: &Model) -> Key<'_> {
     (
         r.recorded_at.div_euclid(bucket.ms()),
         r.host_id.unwrap_or(0),
-        r.user_id.clone(),
-        r.token_id.clone(),
-        r.model.clone(),
-        r.source.clone(),
+        &r.user_id,
+        &r.token_id,
+        &r.model,
+        &r.source,
     )
+}
+
+/// What newly stored `records` add to the sums of `bucket`, in key order (the order in which
+/// writers lock sums, so that concurrent ones cannot deadlock each other).
+pub(crate) fn of_records<'a>(bucket: Bucket, records: &[&'a Model]) -> BTreeMap<Key<'a>, Delta> {
+    let mut sums: BTreeMap<Key, Delta> = BTreeMap::new();
+    for r in records {
+        let d = sums.entry(key(bucket, r)).or_default();
+        for (sum, v) in d.iter_mut().zip([
+            1,
+            i64::from(r.unpriced),
+            r.total_tokens,
+            r.input_tokens,
+            r.cached_input_tokens,
+            r.output_tokens,
+            r.reasoning_output_tokens,
+            r.cost_micros,
+        ]) {
+            *sum += v;
+        }
+    }
+    sums
 }
 
 /// Adds newly stored `records` to their days' and hours' sums.
@@ -84,23 +106,7 @@ pub(crate) async fn add_records(
     records: &[&Model],
 ) -> Result<()> {
     for bucket in Bucket::ALL {
-        let mut sums: BTreeMap<Key, Delta> = BTreeMap::new();
-        for r in records {
-            let d = sums.entry(key(bucket, r)).or_default();
-            for (sum, v) in d.iter_mut().zip([
-                1,
-                i64::from(r.unpriced),
-                r.total_tokens,
-                r.input_tokens,
-                r.cached_input_tokens,
-                r.output_tokens,
-                r.reasoning_output_tokens,
-                r.cost_micros,
-            ]) {
-                *sum += v;
-            }
-        }
-        add(db, backend, bucket, sums).await?;
+        add(db, backend, bucket, of_records(bucket, records)).await?;
     }
     Ok(())
 }
@@ -133,7 +139,7 @@ async fn add(
     db: &impl ConnectionTrait,
     backend: Backend,
     bucket: Bucket,
-    sums: BTreeMap<Key, Delta>,
+    sums: BTreeMap<Key<'_>, Delta>,
 ) -> Result<()> {
     let sums: Vec<(Key, Delta)> = sums.into_iter().collect();
     for chunk in sums.chunks(CHUNK) {
@@ -148,10 +154,10 @@ async fn add(
             let mut values: Vec<Expr> = vec![
                 Expr::val(k.0),
                 Expr::val(k.1),
-                Expr::val(k.2.as_str()),
-                Expr::val(k.3.as_str()),
-                Expr::val(k.4.as_str()),
-                Expr::val(k.5.as_str()),
+                Expr::val(k.2),
+                Expr::val(k.3),
+                Expr::val(k.4),
+                Expr::val(k.5),
             ];
             values.extend(d.iter().map(|v| Expr::val(*v)));
             insert
