@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::routing::post;
 use codex_central_proto::fleet::v1::HostCallKind;
 use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::plumbing::extract::{RawBody, parse_json};
@@ -31,27 +32,16 @@ async fn report(
         Reported::default(),
     )
     .await?;
-    let doc: Value = parse_json(&body, "Invalid JSON payload")?;
-    let (entries, single) = match doc {
-        Value::Object(mut o) => match o.remove("usages") {
-            Some(Value::Array(list)) => (list, false),
-            Some(_) => return Err(ApiError::invalid_field("usages", "usages must be an array")),
-            None => (vec![Value::Object(o)], true),
-        },
-        _ => return Err(ApiError::invalid_field("body", "expected a JSON object")),
-    };
-    if entries.is_empty() {
-        return Err(ApiError::invalid_field("usages", "usages is empty"));
-    }
+    let (entries, single) = split_entries(&body)?;
     let res = state
         .hot()
         .ingest_usage(
             &caller,
             IngestUsageRequest {
                 entries: entries
-                    .iter()
-                    .map(|e| UsageEntry {
-                        raw_json: e.to_string(),
+                    .into_iter()
+                    .map(|raw_json| UsageEntry {
+                        raw_json,
                         ..Default::default()
                     })
                     .collect(),
@@ -103,6 +93,40 @@ async fn report(
         data.insert("errors".into(), Value::Array(errors));
     }
     Ok(crate::plumbing::error::ok(Value::Object(data)))
+}
+
+/// The report's entries as the JSON text of each (the usage service parses them), and whether
+/// the body was one entry rather than `{"usages": [...]}`. Only the outline is parsed here.
+fn split_entries(body: &[u8]) -> Result<(Vec<String>, bool), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Outline<'a> {
+        // Present, even as null, is Some: only an absent list makes the body one entry.
+        #[serde(borrow, default, deserialize_with = "present")]
+        usages: Option<&'a RawValue>,
+    }
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+        serde::Deserialize::deserialize(d).map(Some)
+    }
+    // A struct would also be read from an array; the body must be an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        parse_json::<Value>(body, "Invalid JSON payload")?;
+        return Err(ApiError::invalid_field("body", "expected a JSON object"));
+    }
+    // Syntax and NUL characters are checked (and reported) as for every JSON body.
+    parse_json::<serde::de::IgnoredAny>(body, "Invalid JSON payload")?;
+    let outline: Outline = serde_json::from_slice(body)
+        .map_err(|_| ApiError::invalid_field("usages", "usages must be an array"))?;
+    let Some(usages) = outline.usages else {
+        let text =
+            std::str::from_utf8(body).map_err(|_| ApiError::bad_request("Invalid JSON payload"))?;
+        return Ok((vec![text.trim().to_string()], true));
+    };
+    let list: Vec<&RawValue> = serde_json::from_str(usages.get())
+        .map_err(|_| ApiError::invalid_field("usages", "usages must be an array"))?;
+    if list.is_empty() {
+        return Err(ApiError::invalid_field("usages", "usages is empty"));
+    }
+    Ok((list.iter().map(|e| e.get().to_string()).collect(), false))
 }
 
 /// Micros as the peer's money: a number in currency units, 6 decimals.

@@ -185,10 +185,17 @@ impl IntoResponse for ApiError {
 
 /// The success envelope: `{"status":"ok","data":...}`.
 pub fn ok<T: serde::Serialize>(data: T) -> Response {
-    Json(json!({ "status": "ok", "data": data })).into_response()
+    Json(Success { status: "ok", data }).into_response()
 }
 
 /// The success envelope with another status (e.g. 201 Created).
 pub fn ok_with(status: StatusCode, data: impl serde::Serialize) -> Response {
-    (status, Json(json!({ "status": "ok", "data": data }))).into_response()
+    (status, Json(Success { status: "ok", data })).into_response()
+}
+
+/// `{"status": "ok", "data": …}`, written straight from the data (not through a `Value`).
+#[derive(serde::Serialize)]
+struct Success<T> {
+    status: &'static str,
+    data: T,
 }
