@@ -31,6 +31,7 @@ mod m0020_mcp_access_logs;
 mod m0021_usage_records;
 mod m0022_usage_alerts;
 mod m0023_usage_hourly;
+mod m0024_usage_records_leaner;
 
 /// Document bodies: MySQL's TEXT holds 64 KiB, so MEDIUMTEXT (16 MiB) there; TEXT elsewhere.
 pub(crate) fn long_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_usage_records::Migration),
             Box::new(m0022_usage_alerts::Migration),
             Box::new(m0023_usage_hourly::Migration),
+            Box::new(m0024_usage_records_leaner::Migration),
         ]
     }
 }

@@ -167,8 +167,9 @@ async fn totals_equal_brute_force_sums(backend: Backend) {
     };
     check(kept.clone(), store.clone(), Lcg(11)).await;
 
-    // Rows stored before the per-hour sums existed are summed into them by their migration.
-    Migrator::down(store.db(), Some(1)).await.unwrap();
+    // Rows stored before the per-hour sums existed are summed into them by their migration;
+    // m0024 (undone and done again first) keeps every row, on SQLite through a table copy.
+    Migrator::down(store.db(), Some(2)).await.unwrap();
     Migrator::up(store.db(), None).await.unwrap();
     check(kept.clone(), store.clone(), Lcg(12)).await;
 

@@ -257,7 +257,10 @@ pub async fn sessions_with_kind(
         .filter(Column::SessionId.is_in(sessions.iter().copied()));
     q = match host_id {
         Some(host) => q.filter(Column::HostId.eq(host)),
-        None => q.filter(Column::UserId.eq(user_id)),
+        None => q.filter(crate::usage_queries::on_partial_index(
+            Column::UserId,
+            user_id,
+        )),
     };
     Ok(q.into_tuple().all(store.db()).await?)
 }

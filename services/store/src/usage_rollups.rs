@@ -287,8 +287,8 @@ fn from_records(
     q.from(usage_records::Entity);
     let key: SimpleExpr = match group {
         None | Some(Group::Day) => text(backend, Expr::val("")),
-        // Hosts deleted since are summed under 0, as in the per-day sums. Written out: with a
-        // bound 0, PostgreSQL would not see the GROUP BY as the same expression.
+        // Rows without a host are summed under 0, as in the sums. Written out: with a bound 0,
+        // PostgreSQL would not see the GROUP BY as the same expression.
         Some(Group::Host) => text(backend, Expr::cust("COALESCE(host_id, 0)")),
         Some(Group::User) => Expr::col(C::UserId),
         Some(Group::Token) => Expr::col(C::TokenId),
@@ -322,10 +322,10 @@ fn from_records(
         q.and_where(Expr::col(C::HostId).eq(h));
     }
     if let Some(u) = &filter.user_id {
-        q.and_where(Expr::col(C::UserId).eq(u.as_str()));
+        q.cond_where(crate::usage_queries::on_partial_index(C::UserId, u));
     }
     if let Some(t) = &filter.token_id {
-        q.and_where(Expr::col(C::TokenId).eq(t.as_str()));
+        q.cond_where(crate::usage_queries::on_partial_index(C::TokenId, t));
     }
     if let Some(m) = &filter.model {
         q.and_where(Expr::col(C::Model).eq(m.as_str()));
