@@ -59,7 +59,8 @@ impl IngestWriter {
 fn writers(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 1,
-        Backend::Postgres | Backend::MySql => 2,
+        Backend::Postgres => 3,
+        Backend::MySql => 2,
     }
 }
 
