@@ -54,8 +54,9 @@ impl IngestWriter {
 }
 
 /// SQLite takes one writer at a time; a server database inserts in parallel, so while one
-/// transaction waits on its commit another can be writing. Two keep the sums' row locks short
-/// (they are taken in key order, last, so writers cannot deadlock on them).
+/// transaction waits on its commit others can be writing. Sums are locked last and in key order,
+/// so writers hold them briefly and cannot deadlock on them. On PostgreSQL a third writer used
+/// CPU that two left idle (scripts/bench/README.md); MySQL was not measured beyond two.
 fn writers(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 1,
