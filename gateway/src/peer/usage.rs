@@ -1,6 +1,8 @@
 //! `POST /usage` (contract §2): a host reports token usage, one entry or `{"usages": [...]}`.
 //! The usage service parses and stores; the answer has the peer's shape.
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -98,25 +100,14 @@ async fn report(
 /// The report's entries as the JSON text of each (the usage service parses them), and whether
 /// the body was one entry rather than `{"usages": [...]}`. Only the outline is parsed here.
 fn split_entries(body: &[u8]) -> Result<(Vec<String>, bool), ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Outline<'a> {
-        // Present, even as null, is Some: only an absent list makes the body one entry.
-        #[serde(borrow, default, deserialize_with = "present")]
-        usages: Option<&'a RawValue>,
-    }
-    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-        serde::Deserialize::deserialize(d).map(Some)
-    }
-    // A struct would also be read from an array; the body must be an object.
+    // Invalid JSON is answered as such; any other body that is not an object, as not one.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         parse_json::<Value>(body, "Invalid JSON payload")?;
         return Err(ApiError::invalid_field("body", "expected a JSON object"));
     }
-    // Syntax and NUL characters are checked (and reported) as for every JSON body.
-    parse_json::<serde::de::IgnoredAny>(body, "Invalid JSON payload")?;
-    let outline: Outline = serde_json::from_slice(body)
-        .map_err(|_| ApiError::invalid_field("usages", "usages must be an array"))?;
-    let Some(usages) = outline.usages else {
+    // The outline only: each member's text is borrowed, a repeated key keeps its last value.
+    let mut outline: HashMap<String, &RawValue> = parse_json(body, "Invalid JSON payload")?;
+    let Some(usages) = outline.remove("usages") else {
         let text =
             std::str::from_utf8(body).map_err(|_| ApiError::bad_request("Invalid JSON payload"))?;
         return Ok((vec![text.trim().to_string()], true));

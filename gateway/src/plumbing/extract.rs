@@ -120,10 +120,11 @@ pub fn lenient_json<T: DeserializeOwned + Default>(
     parse_json(bytes, invalid_message)
 }
 
-/// Parses JSON into `T`, naming the failing field on a shape error. Strings holding NUL are
-/// refused here, once for every route: no database stores them alike (PostgreSQL rejects them).
-pub fn parse_json<T: DeserializeOwned>(
-    bytes: &[u8],
+/// Parses JSON into `T` (which may borrow from `bytes`), naming the failing field on a shape
+/// error. Strings holding NUL are refused here, once for every route: no database stores them
+/// alike (PostgreSQL rejects them).
+pub fn parse_json<'de, T: serde::Deserialize<'de>>(
+    bytes: &'de [u8],
     invalid_message: &'static str,
 ) -> Result<T, ApiError> {
     if let Some(field) = nul_field(bytes) {
