@@ -1,6 +1,6 @@
 //! Usage reports on PostgreSQL: records, envelopes and both sums each in one statement that
 //! unnests one array per column, whatever the number of rows. Multi-row `VALUES` statements
-//! (26 parameters a row) cost PostgreSQL more to parse and bind than to insert, and planning
+//! (25 parameters a row) cost PostgreSQL more to parse and bind than to insert, and planning
 //! them each run was what the dedupe lookup before needed; here the insert skips stored keys
 //! itself (`ON CONFLICT DO NOTHING`) and answers those it took. sea-orm's values cannot carry
 //! arrays with nulls, so this writes through the pool's own driver (sqlx).
@@ -40,8 +40,9 @@ pub(crate) async fn insert_reports(store: &Store, reports: &[Report]) -> Result<
     Ok(settled.outcomes)
 }
 
-fn column<'a, T>(rows: &[&'a Model], f: impl Fn(&'a Model) -> T) -> Vec<T> {
-    rows.iter().map(|r| f(r)).collect()
+/// One column of `rows`, as the array its `UNNEST` parameter takes.
+fn column<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {
+    rows.iter().map(f).collect()
 }
 
 /// Inserts `rows`, skipping those whose dedupe key is stored; answers the keys it stored.
@@ -102,8 +103,6 @@ async fn insert_envelopes(
     if envelopes.is_empty() {
         return Ok(());
     }
-    let rows: Vec<&usage_ingests::Model> = envelopes.iter().collect();
-    let col = |f: fn(&usage_ingests::Model) -> i64| rows.iter().map(|e| f(e)).collect::<Vec<_>>();
     let sql = format!(
         "INSERT INTO usage_ingests (id, source, host_id, user_id, client_ip, received_at, \
          row_count, duplicate_count, error_count, total_tokens, input_tokens, \
@@ -115,25 +114,21 @@ async fn insert_envelopes(
         ])
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(rows.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|e| e.source.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|e| e.host_id).collect::<Vec<_>>())
-        .bind(rows.iter().map(|e| e.user_id.as_str()).collect::<Vec<_>>())
-        .bind(
-            rows.iter()
-                .map(|e| e.client_ip.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(col(|e| e.received_at))
-        .bind(rows.iter().map(|e| e.row_count).collect::<Vec<_>>())
-        .bind(rows.iter().map(|e| e.duplicate_count).collect::<Vec<_>>())
-        .bind(rows.iter().map(|e| e.error_count).collect::<Vec<_>>())
-        .bind(col(|e| e.total_tokens))
-        .bind(col(|e| e.input_tokens))
-        .bind(col(|e| e.cached_input_tokens))
-        .bind(col(|e| e.output_tokens))
-        .bind(col(|e| e.reasoning_output_tokens))
-        .bind(col(|e| e.cost_micros))
+        .bind(column(envelopes, |e| e.id.as_str()))
+        .bind(column(envelopes, |e| e.source.as_str()))
+        .bind(column(envelopes, |e| e.host_id))
+        .bind(column(envelopes, |e| e.user_id.as_str()))
+        .bind(column(envelopes, |e| e.client_ip.as_str()))
+        .bind(column(envelopes, |e| e.received_at))
+        .bind(column(envelopes, |e| e.row_count))
+        .bind(column(envelopes, |e| e.duplicate_count))
+        .bind(column(envelopes, |e| e.error_count))
+        .bind(column(envelopes, |e| e.total_tokens))
+        .bind(column(envelopes, |e| e.input_tokens))
+        .bind(column(envelopes, |e| e.cached_input_tokens))
+        .bind(column(envelopes, |e| e.output_tokens))
+        .bind(column(envelopes, |e| e.reasoning_output_tokens))
+        .bind(column(envelopes, |e| e.cost_micros))
         .execute(&mut **tx)
         .await
         .map_err(db_err)?;
@@ -170,14 +165,14 @@ async fn add_sums(
         adding.join(", ")
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(sums.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
-        .bind(sums.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
-        .bind(sums.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
-        .bind(sums.iter().map(|(k, _)| k.3).collect::<Vec<_>>())
-        .bind(sums.iter().map(|(k, _)| k.4).collect::<Vec<_>>())
-        .bind(sums.iter().map(|(k, _)| k.5).collect::<Vec<_>>());
+        .bind(column(&sums, |(k, _)| k.0))
+        .bind(column(&sums, |(k, _)| k.1))
+        .bind(column(&sums, |(k, _)| k.2))
+        .bind(column(&sums, |(k, _)| k.3))
+        .bind(column(&sums, |(k, _)| k.4))
+        .bind(column(&sums, |(k, _)| k.5));
     for i in 0..SUMMED.len() {
-        q = q.bind(sums.iter().map(|(_, d)| d[i]).collect::<Vec<_>>());
+        q = q.bind(column(&sums, |(_, d)| d[i]));
     }
     q.execute(&mut **tx).await.map_err(db_err)?;
     Ok(())
