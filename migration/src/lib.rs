@@ -32,6 +32,9 @@ mod m0021_usage_records;
 mod m0022_usage_alerts;
 mod m0023_usage_hourly;
 mod m0024_usage_records_leaner;
+mod m0025_usage_ingests_leaner;
+
+mod host_reference;
 
 /// Document bodies: MySQL's TEXT holds 64 KiB, so MEDIUMTEXT (16 MiB) there; TEXT elsewhere.
 pub(crate) fn long_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
@@ -74,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_usage_alerts::Migration),
             Box::new(m0023_usage_hourly::Migration),
             Box::new(m0024_usage_records_leaner::Migration),
+            Box::new(m0025_usage_ingests_leaner::Migration),
         ]
     }
 }

@@ -10,15 +10,15 @@
 //!   host no longer rewrites its usage rows. SQLite cannot drop a table's foreign key, so there
 //!   the table is copied into one without it.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use crate::host_reference;
+use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+const TABLE: &str = "usage_records";
 const FK: &str = "fk_usage_records_host";
-/// The clause m0021 wrote into SQLite's table definition.
-const SQLITE_FK: &str = r#", FOREIGN KEY ("host_id") REFERENCES "hosts" ("id") ON DELETE SET NULL"#;
 /// Indexes that leave out empty values: (name, column).
 const PARTIAL: [(&str, &str); 2] = [
     ("idx_usage_records_user", "user_id"),
@@ -27,80 +27,28 @@ const PARTIAL: [(&str, &str); 2] = [
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for Migration {
-    /// SQLite's table copy must run on one connection, as one transaction: on pooled
-    /// connections a statement after the `DROP TABLE` could still see the old table, and a
-    /// failure would leave the copy half done.
+    /// [`host_reference`] copies SQLite's table.
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        match manager.get_database_backend() {
-            DatabaseBackend::Sqlite => {
-                rebuild_sqlite(manager, |sql| sql.replace(SQLITE_FK, "")).await?;
-                partial_indexes(manager, true).await
-            }
-            DatabaseBackend::Postgres => {
-                drop_fk(manager).await?;
-                partial_indexes(manager, true).await
-            }
-            // MySQL: no partial indexes.
-            _ => drop_fk(manager).await,
-        }
+        host_reference::drop(manager, TABLE, FK).await?;
+        partial_indexes(manager, true).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        // Rows of hosts deleted since would break the foreign key; it set them to NULL.
-        db.execute_unprepared(
-            "UPDATE usage_records SET host_id = NULL WHERE host_id IS NOT NULL \
-             AND host_id NOT IN (SELECT id FROM hosts)",
-        )
-        .await?;
-        match manager.get_database_backend() {
-            DatabaseBackend::Sqlite => {
-                rebuild_sqlite(manager, |sql| match sql.rfind(')') {
-                    Some(end) => format!("{}{SQLITE_FK}{}", &sql[..end], &sql[end..]),
-                    None => sql.to_string(),
-                })
-                .await?;
-                partial_indexes(manager, false).await
-            }
-            DatabaseBackend::Postgres => {
-                add_fk(manager).await?;
-                partial_indexes(manager, false).await
-            }
-            _ => add_fk(manager).await,
-        }
+        host_reference::restore(manager, TABLE, FK).await?;
+        partial_indexes(manager, false).await
     }
 }
 
-async fn drop_fk(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    manager
-        .drop_foreign_key(
-            ForeignKey::drop()
-                .name(FK)
-                .table(Alias::new("usage_records"))
-                .to_owned(),
-        )
-        .await
-}
-
-async fn add_fk(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    manager
-        .create_foreign_key(
-            ForeignKey::create()
-                .name(FK)
-                .from(Alias::new("usage_records"), Alias::new("host_id"))
-                .to(Alias::new("hosts"), Alias::new("id"))
-                .on_delete(ForeignKeyAction::SetNull)
-                .to_owned(),
-        )
-        .await
-}
-
-/// Recreates the person and token indexes, leaving out empty values (`partial`) or not.
+/// Recreates the person and token indexes, leaving out empty values (`partial`) or not; MySQL
+/// has no partial indexes and keeps them whole.
 async fn partial_indexes(manager: &SchemaManager<'_>, partial: bool) -> Result<(), DbErr> {
+    if manager.get_database_backend() == DatabaseBackend::MySql {
+        return Ok(());
+    }
     let db = manager.get_connection();
     for (name, column) in PARTIAL {
         db.execute_unprepared(&format!("DROP INDEX IF EXISTS {name}"))
@@ -114,52 +62,6 @@ async fn partial_indexes(manager: &SchemaManager<'_>, partial: bool) -> Result<(
             "CREATE INDEX {name} ON usage_records ({column}, recorded_at, id){only}"
         ))
         .await?;
-    }
-    Ok(())
-}
-
-/// Copies SQLite's `usage_records` into a table defined by `define(current definition)`, then
-/// gives it the old name and indexes.
-async fn rebuild_sqlite(
-    manager: &SchemaManager<'_>,
-    define: impl Fn(&str) -> String,
-) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    let text = |sql: &str| Statement::from_string(DatabaseBackend::Sqlite, sql.to_string());
-    let table: String = db
-        .query_one_raw(text(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'usage_records'",
-        ))
-        .await?
-        .ok_or_else(|| DbErr::Migration("usage_records is missing".into()))?
-        .try_get("", "sql")?;
-    let indexes: Vec<String> = db
-        .query_all_raw(text(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' \
-             AND tbl_name = 'usage_records' AND sql IS NOT NULL",
-        ))
-        .await?
-        .iter()
-        .map(|row| row.try_get("", "sql"))
-        .collect::<Result<_, _>>()?;
-    let new = define(&table);
-    let Some(columns) = new.find('(') else {
-        return Err(DbErr::Migration(
-            "usage_records has an unexpected definition".into(),
-        ));
-    };
-    db.execute_unprepared(&format!(
-        "CREATE TABLE usage_records_copy {}",
-        &new[columns..]
-    ))
-    .await?;
-    db.execute_unprepared("INSERT INTO usage_records_copy SELECT * FROM usage_records")
-        .await?;
-    db.execute_unprepared("DROP TABLE usage_records").await?;
-    db.execute_unprepared("ALTER TABLE usage_records_copy RENAME TO usage_records")
-        .await?;
-    for index in indexes {
-        db.execute_unprepared(&index).await?;
     }
     Ok(())
 }

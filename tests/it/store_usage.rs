@@ -168,8 +168,9 @@ async fn totals_equal_brute_force_sums(backend: Backend) {
     check(kept.clone(), store.clone(), Lcg(11)).await;
 
     // Rows stored before the per-hour sums existed are summed into them by their migration;
-    // m0024 (undone and done again first) keeps every row, on SQLite through a table copy.
-    Migrator::down(store.db(), Some(2)).await.unwrap();
+    // m0024 and m0025 (undone and done again first) keep every row, on SQLite through table
+    // copies.
+    Migrator::down(store.db(), Some(3)).await.unwrap();
     Migrator::up(store.db(), None).await.unwrap();
     check(kept.clone(), store.clone(), Lcg(12)).await;
 
@@ -278,3 +279,95 @@ async fn grouped_and_concurrent_reports_store_each_key_once(backend: Backend) {
 }
 
 on_all_backends!(grouped_and_concurrent_reports_store_each_key_once);
+
+/// A deleted host's records and envelopes keep its id (neither references `hosts` since m0024
+/// and m0025), so totals read from either still agree; undoing both migrations gives them a
+/// NULL host, as the references they restore would have.
+async fn a_deleted_hosts_usage_keeps_its_id(backend: Backend) {
+    use codex_central_store::entities::{hosts, usage_ingests};
+    use codex_central_store::usage_records::Report;
+    use sea_orm::EntityTrait;
+
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let store = Store::connect_and_migrate(&db.url).await.unwrap();
+    let now = codex_central_store::now_ms();
+    let host = codex_central_store::hosts::insert(
+        store.db(),
+        hosts::Model {
+            id: 0,
+            fqdn: "gone.example.com".into(),
+            key_digest: "g".repeat(64),
+            key_prefix: "cch_gggg".into(),
+            status: "active".into(),
+            secure: true,
+            vip: false,
+            allow_roaming: false,
+            force_ipv4: false,
+            curl_insecure: false,
+            ip: None,
+            insecure_enabled_until: None,
+            insecure_grace_until: None,
+            insecure_window_minutes: 10,
+            expires_at: None,
+            client_version: None,
+            client_version_override: None,
+            wrapper_version: None,
+            model_override: None,
+            reasoning_effort_override: None,
+            api_calls: 0,
+            last_seen_at: None,
+            provisioned_at: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await
+    .unwrap();
+    let mut rng = Lcg(5);
+    let mut row = record(&mut rng, 0);
+    row.host_id = Some(host.id);
+    row.ingest_id = "gone".into();
+    let report = Report {
+        envelope: Some(usage_ingests::Model {
+            id: "gone".into(),
+            source: "host".into(),
+            host_id: Some(host.id),
+            ..Default::default()
+        }),
+        records: vec![row],
+    };
+    usage_records::insert_reports(&store, &[report])
+        .await
+        .unwrap();
+    assert!(
+        codex_central_store::hosts::delete(store.db(), host.id)
+            .await
+            .unwrap()
+    );
+    let hosts_of = |store: Store| async move {
+        let envelope = usage_ingests::Entity::find_by_id("gone")
+            .one(store.db())
+            .await
+            .unwrap()
+            .unwrap();
+        let records = codex_central_store::entities::usage_records::Entity::find()
+            .all(store.db())
+            .await
+            .unwrap();
+        assert_eq!(records.len(), 1, "the row is kept");
+        (envelope.host_id, records[0].host_id)
+    };
+    assert_eq!(
+        hosts_of(store.clone()).await,
+        (Some(host.id), Some(host.id))
+    );
+    Migrator::down(store.db(), Some(2)).await.unwrap();
+    assert_eq!(hosts_of(store.clone()).await, (None, None));
+    Migrator::up(store.db(), None).await.unwrap();
+    assert_eq!(hosts_of(store.clone()).await, (None, None));
+    store.close().await.unwrap();
+}
+
+on_all_backends!(a_deleted_hosts_usage_keeps_its_id);

@@ -162,12 +162,19 @@ pub async fn ingests_page(
 }
 
 /// `column = value` for a usage record's person or token, and `column <> ''` too when the value
-/// is not empty: those indexes leave out empty values (migration m0024), and SQLite and a
-/// PostgreSQL generic plan use such an index only when the query states its condition.
+/// is not empty: those indexes leave out empty values (migration m0024), and a PostgreSQL
+/// generic plan uses such an index only when the query states its condition as it is written
+/// there, a literal rather than a bound value.
 pub(crate) fn on_partial_index(column: usage_records::Column, value: &str) -> sea_orm::Condition {
     let mut cond = sea_orm::Condition::all().add(column.eq(value));
     if !value.is_empty() {
-        cond = cond.add(column.ne(""));
+        cond = cond.add(not_empty(column));
     }
     cond
+}
+
+/// `usage_records.column <> ''`, the literal a partial index's condition is matched against.
+pub(crate) fn not_empty(column: usage_records::Column) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::{Iden, sea_query::Expr};
+    Expr::cust(format!("usage_records.{} <> ''", column.to_string()))
 }

@@ -238,12 +238,13 @@ fn insert_sql(backend: Backend, rows: usize) -> String {
     sql
 }
 
-/// Which of `sessions` already have records of `kind` from this host (without one: this user).
-pub async fn sessions_with_kind(
+/// Which of `sessions` already have records of Codex's `token_usage_record` lines from this
+/// host (without one: this user). Only those records are in the session index (migration
+/// m0025), so the kind is stated as it is written there, a literal rather than a bound value.
+pub async fn sessions_with_usage_records(
     store: &Store,
     host_id: Option<i64>,
     user_id: &str,
-    kind: &str,
     sessions: &[&str],
 ) -> Result<Vec<String>> {
     if sessions.is_empty() {
@@ -253,7 +254,9 @@ pub async fn sessions_with_kind(
         .select_only()
         .column(Column::SessionId)
         .distinct()
-        .filter(Column::Kind.eq(kind))
+        .filter(sea_orm::sea_query::Expr::cust(
+            "usage_records.kind = 'usage_record'",
+        ))
         .filter(Column::SessionId.is_in(sessions.iter().copied()));
     q = match host_id {
         Some(host) => q.filter(Column::HostId.eq(host)),

@@ -239,14 +239,9 @@ async fn sessions_with_records(
     if unknown.is_empty() {
         return Ok(found);
     }
-    let stored = usage_records::sessions_with_kind(
-        store,
-        who.host_id,
-        &who.user_id,
-        "usage_record",
-        &unknown,
-    )
-    .await?;
+    let stored =
+        usage_records::sessions_with_usage_records(store, who.host_id, &who.user_id, &unknown)
+            .await?;
     found.extend(stored);
     Ok(found)
 }
