@@ -9,9 +9,10 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::post;
 use codex_central_proto::fleet::v1::HostCallKind;
-use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry};
+use codex_central_proto::usage::v1::{IngestUsageRequest, UsageEntry, UsageRow};
+use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::plumbing::extract::{RawBody, parse_json};
 use crate::plumbing::host_caller::{Reported, authenticate};
@@ -50,51 +51,112 @@ async fn report(
             },
         )
         .await?;
-    let usages: Vec<Value> = res
-        .rows
-        .iter()
-        .map(|r| {
-            let t = r.tokens.unwrap_or_default();
-            json!({
-                "recorded_at": crate::plumbing::views::rfc3339(r.recorded_at.as_ref()),
-                "line": r.line,
-                "total": t.total_tokens,
-                "input": t.input_tokens,
-                "output": t.output_tokens,
-                "cached": t.cached_input_tokens,
-                "reasoning": t.reasoning_output_tokens,
-                "cost": money(r.cost_micros),
-                "unpriced": r.pricing_missing,
-                "model": if r.model.is_empty() { Value::Null } else { json!(r.model) },
-                "session_id": r.session_id,
-                "response_id": r.response_id,
-                "index": r.entry_index,
-            })
-        })
-        .collect();
-    let mut data = Map::new();
-    if single && let Some(Value::Object(first)) = usages.first() {
-        data.extend(first.clone());
-    }
-    data.insert("host_id".into(), json!(host.id));
-    data.insert("recorded".into(), json!(res.recorded > 0));
-    data.insert("recorded_count".into(), json!(res.recorded));
-    data.insert("usages".into(), Value::Array(usages));
-    data.insert("ingest_id".into(), json!(res.ingest_id));
-    data.insert("cost".into(), money(res.cost_micros));
-    data.insert("currency".into(), json!(res.currency));
-    data.insert("duplicates".into(), json!(res.duplicates));
-    data.insert("superseded".into(), json!(res.superseded));
-    data.insert("quota_recorded".into(), json!(res.quota_recorded));
-    if !res.errors.is_empty() {
-        let errors: Vec<Value> = res
+    let usages: Vec<RowView> = res.rows.iter().map(RowView::of).collect();
+    let answer = Answer {
+        single: single
+            .then(|| usages.first())
+            .flatten()
+            .map(|row| RowView { cost: None, ..*row }),
+        host_id: &host.id,
+        recorded: res.recorded > 0,
+        recorded_count: res.recorded,
+        usages,
+        ingest_id: &res.ingest_id,
+        cost: money_units(res.cost_micros),
+        currency: &res.currency,
+        duplicates: &res.duplicates,
+        superseded: &res.superseded,
+        quota_recorded: res.quota_recorded,
+        errors: res
             .errors
             .iter()
-            .map(|e| json!({ "index": e.index, "reason": e.reason }))
-            .collect();
-        data.insert("errors".into(), Value::Array(errors));
+            .map(|e| ErrorView {
+                index: e.index,
+                reason: &e.reason,
+            })
+            .collect(),
+    };
+    Ok(crate::plumbing::error::ok(answer))
+}
+
+/// The answer, written straight from the service's (a report can hold thousands of rows).
+#[derive(Serialize)]
+struct Answer<'a> {
+    /// A single entry's row is also merged into the top level, as the peer does; its cost is
+    /// the report's.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    single: Option<RowView<'a>>,
+    host_id: &'a str,
+    recorded: bool,
+    recorded_count: u32,
+    usages: Vec<RowView<'a>>,
+    ingest_id: &'a str,
+    cost: f64,
+    currency: &'a str,
+    duplicates: &'a [u32],
+    superseded: &'a [u32],
+    quota_recorded: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ErrorView<'a>>,
+}
+
+#[derive(Serialize, Clone, Copy)]
+struct RowView<'a> {
+    recorded_at: Option<Rfc3339>,
+    line: &'a str,
+    total: u64,
+    input: u64,
+    output: u64,
+    cached: u64,
+    reasoning: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<f64>,
+    unpriced: bool,
+    /// `null` when the entry named none.
+    model: Option<&'a str>,
+    session_id: &'a str,
+    response_id: &'a str,
+    index: u32,
+}
+
+impl<'a> RowView<'a> {
+    fn of(r: &'a UsageRow) -> Self {
+        let t = r.tokens.unwrap_or_default();
+        RowView {
+            recorded_at: r.recorded_at.map(Rfc3339),
+            line: &r.line,
+            total: t.total_tokens,
+            input: t.input_tokens,
+            output: t.output_tokens,
+            cached: t.cached_input_tokens,
+            reasoning: t.reasoning_output_tokens,
+            cost: Some(money_units(r.cost_micros)),
+            unpriced: r.pricing_missing,
+            model: (!r.model.is_empty()).then_some(r.model.as_str()),
+            session_id: &r.session_id,
+            response_id: &r.response_id,
+            index: r.entry_index,
+        }
     }
-    Ok(crate::plumbing::error::ok(Value::Object(data)))
+}
+
+#[derive(Serialize)]
+struct ErrorView<'a> {
+    index: u32,
+    reason: &'a str,
+}
+
+/// A timestamp written as RFC 3339 UTC with milliseconds, `null` when out of range.
+#[derive(Clone, Copy)]
+struct Rfc3339(prost_types::Timestamp);
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match chrono::DateTime::from_timestamp(self.0.seconds, self.0.nanos.max(0) as u32) {
+            Some(t) => s.collect_str(&t.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 /// The report's entries as the JSON text of each (the usage service parses them), and whether
@@ -122,7 +184,11 @@ fn split_entries(body: &[u8]) -> Result<(Vec<String>, bool), ApiError> {
 
 /// Micros as the peer's money: a number in currency units, 6 decimals.
 pub(crate) fn money(micros: i64) -> Value {
-    json!(micros as f64 / 1_000_000.0)
+    json!(money_units(micros))
+}
+
+fn money_units(micros: i64) -> f64 {
+    micros as f64 / 1_000_000.0
 }
 
 /// How long a host's month-to-date tokens are reused in its `/auth` answers: hosts sync on

@@ -125,13 +125,12 @@ impl UsageService for UsageGrpc {
                 )));
             }
         };
-        let entries: Vec<serde_json::Value> = request
+        let entries: Vec<ingest::Entry> = request
             .into_inner()
             .entries
             .into_iter()
-            .enumerate()
-            .map(|(i, e)| entry_json(i, e))
-            .collect::<Result<_, Status>>()?;
+            .map(entry)
+            .collect();
         let done = ingest::ingest(&self.store, &self.ingest_writer, &who, &entries).await?;
         self.watches.changes().poke();
         let quota_recorded = match &done.rate_limits {
@@ -151,9 +150,9 @@ impl UsageService for UsageGrpc {
         let mut cost = 0i64;
         let rows: Vec<UsageRow> = done
             .rows
-            .iter()
+            .into_iter()
             .map(|r| {
-                let row = usage_row(&r.record);
+                let row = usage_row(r.record);
                 add(&mut totals, row.tokens.as_ref());
                 cost = cost.saturating_add(row.cost_micros);
                 UsageRow {
@@ -415,15 +414,10 @@ fn budget_of(l: &GatewayLimits) -> Option<budget::Budget> {
     })
 }
 
-/// The entry as the JSON the parser reads: `raw_json` when sent, else the fields.
-fn entry_json(i: usize, e: UsageEntry) -> Result<serde_json::Value, Status> {
+/// The entry as the parser reads it: `raw_json` when sent, else the fields.
+fn entry(e: UsageEntry) -> ingest::Entry {
     if !e.raw_json.is_empty() {
-        return serde_json::from_str(&e.raw_json).map_err(|_| {
-            Status::from(crate::Error::invalid(
-                format!("entries.{i}.raw_json"),
-                "is not JSON",
-            ))
-        });
+        return ingest::Entry::Text(e.raw_json);
     }
     let mut doc = serde_json::json!({
         "line": e.line,
@@ -441,7 +435,7 @@ fn entry_json(i: usize, e: UsageEntry) -> Result<serde_json::Value, Status> {
     if let Some(at) = e.recorded_at {
         doc["recorded_at"] = serde_json::json!(codex_central_proto::timestamp_to_ms(&at));
     }
-    Ok(doc)
+    ingest::Entry::Json(doc)
 }
 
 fn index(i: usize) -> u32 {
@@ -462,18 +456,19 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-pub(crate) fn usage_row(r: &Record) -> UsageRow {
+/// Takes the record: its texts move into the row.
+pub(crate) fn usage_row(r: Record) -> UsageRow {
     UsageRow {
         id: if r.id == 0 {
             String::new()
         } else {
             r.id.to_string()
         },
-        ingest_id: r.ingest_id.clone(),
+        ingest_id: r.ingest_id,
         host_id: r.host_id.map(|h| h.to_string()).unwrap_or_default(),
-        user_id: r.user_id.clone(),
+        user_id: r.user_id,
         recorded_at: Some(codex_central_proto::ms_to_timestamp(r.recorded_at)),
-        model: r.model.clone(),
+        model: r.model,
         tokens: Some(TokenTotals {
             total_tokens: count(r.total_tokens),
             input_tokens: count(r.input_tokens),
@@ -484,19 +479,19 @@ pub(crate) fn usage_row(r: &Record) -> UsageRow {
         }),
         cost_micros: r.cost_micros,
         pricing_missing: r.unpriced,
-        line: r.line.clone(),
-        session_id: r.session_id.clone(),
-        turn_id: r.turn_id.clone(),
+        line: r.line,
+        session_id: r.session_id,
+        turn_id: r.turn_id,
         source: match r.source.as_str() {
             "gateway" => UsageSource::Gateway,
             "import" => UsageSource::Import,
             _ => UsageSource::Host,
         } as i32,
         entry_index: 0,
-        response_id: r.response_id.clone(),
-        token_id: r.token_id.clone(),
-        provider_id: r.provider_id.clone(),
+        response_id: r.response_id,
+        token_id: r.token_id,
+        provider_id: r.provider_id,
         incomplete: r.incomplete,
-        kind: r.kind.clone(),
+        kind: r.kind,
     }
 }

@@ -137,7 +137,7 @@ impl UsageGrpc {
             _ => String::new(),
         };
         Ok(Response::new(ListUsageRowsResponse {
-            rows: records.iter().map(usage_row).collect(),
+            rows: records.into_iter().map(usage_row).collect(),
             next_page_token,
             currency: pricing::CURRENCY.into(),
         }))

@@ -76,13 +76,31 @@ pub struct Outcome {
     pub rate_limits: Option<RateLimits>,
 }
 
+/// One entry as received: its JSON text (as `POST /usage` passes entries on), or a document.
+pub enum Entry {
+    Text(String),
+    Json(Value),
+}
+
+impl Entry {
+    /// `Err` (for the whole report) when the text is not JSON; the entry's own problems are
+    /// its `FieldError`.
+    fn parse(&self, i: usize) -> Result<std::result::Result<parse::Parsed, FieldError>> {
+        match self {
+            Entry::Json(v) => Ok(parse::parse_entry(v)),
+            Entry::Text(text) => parse::parse_entry_text(text)
+                .ok_or_else(|| Error::invalid(format!("entries.{i}.raw_json"), "is not JSON")),
+        }
+    }
+}
+
 /// Parses, prices and stores `entries`. `Err` only when nothing could be stored or the store
 /// failed; per-entry problems are in the outcome.
 pub async fn ingest(
     store: &Store,
     writer: &IngestWriter,
     who: &Reporter,
-    entries: &[Value],
+    entries: &[Entry],
 ) -> Result<Outcome> {
     if entries.is_empty() {
         return Err(Error::invalid("usages", "no usage entries"));
@@ -102,8 +120,8 @@ pub async fn ingest(
     let mut usages: Vec<(usize, Usage)> = Vec::new();
     let mut session = String::new();
     let mut turn_model = String::new();
-    for (i, v) in entries.iter().enumerate() {
-        let parsed = match parse::parse_entry(v) {
+    for (i, entry) in entries.iter().enumerate() {
+        let parsed = match entry.parse(i)? {
             Ok(p) => p,
             Err(e) => {
                 out.errors.push((i, e));
@@ -174,10 +192,10 @@ pub async fn ingest(
         return Err(Error::invalid(field, e.reason));
     }
     let book = PriceBook::load(store, usages.iter().map(|(_, u)| u.model.as_str())).await?;
-    let records: Vec<Record> = usages
-        .iter()
-        .map(|(_, u)| record(who, &out.ingest_id, now, u, &book))
-        .collect();
+    let (positions, records): (Vec<usize>, Vec<Record>) = usages
+        .into_iter()
+        .map(|(i, u)| (i, record(who, &out.ingest_id, now, u, &book)))
+        .unzip();
     let envelope = Envelope {
         id: out.ingest_id.clone(),
         source: "host".into(),
@@ -195,20 +213,23 @@ pub async fn ingest(
         reasoning_output_tokens: 0,
         cost_micros: 0,
     };
-    let stored = writer
+    let (report, stored) = writer
         .store(Report {
             envelope: Some(envelope),
-            records: records.clone(),
+            records,
         })
         .await?;
-    out.duplicates = stored.duplicates.iter().map(|&k| usages[k].0).collect();
-    out.rows = stored
-        .inserted
-        .iter()
-        .map(|&k| StoredRow {
-            index: usages[k].0,
-            record: records[k].clone(),
-        })
+    out.duplicates = stored.duplicates.iter().map(|&k| positions[k]).collect();
+    let mut inserted = vec![false; positions.len()];
+    for &k in &stored.inserted {
+        inserted[k] = true;
+    }
+    out.rows = report
+        .records
+        .into_iter()
+        .zip(positions)
+        .zip(inserted)
+        .filter_map(|((record, index), kept)| kept.then_some(StoredRow { index, record }))
         .collect();
     Ok(out)
 }
@@ -278,7 +299,7 @@ fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn record(who: &Reporter, ingest_id: &str, now: i64, u: &Usage, book: &PriceBook) -> Record {
+fn record(who: &Reporter, ingest_id: &str, now: i64, u: Usage, book: &PriceBook) -> Record {
     let at = u.at_ms.unwrap_or(now);
     let t = &u.tokens;
     let (cost, unpriced) = match book.at(&u.model, at) {
@@ -295,6 +316,8 @@ fn record(who: &Reporter, ingest_id: &str, now: i64, u: &Usage, book: &PriceBook
         ),
         None => (0, true),
     };
+    let dedupe_key = dedupe_key(who, &u);
+    let t = &u.tokens;
     Record {
         id: 0,
         ingest_id: ingest_id.to_string(),
@@ -304,13 +327,9 @@ fn record(who: &Reporter, ingest_id: &str, now: i64, u: &Usage, book: &PriceBook
         user_id: who.user_id.clone(),
         token_id: who.token_id.clone(),
         provider_id: String::new(),
-        model: u.model.clone(),
         recorded_at: at,
         ingested_at: now,
-        session_id: u.session_id.clone(),
-        turn_id: u.turn_id.clone(),
-        response_id: u.response_id.clone(),
-        dedupe_key: dedupe_key(who, u),
+        dedupe_key,
         total_tokens: clamp(t.total),
         input_tokens: clamp(t.input),
         cached_input_tokens: clamp(t.cached),
@@ -320,8 +339,12 @@ fn record(who: &Reporter, ingest_id: &str, now: i64, u: &Usage, book: &PriceBook
         cost_micros: cost,
         unpriced,
         incomplete: false,
-        line: u.line.clone(),
         client_ip: who.client_ip.chars().take(64).collect(),
+        model: u.model,
+        session_id: u.session_id,
+        turn_id: u.turn_id,
+        response_id: u.response_id,
+        line: u.line,
     }
 }
 

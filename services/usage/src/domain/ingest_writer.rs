@@ -20,7 +20,8 @@ const MAX_ROWS: usize = 5_000;
 
 struct Job {
     report: Report,
-    reply: oneshot::Sender<std::result::Result<Stored, String>>,
+    /// The report goes back with its outcome: the caller answers with its records.
+    reply: oneshot::Sender<(Report, std::result::Result<Stored, String>)>,
 }
 
 #[derive(Clone)]
@@ -39,17 +40,19 @@ impl IngestWriter {
         IngestWriter { tx }
     }
 
-    /// Stores one report with whatever else is queued, and answers its outcome.
-    pub async fn store(&self, report: Report) -> Result<Stored> {
+    /// Stores one report with whatever else is queued; answers the report and its outcome.
+    pub async fn store(&self, report: Report) -> Result<(Report, Stored)> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { report, reply })
             .await
             .map_err(|_| Error::unavailable("the usage writer has stopped"))?;
-        answer
+        let (report, outcome) = answer
             .await
-            .map_err(|_| Error::unavailable("the usage writer has stopped"))?
-            .map_err(|message| Error::unavailable(format!("could not store usage: {message}")))
+            .map_err(|_| Error::unavailable("the usage writer has stopped"))?;
+        let stored = outcome
+            .map_err(|message| Error::unavailable(format!("could not store usage: {message}")))?;
+        Ok((report, stored))
     }
 }
 
@@ -88,15 +91,15 @@ async fn write(store: Store, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
             jobs.into_iter().map(|j| (j.report, j.reply)).unzip();
         match usage_records::insert_reports(&store, &reports).await {
             Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
+                for ((reply, report), outcome) in replies.into_iter().zip(reports).zip(outcomes) {
+                    let _ = reply.send((report, Ok(outcome)));
                 }
             }
             Err(err) => {
                 tracing::warn!(error = %err, reports = replies.len(), "could not store usage reports");
                 let message = err.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(message.clone()));
+                for (reply, report) in replies.into_iter().zip(reports) {
+                    let _ = reply.send((report, Err(message.clone())));
                 }
             }
         }

@@ -149,7 +149,12 @@ fn string<'a>(path: &str, v: Option<&'a Value>) -> Res<&'a str> {
 
 /// Ids become storage keys and log text, so bad ones are refused rather than mangled.
 fn id(path: &str, v: Option<&Value>) -> Res<String> {
-    let s = string(path, v)?;
+    id_text(path, string(path, v)?)
+}
+
+/// [`id`] of a text already read.
+fn id_text(path: &str, s: &str) -> Res<String> {
+    let s = s.trim();
     if s.len() > MAX_ID {
         return Err(err(path, format!("must be at most {MAX_ID} characters")));
     }
@@ -160,8 +165,13 @@ fn id(path: &str, v: Option<&Value>) -> Res<String> {
 }
 
 fn model(path: &str, v: Option<&Value>) -> Res<String> {
-    let s: String = string(path, v)?.chars().take(MAX_MODEL).collect();
-    Ok(s.trim_end().to_string())
+    Ok(model_text(string(path, v)?))
+}
+
+/// [`model`] of a text already read.
+fn model_text(s: &str) -> String {
+    let s: String = s.trim().chars().take(MAX_MODEL).collect();
+    s.trim_end().to_string()
 }
 
 /// RFC 3339, or epoch seconds/ms as a number or digit string (hosts' clocks and tools vary).
@@ -377,7 +387,7 @@ fn rate_limits(path: &str, v: &Value, at_ms: Option<i64>) -> Res<Option<RateLimi
 
 /// A peer's entry: a summary line and/or token numbers, ids and optional rate limits.
 fn structured(obj: &Map<String, Value>) -> Res<Parsed> {
-    let raw = match obj.get("line") {
+    let line = match obj.get("line") {
         None | Some(Value::Null) => "",
         Some(Value::String(s)) => s.as_str(),
         Some(_) => return Err(err("line", "must be a string")),
@@ -385,12 +395,14 @@ fn structured(obj: &Map<String, Value>) -> Res<Parsed> {
     let model = model("model", obj.get("model"))?;
     let num =
         |names: &[&'static str]| pick(obj, names).map_or(Ok(None), |(k, v)| number(k, Some(v)));
-    let total = num(&["total", "total_tokens"])?;
-    let input = num(&["input", "input_tokens"])?;
-    let cached = num(&["cached", "cached_input_tokens"])?;
-    let cache_write = num(&["cache_write", "cache_write_input_tokens"])?;
-    let output = num(&["output", "output_tokens"])?;
-    let reasoning = num(&["reasoning", "reasoning_output_tokens"])?;
+    let numbers = Numbers {
+        total: num(&["total", "total_tokens"])?,
+        input: num(&["input", "input_tokens"])?,
+        cached: num(&["cached", "cached_input_tokens"])?,
+        cache_write: num(&["cache_write", "cache_write_input_tokens"])?,
+        output: num(&["output", "output_tokens"])?,
+        reasoning: num(&["reasoning", "reasoning_output_tokens"])?,
+    };
     let session_id = id("session_id", obj.get("session_id"))?;
     let turn_id = id("turn_id", obj.get("turn_id"))?;
     let response_id = id("response_id", obj.get("response_id"))?;
@@ -400,12 +412,58 @@ fn structured(obj: &Map<String, Value>) -> Res<Parsed> {
         None | Some(Value::Null) => None,
         Some(v) => Some(rate_limits("rate_limits", v, at_ms)?),
     };
-    let explicit = [total, input, cached, cache_write, output, reasoning]
-        .iter()
-        .any(Option::is_some);
-    let full = clean_full(raw);
+    structured_from(Fields {
+        line,
+        numbers,
+        usage: Usage {
+            model,
+            session_id,
+            turn_id,
+            response_id,
+            ..usage(EntryKind::Structured, Tokens::default(), at_ms)
+        },
+        limits,
+    })
+}
+
+/// A structured entry's token numbers as given; `None` when not.
+#[derive(Default)]
+struct Numbers {
+    total: Option<u64>,
+    input: Option<u64>,
+    cached: Option<u64>,
+    cache_write: Option<u64>,
+    output: Option<u64>,
+    reasoning: Option<u64>,
+}
+
+/// A structured entry's members, read and checked.
+struct Fields<'a> {
+    /// As sent.
+    line: &'a str,
+    numbers: Numbers,
+    /// Model, ids and time; kind, tokens and line are worked out here.
+    usage: Usage,
+    /// `rate_limits` when sent (`Some(None)`: sent without a window).
+    limits: Option<Option<RateLimits>>,
+}
+
+/// The usage of a structured entry: its numbers, those its line prints where it gives none.
+fn structured_from(f: Fields<'_>) -> Res<Parsed> {
+    let n = f.numbers;
+    let explicit = [
+        n.total,
+        n.input,
+        n.cached,
+        n.cache_write,
+        n.output,
+        n.reasoning,
+    ]
+    .iter()
+    .any(Option::is_some);
+    let full = clean_full(f.line);
     if full.is_empty() && !explicit {
-        return match limits {
+        return match f.limits {
             Some(rate_limits) => Ok(Parsed {
                 rate_limits,
                 ..Parsed::default()
@@ -414,15 +472,18 @@ fn structured(obj: &Map<String, Value>) -> Res<Parsed> {
         };
     }
     let l = from_line(&full);
-    let (input, output) = (input.unwrap_or(l.input), output.unwrap_or(l.output));
+    let (input, output) = (n.input.unwrap_or(l.input), n.output.unwrap_or(l.output));
     let line_total = (l.total > 0).then_some(l.total);
     let tokens = Tokens {
-        total: total.or(line_total).unwrap_or(input.saturating_add(output)),
+        total: n
+            .total
+            .or(line_total)
+            .unwrap_or(input.saturating_add(output)),
         input,
-        cached: cached.unwrap_or(l.cached),
-        cache_write: cache_write.unwrap_or(0),
+        cached: n.cached.unwrap_or(l.cached),
+        cache_write: n.cache_write.unwrap_or(0),
         output,
-        reasoning: reasoning.unwrap_or(l.reasoning),
+        reasoning: n.reasoning.unwrap_or(l.reasoning),
     };
     let kind = if explicit {
         EntryKind::Structured
@@ -430,17 +491,14 @@ fn structured(obj: &Map<String, Value>) -> Res<Parsed> {
         EntryKind::Summary
     };
     let line = full.chars().take(MAX_LINE).collect();
-    let usage = Usage {
-        line,
-        model,
-        session_id,
-        turn_id,
-        response_id,
-        ..usage(kind, tokens, at_ms)
-    };
     Ok(Parsed {
-        usage: Some(usage),
-        rate_limits: limits.flatten(),
+        usage: Some(Usage {
+            kind,
+            tokens,
+            line,
+            ..f.usage
+        }),
+        rate_limits: f.limits.flatten(),
         ..Parsed::default()
     })
 }
@@ -573,6 +631,17 @@ pub fn parse_entry(v: &Value) -> Result<Parsed, FieldError> {
         _ => Err(err("", "a usage entry must be an object or a string")),
     }
 }
+
+/// Parses one entry from its JSON text; `None` when the text is not JSON.
+pub fn parse_entry_text(text: &str) -> Option<Result<Parsed, FieldError>> {
+    if let Some(parsed) = plain::parse(text) {
+        return Some(parsed);
+    }
+    let v: Value = serde_json::from_str(text).ok()?;
+    Some(parse_entry(&v))
+}
+
+mod plain;
 
 #[cfg(test)]
 mod tests;

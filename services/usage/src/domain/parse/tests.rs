@@ -428,3 +428,110 @@ proptest! {
         }
     }
 }
+
+const NUMBER_KEYS: &str = "total total_tokens input input_tokens cached cached_input_tokens \
+    cache_write cache_write_input_tokens output output_tokens reasoning reasoning_output_tokens";
+const TEXT_KEYS: &str = "line model session_id turn_id response_id";
+/// Members the plain way does not read.
+const OTHER_KEYS: &str = "recorded_at type payload rate_limits";
+
+/// Member texts of the right type that read plainly.
+fn plain_member(number: bool) -> BoxedStrategy<String> {
+    if number {
+        prop_oneof![
+            (0u64..5_000_000).prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            Just("null".to_string()),
+        ]
+        .boxed()
+    } else {
+        prop_oneof![
+            Just("\"gpt-5\"".to_string()),
+            Just("\"  o4-mini  \"".to_string()),
+            Just("\"\"".to_string()),
+            Just("\"Token usage: total=1,234 input=1,000 (+ 200 cached) output=234\"".to_string()),
+            Just("\"caf\u{e9}\"".to_string()),
+            Just(format!("\"{}\"", "x".repeat(200))),
+            "[a-zA-Z0-9 ._:-]{0,20}".prop_map(|s| format!("\"{s}\"")),
+            Just("null".to_string()),
+        ]
+        .boxed()
+    }
+}
+
+/// Member texts the plain way refuses, or reads differently typed.
+fn other_member() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        Just("1.5".to_string()),
+        Just("1e3".to_string()),
+        Just("true".to_string()),
+        Just("[]".to_string()),
+        Just("{}".to_string()),
+        Just("\"1,234\"".to_string()),
+        Just("\"a\\\"b\"".to_string()),
+        Just("42".to_string()),
+        any::<String>().prop_map(|s| Value::String(s).to_string()),
+    ]
+}
+
+/// An entry's members: each key at most once, usually of the right type, rarely one more.
+fn members() -> impl Strategy<Value = Vec<(String, String)>> {
+    let keys: Vec<(&'static str, bool)> = NUMBER_KEYS
+        .split_whitespace()
+        .map(|k| (k, true))
+        .chain(TEXT_KEYS.split_whitespace().map(|k| (k, false)))
+        .chain(OTHER_KEYS.split_whitespace().map(|k| (k, false)))
+        .collect();
+    let each: Vec<_> = keys
+        .into_iter()
+        .map(|(k, number)| {
+            let rare = OTHER_KEYS.contains(k);
+            let value = prop_oneof![9 => plain_member(number), 1 => other_member().boxed()];
+            prop::option::weighted(if rare { 0.05 } else { 0.4 }, value)
+                .prop_map(move |v| v.map(|v| (k.to_string(), v)))
+        })
+        .collect();
+    (
+        each,
+        prop::option::weighted(0.05, (0usize..17, other_member())),
+    )
+        .prop_map(|(members, twice): (Vec<_>, _)| {
+            let mut members: Vec<(String, String)> = members.into_iter().flatten().collect();
+            if let Some((i, v)) = twice
+                && let Some((k, _)) = members.get(i % members.len().max(1)).cloned()
+            {
+                members.push((k, v));
+            }
+            members
+        })
+        .prop_shuffle()
+}
+
+proptest! {
+    /// Entries read the plain way (`plain.rs`) read exactly as through a document.
+    #[test]
+    fn plain_agrees_with_the_general_way(members in members(), array in prop::bool::weighted(0.05)) {
+        let body = members
+            .iter()
+            .map(|(k, v)| if array { v.clone() } else { format!("\"{k}\":{v}") })
+            .collect::<Vec<_>>()
+            .join(",");
+        let text = if array { format!("[{body}]") } else { format!("{{{body}}}") };
+        let v: Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(parse_entry_text(&text), Some(parse_entry(&v)), "{}", text);
+    }
+}
+
+#[test]
+fn the_common_entry_reads_the_plain_way() {
+    let text = r#"{"model":"gpt-5","input_tokens":1200,"cached_input_tokens":200,
+        "output_tokens":300,"session_id":"s1","turn_id":"t1"}"#;
+    let parsed = plain::parse(text).expect("read the plain way").unwrap();
+    assert_eq!(parsed, ok(&serde_json::from_str(text).unwrap()));
+    assert!(plain::parse(r#"{"model":"gpt-5","input":1,"extra":1}"#).is_none());
+    assert!(plain::parse(r#"{"model":"gpt\"5","input":1}"#).is_none());
+    assert!(plain::parse(r#"{"input":1,"input":2}"#).is_none());
+    assert!(plain::parse(r#"["gpt-5"]"#).is_none());
+    assert_eq!(parse_entry_text("{"), None, "not JSON");
+}
