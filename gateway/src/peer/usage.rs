@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::plumbing::extract::{RawBody, parse_json};
 use crate::plumbing::host_caller::{Reported, authenticate};
+use crate::plumbing::views::rfc3339_text;
 use crate::{ApiError, GatewayState};
 
 pub fn router() -> Router<GatewayState> {
@@ -53,10 +54,10 @@ async fn report(
         .await?;
     let usages: Vec<RowView> = res.rows.iter().map(RowView::of).collect();
     let answer = Answer {
-        single: single
-            .then(|| usages.first())
-            .flatten()
-            .map(|row| RowView { cost: None, ..*row }),
+        single: single.then(|| usages.first()).flatten().map(|row| RowView {
+            cost: None,
+            ..row.clone()
+        }),
         host_id: &host.id,
         recorded: res.recorded > 0,
         recorded_count: res.recorded,
@@ -100,9 +101,10 @@ struct Answer<'a> {
     errors: Vec<ErrorView<'a>>,
 }
 
-#[derive(Serialize, Clone, Copy)]
+#[derive(Serialize, Clone)]
 struct RowView<'a> {
-    recorded_at: Option<Rfc3339>,
+    /// `null` when out of range.
+    recorded_at: Option<String>,
     line: &'a str,
     total: u64,
     input: u64,
@@ -123,7 +125,7 @@ impl<'a> RowView<'a> {
     fn of(r: &'a UsageRow) -> Self {
         let t = r.tokens.unwrap_or_default();
         RowView {
-            recorded_at: r.recorded_at.map(Rfc3339),
+            recorded_at: r.recorded_at.as_ref().and_then(rfc3339_text),
             line: &r.line,
             total: t.total_tokens,
             input: t.input_tokens,
@@ -144,19 +146,6 @@ impl<'a> RowView<'a> {
 struct ErrorView<'a> {
     index: u32,
     reason: &'a str,
-}
-
-/// A timestamp written as RFC 3339 UTC with milliseconds, `null` when out of range.
-#[derive(Clone, Copy)]
-struct Rfc3339(prost_types::Timestamp);
-
-impl Serialize for Rfc3339 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match chrono::DateTime::from_timestamp(self.0.seconds, self.0.nanos.max(0) as u32) {
-            Some(t) => s.collect_str(&t.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
-            None => s.serialize_none(),
-        }
-    }
 }
 
 /// The report's entries as the JSON text of each (the usage service parses them), and whether
