@@ -211,33 +211,7 @@ async fn host_activity_is_recorded(backend: Backend) {
     let now = codex_central_store::now_ms();
     let host = codex_central_store::hosts::insert(
         store.db(),
-        codex_central_store::entities::hosts::Model {
-            id: 0,
-            fqdn: "activity.example.com".into(),
-            key_digest: "a".repeat(64),
-            key_prefix: "cch_aaaa".into(),
-            status: "active".into(),
-            secure: true,
-            vip: false,
-            allow_roaming: false,
-            force_ipv4: false,
-            curl_insecure: false,
-            ip: None,
-            insecure_enabled_until: None,
-            insecure_grace_until: None,
-            insecure_window_minutes: 10,
-            expires_at: None,
-            client_version: None,
-            client_version_override: None,
-            wrapper_version: None,
-            model_override: None,
-            reasoning_effort_override: None,
-            api_calls: 0,
-            last_seen_at: None,
-            provisioned_at: None,
-            created_at: now,
-            updated_at: now,
-        },
+        crate::testkit::host_row("activity.example.com", 'a'),
     )
     .await
     .unwrap();

@@ -284,7 +284,7 @@ on_all_backends!(grouped_and_concurrent_reports_store_each_key_once);
 /// and m0025), so totals read from either still agree; undoing both migrations gives them a
 /// NULL host, as the references they restore would have.
 async fn a_deleted_hosts_usage_keeps_its_id(backend: Backend) {
-    use codex_central_store::entities::{hosts, usage_ingests};
+    use codex_central_store::entities::usage_ingests;
     use codex_central_store::usage_records::Report;
     use sea_orm::EntityTrait;
 
@@ -292,36 +292,9 @@ async fn a_deleted_hosts_usage_keeps_its_id(backend: Backend) {
         return;
     };
     let store = Store::connect_and_migrate(&db.url).await.unwrap();
-    let now = codex_central_store::now_ms();
     let host = codex_central_store::hosts::insert(
         store.db(),
-        hosts::Model {
-            id: 0,
-            fqdn: "gone.example.com".into(),
-            key_digest: "g".repeat(64),
-            key_prefix: "cch_gggg".into(),
-            status: "active".into(),
-            secure: true,
-            vip: false,
-            allow_roaming: false,
-            force_ipv4: false,
-            curl_insecure: false,
-            ip: None,
-            insecure_enabled_until: None,
-            insecure_grace_until: None,
-            insecure_window_minutes: 10,
-            expires_at: None,
-            client_version: None,
-            client_version_override: None,
-            wrapper_version: None,
-            model_override: None,
-            reasoning_effort_override: None,
-            api_calls: 0,
-            last_seen_at: None,
-            provisioned_at: None,
-            created_at: now,
-            updated_at: now,
-        },
+        crate::testkit::host_row("gone.example.com", 'g'),
     )
     .await
     .unwrap();

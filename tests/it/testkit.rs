@@ -588,3 +588,35 @@ pub async fn run_browser_check(
     print!("{stdout}");
     stdout
 }
+
+/// A host row as the fleet service would store one, for store tests; `key` fills its key digest.
+pub fn host_row(fqdn: &str, key: char) -> codex_central_store::entities::hosts::Model {
+    let now = codex_central_store::now_ms();
+    codex_central_store::entities::hosts::Model {
+        id: 0,
+        fqdn: fqdn.into(),
+        key_digest: key.to_string().repeat(64),
+        key_prefix: format!("cch_{}", key.to_string().repeat(4)),
+        status: "active".into(),
+        secure: true,
+        vip: false,
+        allow_roaming: false,
+        force_ipv4: false,
+        curl_insecure: false,
+        ip: None,
+        insecure_enabled_until: None,
+        insecure_grace_until: None,
+        insecure_window_minutes: 10,
+        expires_at: None,
+        client_version: None,
+        client_version_override: None,
+        wrapper_version: None,
+        model_override: None,
+        reasoning_effort_override: None,
+        api_calls: 0,
+        last_seen_at: None,
+        provisioned_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}

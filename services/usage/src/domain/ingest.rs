@@ -317,7 +317,6 @@ fn record(who: &Reporter, ingest_id: &str, now: i64, u: Usage, book: &PriceBook)
         None => (0, true),
     };
     let dedupe_key = dedupe_key(who, &u);
-    let t = &u.tokens;
     Record {
         id: 0,
         ingest_id: ingest_id.to_string(),

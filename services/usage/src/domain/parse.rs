@@ -427,7 +427,6 @@ fn structured(obj: &Map<String, Value>) -> Res<Parsed> {
 }
 
 /// A structured entry's token numbers as given; `None` when not.
-#[derive(Default)]
 struct Numbers {
     total: Option<u64>,
     input: Option<u64>,
