@@ -174,7 +174,7 @@ pub(crate) fn on_partial_index(column: usage_records::Column, value: &str) -> se
 }
 
 /// `usage_records.column <> ''`, the literal a partial index's condition is matched against.
-pub(crate) fn not_empty(column: usage_records::Column) -> sea_orm::sea_query::SimpleExpr {
+fn not_empty(column: usage_records::Column) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::{Iden, sea_query::Expr};
     Expr::cust(format!("usage_records.{} <> ''", column.to_string()))
 }

@@ -66,14 +66,28 @@ pub(crate) type Key<'a> = (i64, i64, &'a str, &'a str, &'a str, &'a str);
 /// What to add to one sum, in [`SUMMED`] order.
 pub(crate) type Delta = [i64; 8];
 
-fn key(bucket: Bucket, r: &Model) -> Key<'_> {
+/// A sum's key without its bucket: host, person, token, model, source.
+type Label<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
+
+fn label(r: &Model) -> Label<'_> {
     (
-        r.recorded_at.div_euclid(bucket.ms()),
         r.host_id.unwrap_or(0),
         &r.user_id,
         &r.token_id,
         &r.model,
         &r.source,
+    )
+}
+
+fn key(bucket: Bucket, r: &Model) -> Key<'_> {
+    let (host, user, token, model, source) = label(r);
+    (
+        r.recorded_at.div_euclid(bucket.ms()),
+        host,
+        user,
+        token,
+        model,
+        source,
     )
 }
 
@@ -84,22 +98,13 @@ pub(crate) fn of_records<'a>(bucket: Bucket, records: &[&'a Model]) -> BTreeMap<
     // is found by its hash and the sums are kept by number, so that the strings are compared
     // only to order the few sums at the end (comparing them for every row in a BTreeMap was
     // the ingest writer's largest cost on PostgreSQL).
-    type Label<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
     let mut labels: HashMap<Label<'a>, usize> = HashMap::new();
     let mut sums: HashMap<(i64, usize), Delta> = HashMap::new();
     for r in records {
         let next = labels.len();
-        let label = *labels
-            .entry((
-                r.host_id.unwrap_or(0),
-                &r.user_id,
-                &r.token_id,
-                &r.model,
-                &r.source,
-            ))
-            .or_insert(next);
+        let at = *labels.entry(label(r)).or_insert(next);
         let d = sums
-            .entry((r.recorded_at.div_euclid(bucket.ms()), label))
+            .entry((r.recorded_at.div_euclid(bucket.ms()), at))
             .or_default();
         for (sum, v) in d.iter_mut().zip([
             1,
