@@ -28,6 +28,7 @@ pub mod memories;
 pub mod memory_search;
 pub mod oauth;
 pub mod personal_tokens;
+mod pg_copy;
 pub mod price_snapshots;
 pub mod prompts;
 pub mod proxy_requests;

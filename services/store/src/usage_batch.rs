@@ -1,6 +1,6 @@
 //! What a group of usage reports stores, worked out apart from how: which records to try (each
-//! dedupe key once, the first report's), then, from what the database took, each report's
-//! outcome, its envelope's totals and the records the sums add.
+//! dedupe key once, the first report's), then, from the keys the database skipped as stored
+//! already, each report's outcome, its envelope's totals and the records the sums add.
 
 use std::collections::HashSet;
 
@@ -8,31 +8,30 @@ use crate::entities::usage_ingests;
 use crate::entities::usage_records::Model;
 use crate::usage_records::{Report, Stored};
 
-/// The records of a batch to insert: (report, record) positions, no dedupe key twice and none
-/// of the keys known to be stored already.
+/// The records of a batch to insert: (report, record) positions, no dedupe key twice.
 pub(crate) struct Candidates {
     pub rows: Vec<(usize, usize)>,
-    /// Per report, the positions of its records skipped before inserting.
-    skipped: Vec<Vec<usize>>,
+    /// Per report, the positions of its records whose key an earlier record of the batch has.
+    repeated: Vec<Vec<usize>>,
 }
 
 impl Candidates {
-    pub(crate) fn new(reports: &[Report], stored_before: &HashSet<String>) -> Self {
+    pub(crate) fn new(reports: &[Report]) -> Self {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut rows = Vec::new();
-        let mut skipped = vec![Vec::new(); reports.len()];
+        let mut repeated = vec![Vec::new(); reports.len()];
         for (at, report) in reports.iter().enumerate() {
             for (i, r) in report.records.iter().enumerate() {
                 if let Some(key) = r.dedupe_key.as_deref()
-                    && (stored_before.contains(key) || !seen.insert(key))
+                    && !seen.insert(key)
                 {
-                    skipped[at].push(i);
+                    repeated[at].push(i);
                     continue;
                 }
                 rows.push((at, i));
             }
         }
-        Candidates { rows, skipped }
+        Candidates { rows, repeated }
     }
 
     pub(crate) fn records<'a>(&self, reports: &'a [Report]) -> Vec<&'a Model> {
@@ -52,15 +51,15 @@ pub(crate) struct Settled<'a> {
     pub envelopes: Vec<usage_ingests::Model>,
 }
 
-/// Each report's outcome once the candidates were inserted; `taken` says whether the database
-/// took a candidate (false: its key was stored meanwhile).
+/// Each report's outcome once the candidates were inserted; `skipped` holds the keys of those
+/// the database did not take (stored already).
 pub(crate) fn settle<'a>(
     reports: &'a [Report],
     candidates: Candidates,
-    taken: impl Fn(&Model) -> bool,
+    skipped: &HashSet<String>,
 ) -> Settled<'a> {
     let mut outcomes: Vec<Stored> = candidates
-        .skipped
+        .repeated
         .into_iter()
         .map(|duplicates| Stored {
             inserted: Vec::new(),
@@ -70,7 +69,10 @@ pub(crate) fn settle<'a>(
     let mut kept = Vec::with_capacity(candidates.rows.len());
     for (at, i) in candidates.rows {
         let r = &reports[at].records[i];
-        if taken(r) {
+        if r.dedupe_key
+            .as_ref()
+            .is_none_or(|key| !skipped.contains(key))
+        {
             outcomes[at].inserted.push(i);
             kept.push(r);
         } else {
@@ -137,12 +139,13 @@ mod tests {
                 record(Some("raced"), 64),
             ]),
         ];
-        let before = HashSet::from(["old".to_string()]);
-        let candidates = Candidates::new(&reports, &before);
-        assert_eq!(candidates.rows, vec![(0, 0), (0, 1), (1, 1), (1, 3)]);
-        let settled = settle(&reports, candidates, |r| {
-            r.dedupe_key.as_deref() != Some("raced")
-        });
+        let candidates = Candidates::new(&reports);
+        assert_eq!(
+            candidates.rows,
+            vec![(0, 0), (0, 1), (1, 1), (1, 2), (1, 3)]
+        );
+        let skipped = HashSet::from(["old".to_string(), "raced".to_string()]);
+        let settled = settle(&reports, candidates, &skipped);
         assert_eq!(settled.outcomes[0].inserted, vec![0, 1]);
         assert_eq!(settled.outcomes[0].duplicates, vec![2]);
         assert_eq!(settled.outcomes[1].inserted, vec![1]);

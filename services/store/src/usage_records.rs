@@ -65,11 +65,7 @@ pub async fn insert_reports(store: &Store, reports: &[Report]) -> Result<Vec<Sto
 }
 
 fn retryable(err: &sea_orm::DbErr) -> bool {
-    crate::canonical_auth::lost_race(err)
-        || matches!(
-            err.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        )
+    crate::canonical_auth::lost_race(err) || is_stored_key(err)
 }
 
 async fn try_insert(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
@@ -77,19 +73,9 @@ async fn try_insert(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
         return crate::usage_insert_pg::insert_reports(store, reports).await;
     }
     let txn = store.begin_write().await?;
-    // MySQL cannot say which rows an insert skipped, so stored keys are looked up first (and a
-    // key stored meanwhile fails the insert, which is then retried); SQLite's insert answers
-    // the keys it took.
-    let before = match store.backend() {
-        Backend::MySql => stored_keys(&txn, reports).await?,
-        _ => HashSet::new(),
-    };
-    let candidates = Candidates::new(reports, &before);
-    let taken = insert_rows(&txn, store.backend(), &candidates.records(reports)).await?;
-    let settled = settle(reports, candidates, |r| match (&taken, &r.dedupe_key) {
-        (Some(taken), Some(key)) => taken.contains(key),
-        _ => true,
-    });
+    let candidates = Candidates::new(reports);
+    let skipped = insert_rows(&txn, &candidates.records(reports)).await?;
+    let settled = settle(reports, candidates, &skipped);
     let envelopes: Vec<usage_ingests::ActiveModel> =
         settled.envelopes.into_iter().map(Into::into).collect();
     crate::batch::insert_in_fixed_chunks(&txn, envelopes).await?;
@@ -100,28 +86,20 @@ async fn try_insert(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
     Ok(settled.outcomes)
 }
 
-/// The dedupe keys of `reports` that are stored already.
-async fn stored_keys(txn: &DatabaseTransaction, reports: &[Report]) -> Result<HashSet<String>> {
-    let keys: Vec<&str> = reports
-        .iter()
-        .flat_map(|r| r.records.iter())
-        .filter_map(|r| r.dedupe_key.as_deref())
-        .collect();
-    let mut stored = HashSet::new();
-    for chunk in keys.chunks(500) {
-        let found: Vec<Option<String>> = Entity::find()
-            .select_only()
-            .column(Column::DedupeKey)
-            .filter(Column::DedupeKey.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        stored.extend(found.into_iter().flatten());
-    }
-    Ok(stored)
+/// The dedupe keys of `rows` that are stored already.
+async fn stored_keys(txn: &DatabaseTransaction, rows: &[&Model]) -> Result<HashSet<String>> {
+    let keys = rows.iter().filter_map(|r| r.dedupe_key.as_deref());
+    let found: Vec<Option<String>> = Entity::find()
+        .select_only()
+        .column(Column::DedupeKey)
+        .filter(Column::DedupeKey.is_in(keys))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
-/// The record columns an insert writes (all but the id), in the order of [`values`].
+/// The record columns an insert writes (all but the id), in the order of [`fields`].
 pub(crate) const COLUMNS: [&str; 25] = [
     "ingest_id",
     "source",
@@ -150,92 +128,126 @@ pub(crate) const COLUMNS: [&str; 25] = [
     "client_ip",
 ];
 
-fn values(r: &Model, out: &mut Vec<Value>) {
-    out.extend([
-        Value::from(r.ingest_id.as_str()),
-        Value::from(r.source.as_str()),
-        Value::from(r.kind.as_str()),
-        Value::from(r.host_id),
-        Value::from(r.user_id.as_str()),
-        Value::from(r.token_id.as_str()),
-        Value::from(r.provider_id.as_str()),
-        Value::from(r.model.as_str()),
-        Value::from(r.recorded_at),
-        Value::from(r.ingested_at),
-        Value::from(r.session_id.as_str()),
-        Value::from(r.turn_id.as_str()),
-        Value::from(r.response_id.as_str()),
-        Value::from(r.dedupe_key.as_deref()),
-        Value::from(r.total_tokens),
-        Value::from(r.input_tokens),
-        Value::from(r.cached_input_tokens),
-        Value::from(r.cache_write_input_tokens),
-        Value::from(r.output_tokens),
-        Value::from(r.reasoning_output_tokens),
-        Value::from(r.cost_micros),
-        Value::from(r.unpriced),
-        Value::from(r.incomplete),
-        Value::from(r.line.as_str()),
-        Value::from(r.client_ip.as_str()),
-    ]);
+/// Takes a record's columns in the order of [`COLUMNS`] (see [`fields`]).
+pub(crate) trait Fields {
+    fn text(&mut self, v: &str);
+    fn opt_text(&mut self, v: Option<&str>);
+    fn int(&mut self, v: i64);
+    fn opt_int(&mut self, v: Option<i64>);
+    fn flag(&mut self, v: bool);
 }
 
-/// Inserts `rows` (SQLite or MySQL), [`ROW_CHUNKS`] at a time. On SQLite a row whose key is
-/// stored already is skipped and the keys taken are answered, which spares the one writer a
-/// lookup of every key first; on MySQL every row is inserted (None).
-async fn insert_rows(
-    txn: &DatabaseTransaction,
-    backend: Backend,
-    rows: &[&Model],
-) -> Result<Option<HashSet<String>>> {
-    let mut taken = (backend == Backend::Sqlite).then(HashSet::new);
+/// Gives `r`'s columns to `out`, in the order of [`COLUMNS`].
+pub(crate) fn fields(r: &Model, out: &mut impl Fields) {
+    out.text(&r.ingest_id);
+    out.text(&r.source);
+    out.text(&r.kind);
+    out.opt_int(r.host_id);
+    out.text(&r.user_id);
+    out.text(&r.token_id);
+    out.text(&r.provider_id);
+    out.text(&r.model);
+    out.int(r.recorded_at);
+    out.int(r.ingested_at);
+    out.text(&r.session_id);
+    out.text(&r.turn_id);
+    out.text(&r.response_id);
+    out.opt_text(r.dedupe_key.as_deref());
+    out.int(r.total_tokens);
+    out.int(r.input_tokens);
+    out.int(r.cached_input_tokens);
+    out.int(r.cache_write_input_tokens);
+    out.int(r.output_tokens);
+    out.int(r.reasoning_output_tokens);
+    out.int(r.cost_micros);
+    out.flag(r.unpriced);
+    out.flag(r.incomplete);
+    out.text(&r.line);
+    out.text(&r.client_ip);
+}
+
+impl Fields for Vec<Value> {
+    fn text(&mut self, v: &str) {
+        self.push(Value::from(v));
+    }
+    fn opt_text(&mut self, v: Option<&str>) {
+        self.push(Value::from(v));
+    }
+    fn int(&mut self, v: i64) {
+        self.push(Value::from(v));
+    }
+    fn opt_int(&mut self, v: Option<i64>) {
+        self.push(Value::from(v));
+    }
+    fn flag(&mut self, v: bool) {
+        self.push(Value::from(v));
+    }
+}
+
+/// Inserts `rows` (SQLite or MySQL), [`ROW_CHUNKS`] at a time; answers the keys of those
+/// skipped as stored already. Keys are nearly always new, so each chunk is first inserted as it
+/// is: asking which keys the database took (`RETURNING`, row by row) cost SQLite's one writer a
+/// fifth of its throughput. A chunk that fails on a stored key is undone on its own (SQLite and
+/// InnoDB roll back the statement, not the transaction) and inserted again without those keys.
+async fn insert_rows(txn: &DatabaseTransaction, rows: &[&Model]) -> Result<HashSet<String>> {
+    let mut skipped = HashSet::new();
     let mut left = rows;
     for size in ROW_CHUNKS {
         while left.len() >= size {
             let (chunk, rest) = left.split_at(size);
             left = rest;
-            let mut vals = Vec::with_capacity(size * COLUMNS.len());
-            for r in chunk {
-                values(r, &mut vals);
-            }
-            let stmt = Statement::from_sql_and_values(
-                txn.get_database_backend(),
-                insert_sql(backend, size),
-                vals,
-            );
-            match &mut taken {
-                Some(taken) => {
-                    for row in txn.query_all_raw(stmt).await? {
-                        if let Some(key) = row.try_get::<Option<String>>("", "dedupe_key")? {
-                            taken.insert(key);
-                        }
-                    }
+            match txn.execute_raw(insert_statement(txn, chunk)).await {
+                Ok(_) => {}
+                Err(err) if is_stored_key(&err) => {
+                    skipped.extend(insert_new(txn, chunk).await?);
                 }
-                None => {
-                    txn.execute_raw(stmt).await?;
-                }
+                Err(err) => return Err(err.into()),
             }
         }
     }
-    Ok(taken)
+    Ok(skipped)
+}
+
+pub(crate) fn is_stored_key(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Inserts the rows of `chunk` whose keys are not stored; answers the keys of the others. On
+/// MySQL a key another writer stores meanwhile fails the insert, and `insert_reports` tries the
+/// whole batch again (SQLite has one writer).
+async fn insert_new(txn: &DatabaseTransaction, chunk: &[&Model]) -> Result<HashSet<String>> {
+    let stored = stored_keys(txn, chunk).await?;
+    let new: Vec<&Model> = chunk
+        .iter()
+        .filter(|r| r.dedupe_key.as_ref().is_none_or(|k| !stored.contains(k)))
+        .copied()
+        .collect();
+    if !new.is_empty() {
+        txn.execute_raw(insert_statement(txn, &new)).await?;
+    }
+    Ok(stored)
 }
 
 /// Rows per insert statement, largest first (a few statement texts, see `batch`). Each statement
 /// is a round trip to SQLite's worker thread and back to the writer task.
 const ROW_CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
 
-/// `INSERT` of `rows` records; on SQLite, skipping stored keys and answering those it took.
-fn insert_sql(backend: Backend, rows: usize) -> String {
+/// `INSERT` of `rows`.
+fn insert_statement(txn: &DatabaseTransaction, rows: &[&Model]) -> Statement {
+    let mut vals = Vec::with_capacity(rows.len() * COLUMNS.len());
+    for r in rows {
+        fields(r, &mut vals);
+    }
     let one = format!("({})", vec!["?"; COLUMNS.len()].join(","));
-    let mut sql = format!(
+    let sql = format!(
         "INSERT INTO usage_records ({}) VALUES {}",
         COLUMNS.join(", "),
-        vec![one; rows].join(",")
+        vec![one; rows.len()].join(",")
     );
-    if backend == Backend::Sqlite {
-        sql.push_str(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key");
-    }
-    sql
+    Statement::from_sql_and_values(txn.get_database_backend(), sql, vals)
 }
 
 /// Which of `sessions` already have records of Codex's `token_usage_record` lines from this
