@@ -42,6 +42,20 @@ impl Candidates {
     }
 }
 
+/// The rows of `rows` whose dedupe keys are not in `stored`.
+pub(crate) fn unstored<'a>(rows: &[&'a Model], stored: &HashSet<String>) -> Vec<&'a Model> {
+    rows.iter()
+        .filter(|r| !is_stored(r, stored))
+        .copied()
+        .collect()
+}
+
+fn is_stored(r: &Model, stored: &HashSet<String>) -> bool {
+    r.dedupe_key
+        .as_ref()
+        .is_some_and(|key| stored.contains(key))
+}
+
 /// What a batch stored.
 pub(crate) struct Settled<'a> {
     pub outcomes: Vec<Stored>,
@@ -69,10 +83,7 @@ pub(crate) fn settle<'a>(
     let mut kept = Vec::with_capacity(candidates.rows.len());
     for (at, i) in candidates.rows {
         let r = &reports[at].records[i];
-        if r.dedupe_key
-            .as_ref()
-            .is_none_or(|key| !skipped.contains(key))
-        {
+        if !is_stored(r, skipped) {
             outcomes[at].inserted.push(i);
             kept.push(r);
         } else {

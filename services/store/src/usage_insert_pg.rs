@@ -15,13 +15,17 @@ use sea_orm::{DbErr, RuntimeErr};
 use crate::entities::usage_ingests;
 use crate::entities::usage_records::Model;
 use crate::pg_copy::CopyRows;
-use crate::usage_batch::{Candidates, settle};
+use crate::usage_batch::{Candidates, settle, unstored};
 use crate::usage_records::{COLUMNS, Report, Stored, fields, is_stored_key};
 use crate::usage_sums::{self, Bucket, KEYS, SUMMED};
 use crate::{Result, Store};
 
+fn sql_err(err: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)))
+}
+
 fn db_err(err: sqlx::Error) -> crate::Error {
-    crate::Error::Db(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err))))
+    crate::Error::Db(sql_err(err))
 }
 
 pub(crate) async fn insert_reports(store: &Store, reports: &[Report]) -> Result<Vec<Stored>> {
@@ -35,14 +39,9 @@ pub(crate) async fn insert_reports(store: &Store, reports: &[Report]) -> Result<
             tx.rollback().await.map_err(db_err)?;
             tx = pool.begin().await.map_err(db_err)?;
             let stored = stored_keys(&mut tx, &rows).await?;
-            let new: Vec<&Model> = rows
-                .iter()
-                .filter(|r| r.dedupe_key.as_ref().is_none_or(|k| !stored.contains(k)))
-                .copied()
-                .collect();
             // A key another writer stored meanwhile fails this too; `insert_reports` then
             // tries the whole batch again.
-            copy_records(&mut tx, &new).await?;
+            copy_records(&mut tx, &unstored(&rows, &stored)).await?;
             stored
         }
         Err(err) => return Err(crate::Error::Db(err)),
@@ -71,7 +70,7 @@ async fn copy_records(
     if rows.is_empty() {
         return Ok(());
     }
-    // About 200 bytes a record of the usual shape.
+    // A record of the usual shape takes about 200 bytes.
     let mut data = CopyRows::with_capacity(rows.len() * 256);
     for r in rows {
         data.row(COLUMNS.len());
@@ -81,7 +80,6 @@ async fn copy_records(
         "COPY usage_records ({}) FROM STDIN (FORMAT binary)",
         COLUMNS.join(", ")
     );
-    let sql_err = |err| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)));
     let mut copy = tx.copy_in_raw(&sql).await.map_err(sql_err)?;
     copy.send(data.finish()).await.map_err(sql_err)?;
     copy.finish().await.map_err(sql_err)?;

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use crate::entities::usage_ingests;
 use crate::entities::usage_records::{Column, Entity, Model};
-use crate::usage_batch::{Candidates, settle};
+use crate::usage_batch::{Candidates, settle, unstored};
 use crate::{Backend, Error, Result, Store};
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -220,11 +220,7 @@ pub(crate) fn is_stored_key(err: &sea_orm::DbErr) -> bool {
 /// whole batch again (SQLite has one writer).
 async fn insert_new(txn: &DatabaseTransaction, chunk: &[&Model]) -> Result<HashSet<String>> {
     let stored = stored_keys(txn, chunk).await?;
-    let new: Vec<&Model> = chunk
-        .iter()
-        .filter(|r| r.dedupe_key.as_ref().is_none_or(|k| !stored.contains(k)))
-        .copied()
-        .collect();
+    let new = unstored(chunk, &stored);
     if !new.is_empty() {
         txn.execute_raw(insert_statement(txn, &new)).await?;
     }
