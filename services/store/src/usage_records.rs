@@ -208,6 +208,8 @@ async fn insert_rows(txn: &DatabaseTransaction, rows: &[&Model]) -> Result<HashS
     Ok(skipped)
 }
 
+/// Whether an insert of records failed on a stored key: ids come from the database, so the
+/// dedupe key is the one unique column an insert can collide on.
 pub(crate) fn is_stored_key(err: &sea_orm::DbErr) -> bool {
     matches!(
         err.sql_err(),
