@@ -2,8 +2,8 @@
 //! together in the next transaction. Every report updates the same few per-day sums (today,
 //! its host, its models), so one transaction per report made them wait on each other's row
 //! locks and commits (2,000 rows/s at 16 connections on PostgreSQL); writers merging what is
-//! queued (one on SQLite, two on a server database) turn that wait into batching. Each report
-//! still gets its own outcome.
+//! queued (one on SQLite, several on a server database: see `writers`) turn that wait into
+//! batching. Each report still gets its own outcome.
 
 use std::sync::Arc;
 
